@@ -1,0 +1,52 @@
+# Kinward: `make run` to try it, `make test` to check it. Needs only Python 3.11+.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+DATABASE ?= sqlite:///$(CURDIR)/var/kinward.sqlite
+export KINWARD_DATABASE_URL ?= $(DATABASE)
+
+.PHONY: run test install install-test browser unit e2e bench clean migration
+
+$(BIN)/kinward: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+install: $(BIN)/kinward
+
+$(VENV)/.test-deps: $(BIN)/kinward
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+install-test: $(VENV)/.test-deps
+
+run: install
+	mkdir -p var
+	$(BIN)/kinward migrate
+	$(BIN)/kinward demo --if-empty
+	$(BIN)/kinward serve --host 127.0.0.1 --port 8000
+
+# A Chromium for the end-to-end tests: Playwright's own where it can be downloaded,
+# otherwise the system's (Debian/Ubuntu package `chromium`).
+browser: install-test
+	@$(BIN)/python -m e2e.browser --ensure
+
+unit: install-test
+	$(BIN)/python -m pytest tests -q
+
+e2e: browser
+	$(BIN)/python -m pytest e2e -q
+
+test: install-test browser
+	$(BIN)/python -m pytest tests e2e -q
+
+bench: install-test
+	$(BIN)/python benchmarks/db_engine.py
+
+# After changing a tables.py: generate the next migration.
+migration: install
+	PICCOLO_CONF=app.db $(BIN)/piccolo migrations new kinward --auto
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

@@ -1,0 +1,232 @@
+"""Sign-in, sign-out, one's own password, and the admin's user pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, get, post
+from litestar.datastructures import Cookie
+from litestar.exceptions import NotFoundException
+from litestar.response import Redirect, Response, Template
+
+from app.accounts import forms, services
+from app.accounts.queries import user_in_facility, users_for
+from app.accounts.tables import Role
+from app.audit.services import audit_record
+from app.i18n import _
+from app.policy import PUBLIC, home_for
+from app.web.auth import actor_of, client_address, session_token
+from app.web.forms import Form
+from app.web.sessions import cookie_name, flash_push, session_revoke
+
+LOGIN_TEMPLATE = "accounts/login.html"
+
+
+def safe_next(target: str) -> str:
+    """Only a path on this site: never an absolute or scheme-relative URL (open redirect)."""
+    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return ""
+
+
+def session_cookie(request: Request, token: str, *, max_age: int | None = None) -> Cookie:
+    settings = request.app.state.settings
+    return Cookie(
+        key=cookie_name(production=settings.is_production),
+        value=token,
+        path="/",
+        httponly=True,
+        secure=settings.is_production,
+        samesite="lax",
+        max_age=max_age,
+    )
+
+
+def link_url(request: Request, token: str) -> str:
+    return f"{str(request.base_url).rstrip('/')}/set-password/{token}"
+
+
+def demo_accounts(request: Request) -> list[str]:
+    if request.app.state.settings.env != "development":
+        return []
+    from app.demo import DEMO_EMAILS
+
+    return list(DEMO_EMAILS)
+
+
+class LoginController(Controller):
+    path = "/"
+
+    @get("/login", opt={"action": PUBLIC})
+    async def login_page(self, request: Request, next: str = "", signed_out: bool = False) -> Any:
+        user = request.scope.get("user")
+        if user is not None:
+            return Redirect(path=safe_next(next) or home_for(user.role), status_code=303)
+        form = Form(values={"email": "", "next": safe_next(next)})
+        return Template(LOGIN_TEMPLATE, context={"form": form, "signed_out": signed_out,
+                                                 "demo_accounts": demo_accounts(request)})
+
+    @post("/login", opt={"action": PUBLIC})
+    async def login(self, request: Request) -> Any:
+        form = forms.login_form(await request.form())
+        context = {"form": form, "demo_accounts": demo_accounts(request)}
+        if not form.ok:
+            return Template(LOGIN_TEMPLATE, context=context, status_code=422)
+        settings = request.app.state.settings
+        result = await services.login_attempt(
+            email=form.values["email"], password=form.values["password"], address=client_address(request),
+            absolute_hours=settings.session_absolute_hours,
+        )
+        if result.retry_after:
+            form.error("email", _("Too many sign-in attempts. Wait a few minutes, then try again."))
+            return Template(LOGIN_TEMPLATE, context=context, status_code=429,
+                            headers={"Retry-After": str(result.retry_after)})
+        if result.token is None:
+            form.error("password", _("That email and password do not match an active account."))
+            return Template(LOGIN_TEMPLATE, context=context, status_code=401)
+        presented = session_token(request)
+        if presented:
+            # Whatever session id the browser brought is dead from now on (session fixation).
+            await session_revoke(token=presented)
+        target = safe_next(form.values["next"]) or home_for(result.user["role"])
+        return Redirect(path=target, status_code=303, cookies=[session_cookie(request, result.token)])
+
+    @post("/logout", opt={"action": "signed_in"})
+    async def logout(self, request: Request) -> Response:
+        token = session_token(request)
+        if token:
+            await session_revoke(token=token)
+        await audit_record(actor=actor_of(request), action="logout")
+        return Redirect(
+            path="/login?signed_out=1",
+            status_code=303,
+            cookies=[session_cookie(request, "", max_age=0)],
+            # Also drops pages Chrome would otherwise restore from its back/forward cache.
+            headers={"Clear-Site-Data": '"cache", "cookies", "storage"'},
+        )
+
+
+class AccountController(Controller):
+    path = "/account"
+
+    @get("/password", opt={"action": "account.change_password"})
+    async def password_page(self) -> Template:
+        return Template("accounts/password.html", context={"form": Form()})
+
+    @post("/password", opt={"action": "account.change_password"})
+    async def password_change(self, request: Request) -> Any:
+        user = request.user
+        form = forms.password_change_form(await request.form(), email=user.email)
+        if form.ok:
+            try:
+                await services.password_change(actor=actor_of(request), session_id=user.session_id,
+                                               current=form.values["current_password"],
+                                               new=form.values["new_password"])
+            except services.AccountError as error:
+                form.error(error.field, error.message)
+        if not form.ok:
+            form.values = {}  # passwords are never echoed back into the page
+            return Template("accounts/password.html", context={"form": form}, status_code=422)
+        await flash_push(session_id=user.session_id,
+                         message=_("Your password was changed. Other devices were signed out."))
+        return Redirect(path=home_for(user.role), status_code=303)
+
+
+class PasswordLinkController(Controller):
+    path = "/set-password"
+
+    @get("/{token:str}", opt={"action": PUBLIC})
+    async def set_password_page(self, request: Request, token: str) -> Template:
+        link = await services.one_time_link_user(token=token)
+        if link is None:
+            return Template("accounts/link_expired.html", status_code=404)
+        return Template("accounts/set_password.html", context={"form": Form(), "email": link["email"]})
+
+    @post("/{token:str}", opt={"action": PUBLIC})
+    async def set_password(self, request: Request, token: str) -> Any:
+        link = await services.one_time_link_user(token=token)
+        if link is None:
+            return Template("accounts/link_expired.html", status_code=404)
+        form = forms.password_set_form(await request.form(), email=link["email"])
+        if form.ok:
+            try:
+                await services.password_set_with_link(token=token, password=form.values["new_password"],
+                                                      address=client_address(request))
+            except services.AccountError as error:
+                form.error("new_password" if error.field == "password" else error.field, error.message)
+        if not form.ok:
+            form.values = {}
+            return Template("accounts/set_password.html", context={"form": form, "email": link["email"]},
+                            status_code=422)
+        return Redirect(path="/login?password_set=1", status_code=303)
+
+
+class AdminUsersController(Controller):
+    path = "/admin/users"
+    opt = {"action": "users.manage"}
+
+    async def _page(self, request: Request, form: Form, status: int = 200, link: dict | None = None) -> Template:
+        user = request.user
+        return Template(
+            "accounts/users.html",
+            context={"users": await users_for(facility_id=user.facility_id), "form": form,
+                     "roles": [r.value for r in Role], "link": link},
+            status_code=status,
+        )
+
+    async def _user_or_404(self, request: Request, user_id: int) -> dict:
+        target = await user_in_facility(facility_id=request.user.facility_id, user_id=user_id)
+        if target is None:
+            raise NotFoundException()
+        return target
+
+    @get("/")
+    async def users_page(self, request: Request) -> Template:
+        return await self._page(request, Form(values={"role": Role.worker.value}))
+
+    @post("/")
+    async def user_create(self, request: Request) -> Template:
+        form = forms.user_form(await request.form())
+        user_id = None
+        if form.ok:
+            try:
+                user_id = await services.user_create(
+                    actor=actor_of(request), facility_id=request.user.facility_id, email=form.values["email"],
+                    display_name=form.values["display_name"], role=form.values["role"],
+                )
+            except services.AccountError as error:
+                form.error(error.field, error.message)
+        if not form.ok:
+            return await self._page(request, form, status=422)
+        token = await services.one_time_link_create(actor=actor_of(request), user_id=user_id, purpose="set_password")
+        link = {"email": form.values["email"], "url": link_url(request, token)}
+        return await self._page(request, Form(values={"role": Role.worker.value}), status=201, link=link)
+
+    @post("/{user_id:int}/deactivate")
+    async def user_deactivate(self, request: Request, user_id: int) -> Any:
+        await self._user_or_404(request, user_id)
+        try:
+            await services.user_deactivate(actor=actor_of(request), facility_id=request.user.facility_id,
+                                           user_id=user_id)
+        except services.AccountError as error:
+            form = Form(values={"role": Role.worker.value})
+            form.error("user", error.message)
+            return await self._page(request, form, status=409)
+        await flash_push(session_id=request.user.session_id, message=_("The account was deactivated and signed out."))
+        return Redirect(path="/admin/users", status_code=303)
+
+    @post("/{user_id:int}/reactivate")
+    async def user_reactivate(self, request: Request, user_id: int) -> Any:
+        await self._user_or_404(request, user_id)
+        await services.user_reactivate(actor=actor_of(request), facility_id=request.user.facility_id,
+                                       user_id=user_id)
+        await flash_push(session_id=request.user.session_id, message=_("The account was reactivated."))
+        return Redirect(path="/admin/users", status_code=303)
+
+    @post("/{user_id:int}/reset-link")
+    async def user_reset_link(self, request: Request, user_id: int) -> Template:
+        target = await self._user_or_404(request, user_id)
+        token = await services.one_time_link_create(actor=actor_of(request), user_id=user_id, purpose="reset_password")
+        link = {"email": target["email"], "url": link_url(request, token)}
+        return await self._page(request, Form(values={"role": Role.worker.value}), link=link)
+

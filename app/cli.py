@@ -1,0 +1,173 @@
+"""The `kinward` command: serve, migrate, demo, create-admin, audit verify."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import os
+import sys
+from typing import Optional, Sequence
+
+from app.settings import Settings, SettingsError
+
+
+def _settings() -> Settings:
+    try:
+        return Settings.from_env()
+    except SettingsError as error:
+        sys.exit(f"kinward: configuration error: {error}")
+
+
+async def _with_db(settings: Settings, coro_factory):
+    from app import db
+
+    db.configure(settings.database_url)
+    await db.start()
+    try:
+        return await coro_factory()
+    finally:
+        await db.stop()
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from app.migrations_state import migrations_apply, pending_migrations
+
+    settings = _settings()
+
+    async def run() -> int:
+        pending = await pending_migrations()
+        if not pending:
+            print("Database is up to date.")
+            return 0
+        await migrations_apply()
+        print(f"Applied {len(pending)} migration(s).")
+        return 0
+
+    return asyncio.run(_with_db(settings, run))
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from app.migrations_state import pending_migrations
+
+    settings = _settings()
+    try:
+        pending = asyncio.run(_with_db(settings, pending_migrations))
+    except Exception as error:  # the message says what is wrong with the database
+        print(f"kinward: cannot reach the database: {error}", file=sys.stderr)
+        return 2
+    if pending:
+        print(f"kinward: the database has {len(pending)} unapplied migration(s). "
+              "Run `kinward migrate` first.", file=sys.stderr)
+        return 2
+    if args.workers > 1 and settings.is_sqlite:
+        print("kinward: note: several workers on SQLite share one file and take turns to write; "
+              "use PostgreSQL to scale out.", file=sys.stderr)
+    uvicorn.run("app.main:create_app", factory=True, host=args.host, port=args.port, workers=args.workers,
+                log_level="info", access_log=False, proxy_headers=True)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from app.demo import DEMO_EMAILS, demo_password, demo_seed
+
+    settings = _settings()
+
+    async def run() -> bool:
+        if args.if_empty:
+            from app.accounts.queries import facility_count
+
+            if await facility_count():
+                return False
+        return await demo_seed()
+
+    created = asyncio.run(_with_db(settings, run))
+    print("Demo facility created." if created else "Demo data already present (or the database is not empty).")
+    if created or not args.if_empty:
+        print("Demo accounts (password = kinward-demo-<part before @>):")
+        for email in DEMO_EMAILS:
+            print(f"  {email:32} {demo_password(email)}")
+    return 0
+
+
+def cmd_create_admin(args: argparse.Namespace) -> int:
+    from app.accounts.passwords import password_problem
+    from app.accounts.services import AccountError, facility_create, user_create
+    from app.accounts.tables import Facility, Role
+    from app.audit.services import Actor
+
+    settings = _settings()
+    password = os.environ.get("KINWARD_ADMIN_PASSWORD") or getpass.getpass("Password (at least 15 characters): ")
+    problem = password_problem(password, email=args.email)
+    if problem:
+        print(f"kinward: {problem}", file=sys.stderr)
+        return 2
+
+    async def run() -> int:
+        row = await Facility.select(Facility.id).where(Facility.name == args.facility).first().run()
+        facility_id = row["id"] if row else await facility_create(name=args.facility, timezone=args.timezone)
+        try:
+            await user_create(actor=Actor(label="kinward create-admin", facility_id=facility_id),
+                              facility_id=facility_id, email=args.email, display_name=args.name,
+                              role=Role.admin, password=password)
+        except AccountError as error:
+            print(f"kinward: {error.message}", file=sys.stderr)
+            return 2
+        print(f"Administrator {args.email} created for {args.facility}.")
+        return 0
+
+    return asyncio.run(_with_db(settings, run))
+
+
+def cmd_audit_verify(args: argparse.Namespace) -> int:
+    from app.audit.queries import audit_chain_verify
+
+    settings = _settings()
+    broken = asyncio.run(_with_db(settings, audit_chain_verify))
+    if broken is None:
+        print("Audit trail intact.")
+        return 0
+    chain = "no facility" if broken.facility_id is None else f"facility {broken.facility_id}"
+    print(f"Audit trail BROKEN in the chain of {chain}: row {broken.seq} (id {broken.event_id}): {broken.reason}.",
+          file=sys.stderr)
+    return 1
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="kinward", description="Kinward care-coordination portal")
+    commands = root.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="serve the web app")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.set_defaults(func=cmd_serve)
+
+    commands.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
+
+    demo = commands.add_parser("demo", help="create the demo facility and accounts")
+    demo.add_argument("--if-empty", action="store_true", help="only when the database has no facility yet")
+    demo.set_defaults(func=cmd_demo)
+
+    admin = commands.add_parser("create-admin", help="create an administrator (and the facility if needed)")
+    admin.add_argument("--email", required=True)
+    admin.add_argument("--name", required=True)
+    admin.add_argument("--facility", required=True)
+    admin.add_argument("--timezone", default="Europe/London")
+    admin.set_defaults(func=cmd_create_admin)
+
+    audit = commands.add_parser("audit", help="audit trail tools")
+    audit_commands = audit.add_subparsers(dest="audit_command", required=True)
+    audit_commands.add_parser("verify", help="check the hash chain").set_defaults(func=cmd_audit_verify)
+    return root
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    args = parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,95 @@
+"""create_app(settings): the one place where Kinward is assembled."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import AsyncIterator, Optional
+
+from litestar import Litestar, Request, get
+from litestar.config.csrf import CSRFConfig
+from litestar.logging.config import LoggingConfig
+from litestar.response import Redirect
+from litestar.static_files import create_static_files_router
+
+from app import db
+from app.accounts import passwords
+from app.accounts.controller import AccountController, AdminUsersController, LoginController, PasswordLinkController
+from app.audit.controller import AuditController
+from app.clients.controller import caseload_page
+from app.messages.controller import family_home
+from app.policy import home_for
+from app.settings import Settings
+from app.visits.controller import my_day_page
+from app.web.auth import SessionMiddleware, policy_guard
+from app.web.errors import EXCEPTION_HANDLERS
+from app.web.health import healthz
+from app.web.security import RequestTimerMiddleware, security_headers
+from app.web.templating import template_config
+
+STATIC = Path(__file__).resolve().parent.parent / "static"
+
+
+@get("/", opt={"action": "signed_in"})
+async def root(request: Request) -> Redirect:
+    return Redirect(path=home_for(request.user.role), status_code=303)
+
+
+def create_app(settings: Optional[Settings] = None) -> Litestar:
+    settings = settings or Settings.from_env()
+    db.configure(settings.database_url)
+    passwords.configure_concurrency(settings.password_hash_concurrency)
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        await db.start()
+        try:
+            yield
+        finally:
+            await db.stop()
+
+    handlers = dict(EXCEPTION_HANDLERS)
+    debug = settings.env == "development"
+    if debug:
+        handlers.pop(Exception)
+
+    app = Litestar(
+        route_handlers=[
+            root,
+            healthz,
+            LoginController,
+            AccountController,
+            PasswordLinkController,
+            AdminUsersController,
+            AuditController,
+            caseload_page,
+            my_day_page,
+            family_home,
+            create_static_files_router(path="/static", directories=[STATIC], opt={"action": "public"},
+                                       include_in_schema=False),
+        ],
+        guards=[policy_guard],
+        middleware=[RequestTimerMiddleware(), SessionMiddleware()],
+        before_send=[security_headers],
+        csrf_config=CSRFConfig(
+            secret=settings.secret_key,
+            cookie_name="__Host-csrftoken" if settings.is_production else "csrftoken",
+            cookie_secure=settings.is_production,
+            cookie_httponly=True,
+            cookie_samesite="lax",
+        ),
+        template_config=template_config(),
+        exception_handlers=handlers,
+        lifespan=[lifespan],
+        logging_config=LoggingConfig(
+            root={"level": "INFO", "handlers": ["queue_listener"]},
+            formatters={"standard": {"format": "%(message)s"}},
+            log_exceptions="always" if debug else "debug",
+        ),
+        openapi_config=None,
+        debug=debug,
+    )
+    app.state.settings = settings
+    return app
+
+

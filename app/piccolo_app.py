@@ -1,0 +1,18 @@
+"""The one Piccolo app: every Kinward table; migrations live in ../migrations."""
+
+from pathlib import Path
+
+from piccolo.conf.apps import AppConfig
+
+from app.accounts.tables import Device, Facility, LoginThrottle, OneTimeToken, Session, User
+from app.audit.tables import AuditEvent
+
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+
+APP_CONFIG = AppConfig(
+    app_name="kinward",
+    migrations_folder_path=str(MIGRATIONS),
+    table_classes=[Facility, User, Device, Session, LoginThrottle, OneTimeToken, AuditEvent],
+    migration_dependencies=[],
+    commands=[],
+)

@@ -1,0 +1,89 @@
+"""Typed settings read from KINWARD_* environment variables."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DATABASE_URL = f"sqlite:///{ROOT / 'var' / 'kinward.sqlite'}"
+ENVIRONMENTS = ("development", "production", "test")
+
+
+class SettingsError(ValueError):
+    """A KINWARD_* variable has a value Kinward cannot use."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = DEFAULT_DATABASE_URL
+    secret_key: str = field(default_factory=lambda: secrets.token_urlsafe(32), repr=False)
+    env: str = "development"
+    session_idle_minutes: int = 30
+    session_absolute_hours: int = 12
+    password_hash_concurrency: int = 2
+    smtp_host: str = ""
+    smtp_port: int = 25
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite://")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        values: dict[str, object] = {}
+
+        url = env.get("KINWARD_DATABASE_URL", "").strip()
+        if url:
+            if not (url.startswith("sqlite:///") or url.startswith(("postgresql://", "postgres://"))):
+                raise SettingsError(
+                    "KINWARD_DATABASE_URL must start with sqlite:/// (a file path) "
+                    f"or postgresql:// (a server); got {url.split(':', 1)[0]!r}"
+                )
+            values["database_url"] = url
+
+        mode = env.get("KINWARD_ENV", "").strip()
+        if mode:
+            if mode not in ENVIRONMENTS:
+                raise SettingsError(f"KINWARD_ENV must be one of {', '.join(ENVIRONMENTS)}; got {mode!r}")
+            values["env"] = mode
+
+        key = env.get("KINWARD_SECRET_KEY", "")
+        if key:
+            if len(key) < 32:
+                raise SettingsError("KINWARD_SECRET_KEY must be at least 32 characters long")
+            values["secret_key"] = key
+        elif values.get("env") == "production":
+            raise SettingsError("KINWARD_SECRET_KEY must be set when KINWARD_ENV=production")
+
+        for name, attr, low, high in (
+            ("KINWARD_SESSION_IDLE_MINUTES", "session_idle_minutes", 1, 24 * 60),
+            ("KINWARD_SESSION_ABSOLUTE_HOURS", "session_absolute_hours", 1, 24),
+            ("KINWARD_PASSWORD_HASH_CONCURRENCY", "password_hash_concurrency", 1, 64),
+            ("KINWARD_SMTP_PORT", "smtp_port", 1, 65535),
+        ):
+            raw = env.get(name, "").strip()
+            if raw:
+                values[attr] = _int_in_range(name, raw, low, high)
+
+        if env.get("KINWARD_SMTP_HOST"):
+            values["smtp_host"] = env["KINWARD_SMTP_HOST"].strip()
+        return cls(**values)  # type: ignore[arg-type]
+
+
+def _int_in_range(name: str, raw: str, low: int, high: int) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number; got {raw!r}") from None
+    if not low <= value <= high:
+        raise SettingsError(f"{name} must be between {low} and {high}; got {value}")
+    return value

@@ -1,0 +1,60 @@
+"""Friendly error pages; no stack trace leaves the server outside development."""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import quote
+
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, NotAuthorizedException, NotFoundException, PermissionDeniedException
+from litestar.response import Redirect, Template
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
+from app.i18n import _
+
+log = logging.getLogger("kinward.errors")
+
+MESSAGES = {
+    400: (lambda: _("Something in that request was not right"), lambda: _("Please go back and try again.")),
+    403: (lambda: _("That action was refused"),
+          lambda: _("Your form may have expired. Go back, reload the page and try again.")),
+    404: (lambda: _("Page not found"),
+          lambda: _("There is nothing here, or you do not have access to it.")),
+    405: (lambda: _("That action is not available here"), lambda: _("Please go back and try again.")),
+    429: (lambda: _("Too many attempts"), lambda: _("Please wait a moment and try again.")),
+    500: (lambda: _("Something went wrong on our side"),
+          lambda: _("Nothing you saved before this was lost. Please try again in a moment.")),
+}
+
+
+def error_page(request: Request, status: int) -> Template:
+    title, text = MESSAGES.get(status, MESSAGES[400] if status < 500 else MESSAGES[500])
+    return Template(template_name="errors/error.html", context={"title": title(), "text": text(), "status": status},
+                    status_code=status)
+
+
+def not_signed_in(request: Request, exc: NotAuthorizedException) -> Response:
+    target = "/login?next=" + quote(request.url.path, safe="/")
+    if request.headers.get("hx-request"):
+        return Response(content="", status_code=401, headers={"HX-Redirect": target})
+    return Redirect(path=target, status_code=303)
+
+
+def http_error(request: Request, exc: HTTPException) -> Response:
+    return error_page(request, exc.status_code)
+
+
+def server_error(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error on %s %s", request.method, request.scope.get("path_template"))
+    if request.app.debug:
+        raise exc
+    return error_page(request, HTTP_500_INTERNAL_SERVER_ERROR)
+
+
+EXCEPTION_HANDLERS = {
+    NotAuthorizedException: not_signed_in,
+    NotFoundException: http_error,
+    PermissionDeniedException: http_error,
+    HTTPException: http_error,
+    Exception: server_error,
+}

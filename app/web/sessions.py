@@ -1,0 +1,130 @@
+"""Server-side sessions stored in the database, keyed by the hash of an opaque token.
+
+Every login (and later every PIN unlock) issues a brand-new token; a token the browser
+presented before is revoked, never reused, so a planted session id cannot be fixated.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Optional
+
+from app.accounts.tables import Session, User
+from app.clock import utcnow
+from app.web.tokens import token_hash, token_new
+
+# last_seen_at is refreshed at most this often: a write per request would serialise all
+# traffic on SQLite's single writer for no gain in idle-timeout precision.
+LAST_SEEN_GRANULARITY = timedelta(seconds=30)
+
+
+@dataclass(frozen=True)
+class CurrentUser:
+    id: int
+    facility_id: int
+    email: str
+    display_name: str
+    role: str
+    session_id: int
+    device_id: Optional[int]
+    timezone: str
+    flash: str = ""
+
+
+def cookie_name(*, production: bool) -> str:
+    # __Host- binds the cookie to this exact origin over HTTPS (no Domain, Path=/, Secure).
+    return "__Host-kinward_session" if production else "kinward_session"
+
+
+async def session_create(*, user_id: int, absolute_hours: int, device_id: Optional[int] = None) -> str:
+    """Start a session for the user; returns the token for the cookie (never stored)."""
+    token = token_new()
+    now = utcnow()
+    await Session.insert(
+        Session(
+            token_hash=token_hash(token),
+            user=user_id,
+            device=device_id,
+            created_at=now,
+            last_seen_at=now,
+            expires_at=now + timedelta(hours=absolute_hours),
+        )
+    ).run()
+    return token
+
+
+async def session_revoke(*, token: str) -> None:
+    await Session.update({Session.revoked_at: utcnow()}).where(
+        (Session.token_hash == token_hash(token)) & Session.revoked_at.is_null()
+    ).run()
+
+
+async def sessions_revoke_for_user(*, user_id: int, keep_session_id: Optional[int] = None) -> None:
+    query = Session.update({Session.revoked_at: utcnow()}).where(
+        (Session.user == user_id) & Session.revoked_at.is_null()
+    )
+    if keep_session_id is not None:
+        query = query.where(Session.id != keep_session_id)
+    await query.run()
+
+
+def session_is_live(*, created_at: datetime, last_seen_at: datetime, expires_at: datetime,
+                    idle: timedelta, now: datetime) -> bool:
+    """The idle and absolute (shift-length) limits, enforced on the server."""
+    return now < expires_at and now - last_seen_at < idle
+
+
+async def session_resolve(*, token: str, idle_minutes: int) -> Optional[CurrentUser]:
+    """The signed-in user behind a cookie token, or None when unknown, revoked or expired."""
+    row = await Session.select(
+        Session.id,
+        Session.created_at,
+        Session.last_seen_at,
+        Session.expires_at,
+        Session.device,
+        Session.flash,
+        Session.user.id.as_alias("user_id"),
+        Session.user.email.as_alias("email"),
+        Session.user.display_name.as_alias("display_name"),
+        Session.user.role.as_alias("role"),
+        Session.user.active.as_alias("active"),
+        Session.user.facility.id.as_alias("facility_id"),
+        Session.user.facility.timezone.as_alias("timezone"),
+    ).where(
+        (Session.token_hash == token_hash(token)) & Session.revoked_at.is_null()
+    ).first().run()
+    if row is None:
+        return None
+    now = utcnow()
+    if not row["active"] or not session_is_live(
+        created_at=row["created_at"], last_seen_at=row["last_seen_at"], expires_at=row["expires_at"],
+        idle=timedelta(minutes=idle_minutes), now=now,
+    ):
+        await Session.update({Session.revoked_at: now}).where(Session.id == row["id"]).run()
+        return None
+    if now - row["last_seen_at"] >= LAST_SEEN_GRANULARITY:
+        await Session.update({Session.last_seen_at: now}).where(Session.id == row["id"]).run()
+    return CurrentUser(
+        id=row["user_id"],
+        facility_id=row["facility_id"],
+        email=row["email"],
+        display_name=row["display_name"],
+        role=row["role"],
+        session_id=row["id"],
+        device_id=row["device"],
+        timezone=row["timezone"],
+        flash=row["flash"],
+    )
+
+
+async def flash_push(*, session_id: int, message: str, kind: str = "info") -> None:
+    row = await Session.select(Session.flash).where(Session.id == session_id).first().run()
+    messages = json.loads(row["flash"]) if row and row["flash"] else []
+    messages.append({"kind": kind, "message": message})
+    await Session.update({Session.flash: json.dumps(messages)}).where(Session.id == session_id).run()
+
+
+async def flash_clear(*, session_id: int) -> None:
+    await Session.update({Session.flash: ""}).where(Session.id == session_id).run()
