@@ -7,6 +7,7 @@ from typing import Any
 from litestar import Controller, Request, get, post
 from litestar.datastructures import Cookie
 from litestar.exceptions import NotFoundException
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Response, Template
 
 from app.accounts import forms, services
@@ -42,7 +43,7 @@ def session_cookie(request: Request, token: str, *, max_age: int | None = None) 
     )
 
 
-def link_url(request: Request, token: str) -> str:
+def link_url(request: Request, token: FromPath[str]) -> str:
     return f"{str(request.base_url).rstrip('/')}/set-password/{token}"
 
 
@@ -58,7 +59,8 @@ class LoginController(Controller):
     path = "/"
 
     @get("/login", opt={"action": PUBLIC})
-    async def login_page(self, request: Request, next: str = "", signed_out: bool = False) -> Any:
+    async def login_page(self, request: Request, next: FromQuery[str] = "",
+                         signed_out: FromQuery[bool] = False) -> Any:
         user = request.scope.get("user")
         if user is not None:
             return Redirect(path=safe_next(next) or home_for(user.role), status_code=303)
@@ -136,14 +138,14 @@ class PasswordLinkController(Controller):
     path = "/set-password"
 
     @get("/{token:str}", opt={"action": PUBLIC})
-    async def set_password_page(self, request: Request, token: str) -> Template:
+    async def set_password_page(self, request: Request, token: FromPath[str]) -> Template:
         link = await services.one_time_link_user(token=token)
         if link is None:
             return Template("accounts/link_expired.html", status_code=404)
         return Template("accounts/set_password.html", context={"form": Form(), "email": link["email"]})
 
     @post("/{token:str}", opt={"action": PUBLIC})
-    async def set_password(self, request: Request, token: str) -> Any:
+    async def set_password(self, request: Request, token: FromPath[str]) -> Any:
         link = await services.one_time_link_user(token=token)
         if link is None:
             return Template("accounts/link_expired.html", status_code=404)
@@ -174,7 +176,7 @@ class AdminUsersController(Controller):
             status_code=status,
         )
 
-    async def _user_or_404(self, request: Request, user_id: int) -> dict:
+    async def _user_or_404(self, request: Request, user_id: FromPath[int]) -> dict:
         target = await user_in_facility(facility_id=request.user.facility_id, user_id=user_id)
         if target is None:
             raise NotFoundException()
@@ -203,7 +205,7 @@ class AdminUsersController(Controller):
         return await self._page(request, Form(values={"role": Role.worker.value}), status=201, link=link)
 
     @post("/{user_id:int}/deactivate")
-    async def user_deactivate(self, request: Request, user_id: int) -> Any:
+    async def user_deactivate(self, request: Request, user_id: FromPath[int]) -> Any:
         await self._user_or_404(request, user_id)
         try:
             await services.user_deactivate(actor=actor_of(request), facility_id=request.user.facility_id,
@@ -216,7 +218,7 @@ class AdminUsersController(Controller):
         return Redirect(path="/admin/users", status_code=303)
 
     @post("/{user_id:int}/reactivate")
-    async def user_reactivate(self, request: Request, user_id: int) -> Any:
+    async def user_reactivate(self, request: Request, user_id: FromPath[int]) -> Any:
         await self._user_or_404(request, user_id)
         await services.user_reactivate(actor=actor_of(request), facility_id=request.user.facility_id,
                                        user_id=user_id)
@@ -224,7 +226,7 @@ class AdminUsersController(Controller):
         return Redirect(path="/admin/users", status_code=303)
 
     @post("/{user_id:int}/reset-link")
-    async def user_reset_link(self, request: Request, user_id: int) -> Template:
+    async def user_reset_link(self, request: Request, user_id: FromPath[int]) -> Template:
         target = await self._user_or_404(request, user_id)
         token = await services.one_time_link_create(actor=actor_of(request), user_id=user_id, purpose="reset_password")
         link = {"email": target["email"], "url": link_url(request, token)}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Optional
 
 from litestar import Controller, Request, get
+from litestar.params import FromQuery
 from litestar.response import Template
 
 from app.accounts.queries import users_for
@@ -18,8 +19,9 @@ class AuditController(Controller):
     opt = {"action": "audit.view"}
 
     @get("/")
-    async def audit_page(self, request: Request, person: str = "", action: str = "", day_from: str = "",
-                         day_to: str = "", page: int = 1) -> Template:
+    async def audit_page(self, request: Request, person: FromQuery[str] = "", action: FromQuery[str] = "",
+                         day_from: FromQuery[str] = "", day_to: FromQuery[str] = "",
+                         page: FromQuery[int] = 1) -> Template:
         user = request.user
         form = Form(values={"person": person, "action": action, "day_from": day_from, "day_to": day_to})
         start, end = form.optional_date("day_from"), form.optional_date("day_to")

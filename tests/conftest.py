@@ -1,0 +1,154 @@
+"""Test database, app and factories. The suite runs on SQLite by default and on PostgreSQL when
+KINWARD_TEST_DATABASE_URL names a PostgreSQL database (created here if missing)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import tempfile
+from pathlib import Path
+from typing import AsyncIterator, Optional
+
+import pytest
+from litestar.testing import AsyncTestClient
+
+_TEST_URL = os.environ.get("KINWARD_TEST_DATABASE_URL", "")
+if not _TEST_URL:
+    _TEST_URL = f"sqlite:///{Path(tempfile.mkdtemp(prefix='kinward-test-')) / 'test.sqlite'}"
+os.environ["KINWARD_DATABASE_URL"] = _TEST_URL
+os.environ["KINWARD_ENV"] = "test"
+
+from app import db  # noqa: E402
+from app.accounts import passwords  # noqa: E402
+from app.accounts.tables import Facility, Role, User  # noqa: E402
+from app.main import create_app  # noqa: E402
+from app.piccolo_app import APP_CONFIG  # noqa: E402
+from app.settings import Settings  # noqa: E402
+
+TEST_SECRET = "test-secret-key-" + "x" * 32
+DEFAULT_PASSWORD = "correct horse battery staple"
+
+
+def _ensure_postgres_database(url: str) -> None:
+    import asyncpg
+
+    async def create() -> None:
+        name = url.rsplit("/", 1)[1].split("?")[0]
+        admin = await asyncpg.connect(url.rsplit("/", 1)[0] + "/postgres")
+        try:
+            if not await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
+                await admin.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await admin.close()
+
+    asyncio.run(create())
+
+
+def _migrate() -> None:
+    from app.migrations_state import migrations_apply
+
+    async def run() -> None:
+        db.configure(_TEST_URL)
+        if db.is_postgres():
+            # A fresh schema per run: whatever an earlier run left is dropped.
+            await db.engine().run_ddl("DROP SCHEMA public CASCADE")
+            await db.engine().run_ddl("CREATE SCHEMA public")
+        await migrations_apply()
+        await db.stop()
+
+    asyncio.run(run())
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if _TEST_URL.startswith("postgres"):
+        _ensure_postgres_database(_TEST_URL)
+    _migrate()
+
+
+@pytest.fixture(autouse=True)
+async def clean_database() -> AsyncIterator[None]:
+    """Each test starts from empty tables: no test depends on another's leftovers."""
+    db.configure(_TEST_URL)
+    tables = [t._meta.tablename for t in reversed(APP_CONFIG.table_classes)]
+    if db.is_postgres():
+        await db.engine().run_ddl(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
+    else:
+        for table in tables:
+            await db.engine().run_ddl(f"DELETE FROM {table}")
+    yield
+
+
+def test_settings(**overrides) -> Settings:
+    values = dict(database_url=_TEST_URL, env="test", secret_key=TEST_SECRET)
+    values.update(overrides)
+    return Settings(**values)
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return test_settings()
+
+
+@pytest.fixture
+async def client(settings: Settings) -> AsyncIterator[AsyncTestClient]:
+    app = create_app(settings)
+    async with AsyncTestClient(app=app) as test_client:
+        test_client.follow_redirects = False
+        yield test_client
+
+
+_hash_cache: dict[str, str] = {}
+
+
+async def hashed(password: str) -> str:
+    """argon2 is slow by design; hash each distinct test password once per run."""
+    if password not in _hash_cache:
+        _hash_cache[password] = await passwords.password_hash(password)
+    return _hash_cache[password]
+
+
+_counter = {"n": 0}
+
+
+def _next() -> int:
+    _counter["n"] += 1
+    return _counter["n"]
+
+
+async def make_facility(name: Optional[str] = None, timezone: str = "Europe/London") -> int:
+    rows = await Facility.insert(Facility(name=name or f"Facility {_next()}", timezone=timezone)).run()
+    return rows[0]["id"]
+
+
+async def make_user(*, facility_id: int, role: Role | str = Role.coordinator, email: Optional[str] = None,
+                    password: str = DEFAULT_PASSWORD, active: bool = True, name: Optional[str] = None) -> dict:
+    n = _next()
+    email = email or f"{Role(role).value}{n}@example.org"
+    rows = await User.insert(
+        User(facility=facility_id, email=email, display_name=name or f"Person {n}", role=Role(role).value,
+             password_hash=await hashed(password), active=active)
+    ).run()
+    return {"id": rows[0]["id"], "email": email, "password": password, "facility_id": facility_id,
+            "role": Role(role).value}
+
+
+CSRF_FIELD = re.compile(r'name="_csrf_token" value="([^"]+)"')
+
+
+async def csrf_token(client: AsyncTestClient) -> str:
+    """The CSRF token a page gives the browser (GET /login sets the cookie when missing)."""
+    if "csrftoken" not in client.cookies:
+        await client.get("/login")
+    return client.cookies["csrftoken"]
+
+
+async def post_form(client: AsyncTestClient, url: str, data: dict, **kwargs):
+    payload = {"_csrf_token": await csrf_token(client), **data}
+    return await client.post(url, data=payload, **kwargs)
+
+
+async def login(client: AsyncTestClient, user: dict, password: Optional[str] = None):
+    response = await post_form(client, "/login", {"email": user["email"], "password": password or user["password"]})
+    assert response.status_code == 303, response.text
+    return response
