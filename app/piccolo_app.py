@@ -6,13 +6,15 @@ from piccolo.conf.apps import AppConfig
 
 from app.accounts.tables import Device, Facility, LoginThrottle, OneTimeToken, Session, User
 from app.audit.tables import AuditEvent
+from app.clients.tables import BreakGlassGrant, CareTeamMember, Client, ClientContact, ClientStatusChange, FamilyLink
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 APP_CONFIG = AppConfig(
     app_name="kinward",
     migrations_folder_path=str(MIGRATIONS),
-    table_classes=[Facility, User, Device, Session, LoginThrottle, OneTimeToken, AuditEvent],
+    table_classes=[Facility, User, Device, Session, LoginThrottle, OneTimeToken, AuditEvent,
+                   Client, ClientStatusChange, ClientContact, CareTeamMember, FamilyLink, BreakGlassGrant],
     migration_dependencies=[],
     commands=[],
 )
