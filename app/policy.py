@@ -7,7 +7,8 @@ team, one's own visit) are added here as relations, never re-implemented in cont
 
 from __future__ import annotations
 
-from typing import Optional, Protocol
+from dataclasses import dataclass
+from typing import Callable, Optional, Protocol
 
 from app.accounts.tables import Role
 
@@ -25,7 +26,75 @@ ROLE_RULES: dict[str, frozenset[Role]] = {
     "family.home": frozenset({Role.family}),
     "users.manage": frozenset({Role.admin}),
     "audit.view": frozenset({Role.admin}),
+    "client.create": frozenset({Role.admin, Role.coordinator}),
+    "client.list_all": frozenset({Role.admin}),
+    "break_glass.review": frozenset({Role.admin}),
 }
+
+
+@dataclass(frozen=True)
+class FamilyPermissions:
+    may_see_schedule: bool = False
+    may_see_visit_summaries: bool = False
+    may_message: bool = False
+
+
+@dataclass(frozen=True)
+class ClientRelation:
+    """How one signed-in person stands to one client; computed from the database by app.clients.queries."""
+
+    client_id: int
+    facility_id: int
+    team_role: Optional[str] = None  # active care-team membership today: "coordinator" or "worker"
+    family: Optional[FamilyPermissions] = None  # an active family link
+    break_glass: bool = False  # emergency access granted to this session
+    visit_window: bool = False  # a visit with the client today (± the visits feature's window)
+
+
+RelationRule = Callable[[ClientRelation], bool]
+
+
+def _any(relation: ClientRelation) -> bool:
+    return True  # the facility check in can() has already passed
+
+
+def _on_team(relation: ClientRelation) -> bool:
+    return relation.team_role is not None
+
+
+def _not_on_team(relation: ClientRelation) -> bool:
+    return relation.team_role is None
+
+
+def _break_glass(relation: ClientRelation) -> bool:
+    return relation.break_glass
+
+
+def _visit_window(relation: ClientRelation) -> bool:
+    return relation.visit_window
+
+
+def _family_linked(relation: ClientRelation) -> bool:
+    return relation.family is not None
+
+
+# action -> role -> relations that allow it (any one suffices). DESIGN.md section 2.
+RELATION_RULES: dict[str, dict[Role, tuple[RelationRule, ...]]] = {
+    "client.view": {Role.admin: (_any,), Role.coordinator: (_on_team, _break_glass),
+                    Role.worker: (_on_team, _visit_window)},
+    # Workers see need-to-know fields only (care instructions, risks, contacts).
+    "client.view_confidential": {Role.admin: (_any,), Role.coordinator: (_on_team, _break_glass)},
+    "client.edit": {Role.admin: (_any,), Role.coordinator: (_on_team,)},
+    "client.team.manage": {Role.admin: (_any,), Role.coordinator: (_on_team,)},
+    "client.family.manage": {Role.admin: (_any,), Role.coordinator: (_on_team,)},
+    "client.access_log.view": {Role.admin: (_any,), Role.coordinator: (_on_team,), Role.family: (_family_linked,)},
+    # Family members see who and when, not what was done or from where.
+    "client.access_log.details": {Role.admin: (_any,), Role.coordinator: (_on_team,)},
+    "client.break_glass": {Role.coordinator: (_not_on_team,)},
+}
+# At route level (no record yet) a role passes when some relation could allow it; the record decides.
+for _action, _by_role in RELATION_RULES.items():
+    ROLE_RULES[_action] = frozenset(_by_role)
 
 HOME_BY_ROLE: dict[Role, str] = {
     Role.admin: "/admin/users",
@@ -59,6 +128,8 @@ def can(user: Optional[Principal], action: str, obj: Optional[object] = None) ->
     facility_id = getattr(obj, "facility_id", None)
     if obj is not None and facility_id is not None and facility_id != user.facility_id:
         return False
+    if isinstance(obj, ClientRelation) and action in RELATION_RULES:
+        return any(rule(obj) for rule in RELATION_RULES[action].get(Role(user.role), ()))
     return True
 
 

@@ -152,3 +152,36 @@ async def login(client: AsyncTestClient, user: dict, password: Optional[str] = N
     response = await post_form(client, "/login", {"email": user["email"], "password": password or user["password"]})
     assert response.status_code == 303, response.text
     return response
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        from app import clock
+
+        self.now = clock.utcnow()
+
+    def advance(self, **delta) -> None:
+        from datetime import timedelta
+
+        self.now += timedelta(**delta)
+
+
+@pytest.fixture
+def fake_clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
+    """Moves Kinward's notion of "now"; real time is never waited for."""
+    fake = FakeClock()
+    monkeypatch.setattr("app.clock.utcnow", lambda: fake.now)
+    return fake
+
+
+def session_cookie_value(client: AsyncTestClient) -> Optional[str]:
+    return client.cookies.get("kinward_session")
+
+
+def use_session_token(client: AsyncTestClient, token: str) -> None:
+    """Make the browser present exactly this session token (as an attacker or a stale tab would)."""
+    jar = client.cookies.jar
+    for cookie in list(jar):
+        if cookie.name == "kinward_session":
+            jar.clear(cookie.domain, cookie.path, cookie.name)
+    client.cookies.set("kinward_session", token, domain="testserver.local", path="/")

@@ -11,7 +11,7 @@ from app.accounts.passwords import password_hash, password_needs_rehash, passwor
 from app.accounts.queries import user_by_email
 from app.accounts.tables import Facility, LoginThrottle, OneTimeToken, Role, User
 from app.audit.services import Actor, audit_record
-from app.clock import utcnow
+from app import clock
 from app.i18n import _
 from app.web.sessions import session_create, sessions_revoke_for_user
 from app.web.tokens import token_hash, token_new
@@ -51,14 +51,14 @@ def address_key(address: str) -> str:
 
 async def throttle_retry_after(*, keys: list[str], now: Optional[datetime] = None) -> int:
     """Seconds until any of these keys may try again (0: not blocked)."""
-    now = now or utcnow()
+    now = now or clock.utcnow()
     rows = await LoginThrottle.select(LoginThrottle.blocked_until).where(LoginThrottle.key.is_in(keys)).run()
     waits = [(r["blocked_until"] - now).total_seconds() for r in rows if r["blocked_until"] and r["blocked_until"] > now]
     return int(max(waits) + 0.999) if waits else 0
 
 
 async def throttle_fail(*, key: str, limit: int) -> None:
-    now = utcnow()
+    now = clock.utcnow()
     # One upsert, atomic in every process on both engines.
     rows = await LoginThrottle.raw(
         "INSERT INTO login_throttle (key, failures, blocked_until, updated_at) VALUES ({}, 1, NULL, {}) "
@@ -107,7 +107,7 @@ async def login_attempt(*, email: str, password: str, address: str, absolute_hou
         return LoginResult()
 
     await throttle_reset(key=keys[0])
-    changes: dict = {User.last_login_at: utcnow()}
+    changes: dict = {User.last_login_at: clock.utcnow()}
     if password_needs_rehash(user["password_hash"]):
         changes[User.password_hash] = await password_hash(password)
     await User.update(changes).where(User.id == user["id"]).run()
@@ -164,7 +164,7 @@ async def user_reactivate(*, actor: Actor, facility_id: int, user_id: int) -> No
 async def one_time_link_create(*, actor: Actor, user_id: int, purpose: str) -> str:
     """A single-use token to set a password, valid for a day; earlier unused ones for the user die."""
     token = token_new()
-    now = utcnow()
+    now = clock.utcnow()
     async with db.transaction():
         await OneTimeToken.update({OneTimeToken.used_at: now}).where(
             (OneTimeToken.user == user_id) & OneTimeToken.used_at.is_null()
@@ -184,7 +184,7 @@ async def one_time_link_user(*, token: str) -> Optional[dict]:
         OneTimeToken.user.email.as_alias("email"), OneTimeToken.user.active.as_alias("active"),
         OneTimeToken.user.facility.id.as_alias("facility_id"), OneTimeToken.user.role.as_alias("role"),
     ).where((OneTimeToken.token_hash == token_hash(token)) & OneTimeToken.used_at.is_null()).first().run()
-    if row is None or row["expires_at"] <= utcnow() or not row["active"]:
+    if row is None or row["expires_at"] <= clock.utcnow() or not row["active"]:
         return None
     return row
 
@@ -200,7 +200,7 @@ async def password_set_with_link(*, token: str, password: str, address: str) -> 
     actor = Actor(user_id=link["user_id"], label=link["email"], role=link["role"], facility_id=link["facility_id"],
                   address=address)
     async with db.transaction():
-        used = await OneTimeToken.update({OneTimeToken.used_at: utcnow()}).where(
+        used = await OneTimeToken.update({OneTimeToken.used_at: clock.utcnow()}).where(
             (OneTimeToken.id == link["id"]) & OneTimeToken.used_at.is_null()
         ).returning(OneTimeToken.id).run()
         if not used:

@@ -10,7 +10,7 @@ from typing import Any, Optional
 
 from app import db
 from app.audit.tables import AuditEvent
-from app.clock import utcnow
+from app import clock
 
 GENESIS = "0" * 64
 
@@ -52,7 +52,7 @@ async def audit_record(
     """Append one event to the facility's chain (defaults to the actor's facility)."""
     facility = facility_id if facility_id is not None else actor.facility_id
     detail_text = json.dumps(detail, sort_keys=True, ensure_ascii=False) if detail else ""
-    at = utcnow()
+    at = clock.utcnow()
     async with db.transaction():
         if db.is_postgres():
             # Serialise appends to one chain across processes; released at commit.

@@ -19,7 +19,9 @@ from app.web.sessions import cookie_name, flash_clear, session_resolve
 class SessionMiddleware(ASGIMiddleware):
     """Resolves the session cookie to the signed-in user (scope["user"], None when anonymous)."""
 
-    exclude_path_pattern = ("^/static/",)
+    @staticmethod
+    def should_bypass_for_scope(scope: Scope) -> bool:
+        return scope["path"].startswith("/static/")
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         settings = scope["litestar_app"].state.settings
@@ -82,3 +84,17 @@ def actor_of(connection: ASGIConnection) -> Actor:
         return Actor(address=client_address(connection))
     return Actor(user_id=user.id, label=user.email, role=user.role, facility_id=user.facility_id,
                  device_id=user.device_id, address=client_address(connection))
+
+
+def undeclared_routes(app: Any) -> list[str]:
+    """Routes whose handler declares no action the policy knows: each one would be unprotected."""
+    missing = []
+    for route in app.routes:
+        for handler in getattr(route, "route_handlers", ()):
+            if set(getattr(handler, "http_methods", ())) == {"OPTIONS"}:
+                continue  # Litestar's automatic OPTIONS answers; the guard refuses them (no CORS here)
+            action = handler.opt.get("action")
+            if not isinstance(action, str) or not known_action(action):
+                methods = ",".join(sorted(getattr(handler, "http_methods", ()) or ["*"]))
+                missing.append(f"{methods} {route.path}")
+    return missing

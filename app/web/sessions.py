@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Optional
 
 from app.accounts.tables import Session, User
-from app.clock import utcnow
+from app import clock
 from app.web.tokens import token_hash, token_new
 
 # last_seen_at is refreshed at most this often: a write per request would serialise all
@@ -41,7 +41,7 @@ def cookie_name(*, production: bool) -> str:
 async def session_create(*, user_id: int, absolute_hours: int, device_id: Optional[int] = None) -> str:
     """Start a session for the user; returns the token for the cookie (never stored)."""
     token = token_new()
-    now = utcnow()
+    now = clock.utcnow()
     await Session.insert(
         Session(
             token_hash=token_hash(token),
@@ -56,13 +56,13 @@ async def session_create(*, user_id: int, absolute_hours: int, device_id: Option
 
 
 async def session_revoke(*, token: str) -> None:
-    await Session.update({Session.revoked_at: utcnow()}).where(
+    await Session.update({Session.revoked_at: clock.utcnow()}).where(
         (Session.token_hash == token_hash(token)) & Session.revoked_at.is_null()
     ).run()
 
 
 async def sessions_revoke_for_user(*, user_id: int, keep_session_id: Optional[int] = None) -> None:
-    query = Session.update({Session.revoked_at: utcnow()}).where(
+    query = Session.update({Session.revoked_at: clock.utcnow()}).where(
         (Session.user == user_id) & Session.revoked_at.is_null()
     )
     if keep_session_id is not None:
@@ -97,7 +97,7 @@ async def session_resolve(*, token: str, idle_minutes: int) -> Optional[CurrentU
     ).first().run()
     if row is None:
         return None
-    now = utcnow()
+    now = clock.utcnow()
     if not row["active"] or not session_is_live(
         created_at=row["created_at"], last_seen_at=row["last_seen_at"], expires_at=row["expires_at"],
         idle=timedelta(minutes=idle_minutes), now=now,

@@ -1,0 +1,416 @@
+"""The database engine: Kinward's SQLite engine on a file of its own (always), and the configured
+engine (SQLite or PostgreSQL, whichever the suite runs on)."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from pathlib import Path
+from typing import AsyncIterator
+
+import pytest
+from piccolo.columns import Integer, Varchar
+from piccolo.engine.exceptions import TransactionError
+from piccolo.engine.postgres import PostgresEngine
+from piccolo.table import Table
+
+from app import db
+from app.accounts.tables import Facility
+from app.db import BUSY_TIMEOUT_MS, KinwardSQLiteEngine, engine_from_url
+
+
+class EngineNote(Table, tablename="engine_note"):
+    body = Varchar(length=100)
+
+
+class EngineCounter(Table, tablename="engine_counter"):
+    value = Integer(default=0)
+
+
+class Abandon(Exception):
+    """Raised inside a transaction to make it roll back."""
+
+
+# Long enough (about a second) that the writer thread is still busy with it when a test acts.
+SLOW_QUERY = (
+    "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000000) "
+    "SELECT count(*) AS c FROM n"
+)
+
+
+@pytest.fixture
+async def engine(tmp_path: Path) -> AsyncIterator[KinwardSQLiteEngine]:
+    """A fresh engine on its own file, whatever database the rest of the suite uses."""
+    engine = KinwardSQLiteEngine(path=str(tmp_path / "engine.sqlite"))
+    for table in (EngineNote, EngineCounter):
+        table._meta.db = engine
+        await table.create_table().run()
+    await EngineCounter.insert(EngineCounter(value=0)).run()
+    yield engine
+    engine.close()
+
+
+def committed_notes(path: str) -> list[str]:
+    """What another process would see: only committed rows."""
+    connection = sqlite3.connect(path)
+    try:
+        return [body for (body,) in connection.execute("SELECT body FROM engine_note ORDER BY id")]
+    finally:
+        connection.close()
+
+
+async def counter_value() -> int:
+    row = await EngineCounter.select(EngineCounter.value).first().run()
+    return row["value"]
+
+
+# Connections
+
+
+async def test_reader_and_writer_connections_use_wal_full_sync_busy_timeout_and_foreign_keys(engine):
+    # A SELECT runs on the reader connection, a PRAGMA statement on the writer connection.
+    on_reader = {
+        "journal_mode": await engine.run_ddl("SELECT journal_mode FROM pragma_journal_mode"),
+        "synchronous": await engine.run_ddl("SELECT synchronous FROM pragma_synchronous"),
+        "busy_timeout": await engine.run_ddl("SELECT timeout FROM pragma_busy_timeout"),
+        "foreign_keys": await engine.run_ddl("SELECT foreign_keys FROM pragma_foreign_keys"),
+    }
+    on_writer = {
+        "journal_mode": await engine.run_ddl("PRAGMA journal_mode"),
+        "synchronous": await engine.run_ddl("PRAGMA synchronous"),
+        "busy_timeout": await engine.run_ddl("PRAGMA busy_timeout"),
+        "foreign_keys": await engine.run_ddl("PRAGMA foreign_keys"),
+    }
+    for pragmas in (on_reader, on_writer):
+        values = {name: next(iter(rows[0].values())) for name, rows in pragmas.items()}
+        assert values == {"journal_mode": "wal", "synchronous": 2, "busy_timeout": BUSY_TIMEOUT_MS,
+                          "foreign_keys": 1}
+
+
+async def test_foreign_keys_are_enforced(engine):
+    await engine.run_ddl("CREATE TABLE parent (id INTEGER PRIMARY KEY)")
+    await engine.run_ddl("CREATE TABLE child (id INTEGER PRIMARY KEY, parent_id INTEGER REFERENCES parent(id))")
+    with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY"):
+        await engine.run_ddl("INSERT INTO child (parent_id) VALUES (999)")
+
+
+async def test_many_reads_writes_and_transactions_open_just_two_connections(tmp_path, monkeypatch):
+    opened: list[sqlite3.Connection] = []
+    connect = sqlite3.connect
+
+    def counting_connect(*args, **kwargs):
+        opened.append(connect(*args, **kwargs))
+        return opened[-1]
+
+    monkeypatch.setattr(sqlite3, "connect", counting_connect)
+    engine = KinwardSQLiteEngine(path=str(tmp_path / "reuse.sqlite"))
+    EngineNote._meta.db = engine
+    try:
+        await EngineNote.create_table().run()
+        for n in range(30):
+            await EngineNote.insert(EngineNote(body=f"note {n}")).run()
+            await EngineNote.select().where(EngineNote.body == f"note {n}").run()
+        for n in range(10):
+            async with engine.transaction():
+                await EngineNote.insert(EngineNote(body=f"in transaction {n}")).run()
+                await EngineNote.count().run()
+        assert await EngineNote.count().run() == 40
+        assert len(opened) == 2
+    finally:
+        engine.close()
+
+
+async def test_close_releases_both_connections_and_the_engine_reopens_on_next_use(engine):
+    await EngineNote.insert(EngineNote(body="kept")).run()
+    await EngineNote.select().run()
+    reader, writer = engine._reader, engine._writer
+    wal = Path(engine.path + "-wal")
+    assert wal.exists()
+
+    engine.close()
+
+    for connection in (reader, writer):
+        with pytest.raises(sqlite3.ProgrammingError):
+            connection.execute("SELECT 1")
+    # SQLite checkpoints and removes the WAL file when the last connection to it closes.
+    assert not wal.exists()
+    assert [row["body"] for row in await EngineNote.select().run()] == ["kept"]
+    await EngineNote.insert(EngineNote(body="after reopening")).run()
+    assert committed_notes(engine.path) == ["kept", "after reopening"]
+
+
+# Transactions
+
+
+async def test_transaction_that_raises_is_rolled_back(engine):
+    with pytest.raises(Abandon):
+        async with engine.transaction():
+            await EngineNote.insert(EngineNote(body="never kept")).run()
+            raise Abandon
+    assert await EngineNote.select().run() == []
+    assert committed_notes(engine.path) == []
+
+
+async def test_transaction_sees_its_own_uncommitted_writes(engine):
+    async with engine.transaction():
+        await EngineNote.insert(EngineNote(body="mine")).run()
+        assert [row["body"] for row in await EngineNote.select().run()] == ["mine"]
+        assert committed_notes(engine.path) == []
+    assert committed_notes(engine.path) == ["mine"]
+
+
+async def test_insert_returning_gives_the_new_id_inside_and_outside_a_transaction(engine):
+    first = await EngineNote.insert(EngineNote(body="first")).run()
+    async with engine.transaction():
+        second = await EngineNote.insert(EngineNote(body="second")).run()
+    assert first == [{"id": 1}]
+    assert second == [{"id": 2}]
+    assert await EngineNote.select(EngineNote.body).where(EngineNote.id == 2).first().run() == {"body": "second"}
+
+
+async def test_concurrent_read_modify_write_transactions_never_interleave(engine):
+    async def increment() -> None:
+        async with engine.transaction():
+            value = await counter_value()
+            await asyncio.sleep(0)  # give every other task the chance to run in between
+            await EngineCounter.update({EngineCounter.value: value + 1}).where(EngineCounter.id == 1).run()
+
+    await asyncio.gather(*(increment() for _ in range(20)))
+    assert await counter_value() == 20
+
+
+async def test_nested_transaction_joins_the_outer_one_instead_of_waiting_for_the_writer(engine):
+    async def nested() -> None:
+        async with engine.transaction():
+            await EngineNote.insert(EngineNote(body="outer")).run()
+            async with engine.transaction():
+                await EngineNote.insert(EngineNote(body="inner")).run()
+            raise Abandon
+
+    with pytest.raises(Abandon):
+        await asyncio.wait_for(nested(), timeout=10)
+    assert committed_notes(engine.path) == []
+
+
+async def test_write_outside_a_transaction_waits_for_the_open_transaction_to_finish(engine):
+    inside, finish = asyncio.Event(), asyncio.Event()
+
+    async def transaction_that_rolls_back() -> None:
+        async with engine.transaction():
+            await EngineNote.insert(EngineNote(body="rolled back")).run()
+            inside.set()
+            await finish.wait()
+            raise Abandon
+
+    holder = asyncio.create_task(transaction_that_rolls_back())
+    await inside.wait()
+    writer = asyncio.create_task(EngineNote.insert(EngineNote(body="outside")).run())
+    await asyncio.sleep(0.2)
+    assert not writer.done()
+
+    finish.set()
+    with pytest.raises(Abandon):
+        await holder
+    await writer
+    # Had the write joined the open transaction, it would have been rolled back with it.
+    assert committed_notes(engine.path) == ["outside"]
+
+
+async def test_reads_proceed_while_a_transaction_holds_the_writer_and_miss_its_uncommitted_rows(engine):
+    inside, finish = asyncio.Event(), asyncio.Event()
+
+    async def transaction_held_open() -> None:
+        async with engine.transaction():
+            await EngineNote.insert(EngineNote(body="pending")).run()
+            inside.set()
+            await finish.wait()
+
+    holder = asyncio.create_task(transaction_held_open())
+    await inside.wait()
+    # Were reads queued behind the writer, this would never return (the transaction waits on us).
+    assert await asyncio.wait_for(EngineNote.select().run(), timeout=5) == []
+    assert await asyncio.wait_for(EngineNote.count().run(), timeout=5) == 0
+
+    finish.set()
+    await holder
+    assert [row["body"] for row in await EngineNote.select().run()] == ["pending"]
+
+
+async def test_failed_commit_is_reported_and_leaves_nothing_open_for_the_next_writer(engine):
+    await engine.run_ddl("CREATE TABLE parent (id INTEGER PRIMARY KEY)")
+    await engine.run_ddl("CREATE TABLE child (id INTEGER PRIMARY KEY, parent_id INTEGER REFERENCES parent(id))")
+    with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY"):
+        async with engine.transaction():
+            # Deferred foreign keys are checked at COMMIT, and a failed COMMIT keeps the
+            # transaction open in SQLite.
+            await engine.run_ddl("PRAGMA defer_foreign_keys = ON")
+            await engine.run_ddl("INSERT INTO child (parent_id) VALUES (999)")
+            await EngineNote.insert(EngineNote(body="in the failed transaction")).run()
+
+    await EngineNote.insert(EngineNote(body="same task, afterwards")).run()
+
+    async def another_writer() -> None:
+        async with engine.transaction():
+            await EngineNote.insert(EngineNote(body="next transaction")).run()
+
+    await asyncio.create_task(another_writer())
+    assert committed_notes(engine.path) == ["same task, afterwards", "next transaction"]
+
+
+async def test_transaction_cancelled_while_waiting_to_begin_leaves_nothing_open(engine):
+    other_process = sqlite3.connect(engine.path, isolation_level=None)
+    other_process.execute("BEGIN IMMEDIATE")
+
+    async def would_write() -> None:
+        async with engine.transaction():
+            await EngineNote.insert(EngineNote(body="never written")).run()
+
+    task = asyncio.create_task(would_write())
+    await asyncio.sleep(0.2)  # the writer thread is now in BEGIN IMMEDIATE, waiting on busy_timeout
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    other_process.execute("COMMIT")
+    other_process.close()
+
+    await EngineNote.insert(EngineNote(body="after")).run()
+    assert committed_notes(engine.path) == ["after"]
+
+
+async def test_transaction_cancelled_again_during_its_rollback_is_still_rolled_back(engine):
+    started = asyncio.Event()
+
+    async def writes_then_runs_a_slow_query() -> None:
+        async with engine.transaction():
+            await EngineNote.insert(EngineNote(body="abandoned")).run()
+            started.set()
+            await engine.run_ddl(SLOW_QUERY)
+
+    task = asyncio.create_task(writes_then_runs_a_slow_query())
+    await started.wait()
+    task.cancel()
+    await asyncio.sleep(0)  # the task is now waiting for its ROLLBACK, queued behind the slow query
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+    await EngineNote.insert(EngineNote(body="after")).run()
+    assert committed_notes(engine.path) == ["after"]
+
+
+async def test_task_outliving_its_transaction_cannot_run_statements_in_it(engine):
+    go = asyncio.Event()
+
+    async def straggler() -> None:
+        await go.wait()
+        await EngineNote.insert(EngineNote(body="late")).run()
+
+    async with engine.transaction():
+        late = asyncio.create_task(straggler())
+    go.set()
+    with pytest.raises(TransactionError):
+        await late
+    assert committed_notes(engine.path) == []
+
+
+# Concurrency
+
+
+async def test_fifty_concurrent_writers_and_a_reader_never_hit_database_is_locked(engine):
+    async def writer(n: int) -> None:
+        for i in range(5):
+            if i % 2:
+                async with engine.transaction():
+                    await EngineNote.insert(EngineNote(body=f"writer {n} row {i}")).run()
+            else:
+                await EngineNote.insert(EngineNote(body=f"writer {n} row {i}")).run()
+
+    async def reader() -> None:
+        for _ in range(50):
+            await EngineNote.select().where(EngineNote.body == "writer 0 row 0").run()
+            await asyncio.sleep(0)
+
+    results = await asyncio.gather(*(writer(n) for n in range(50)), reader(), return_exceptions=True)
+    assert [error for error in results if error is not None] == []
+    assert await EngineNote.count().run() == 250
+
+
+async def test_two_engines_on_one_file_serialise_their_transactions_like_two_processes(engine):
+    second = KinwardSQLiteEngine(path=engine.path)
+
+    async def increment(on: KinwardSQLiteEngine) -> None:
+        # BEGIN IMMEDIATE makes the other engine wait (busy_timeout) rather than fail with
+        # "database is locked" when it upgrades a read to a write.
+        async with on.transaction():
+            rows = await on.run_ddl("SELECT value FROM engine_counter WHERE id = 1")
+            await asyncio.sleep(0)
+            await on.run_ddl(f"UPDATE engine_counter SET value = {rows[0]['value'] + 1} WHERE id = 1")
+
+    try:
+        await asyncio.gather(*(increment(on) for _ in range(10) for on in (engine, second)))
+    finally:
+        second.close()
+    assert await counter_value() == 20
+
+
+# Choosing and configuring the engine
+
+
+def test_engine_from_url_picks_sqlite_or_postgresql_by_scheme(monkeypatch, tmp_path):
+    async def no_version_check(self) -> None:
+        """Constructing a PostgresEngine would otherwise try to connect."""
+
+    monkeypatch.setattr(PostgresEngine, "check_version", no_version_check)
+    sqlite_engine = engine_from_url(f"sqlite:///{tmp_path / 'choose.sqlite'}")
+    assert isinstance(sqlite_engine, KinwardSQLiteEngine)
+    assert sqlite_engine.path == str(tmp_path / "choose.sqlite")
+    for url in ("postgresql://kinward@db.example:5432/kinward", "postgres://kinward@db.example/kinward"):
+        postgres_engine = engine_from_url(url)
+        assert isinstance(postgres_engine, PostgresEngine)
+        assert postgres_engine.config == {"dsn": url}
+    with pytest.raises(ValueError, match="mysql"):
+        engine_from_url("mysql://kinward@db.example/kinward")
+
+
+async def test_configured_sqlite_database_runs_on_kinwards_engine_in_wal_mode():
+    if db.is_postgres():
+        pytest.skip("SQLite only")
+    assert isinstance(db.engine(), KinwardSQLiteEngine)
+    assert await db.engine().run_ddl("PRAGMA journal_mode") == [{"journal_mode": "wal"}]
+
+
+async def test_configured_database_rolls_back_a_transaction_that_raises():
+    with pytest.raises(Abandon):
+        async with db.transaction():
+            await Facility.insert(Facility(name="Never opened")).run()
+            raise Abandon
+    assert await Facility.count().run() == 0
+
+
+async def test_configured_database_keeps_uncommitted_rows_from_other_readers():
+    inside, finish = asyncio.Event(), asyncio.Event()
+
+    async def open_facility() -> int:
+        async with db.transaction():
+            rows = await Facility.insert(Facility(name="Rowan House")).run()
+            assert await Facility.count().where(Facility.id == rows[0]["id"]).run() == 1
+            inside.set()
+            await finish.wait()
+        return rows[0]["id"]
+
+    holder = asyncio.create_task(open_facility())
+    await inside.wait()
+    assert await asyncio.wait_for(Facility.count().run(), timeout=10) == 0
+    finish.set()
+    facility_id = await holder
+    assert await Facility.select(Facility.name).where(Facility.id == facility_id).first().run() == {
+        "name": "Rowan House"
+    }
+
+
+async def test_configured_database_returns_the_new_id_from_an_insert():
+    first = await Facility.insert(Facility(name="Alder Court")).run()
+    second = await Facility.insert(Facility(name="Birch Lodge")).run()
+    assert second[0]["id"] > first[0]["id"]
+    names = await Facility.select(Facility.id, Facility.name).order_by(Facility.id).run()
+    assert names == [{"id": first[0]["id"], "name": "Alder Court"}, {"id": second[0]["id"], "name": "Birch Lodge"}]
