@@ -1,0 +1,81 @@
+"""The kinward command and its settings."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from app.accounts.tables import Facility, User
+from app.settings import Settings, SettingsError
+
+
+def run_cli(*args, env_overrides=None, input_text=None):
+    env = dict(os.environ)
+    env.update(env_overrides or {})
+    return subprocess.run([sys.executable, "-m", "app.cli", *args], env=env, capture_output=True, text=True,
+                          input=input_text, timeout=120)
+
+
+@pytest.mark.parametrize(("name", "value", "message"), [
+    ("KINWARD_DATABASE_URL", "mysql://x/y", "KINWARD_DATABASE_URL must start with sqlite:///"),
+    ("KINWARD_ENV", "staging", "KINWARD_ENV must be one of"),
+    ("KINWARD_SECRET_KEY", "short", "at least 32 characters"),
+    ("KINWARD_SESSION_IDLE_MINUTES", "soon", "must be a whole number"),
+    ("KINWARD_SESSION_ABSOLUTE_HOURS", "48", "between 1 and 24"),
+])
+def test_bad_settings_are_refused_with_a_message_naming_the_variable(name, value, message):
+    with pytest.raises(SettingsError, match=message):
+        Settings.from_env({name: value})
+
+
+def test_production_requires_a_secret_key():
+    with pytest.raises(SettingsError, match="KINWARD_SECRET_KEY must be set"):
+        Settings.from_env({"KINWARD_ENV": "production"})
+
+
+def test_settings_are_read_from_the_environment():
+    settings = Settings.from_env({"KINWARD_DATABASE_URL": "postgresql://u@h/db", "KINWARD_ENV": "production",
+                                  "KINWARD_SECRET_KEY": "k" * 40, "KINWARD_SESSION_IDLE_MINUTES": "15"})
+    assert settings.database_url == "postgresql://u@h/db" and settings.is_production
+    assert settings.session_idle_minutes == 15 and not settings.is_sqlite
+
+
+def test_cli_reports_a_bad_setting_and_exits_non_zero():
+    result = run_cli("migrate", env_overrides={"KINWARD_ENV": "staging"})
+    assert result.returncode != 0
+    assert "KINWARD_ENV must be one of" in result.stderr
+
+
+def test_serve_refuses_to_start_with_unapplied_migrations(tmp_path):
+    result = run_cli("serve", "--port", "1", env_overrides={"KINWARD_DATABASE_URL": f"sqlite:///{tmp_path}/new.sqlite"})
+    assert result.returncode == 2
+    assert "unapplied migration" in result.stderr and "kinward migrate" in result.stderr
+
+
+def test_migrate_then_demo_creates_the_demo_accounts_once(tmp_path):
+    env = {"KINWARD_DATABASE_URL": f"sqlite:///{tmp_path}/demo.sqlite"}
+    assert run_cli("migrate", env_overrides=env).returncode == 0
+    first = run_cli("demo", "--if-empty", env_overrides=env)
+    assert first.returncode == 0 and "coordinator2@kinward.example" in first.stdout
+    assert "kinward-demo-coordinator2" in first.stdout
+    again = run_cli("demo", "--if-empty", env_overrides=env)
+    assert again.returncode == 0 and "already present" in again.stdout
+    assert run_cli("audit", "verify", env_overrides=env).returncode == 0
+
+
+async def test_create_admin_creates_facility_and_administrator():
+    result = run_cli("create-admin", "--email", "Boss@Example.org", "--name", "The Boss", "--facility", "Hillside",
+                     env_overrides={"KINWARD_ADMIN_PASSWORD": "a long admin password for hillside"})
+    assert result.returncode == 0, result.stderr
+    admin = await User.select(User.role, User.facility.name.as_alias("facility")).where(
+        User.email == "boss@example.org").first().run()
+    assert admin == {"role": "admin", "facility": "Hillside"}
+    assert await Facility.count().where(Facility.name == "Hillside").run() == 1
+
+
+def test_create_admin_refuses_a_weak_password():
+    result = run_cli("create-admin", "--email", "b@example.org", "--name", "B", "--facility", "F",
+                     env_overrides={"KINWARD_ADMIN_PASSWORD": "short"})
+    assert result.returncode == 2
+    assert "15 characters" in result.stderr
