@@ -279,16 +279,27 @@ def is_postgres() -> bool:
     return isinstance(engine(), PostgresEngine)
 
 
+_pool_users = 0
+
+
 async def start() -> None:
+    """Open the PostgreSQL pool (shared by every app instance in this process: counted, not duplicated)."""
+    global _pool_users
     current = engine()
     if isinstance(current, PostgresEngine):
-        await current.start_connection_pool(min_size=1, max_size=10)
+        if _pool_users == 0:
+            await current.start_connection_pool(min_size=1, max_size=10)
+        _pool_users += 1
 
 
 async def stop() -> None:
+    global _pool_users
     current = engine()
     if isinstance(current, PostgresEngine):
-        await current.close_connection_pool()
+        if _pool_users > 0:
+            _pool_users -= 1
+            if _pool_users == 0:
+                await current.close_connection_pool()
     elif isinstance(current, KinwardSQLiteEngine):
         current.close()
 

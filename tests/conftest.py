@@ -8,10 +8,11 @@ import os
 import re
 import tempfile
 from pathlib import Path
+from contextlib import asynccontextmanager
 from typing import AsyncIterator, Optional
 
 import pytest
-from litestar.testing import AsyncTestClient
+import httpx
 
 _TEST_URL = os.environ.get("KINWARD_TEST_DATABASE_URL", "")
 if not _TEST_URL:
@@ -79,7 +80,7 @@ async def clean_database() -> AsyncIterator[None]:
     yield
 
 
-def test_settings(**overrides) -> Settings:
+def settings_for_tests(**overrides) -> Settings:
     values = dict(database_url=_TEST_URL, env="test", secret_key=TEST_SECRET)
     values.update(overrides)
     return Settings(**values)
@@ -87,15 +88,31 @@ def test_settings(**overrides) -> Settings:
 
 @pytest.fixture
 def settings() -> Settings:
-    return test_settings()
+    return settings_for_tests()
+
+
+@asynccontextmanager
+async def app_client(settings: Settings, *, base_url: str = "http://testserver.local",
+                     app=None) -> AsyncIterator[httpx.AsyncClient]:
+    """A browser talking to one app instance (one per "process"), on the test's own event loop.
+
+    Litestar's test client runs the lifespan on a separate thread's loop, where a PostgreSQL
+    pool would be unusable from the test; so the database is opened here, as the lifespan would.
+    """
+    app = app or create_app(settings)
+    await db.start()
+    try:
+        transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))
+        async with httpx.AsyncClient(transport=transport, base_url=base_url, follow_redirects=False) as browser:
+            yield browser
+    finally:
+        await db.stop()
 
 
 @pytest.fixture
-async def client(settings: Settings) -> AsyncIterator[AsyncTestClient]:
-    app = create_app(settings)
-    async with AsyncTestClient(app=app) as test_client:
-        test_client.follow_redirects = False
-        yield test_client
+async def client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    async with app_client(settings) as browser:
+        yield browser
 
 
 _hash_cache: dict[str, str] = {}
@@ -136,19 +153,19 @@ async def make_user(*, facility_id: int, role: Role | str = Role.coordinator, em
 CSRF_FIELD = re.compile(r'name="_csrf_token" value="([^"]+)"')
 
 
-async def csrf_token(client: AsyncTestClient) -> str:
+async def csrf_token(client: httpx.AsyncClient) -> str:
     """The CSRF token a page gives the browser (GET /login sets the cookie when missing)."""
     if "csrftoken" not in client.cookies:
         await client.get("/login")
     return client.cookies["csrftoken"]
 
 
-async def post_form(client: AsyncTestClient, url: str, data: dict, **kwargs):
+async def post_form(client: httpx.AsyncClient, url: str, data: dict, **kwargs):
     payload = {"_csrf_token": await csrf_token(client), **data}
     return await client.post(url, data=payload, **kwargs)
 
 
-async def login(client: AsyncTestClient, user: dict, password: Optional[str] = None):
+async def login(client: httpx.AsyncClient, user: dict, password: Optional[str] = None):
     response = await post_form(client, "/login", {"email": user["email"], "password": password or user["password"]})
     assert response.status_code == 303, response.text
     return response
@@ -174,11 +191,11 @@ def fake_clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
     return fake
 
 
-def session_cookie_value(client: AsyncTestClient) -> Optional[str]:
+def session_cookie_value(client: httpx.AsyncClient) -> Optional[str]:
     return client.cookies.get("kinward_session")
 
 
-def use_session_token(client: AsyncTestClient, token: str) -> None:
+def use_session_token(client: httpx.AsyncClient, token: str) -> None:
     """Make the browser present exactly this session token (as an attacker or a stale tab would)."""
     jar = client.cookies.jar
     for cookie in list(jar):

@@ -3,6 +3,7 @@
 from litestar import get
 
 from app.main import create_app
+from tests.conftest import app_client
 from app.web.auth import undeclared_routes
 
 
@@ -29,15 +30,14 @@ def test_a_route_without_a_rule_is_detected_and_refused(settings):
 
 
 async def test_the_guard_answers_404_for_a_route_without_a_rule(settings):
-    from litestar.testing import AsyncTestClient
-
+    
     @get("/unprotected", sync_to_thread=False)
     def unprotected() -> str:
         return "secret"
 
     app = create_app(settings)
     app.register(unprotected)
-    async with AsyncTestClient(app=app) as client:
+    async with app_client(settings, app=app) as client:
         response = await client.get("/unprotected")
         assert response.status_code == 404
         assert "secret" not in response.text

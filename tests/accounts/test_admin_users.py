@@ -6,7 +6,7 @@ import pytest
 
 from app.accounts.tables import OneTimeToken, User
 from app.audit.tables import AuditEvent
-from tests.conftest import FakeClock, login, make_facility, make_user, post_form
+from tests.conftest import FakeClock, app_client, login, make_facility, make_user, post_form
 
 LINK = re.compile(r'value="https?://[^"]*/set-password/([^"]+)"')
 
@@ -86,14 +86,12 @@ async def test_duplicate_email_is_refused_next_to_the_field(client):
 
 
 async def test_deactivation_ends_the_persons_sessions_at_once(client, settings):
-    from litestar.testing import AsyncTestClient
-
+    
     from app.main import create_app
 
     facility, _ = await admin_client(client)
     worker = await make_user(facility_id=facility, role="worker")
-    async with AsyncTestClient(app=create_app(settings)) as worker_browser:
-        worker_browser.follow_redirects = False
+    async with app_client(settings) as worker_browser:
         await login(worker_browser, worker)
         assert (await worker_browser.get("/my-day")).status_code == 200
         assert (await post_form(client, f"/admin/users/{worker['id']}/deactivate", {})).status_code == 303
@@ -127,21 +125,19 @@ async def test_admin_actions_are_audited_with_actor_and_address(client):
 
 
 async def test_changing_ones_password_ends_other_sessions_but_not_this_one(client, settings):
-    from litestar.testing import AsyncTestClient
-
+    
     from app.main import create_app
 
     user = await make_user(facility_id=await make_facility())
-    async with AsyncTestClient(app=create_app(settings)) as other_device:
-        other_device.follow_redirects = False
+    async with app_client(settings) as other_device:
         await login(other_device, user)
         await login(client, user)
         new = "my new and much longer password"
         response = await post_form(client, "/account/password", {"current_password": user["password"],
                                                                  "new_password": new, "confirm_password": new})
         assert response.status_code == 303
-        assert (await client.get("/caseload")).status_code == 200
-        assert (await other_device.get("/caseload")).status_code == 303
+        assert (await client.get("/account/password")).status_code == 200
+        assert (await other_device.get("/account/password")).status_code == 303
 
 
 async def test_password_change_needs_the_current_password(client):

@@ -49,9 +49,9 @@ async def test_deactivated_account_cannot_sign_in(client):
 
 
 async def test_signed_out_visitor_is_sent_to_sign_in_with_return_path(client):
-    response = await client.get("/caseload")
+    response = await client.get("/account/password")
     assert response.status_code == 303
-    assert response.headers["location"] == "/login?next=/caseload"
+    assert response.headers["location"] == "/login?next=/account/password"
 
 
 async def test_sign_in_returns_to_a_local_next_path_only(client):
@@ -69,16 +69,16 @@ async def test_a_token_presented_before_login_is_dead_after_it(client):
     first = await make_user(facility_id=facility)
     await login(client, first)
     old_token = session_cookie_value(client)
-    assert (await client.get("/caseload")).status_code == 200
+    assert (await client.get("/account/password")).status_code == 200
 
     await login(client, first)
     new_token = session_cookie_value(client)
     assert new_token and new_token != old_token
 
     use_session_token(client, old_token)
-    assert (await client.get("/caseload")).status_code == 303
+    assert (await client.get("/account/password")).status_code == 303
     use_session_token(client, new_token)
-    assert (await client.get("/caseload")).status_code == 200
+    assert (await client.get("/account/password")).status_code == 200
 
 
 async def test_a_planted_session_id_is_never_adopted(client):
@@ -111,11 +111,11 @@ async def test_idle_session_expires_on_the_server(client, fake_clock, settings):
     user = await make_user(facility_id=await make_facility())
     await login(client, user)
     fake_clock.advance(minutes=settings.session_idle_minutes - 1)
-    assert (await client.get("/caseload")).status_code == 200
+    assert (await client.get("/account/password")).status_code == 200
     fake_clock.advance(minutes=settings.session_idle_minutes - 1)
-    assert (await client.get("/caseload")).status_code == 200  # activity kept it alive
+    assert (await client.get("/account/password")).status_code == 200  # activity kept it alive
     fake_clock.advance(minutes=settings.session_idle_minutes + 1)
-    assert (await client.get("/caseload")).status_code == 303
+    assert (await client.get("/account/password")).status_code == 303
 
 
 async def test_session_ends_after_twelve_hours_even_when_active(client, fake_clock):
@@ -123,9 +123,9 @@ async def test_session_ends_after_twelve_hours_even_when_active(client, fake_clo
     await login(client, user)
     for _ in range(11 * 4):
         fake_clock.advance(minutes=15)
-        assert (await client.get("/caseload")).status_code == 200
+        assert (await client.get("/account/password")).status_code == 200
     fake_clock.advance(minutes=61)
-    assert (await client.get("/caseload")).status_code == 303
+    assert (await client.get("/account/password")).status_code == 303
 
 
 async def test_sign_out_ends_the_session_on_the_server_and_clears_the_site(client):
@@ -137,7 +137,7 @@ async def test_sign_out_ends_the_session_on_the_server_and_clears_the_site(clien
     assert "cookies" in response.headers["clear-site-data"]
     assert "cache" in response.headers["clear-site-data"]
     use_session_token(client, token)
-    assert (await client.get("/caseload")).status_code == 303
+    assert (await client.get("/account/password")).status_code == 303
 
 
 async def test_sign_out_requires_a_post(client):

@@ -2,12 +2,11 @@
 
 from datetime import timedelta
 
-from litestar.testing import AsyncTestClient
 
 from app.accounts.services import ACCOUNT_FAILURE_LIMIT, ADDRESS_FAILURE_LIMIT, THROTTLE_MAX_DELAY, throttle_delay
 from app.audit.tables import AuditEvent
 from app.main import create_app
-from tests.conftest import make_facility, make_user, post_form
+from tests.conftest import app_client, make_facility, make_user, post_form
 
 
 async def fail(client, email, times=1):
@@ -80,8 +79,7 @@ async def test_one_address_trying_many_accounts_is_throttled(client):
 async def test_throttling_holds_across_app_processes(settings):
     """Two app instances (as two worker processes would be) share the counters through the database."""
     user = await make_user(facility_id=await make_facility())
-    async with AsyncTestClient(app=create_app(settings)) as first, AsyncTestClient(app=create_app(settings)) as second:
-        first.follow_redirects = second.follow_redirects = False
+    async with app_client(settings) as first, app_client(settings) as second:
         await fail(first, user["email"], times=ACCOUNT_FAILURE_LIMIT)
         response = await post_form(second, "/login", {"email": user["email"], "password": user["password"]})
         assert response.status_code == 429

@@ -3,7 +3,7 @@
 import pytest
 
 from app.main import create_app
-from tests.conftest import csrf_token, login, make_facility, make_user, post_form
+from tests.conftest import app_client, csrf_token, login, make_facility, make_user, post_form
 
 
 async def test_unsafe_request_without_csrf_token_is_refused_with_403(client):
@@ -11,7 +11,7 @@ async def test_unsafe_request_without_csrf_token_is_refused_with_403(client):
     await login(client, user)
     response = await client.post("/logout")
     assert response.status_code == 403
-    assert (await client.get("/caseload")).status_code == 200  # still signed in
+    assert (await client.get("/account/password")).status_code == 200  # still signed in
 
 
 async def test_csrf_token_in_the_htmx_header_is_accepted(client):
@@ -32,7 +32,7 @@ async def test_a_forged_csrf_token_is_refused(client):
 async def test_pages_carry_the_csrf_token_for_htmx_on_body(client):
     user = await make_user(facility_id=await make_facility())
     await login(client, user)
-    page = await client.get("/caseload")
+    page = await client.get("/account/password")
     assert f'hx-headers:inherited=\'{{"x-csrftoken": "{client.cookies["csrftoken"]}"}}\'' in page.text
 
 
@@ -67,15 +67,14 @@ async def test_unknown_page_is_a_friendly_404(client):
 
 async def test_server_error_shows_a_friendly_page_without_a_trace(settings):
     from litestar import get
-    from litestar.testing import AsyncTestClient
-
+    
     @get("/boom", opt={"action": "public"}, sync_to_thread=False)
     def boom() -> str:
         raise RuntimeError("internal detail that must not leak")
 
     app = create_app(settings)
     app.register(boom)
-    async with AsyncTestClient(app=app) as client:
+    async with app_client(settings, app=app) as client:
         response = await client.get("/boom")
     assert response.status_code == 500
     assert "Something went wrong" in response.text
@@ -88,25 +87,22 @@ async def test_each_request_is_logged_as_one_structured_line_without_secrets(cli
     user = await make_user(facility_id=await make_facility())
     caplog.set_level("INFO", logger="kinward.request")
     await post_form(client, "/login", {"email": user["email"], "password": user["password"]})
-    await client.get("/caseload")
+    await client.get("/account/password")
     lines = [json.loads(r.getMessage()) for r in caplog.records if r.name == "kinward.request"]
     posted = [line for line in lines if line["method"] == "POST"][0]
     assert posted["route"] == "/login" and posted["status"] == 303 and "duration_ms" in posted
-    caseload = [line for line in lines if line["route"] == "/caseload"][0]
+    caseload = [line for line in lines if line["route"] == "/account/password"][0]
     assert caseload["user_id"] == user["id"]
     text = caplog.text
     assert user["password"] not in text and user["email"] not in text
 
 
 async def test_production_cookies_are_secure_and_host_prefixed(settings):
-    from litestar.testing import AsyncTestClient
+    from tests.conftest import settings_for_tests
 
-    from tests.conftest import test_settings
-
-    app = create_app(test_settings(env="production"))
+    app = create_app(settings_for_tests(env="production"))
     user = await make_user(facility_id=await make_facility())
-    async with AsyncTestClient(app=app, base_url="https://testserver.local") as client:
-        client.follow_redirects = False
+    async with app_client(settings, app=app, base_url="https://testserver.local") as client:
         page = await client.get("/login")
         csrf_cookie = page.headers["set-cookie"]
         assert csrf_cookie.startswith("__Host-csrftoken=") and "Secure" in csrf_cookie
