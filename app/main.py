@@ -16,7 +16,7 @@ from app import db
 from app.accounts import passwords
 from app.accounts.controller import AccountController, AdminUsersController, LoginController, PasswordLinkController
 from app.audit.controller import AuditController
-from app.clients.controller import caseload_page
+from app.clients.controller import BreakGlassReviewController, ClientController, caseload_page
 from app.messages.controller import family_home
 from app.policy import home_for
 from app.settings import Settings
@@ -63,6 +63,8 @@ def create_app(settings: Optional[Settings] = None) -> Litestar:
             AdminUsersController,
             AuditController,
             caseload_page,
+            ClientController,
+            BreakGlassReviewController,
             my_day_page,
             family_home,
             create_static_files_router(path="/static", directories=[STATIC], opt={"action": "public"},

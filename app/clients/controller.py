@@ -1,9 +1,394 @@
-"""The coordinator's caseload."""
+"""The caseload, client records and their sub-pages: thin handlers over queries, services and the policy."""
 
-from litestar import get
-from litestar.response import Template
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from litestar import Controller, Request, get, post
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath, FromQuery
+from litestar.response import Redirect, Template
+
+from app import clock
+from app.audit.services import audit_record
+from app.clients import forms, queries, services
+from app.clients.queries import CASELOAD_SORTS, CASELOAD_STATUSES, CaseloadFilter
+from app.i18n import _
+from app.policy import ClientRelation, can
+from app.web.auth import actor_of
+from app.web.forms import Form
+from app.web.sessions import flash_push
+
+# Shown on the client page as links, each only when the policy allows it for this record.
+PAGE_ACTIONS = ("client.edit", "client.team.manage", "client.family.manage", "client.access_log.view",
+                "client.access_log.details", "client.view_confidential")
+
+
+def wants_fragment(request: Request) -> bool:
+    """An htmx request for a part of the page (a history restore asks for the whole page)."""
+    return bool(request.headers.get("hx-request")) and not request.headers.get("hx-history-restore-request")
+
+
+def today(request: Request):
+    return clock.today_in(request.user.timezone)
+
+
+async def relation_for(request: Request, client_id: int, action: str) -> ClientRelation:
+    """The user's relation to the client if the policy allows `action` on it; otherwise 404, never 403."""
+    user = request.user
+    relation = await queries.client_relation(user=user, client_id=client_id, today=today(request))
+    if relation is None or not can(user, action, relation):
+        raise NotFoundException()
+    return relation
+
+
+def allowed(request: Request, relation: ClientRelation) -> dict[str, bool]:
+    return {action.removeprefix("client.").replace(".", "_"): can(request.user, action, relation)
+            for action in PAGE_ACTIONS}
+
+
+async def record_viewed(request: Request, relation: ClientRelation, page: str, confidential: bool) -> None:
+    detail: dict[str, Any] = {"page": page, "view": "full" if confidential else "need_to_know"}
+    if relation.break_glass and relation.team_role is None:
+        detail["break_glass"] = True
+    await audit_record(actor=actor_of(request), action="client.viewed", client_id=relation.client_id,
+                       object_type="client", object_id=relation.client_id, detail=detail)
 
 
 @get("/caseload", opt={"action": "caseload.view"})
-async def caseload_page() -> Template:
-    return Template("clients/caseload.html")
+async def caseload_page(request: Request, q: FromQuery[str] = "", status: FromQuery[str] = "",
+                        review: FromQuery[str] = "", flagged: FromQuery[str] = "", sort: FromQuery[str] = "name",
+                        page: FromQuery[int] = 1) -> Template:
+    user = request.user
+    filters = CaseloadFilter(
+        q=q.strip()[:100], status=status if status in CASELOAD_STATUSES else "", review_overdue=review == "overdue",
+        flagged=flagged == "1", sort=sort if sort in CASELOAD_SORTS else "name", page=page,
+    )
+    caseload = await queries.caseload_for(user=user, all_clients=can(user, "client.list_all"), filters=filters,
+                                          today=today(request))
+    query = {k: v for k, v in {"q": filters.q, "status": filters.status, "review": "overdue" if filters.review_overdue else "",
+                               "flagged": "1" if filters.flagged else "", "sort": filters.sort}.items() if v}
+    context = {"caseload": caseload, "filters": filters, "query": query, "filter_form": Form(values=query),
+               "all_clients": can(user, "client.list_all"), "may_create": can(user, "client.create"),
+               "may_break_glass": can(user, "client.break_glass")}
+    if wants_fragment(request):
+        return Template("clients/_caseload_rows.html", context=context)
+    return Template("clients/caseload.html", context=context)
+
+
+class ClientController(Controller):
+    path = "/clients"
+
+    # --- intake -------------------------------------------------------------------------
+
+    @get("/new", opt={"action": "client.create"})
+    async def intake_page(self) -> Template:
+        return Template("clients/intake.html", context={"form": Form(), "labels": forms.field_labels()})
+
+    @post("/", opt={"action": "client.create"})
+    async def intake(self, request: Request) -> Any:
+        user = request.user
+        form, details = forms.client_form(await request.form(), today=today(request))
+        if details is None:
+            return Template("clients/intake.html", context={"form": form, "labels": forms.field_labels()},
+                            status_code=422)
+        client_id = await services.client_create(
+            actor=actor_of(request), facility_id=user.facility_id, details=details, today=today(request),
+            coordinator_id=user.id if user.role == "coordinator" else None,
+        )
+        await flash_push(session_id=user.session_id, message=_("The client was added, with you on the care team.")
+                         if user.role == "coordinator" else _("The client was added. Now choose their care team."))
+        target = f"/clients/{client_id}" if user.role == "coordinator" else f"/clients/{client_id}/team"
+        return Redirect(path=target, status_code=303)
+
+    # --- the record -----------------------------------------------------------------------
+
+    @get("/{client_id:int}", opt={"action": "client.view"})
+    async def client_page(self, request: Request, client_id: FromPath[int]) -> Template:
+        relation = await relation_for(request, client_id, "client.view")
+        may = allowed(request, relation)
+        confidential = may["view_confidential"]
+        client = await queries.client_record(client_id=client_id, confidential=confidential)
+        context = {
+            "client": client, "may": may, "relation": relation,
+            "contacts": await queries.contacts_for(client_id=client_id),
+            "team": await queries.care_team_for(client_id=client_id, today=today(request)),
+            "family_links": await queries.family_links_for(client_id=client_id) if confidential else [],
+            "history": await queries.status_history_for(client_id=client_id) if confidential else [],
+            "today": today(request),
+        }
+        await record_viewed(request, relation, "record", confidential)
+        return Template("clients/client.html", context=context)
+
+    @get("/{client_id:int}/edit", opt={"action": "client.edit"})
+    async def edit_page(self, request: Request, client_id: FromPath[int]) -> Template:
+        relation = await relation_for(request, client_id, "client.edit")
+        record = await queries.client_for_edit(client_id=client_id)
+        await record_viewed(request, relation, "edit", True)
+        return self._edit(record, Form(values=forms.values_from_record(record)))
+
+    def _edit(self, record: dict, form: Form, conflicts: Optional[list[dict]] = None, status: int = 200) -> Template:
+        return Template("clients/edit.html", context={
+            "client": {**record, "name": queries.display_name(record)}, "form": form,
+            "labels": forms.field_labels(), "conflicts": conflicts or [],
+        }, status_code=status)
+
+    @post("/{client_id:int}/edit", opt={"action": "client.edit"})
+    async def edit(self, request: Request, client_id: FromPath[int]) -> Any:
+        await relation_for(request, client_id, "client.edit")
+        form, details = forms.client_form(await request.form(), today=today(request))
+        if details is None:
+            return self._edit(await queries.client_for_edit(client_id=client_id), form, status=422)
+        try:
+            changed = await services.client_update(actor=actor_of(request), client_id=client_id,
+                                                   version=forms.form_version(form), details=details)
+        except services.ClientVersionConflict:
+            stored = await queries.client_for_edit(client_id=client_id)
+            conflicts = forms.conflicts_with(form, stored)
+            form.values["version"] = str(stored["version"])  # saving again means "keep my values"
+            return self._edit(stored, form, conflicts=conflicts, status=409)
+        message = _("Changes saved.") if changed else _("Nothing was changed.")
+        await flash_push(session_id=request.user.session_id, message=message)
+        return Redirect(path=f"/clients/{client_id}", status_code=303)
+
+    # --- status -------------------------------------------------------------------------------
+
+    async def _status(self, request: Request, client_id: int, form: Form, status: int = 200) -> Template:
+        record = await queries.client_for_edit(client_id=client_id)
+        current = record["status"]
+        choices = [s.value for s in services.STATUS_TRANSITIONS[services.ClientStatus(current)]]
+        if not form.values.get("to_status") and choices:
+            form.values["to_status"] = choices[0]
+        form.values.setdefault("version", str(record["version"]))
+        return Template("clients/status.html", context={
+            "client": {**record, "name": queries.display_name(record)}, "form": form, "choices": choices,
+            "history": await queries.status_history_for(client_id=client_id),
+        }, status_code=status)
+
+    @get("/{client_id:int}/status", opt={"action": "client.edit"})
+    async def status_page(self, request: Request, client_id: FromPath[int]) -> Template:
+        relation = await relation_for(request, client_id, "client.edit")
+        await record_viewed(request, relation, "status", True)
+        return await self._status(request, client_id, Form(values={"effective_on": today(request).isoformat()}))
+
+    @post("/{client_id:int}/status", opt={"action": "client.edit"})
+    async def status_change(self, request: Request, client_id: FromPath[int]) -> Any:
+        await relation_for(request, client_id, "client.edit")
+        record = await queries.client_for_edit(client_id=client_id)
+        form, change = forms.status_form(await request.form(), current=record["status"])
+        status = 422
+        if change is not None:
+            try:
+                await services.client_status_change(actor=actor_of(request), client_id=client_id,
+                                                    today=today(request), **change)
+            except services.ClientError as error:
+                form.error(error.field, error.message)
+            except services.ClientVersionConflict as conflict:
+                form.error("to_status", _("Someone changed this client while you were on this page: the status is "
+                                          "now “{status}”. Check it, then choose again.").format(
+                    status=_(conflict.stored["status"])))
+                form.values["version"] = str(conflict.stored["version"])
+                status = 409
+            else:
+                await flash_push(session_id=request.user.session_id, message=_("The status was changed."))
+                return Redirect(path=f"/clients/{client_id}", status_code=303)
+        return await self._status(request, client_id, form, status=status)
+
+    # --- contacts -----------------------------------------------------------------------------
+
+    async def _contacts(self, request: Request, client_id: int, form: Form, status: int = 200) -> Template:
+        return Template("clients/contacts.html", context={
+            "client": await queries.client_name(client_id=client_id), "form": form,
+            "contacts": await queries.contacts_for(client_id=client_id),
+        }, status_code=status)
+
+    @get("/{client_id:int}/contacts", opt={"action": "client.edit"})
+    async def contacts_page(self, request: Request, client_id: FromPath[int]) -> Template:
+        relation = await relation_for(request, client_id, "client.edit")
+        await record_viewed(request, relation, "contacts", True)
+        return await self._contacts(request, client_id, Form())
+
+    @post("/{client_id:int}/contacts", opt={"action": "client.edit"})
+    async def contact_add(self, request: Request, client_id: FromPath[int]) -> Any:
+        await relation_for(request, client_id, "client.edit")
+        form, contact = forms.contact_form(await request.form())
+        if contact is None:
+            return await self._contacts(request, client_id, form, status=422)
+        await services.contact_add(actor=actor_of(request), client_id=client_id, **contact)
+        await flash_push(session_id=request.user.session_id, message=_("The contact was added."))
+        return Redirect(path=f"/clients/{client_id}/contacts", status_code=303)
+
+    @post("/{client_id:int}/contacts/{contact_id:int}/remove", opt={"action": "client.edit"})
+    async def contact_remove(self, request: Request, client_id: FromPath[int], contact_id: FromPath[int]) -> Redirect:
+        await relation_for(request, client_id, "client.edit")
+        if await queries.contact_of(client_id=client_id, contact_id=contact_id) is None:
+            raise NotFoundException()
+        await services.contact_remove(actor=actor_of(request), client_id=client_id, contact_id=contact_id)
+        await flash_push(session_id=request.user.session_id, message=_("The contact was removed."))
+        return Redirect(path=f"/clients/{client_id}/contacts", status_code=303)
+
+    # --- care team ----------------------------------------------------------------------------
+
+    async def _team(self, request: Request, client_id: int, form: Form, status: int = 200,
+                    end_errors: Optional[dict[int, str]] = None) -> Template:
+        if not form.values.get("since"):
+            form.values["since"] = today(request).isoformat()
+        return Template("clients/team.html", context={
+            "client": await queries.client_name(client_id=client_id), "form": form,
+            "team": await queries.care_team_for(client_id=client_id, today=today(request)),
+            "candidates": await queries.team_candidates(facility_id=request.user.facility_id),
+            "today": today(request), "end_errors": end_errors or {},
+        }, status_code=status)
+
+    @get("/{client_id:int}/team", opt={"action": "client.team.manage"})
+    async def team_page(self, request: Request, client_id: FromPath[int]) -> Template:
+        relation = await relation_for(request, client_id, "client.team.manage")
+        await record_viewed(request, relation, "team", True)
+        return await self._team(request, client_id, Form())
+
+    @post("/{client_id:int}/team", opt={"action": "client.team.manage"})
+    async def team_add(self, request: Request, client_id: FromPath[int]) -> Any:
+        await relation_for(request, client_id, "client.team.manage")
+        candidates = await queries.team_candidates(facility_id=request.user.facility_id)
+        form, member = forms.team_form(await request.form(), candidate_ids={c["id"] for c in candidates})
+        if member is not None:
+            try:
+                await services.team_member_add(actor=actor_of(request), facility_id=request.user.facility_id,
+                                               client_id=client_id, **member)
+            except services.ClientError as error:
+                form.error(error.field, error.message)
+        if not form.ok:
+            return await self._team(request, client_id, form, status=422)
+        await flash_push(session_id=request.user.session_id, message=_("The care team was updated."))
+        return Redirect(path=f"/clients/{client_id}/team", status_code=303)
+
+    @post("/{client_id:int}/team/{member_id:int}/end", opt={"action": "client.team.manage"})
+    async def team_end(self, request: Request, client_id: FromPath[int], member_id: FromPath[int]) -> Any:
+        await relation_for(request, client_id, "client.team.manage")
+        if await queries.team_member_of(client_id=client_id, member_id=member_id) is None:
+            raise NotFoundException()
+        form, until = forms.team_end_form(await request.form())
+        if until is not None:
+            try:
+                await services.team_member_end(actor=actor_of(request), client_id=client_id, member_id=member_id,
+                                               until=until)
+            except services.ClientError as error:
+                form.error("until", error.message)
+        if not form.ok:
+            return await self._team(request, client_id, Form(), status=422,
+                                    end_errors={member_id: form.errors["until"]})
+        await flash_push(session_id=request.user.session_id, message=_("The care team was updated."))
+        return Redirect(path=f"/clients/{client_id}/team", status_code=303)
+
+    # --- family -------------------------------------------------------------------------------
+
+    async def _family(self, request: Request, client_id: int, form: Form, status: int = 200,
+                      link: Optional[dict] = None) -> Template:
+        return Template("clients/family.html", context={
+            "client": await queries.client_name(client_id=client_id), "form": form,
+            "links": await queries.family_links_for(client_id=client_id), "link": link,
+        }, status_code=status)
+
+    @get("/{client_id:int}/family", opt={"action": "client.family.manage"})
+    async def family_page(self, request: Request, client_id: FromPath[int]) -> Template:
+        relation = await relation_for(request, client_id, "client.family.manage")
+        await record_viewed(request, relation, "family", True)
+        return await self._family(request, client_id, Form(values={"may_see_schedule": "on"}))
+
+    @post("/{client_id:int}/family", opt={"action": "client.family.manage"})
+    async def family_invite(self, request: Request, client_id: FromPath[int]) -> Template:
+        await relation_for(request, client_id, "client.family.manage")
+        form, invite = forms.family_form(await request.form())
+        invitation = None
+        if invite is not None:
+            try:
+                invitation = await services.family_invite(actor=actor_of(request),
+                                                          facility_id=request.user.facility_id,
+                                                          client_id=client_id, **invite)
+            except services.ClientError as error:
+                form.error("email" if error.field not in forms.FAMILY_FIELDS else error.field, error.message)
+        if invitation is None:
+            return await self._family(request, client_id, form, status=422)
+        link = {"email": invite["email"], "name": invite["display_name"],
+                "url": f"{str(request.base_url).rstrip('/')}/set-password/{invitation.token}"
+                if invitation.token else ""}
+        return await self._family(request, client_id, Form(values={"may_see_schedule": "on"}), status=201, link=link)
+
+    @post("/{client_id:int}/family/{link_id:int}/end", opt={"action": "client.family.manage"})
+    async def family_end(self, request: Request, client_id: FromPath[int], link_id: FromPath[int]) -> Redirect:
+        await relation_for(request, client_id, "client.family.manage")
+        if await queries.family_link_of(client_id=client_id, link_id=link_id) is None:
+            raise NotFoundException()
+        await services.family_link_end(actor=actor_of(request), client_id=client_id, link_id=link_id)
+        await flash_push(session_id=request.user.session_id, message=_("The family link was ended."))
+        return Redirect(path=f"/clients/{client_id}/family", status_code=303)
+
+    # --- access log ---------------------------------------------------------------------------
+
+    @get("/{client_id:int}/access-log", opt={"action": "client.access_log.view"})
+    async def access_log(self, request: Request, client_id: FromPath[int], page: FromQuery[int] = 1) -> Template:
+        relation = await relation_for(request, client_id, "client.access_log.view")
+        page = max(page, 1)
+        events, has_more = await queries.access_log_for(facility_id=request.user.facility_id, client_id=client_id,
+                                                        page=page)
+        await audit_record(actor=actor_of(request), action="client.access_log_viewed", client_id=client_id,
+                           object_type="client", object_id=client_id, detail={"page": page})
+        context = {"client": await queries.client_name(client_id=client_id), "events": events,
+                   "has_more": has_more, "page": page,
+                   "details": can(request.user, "client.access_log.details", relation),
+                   "action_labels": forms.action_labels()}
+        if wants_fragment(request):
+            return Template("clients/_access_log_rows.html", context=context)
+        return Template("clients/access_log.html", context=context)
+
+    # --- break-glass --------------------------------------------------------------------------
+
+    @get("/find", opt={"action": "client.break_glass"})
+    async def find_page(self, request: Request, q: FromQuery[str] = "") -> Template:
+        q = q.strip()[:100]
+        results = await queries.clients_find(facility_id=request.user.facility_id, q=q) if len(q) >= 2 else []
+        context = {"q": q, "results": results, "searched": len(q) >= 2}
+        if wants_fragment(request):
+            return Template("clients/_find_results.html", context=context)
+        return Template("clients/find.html", context=context)
+
+    async def _break_glass_target(self, request: Request, client_id: int) -> Optional[ClientRelation]:
+        """None when the client is already open to this user (nothing to break)."""
+        user = request.user
+        relation = await queries.client_relation(user=user, client_id=client_id, today=today(request))
+        if relation is not None and can(user, "client.view", relation):
+            return None
+        if relation is None or not can(user, "client.break_glass", relation):
+            raise NotFoundException()
+        return relation
+
+    @get("/{client_id:int}/break-glass", opt={"action": "client.break_glass"})
+    async def break_glass_page(self, request: Request, client_id: FromPath[int]) -> Any:
+        if await self._break_glass_target(request, client_id) is None:
+            return Redirect(path=f"/clients/{client_id}", status_code=303)
+        return Template("clients/break_glass.html", context={
+            "client": await queries.client_name(client_id=client_id), "form": Form()})
+
+    @post("/{client_id:int}/break-glass", opt={"action": "client.break_glass"})
+    async def break_glass(self, request: Request, client_id: FromPath[int]) -> Any:
+        if await self._break_glass_target(request, client_id) is None:
+            return Redirect(path=f"/clients/{client_id}", status_code=303)
+        form, reason = forms.break_glass_form(await request.form())
+        if reason is None:
+            return Template("clients/break_glass.html", context={
+                "client": await queries.client_name(client_id=client_id), "form": form}, status_code=422)
+        await services.break_glass_open(actor=actor_of(request), client_id=client_id,
+                                        session_id=request.user.session_id, reason=reason)
+        await flash_push(session_id=request.user.session_id, kind="error",
+                         message=_("Emergency access granted until you sign out. Administrators are told."))
+        return Redirect(path=f"/clients/{client_id}", status_code=303)
+
+
+class BreakGlassReviewController(Controller):
+    path = "/admin/break-glass"
+    opt = {"action": "break_glass.review"}
+
+    @get("/")
+    async def grants_page(self, request: Request) -> Template:
+        grants = await queries.break_glass_grants_for(facility_id=request.user.facility_id)
+        return Template("clients/break_glass_review.html", context={"grants": grants})

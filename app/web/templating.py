@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Optional
 from zoneinfo import ZoneInfo
@@ -24,6 +24,7 @@ NAVIGATION = (
     ("My family", "/family", "family.home"),
     ("Users", "/admin/users", "users.manage"),
     ("Audit trail", "/admin/audit", "audit.view"),
+    ("Emergency access", "/admin/break-glass", "break_glass.review"),
     ("Account", "/account/password", "account.change_password"),
 )
 
@@ -39,6 +40,13 @@ def local_datetime(value: Optional[datetime], tz: str = "UTC", fmt: str = "%d %b
     return value.astimezone(ZoneInfo(tz)).strftime(fmt)
 
 
+def format_day(value: Optional[date], fmt: str = "%d %b %Y") -> str:
+    """A calendar date (date of birth, review due, team dates): no timezone to convert."""
+    if value is None:
+        return ""
+    return value.strftime(fmt)
+
+
 def build_environment() -> Environment:
     env = Environment(
         loader=FileSystemLoader(TEMPLATES),
@@ -49,6 +57,7 @@ def build_environment() -> Environment:
     )
     env.install_gettext_translations(translations(), newstyle=True)  # type: ignore[attr-defined]
     env.filters["localtime"] = local_datetime
+    env.filters["day"] = format_day
     env.globals["nav_items"] = nav_items
     env.globals["htmx_version"] = HTMX_VERSION
     return env

@@ -1,0 +1,237 @@
+"""Input of the client forms: intake and edit, status, contacts, care team, family, break-glass."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Optional
+
+from app.clients.queries import EDITABLE_FIELDS
+from app.clients.services import BREAK_GLASS_REASON_MIN, ClientDetails
+from app.clients.tables import ClientStatus
+from app.i18n import _
+from app.web.forms import EMAIL_RE, Form
+
+NAME_MAX = 100
+SHORT_MAX = 200
+TEXT_MAX = 4000
+EARLIEST_BIRTH = date(1900, 1, 1)
+PHONE_RE = re.compile(r"^\+?[0-9 ()./-]+$")
+PHONE_DIGITS = (7, 15)  # ITU E.164 allows at most 15 digits
+
+LONG_TEXT_FIELDS = ("address", "allergies", "mobility", "communication", "what_matters", "risks",
+                    "care_instructions", "confidential_notes")
+
+STATUS_FIELDS = ("version", "to_status", "effective_on", "reason")
+CONTACT_FIELDS = ("name", "relationship", "phone", "email", "notes", "emergency")
+TEAM_FIELDS = ("user_id", "since", "until")
+TEAM_END_FIELDS = ("until",)
+FAMILY_FIELDS = ("display_name", "email", "relationship", "may_see_schedule", "may_see_visit_summaries",
+                 "may_message")
+BREAK_GLASS_FIELDS = ("reason",)
+
+
+def _max_length(form: Form, name: str, limit: int) -> str:
+    value = form.values.get(name, "").strip()
+    if len(value) > limit:
+        form.error(name, _("Use at most {limit} characters.").format(limit=limit))
+    return value
+
+
+def _phone(form: Form, name: str) -> str:
+    value = form.values.get(name, "").strip()
+    if not value:
+        return ""
+    digits = sum(c.isdigit() for c in value)
+    if not PHONE_RE.match(value) or not PHONE_DIGITS[0] <= digits <= PHONE_DIGITS[1]:
+        form.error(name, _("Enter a phone number like 01632 960123 or +44 7700 900123."))
+    return value
+
+
+def _optional_email(form: Form, name: str) -> str:
+    value = form.values.get(name, "").strip()
+    if value and not EMAIL_RE.match(value):
+        form.error(name, _("Enter an email address like name@example.org."))
+    return value.lower()
+
+
+def _required_date(form: Form, name: str, message: str) -> Optional[date]:
+    if not form.values.get(name, "").strip():
+        form.error(name, message)
+        return None
+    return form.optional_date(name)
+
+
+def _checked(form: Form, name: str) -> bool:
+    return form.values.get(name, "") in ("on", "true", "1", "yes")
+
+
+def client_form(data: object, *, today: date) -> tuple[Form, Optional[ClientDetails]]:
+    """The intake and edit form; details are None while anything needs correcting."""
+    form = Form.from_data(data, EDITABLE_FIELDS + ("version",))
+    first = form.required("first_name", _("Enter the client's first name."))
+    last = form.required("last_name", _("Enter the client's last name."))
+    for name in ("first_name", "last_name", "preferred_name", "language"):
+        _max_length(form, name, NAME_MAX)
+    birth = _required_date(form, "date_of_birth", _("Enter the date of birth."))
+    if birth is not None and birth > today:
+        form.error("date_of_birth", _("The date of birth cannot be in the future."))
+    elif birth is not None and birth < EARLIEST_BIRTH:
+        form.error("date_of_birth", _("Enter a date of birth after 1900."))
+    phone = _phone(form, "phone")
+    email = _optional_email(form, "email")
+    _max_length(form, "flag", SHORT_MAX)
+    for name in LONG_TEXT_FIELDS:
+        _max_length(form, name, TEXT_MAX)
+    review_due = form.optional_date("review_due")
+    if not form.ok:
+        return form, None
+    text = {name: form.values.get(name, "").strip() for name in LONG_TEXT_FIELDS + ("preferred_name", "language", "flag")}
+    return form, ClientDetails(first_name=first, last_name=last, date_of_birth=birth, phone=phone, email=email,
+                               review_due=review_due, **text)
+
+
+def form_version(form: Form) -> int:
+    value = form.values.get("version", "")
+    return int(value) if value.isdigit() else 0
+
+
+def status_form(data: object, *, current: str) -> tuple[Form, Optional[dict]]:
+    form = Form.from_data(data, STATUS_FIELDS)
+    form.choice("to_status", tuple(s.value for s in ClientStatus if s.value != current))
+    effective_on = _required_date(form, "effective_on", _("Enter the date of the change."))
+    reason = form.required("reason", _("Give the reason for the change."))
+    _max_length(form, "reason", TEXT_MAX)
+    if not form.ok:
+        return form, None
+    return form, {"to_status": form.values["to_status"], "effective_on": effective_on, "reason": reason,
+                  "version": form_version(form)}
+
+
+def contact_form(data: object) -> tuple[Form, Optional[dict]]:
+    form = Form.from_data(data, CONTACT_FIELDS)
+    name = form.required("name", _("Enter the contact's name."))
+    _max_length(form, "name", SHORT_MAX)
+    _max_length(form, "relationship", NAME_MAX)
+    phone = _phone(form, "phone")
+    email = _optional_email(form, "email")
+    if not form.values["phone"].strip() and not form.values["email"].strip():
+        form.error("phone", _("Give a phone number or an email address."))
+    _max_length(form, "notes", TEXT_MAX)
+    if not form.ok:
+        return form, None
+    return form, {"name": name, "relationship": form.values["relationship"].strip(), "phone": phone, "email": email,
+                  "notes": form.values["notes"].strip(), "emergency": _checked(form, "emergency")}
+
+
+def team_form(data: object, *, candidate_ids: set[int]) -> tuple[Form, Optional[dict]]:
+    form = Form.from_data(data, TEAM_FIELDS)
+    raw = form.values["user_id"]
+    if not raw.isdigit() or int(raw) not in candidate_ids:
+        form.error("user_id", _("Choose a coordinator or care worker."))
+    since = _required_date(form, "since", _("Enter the first day on the team."))
+    until = form.optional_date("until")
+    if since and until and until < since:
+        form.error("until", _("The end date is before the start date."))
+    if not form.ok:
+        return form, None
+    return form, {"user_id": int(raw), "since": since, "until": until}
+
+
+def team_end_form(data: object) -> tuple[Form, Optional[date]]:
+    form = Form.from_data(data, TEAM_END_FIELDS)
+    until = _required_date(form, "until", _("Enter the last day on the team."))
+    return form, until if form.ok else None
+
+
+def family_form(data: object) -> tuple[Form, Optional[dict]]:
+    form = Form.from_data(data, FAMILY_FIELDS)
+    name = form.required("display_name", _("Enter the family member's name."))
+    _max_length(form, "display_name", SHORT_MAX)
+    email = form.email("email")
+    relationship = form.required("relationship", _("Say how they are related to the client, e.g. daughter."))
+    _max_length(form, "relationship", NAME_MAX)
+    if not form.ok:
+        return form, None
+    return form, {"display_name": name, "email": email, "relationship": relationship,
+                  "may_see_schedule": _checked(form, "may_see_schedule"),
+                  "may_see_visit_summaries": _checked(form, "may_see_visit_summaries"),
+                  "may_message": _checked(form, "may_message")}
+
+
+def break_glass_form(data: object) -> tuple[Form, Optional[str]]:
+    form = Form.from_data(data, BREAK_GLASS_FIELDS)
+    reason = form.required("reason", _("Explain in a sentence why you need to open this record now."))
+    if reason and len(reason) < BREAK_GLASS_REASON_MIN:
+        form.error("reason", _("Explain in a sentence why you need to open this record now."))
+    _max_length(form, "reason", TEXT_MAX)
+    return form, reason if form.ok else None
+
+
+def values_from_record(record: dict) -> dict[str, str]:
+    """A stored client as form values (the strings a person would have typed)."""
+    values = {}
+    for name in EDITABLE_FIELDS:
+        value = record.get(name)
+        values[name] = "" if value is None else (value.isoformat() if isinstance(value, date) else str(value))
+    values["version"] = str(record.get("version", ""))
+    return values
+
+
+def conflicts_with(form: Form, stored: dict) -> list[dict]:
+    """Fields where what this person typed differs from what was saved meanwhile, side by side.
+
+    Each conflicting field also gets a message next to it, so nothing typed is lost or overlooked.
+    """
+    labels = field_labels()
+    stored_values = values_from_record(stored)
+    conflicts = []
+    for name in EDITABLE_FIELDS:
+        yours = form.values.get(name, "").strip()
+        theirs = stored_values[name]
+        if name == "email":
+            yours, theirs = yours.lower(), theirs.lower()
+        if yours != theirs:
+            conflicts.append({"name": name, "label": labels[name], "yours": yours, "stored": theirs})
+            form.error(name, _("Someone else saved a different value meanwhile: “{stored}”. Keep yours or use "
+                               "theirs, then save again.").format(stored=theirs or _("(empty)")))
+    return conflicts
+
+
+def field_labels() -> dict[str, str]:
+    return {
+        "first_name": _("First name"),
+        "last_name": _("Last name"),
+        "preferred_name": _("Preferred name"),
+        "date_of_birth": _("Date of birth"),
+        "address": _("Address"),
+        "phone": _("Phone"),
+        "email": _("Email"),
+        "language": _("Preferred language"),
+        "allergies": _("Allergies"),
+        "mobility": _("Mobility"),
+        "communication": _("Communication"),
+        "what_matters": _("What matters to the person"),
+        "risks": _("Other risks"),
+        "care_instructions": _("Care instructions"),
+        "flag": _("Flag for the team"),
+        "review_due": _("Care review due"),
+        "confidential_notes": _("Confidential notes"),
+    }
+
+
+def action_labels() -> dict[str, str]:
+    """How the access log names each kind of event."""
+    return {
+        "client.created": _("Created the record"),
+        "client.viewed": _("Opened the record"),
+        "client.updated": _("Changed details"),
+        "client.status_changed": _("Changed the status"),
+        "client.contact_added": _("Added a contact"),
+        "client.contact_removed": _("Removed a contact"),
+        "client.team_member_added": _("Added to the care team"),
+        "client.team_member_ended": _("Ended a care-team membership"),
+        "client.family_invited": _("Linked a family member"),
+        "client.family_link_ended": _("Ended a family link"),
+        "client.break_glass": _("Emergency access"),
+    }

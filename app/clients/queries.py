@@ -1,0 +1,376 @@
+"""Reads about clients: relations for the policy, the caseload, records, teams, links and the access log."""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, Optional
+
+from piccolo.columns import Column
+from piccolo.querystring import QueryString
+
+from app.accounts.tables import Role, User
+from app.audit.tables import AuditEvent
+from app.clients.tables import (BreakGlassGrant, CareTeamMember, Client, ClientContact, ClientStatus,
+                                ClientStatusChange, FamilyLink)
+from app.policy import ClientRelation, FamilyPermissions, Principal
+
+# What a care worker needs to give care safely (DESIGN.md section 2); everything else on the
+# record is for the care team and admins only.
+NEED_TO_KNOW_FIELDS = (
+    "first_name", "last_name", "preferred_name", "address", "phone", "language", "status", "status_since",
+    "allergies", "mobility", "communication", "what_matters", "risks", "care_instructions", "flag",
+)
+CONFIDENTIAL_FIELDS = ("date_of_birth", "email", "confidential_notes", "review_due")
+# The fields a person edits on the client form, in form order.
+EDITABLE_FIELDS = (
+    "first_name", "last_name", "preferred_name", "date_of_birth", "address", "phone", "email", "language",
+    "allergies", "mobility", "communication", "what_matters", "risks", "care_instructions", "flag",
+    "review_due", "confidential_notes",
+)
+
+CASELOAD_PAGE_SIZE = 25
+ACCESS_LOG_PAGE_SIZE = 50
+
+# The audit actions that make up a client's access log: who opened or changed the record.
+ACCESS_LOG_ACTIONS = (
+    "client.created", "client.viewed", "client.updated", "client.status_changed", "client.contact_added",
+    "client.contact_removed", "client.team_member_added", "client.team_member_ended", "client.family_invited",
+    "client.family_link_ended", "client.break_glass",
+)
+
+
+def search_key(*parts: str) -> str:
+    """Names folded for searching: lower case, accents removed ("Zoë" -> "zoe")."""
+    text = " ".join(p.strip() for p in parts if p and p.strip())
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def display_name(row: dict) -> str:
+    name = f"{row['first_name']} {row['last_name']}".strip()
+    preferred = row.get("preferred_name") or ""
+    if preferred and preferred != row["first_name"]:
+        return f"{name} ({preferred})"
+    return name
+
+
+def team_active_on(day: date) -> Any:
+    """Membership counts from `since` to `until`, both inclusive, in facility days."""
+    return (CareTeamMember.since <= day) & (CareTeamMember.until.is_null() | (CareTeamMember.until >= day))
+
+
+async def client_relation(*, user: Any, client_id: int, today: date) -> Optional[ClientRelation]:
+    """The policy's view of how `user` stands to the client; None when no such client in their facility."""
+    client = await Client.select(Client.id, Client.facility).where(
+        (Client.id == client_id) & (Client.facility == user.facility_id)
+    ).first().run()
+    if client is None:
+        return None
+    role = Role(user.role)
+    team_role = None
+    family = None
+    break_glass = False
+    if role in (Role.coordinator, Role.worker):
+        member = await CareTeamMember.select(CareTeamMember.role).where(
+            (CareTeamMember.client == client_id) & (CareTeamMember.user == user.id) & team_active_on(today)
+        ).first().run()
+        team_role = member["role"] if member else None
+    if role == Role.coordinator and team_role is None:
+        break_glass = await BreakGlassGrant.exists().where(
+            (BreakGlassGrant.client == client_id) & (BreakGlassGrant.user == user.id)
+            & (BreakGlassGrant.session == user.session_id)
+        ).run()
+    if role == Role.family:
+        link = await FamilyLink.select(
+            FamilyLink.may_see_schedule, FamilyLink.may_see_visit_summaries, FamilyLink.may_message
+        ).where((FamilyLink.client == client_id) & (FamilyLink.user == user.id) & FamilyLink.ended_at.is_null()
+                ).first().run()
+        family = FamilyPermissions(**link) if link else None
+    return ClientRelation(client_id=client["id"], facility_id=client["facility"], team_role=team_role,
+                          family=family, break_glass=break_glass)
+
+
+def _columns(names: tuple[str, ...]) -> list[Column]:
+    return [getattr(Client, name) for name in names]
+
+
+async def client_record(*, client_id: int, confidential: bool) -> dict:
+    """The client's fields: all of them, or only the need-to-know ones (never fetched otherwise)."""
+    names = NEED_TO_KNOW_FIELDS + (CONFIDENTIAL_FIELDS + ("version", "updated_at") if confidential else ())
+    row = await Client.select(Client.id, *_columns(names)).where(Client.id == client_id).first().run()
+    row["name"] = display_name(row)
+    return row
+
+
+async def client_name(*, client_id: int) -> dict:
+    row = await Client.select(Client.id, Client.first_name, Client.last_name, Client.preferred_name,
+                              Client.status).where(Client.id == client_id).first().run()
+    row["name"] = display_name(row)
+    return row
+
+
+async def client_for_edit(*, client_id: int) -> dict:
+    return await Client.select(Client.id, Client.version, Client.status, Client.status_since,
+                               *_columns(EDITABLE_FIELDS)).where(Client.id == client_id).first().run()
+
+
+async def contacts_for(*, client_id: int) -> list[dict]:
+    return await ClientContact.select().where(
+        (ClientContact.client == client_id) & ClientContact.removed_at.is_null()
+    ).order_by(ClientContact.emergency, ascending=False).order_by(ClientContact.name).run()
+
+
+async def contact_of(*, client_id: int, contact_id: int) -> Optional[dict]:
+    return await ClientContact.select().where(
+        (ClientContact.id == contact_id) & (ClientContact.client == client_id) & ClientContact.removed_at.is_null()
+    ).first().run()
+
+
+async def care_team_for(*, client_id: int, today: date) -> dict[str, list[dict]]:
+    """The team today, people who will join later, and people who have left."""
+    rows = await CareTeamMember.select(
+        CareTeamMember.id, CareTeamMember.role, CareTeamMember.since, CareTeamMember.until,
+        CareTeamMember.user.id.as_alias("user_id"), CareTeamMember.user.display_name.as_alias("display_name"),
+        CareTeamMember.user.email.as_alias("email"),
+    ).where(CareTeamMember.client == client_id).order_by(CareTeamMember.role).order_by(CareTeamMember.since).run()
+    team: dict[str, list[dict]] = {"current": [], "future": [], "past": []}
+    for row in rows:
+        if row["since"] > today:
+            team["future"].append(row)
+        elif row["until"] is not None and row["until"] < today:
+            team["past"].append(row)
+        else:
+            team["current"].append(row)
+    return team
+
+
+async def team_member_of(*, client_id: int, member_id: int) -> Optional[dict]:
+    return await CareTeamMember.select().where(
+        (CareTeamMember.id == member_id) & (CareTeamMember.client == client_id)
+    ).first().run()
+
+
+async def team_candidates(*, facility_id: int) -> list[dict]:
+    """Active coordinators and workers of the facility, who can join a care team."""
+    return await User.select(User.id, User.display_name, User.role).where(
+        (User.facility == facility_id) & (User.active == True)  # noqa: E712 (Piccolo builds SQL from ==)
+        & User.role.is_in([Role.coordinator.value, Role.worker.value])
+    ).order_by(User.role).order_by(User.display_name).run()
+
+
+async def family_links_for(*, client_id: int) -> list[dict]:
+    return await FamilyLink.select(
+        FamilyLink.id, FamilyLink.relationship, FamilyLink.may_see_schedule, FamilyLink.may_see_visit_summaries,
+        FamilyLink.may_message, FamilyLink.created_at, FamilyLink.user.display_name.as_alias("display_name"),
+        FamilyLink.user.email.as_alias("email"), FamilyLink.user.active.as_alias("active"),
+        FamilyLink.approved_by.display_name.as_alias("approved_by_name"),
+    ).where((FamilyLink.client == client_id) & FamilyLink.ended_at.is_null()).order_by(FamilyLink.created_at).run()
+
+
+async def family_link_of(*, client_id: int, link_id: int) -> Optional[dict]:
+    return await FamilyLink.select().where(
+        (FamilyLink.id == link_id) & (FamilyLink.client == client_id) & FamilyLink.ended_at.is_null()
+    ).first().run()
+
+
+async def status_history_for(*, client_id: int) -> list[dict]:
+    return await ClientStatusChange.select(
+        ClientStatusChange.from_status, ClientStatusChange.to_status, ClientStatusChange.effective_on,
+        ClientStatusChange.reason, ClientStatusChange.changed_at,
+        ClientStatusChange.changed_by.display_name.as_alias("changed_by_name"),
+    ).where(ClientStatusChange.client == client_id).order_by(ClientStatusChange.id, ascending=False).run()
+
+
+async def last_status_change_on(*, client_id: int) -> Optional[date]:
+    row = await ClientStatusChange.select(ClientStatusChange.effective_on).where(
+        ClientStatusChange.client == client_id
+    ).order_by(ClientStatusChange.id, ascending=False).first().run()
+    return row["effective_on"] if row else None
+
+
+# --- the caseload ---------------------------------------------------------------------------
+
+CASELOAD_STATUSES = ("", "all") + tuple(s.value for s in ClientStatus)  # "": everyone not discharged
+CASELOAD_SORTS = ("name", "status", "review")
+
+_STATUS_ORDER = QueryString(
+    "CASE status WHEN 'referral' THEN 0 WHEN 'active' THEN 1 WHEN 'paused' THEN 2 ELSE 3 END"
+)
+_REVIEW_MISSING_LAST = QueryString("CASE WHEN review_due IS NULL THEN 1 ELSE 0 END")
+
+
+@dataclass(frozen=True)
+class CaseloadFilter:
+    q: str = ""
+    status: str = ""
+    review_overdue: bool = False
+    flagged: bool = False
+    sort: str = "name"
+    page: int = 1
+
+
+@dataclass
+class CaseloadRow:
+    id: int
+    name: str
+    status: str
+    review_due: Optional[date]
+    review_overdue: bool
+    flag: str
+    coordinators: list[str] = field(default_factory=list)
+    # Filled by one batched query each once visits and messages exist (issues 4-6).
+    next_visit: Optional[datetime] = None
+    unread_messages: int = 0
+
+
+@dataclass(frozen=True)
+class CaseloadPage:
+    rows: list[CaseloadRow]
+    total: int
+    page: int
+    pages: int
+
+
+def _caseload_where(*, user: Principal, all_clients: bool, filters: CaseloadFilter, today: date) -> list[Any]:
+    where: list[Any] = [Client.facility == user.facility_id]
+    if not all_clients:
+        where.append(Client.id.is_in(
+            CareTeamMember.select(CareTeamMember.client).where((CareTeamMember.user == user.id) & team_active_on(today))
+        ))
+    if filters.status == "":
+        where.append(Client.status != ClientStatus.discharged.value)
+    elif filters.status != "all":
+        where.append(Client.status == filters.status)
+    for word in search_key(filters.q).split():
+        # LIKE wildcards typed by a person are taken literally by dropping them.
+        word = word.replace("%", "").replace("_", "").replace("\\", "")
+        if word:
+            where.append(Client.search_name.like(f"%{word}%"))
+    if filters.review_overdue:
+        where.append(Client.review_due < today)
+    if filters.flagged:
+        where.append(Client.flag != "")
+    return where
+
+
+async def caseload_for(*, user: Principal, all_clients: bool, filters: CaseloadFilter, today: date) -> CaseloadPage:
+    """One page of the caseload in a fixed number of queries, whatever its size.
+
+    The page query returns the client columns; each further column (coordinators now, next
+    visit and unread messages later) is one batched query over the page's client ids.
+    """
+    where = _caseload_where(user=user, all_clients=all_clients, filters=filters, today=today)
+    total = await Client.count().where(*where).run()
+    pages = max(1, -(-total // CASELOAD_PAGE_SIZE))
+    page = min(max(filters.page, 1), pages)
+    query = Client.select(Client.id, Client.first_name, Client.last_name, Client.preferred_name, Client.status,
+                          Client.review_due, Client.flag).where(*where)
+    if filters.sort == "status":
+        query = query.order_by(_STATUS_ORDER)
+    elif filters.sort == "review":
+        query = query.order_by(_REVIEW_MISSING_LAST).order_by(Client.review_due)
+    query = query.order_by(Client.last_name).order_by(Client.first_name).order_by(Client.id)
+    records = await query.limit(CASELOAD_PAGE_SIZE).offset((page - 1) * CASELOAD_PAGE_SIZE).run()
+    rows = [
+        CaseloadRow(id=r["id"], name=display_name(r), status=r["status"], review_due=r["review_due"],
+                    review_overdue=r["review_due"] is not None and r["review_due"] < today, flag=r["flag"])
+        for r in records
+    ]
+    if rows:
+        by_id = {row.id: row for row in rows}
+        coordinators = await CareTeamMember.select(
+            CareTeamMember.client, CareTeamMember.user.display_name.as_alias("display_name")
+        ).where(
+            CareTeamMember.client.is_in(list(by_id)) & (CareTeamMember.role == "coordinator") & team_active_on(today)
+        ).order_by(CareTeamMember.since).run()
+        for member in coordinators:
+            by_id[member["client"]].coordinators.append(member["display_name"])
+    return CaseloadPage(rows=rows, total=total, page=page, pages=pages)
+
+
+async def clients_find(*, facility_id: int, q: str, limit: int = 20) -> list[dict]:
+    """Clients of the facility by name, for emergency (break-glass) access: names and status only."""
+    words = [w.replace("%", "").replace("_", "").replace("\\", "") for w in search_key(q).split()]
+    words = [w for w in words if w]
+    if not words:
+        return []
+    rows = await Client.select(Client.id, Client.first_name, Client.last_name, Client.preferred_name,
+                               Client.status).where(
+        Client.facility == facility_id, *[Client.search_name.like(f"%{w}%") for w in words]
+    ).order_by(Client.last_name).order_by(Client.first_name).limit(limit).run()
+    for row in rows:
+        row["name"] = display_name(row)
+    return rows
+
+
+async def clients_for_family(*, user: Principal) -> list[dict]:
+    rows = await FamilyLink.select(
+        FamilyLink.client.id.as_alias("id"), FamilyLink.client.first_name.as_alias("first_name"),
+        FamilyLink.client.last_name.as_alias("last_name"), FamilyLink.client.preferred_name.as_alias("preferred_name"),
+        FamilyLink.relationship,
+    ).where((FamilyLink.user == user.id) & FamilyLink.ended_at.is_null()
+            & (FamilyLink.client.facility == user.facility_id)).run()
+    for row in rows:
+        row["name"] = display_name(row)
+    return rows
+
+
+async def clients_for_worker(*, user: Principal, today: date) -> list[dict]:
+    rows = await CareTeamMember.select(
+        CareTeamMember.client.id.as_alias("id"), CareTeamMember.client.first_name.as_alias("first_name"),
+        CareTeamMember.client.last_name.as_alias("last_name"),
+        CareTeamMember.client.preferred_name.as_alias("preferred_name"),
+        CareTeamMember.client.status.as_alias("status"),
+    ).where((CareTeamMember.user == user.id) & team_active_on(today)
+            & (CareTeamMember.client.facility == user.facility_id)
+            & (CareTeamMember.client.status != ClientStatus.discharged.value)).run()
+    for row in rows:
+        row["name"] = display_name(row)
+    return sorted(rows, key=lambda r: (r["last_name"], r["first_name"]))
+
+
+# --- the access log ---------------------------------------------------------------------------
+
+async def access_log_for(*, facility_id: int, client_id: int, page: int) -> tuple[list[dict], bool]:
+    """Who opened or changed the record, newest first; the flag says whether older entries exist."""
+    events = await AuditEvent.select(
+        AuditEvent.at, AuditEvent.actor_id, AuditEvent.actor_label, AuditEvent.role, AuditEvent.action,
+        AuditEvent.address, AuditEvent.device_id, AuditEvent.detail,
+    ).where(
+        (AuditEvent.facility_id == facility_id) & (AuditEvent.client_id == client_id)
+        & AuditEvent.action.is_in(list(ACCESS_LOG_ACTIONS))
+    ).order_by(AuditEvent.seq, ascending=False).limit(ACCESS_LOG_PAGE_SIZE + 1).offset(
+        (page - 1) * ACCESS_LOG_PAGE_SIZE
+    ).run()
+    actor_ids = sorted({e["actor_id"] for e in events if e["actor_id"] is not None})
+    names = {}
+    if actor_ids:
+        people = await User.select(User.id, User.display_name).where(
+            User.id.is_in(actor_ids) & (User.facility == facility_id)
+        ).run()
+        names = {p["id"]: p["display_name"] for p in people}
+    for event in events:
+        detail = json.loads(event["detail"]) if event["detail"] else {}
+        event["actor_name"] = names.get(event["actor_id"], event["actor_label"])
+        event["fields"] = detail.get("fields", [])
+        event["detail_data"] = detail
+    return events[:ACCESS_LOG_PAGE_SIZE], len(events) > ACCESS_LOG_PAGE_SIZE
+
+
+async def break_glass_grants_for(*, facility_id: int, limit: int = 200) -> list[dict]:
+    """Emergency accesses in the facility, newest first, for admins to review."""
+    rows = await BreakGlassGrant.select(
+        BreakGlassGrant.id, BreakGlassGrant.reason, BreakGlassGrant.created_at,
+        BreakGlassGrant.client.id.as_alias("client_id"), BreakGlassGrant.client.first_name.as_alias("first_name"),
+        BreakGlassGrant.client.last_name.as_alias("last_name"),
+        BreakGlassGrant.client.preferred_name.as_alias("preferred_name"),
+        BreakGlassGrant.user.display_name.as_alias("user_name"), BreakGlassGrant.user.email.as_alias("user_email"),
+    ).where(BreakGlassGrant.client.facility == facility_id).order_by(
+        BreakGlassGrant.created_at, ascending=False
+    ).limit(limit).run()
+    for row in rows:
+        row["name"] = display_name(row)
+    return rows
