@@ -52,6 +52,8 @@ class Session(Table, tablename="kinward_session"):
     expires_at = Timestamptz()
     revoked_at = Timestamptz(null=True, default=None)
     flash = Text(default="")
+    # "password" or "pin": the tablet lock screen lists people with a password session on the device.
+    auth_method = Varchar(length=16, default="password")
 
 
 class LoginThrottle(Table, tablename="login_throttle"):
