@@ -16,6 +16,7 @@ from app import db
 from app.accounts import passwords
 from app.accounts.controller import AccountController, AdminUsersController, LoginController, PasswordLinkController
 from app.audit.controller import AuditController
+from app.tablets.controller import DevicesController, PinController, TabletController
 from app.clients.controller import BreakGlassReviewController, ClientController, caseload_page
 from app.messages.controller import family_home
 from app.policy import home_for
@@ -62,6 +63,9 @@ def create_app(settings: Optional[Settings] = None) -> Litestar:
             PasswordLinkController,
             AdminUsersController,
             AuditController,
+            TabletController,
+            DevicesController,
+            PinController,
             caseload_page,
             ClientController,
             BreakGlassReviewController,

@@ -29,6 +29,12 @@ ROLE_RULES: dict[str, frozenset[Role]] = {
     "client.create": frozenset({Role.admin, Role.coordinator}),
     "client.list_all": frozenset({Role.admin}),
     "break_glass.review": frozenset({Role.admin}),
+    # Those who take part in client threads choose how they hear about messages by email.
+    "account.notifications": frozenset({Role.coordinator, Role.family}),
+    "messages.unanswered": frozenset({Role.coordinator}),
+    "devices.manage": frozenset({Role.admin}),
+    # Shared tablets are for staff; family members use their own devices.
+    "account.set_pin": frozenset({Role.admin, Role.coordinator, Role.worker}),
 }
 
 
@@ -78,6 +84,10 @@ def _family_linked(relation: ClientRelation) -> bool:
     return relation.family is not None
 
 
+def _family_may_message(relation: ClientRelation) -> bool:
+    return relation.family is not None and relation.family.may_message
+
+
 # action -> role -> relations that allow it (any one suffices). DESIGN.md section 2.
 RELATION_RULES: dict[str, dict[Role, tuple[RelationRule, ...]]] = {
     "client.view": {Role.admin: (_any,), Role.coordinator: (_on_team, _break_glass),
@@ -91,6 +101,13 @@ RELATION_RULES: dict[str, dict[Role, tuple[RelationRule, ...]]] = {
     # Family members see who and when, not what was done or from where.
     "client.access_log.details": {Role.admin: (_any,), Role.coordinator: (_on_team,)},
     "client.break_glass": {Role.coordinator: (_not_on_team,)},
+    # The thread between the care team and the family; admins are not part of the conversation,
+    # and emergency access opens the record, not the family's messages.
+    "client.messages.view": {Role.coordinator: (_on_team,), Role.worker: (_on_team,),
+                             Role.family: (_family_may_message,)},
+    "client.messages.post": {Role.coordinator: (_on_team,), Role.family: (_family_may_message,)},
+    # Team-only notes: seen by the team (workers read them), never by family.
+    "client.messages.team_notes": {Role.coordinator: (_on_team,), Role.worker: (_on_team,)},
 }
 # At route level (no record yet) a role passes when some relation could allow it; the record decides.
 for _action, _by_role in RELATION_RULES.items():

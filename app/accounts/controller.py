@@ -16,7 +16,7 @@ from app.accounts.tables import Role
 from app.audit.services import audit_record
 from app.i18n import _
 from app.policy import PUBLIC, home_for
-from app.web.auth import actor_of, client_address, session_token
+from app.web.auth import actor_of, client_address, device_of, device_token, session_token
 from app.web.forms import Form
 from app.web.sessions import cookie_name, flash_push, session_revoke
 
@@ -41,6 +41,15 @@ def session_cookie(request: Request, token: str, *, max_age: int | None = None) 
         samesite="lax",
         max_age=max_age,
     )
+
+
+def clear_site_data(*, keep_cookies: bool) -> str:
+    """Drop cached pages (which Chrome could restore from its back/forward cache) and storage.
+
+    A shared tablet keeps its cookies: clearing them would unregister the device; the session
+    cookie is overwritten instead.
+    """
+    return '"cache", "storage"' if keep_cookies else '"cache", "cookies", "storage"'
 
 
 def link_url(request: Request, token: FromPath[str]) -> str:
@@ -77,7 +86,7 @@ class LoginController(Controller):
         settings = request.app.state.settings
         result = await services.login_attempt(
             email=form.values["email"], password=form.values["password"], address=client_address(request),
-            absolute_hours=settings.session_absolute_hours,
+            absolute_hours=settings.session_absolute_hours, device=await device_of(request),
         )
         if result.retry_after:
             form.error("email", _("Too many sign-in attempts. Wait a few minutes, then try again."))
@@ -99,12 +108,12 @@ class LoginController(Controller):
         if token:
             await session_revoke(token=token)
         await audit_record(actor=actor_of(request), action="logout")
+        on_tablet = device_token(request) is not None
         return Redirect(
-            path="/login?signed_out=1",
+            path="/tablet" if on_tablet else "/login?signed_out=1",
             status_code=303,
             cookies=[session_cookie(request, "", max_age=0)],
-            # Also drops pages Chrome would otherwise restore from its back/forward cache.
-            headers={"Clear-Site-Data": '"cache", "cookies", "storage"'},
+            headers={"Clear-Site-Data": clear_site_data(keep_cookies=on_tablet)},
         )
 
 

@@ -84,11 +84,16 @@ class LoginResult:
 
 
 async def login_attempt(*, email: str, password: str, address: str, absolute_hours: int,
-                        device_id: Optional[int] = None) -> LoginResult:
-    """Check credentials under throttling; on success a new session token (never a reused one)."""
+                        device: Optional[dict] = None) -> LoginResult:
+    """Check credentials under throttling; on success a new session token (never a reused one).
+
+    On a registered tablet of the person's own facility the session is tied to the device, which
+    puts the person on its lock screen for the rest of the shift.
+    """
     email = email.strip().lower()
     keys = [account_key(email), address_key(address)]
     user = await user_by_email(email=email)
+    device_id = device["id"] if device and user and device["facility"] == user["facility"] else None
     actor = Actor(
         user_id=user["id"] if user else None, label=email, role=user["role"] if user else "",
         facility_id=user["facility"] if user else None, device_id=device_id, address=address,
@@ -107,7 +112,7 @@ async def login_attempt(*, email: str, password: str, address: str, absolute_hou
         return LoginResult()
 
     await throttle_reset(key=keys[0])
-    changes: dict = {User.last_login_at: clock.utcnow()}
+    changes: dict = {User.last_login_at: clock.utcnow(), User.failed_pin_attempts: 0}
     if password_needs_rehash(user["password_hash"]):
         changes[User.password_hash] = await password_hash(password)
     await User.update(changes).where(User.id == user["id"]).run()

@@ -13,7 +13,7 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 
 from app.audit.services import Actor
 from app.policy import PUBLIC, can, known_action
-from app.web.sessions import cookie_name, flash_clear, session_resolve
+from app.web.sessions import cookie_name, device_cookie_name, flash_clear, session_resolve
 
 
 class SessionMiddleware(ASGIMiddleware):
@@ -51,6 +51,19 @@ def _cookie(scope: Scope, name: str) -> str | None:
                 if k == name and v:
                     return v
     return None
+
+
+def device_token(connection: ASGIConnection) -> str | None:
+    settings = connection.app.state.settings
+    return _cookie(connection.scope, device_cookie_name(production=settings.is_production))
+
+
+async def device_of(connection: ASGIConnection) -> dict | None:
+    """The registered shared tablet this browser is, if any."""
+    from app.tablets.queries import device_by_token
+
+    token = device_token(connection)
+    return await device_by_token(token=token) if token else None
 
 
 def session_token(connection: ASGIConnection) -> str | None:

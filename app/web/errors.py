@@ -34,7 +34,10 @@ def error_page(request: Request, status: int) -> Template:
 
 
 def not_signed_in(request: Request, exc: NotAuthorizedException) -> Response:
-    target = "/login?next=" + quote(request.url.path, safe="/")
+    from app.web.auth import device_token
+
+    # A shared tablet goes back to its lock screen; elsewhere to sign in, then back here.
+    target = "/tablet" if device_token(request) else "/login?next=" + quote(request.url.path, safe="/")
     if request.headers.get("hx-request"):
         return Response(content="", status_code=401, headers={"HX-Redirect": target})
     return Redirect(path=target, status_code=303)

@@ -31,6 +31,8 @@ class CurrentUser:
     device_id: Optional[int]
     timezone: str
     flash: str = ""
+    # Set for a session on a registered shared tablet: it locks after this many idle minutes.
+    idle_lock_minutes: Optional[int] = None
 
 
 def cookie_name(*, production: bool) -> str:
@@ -38,10 +40,19 @@ def cookie_name(*, production: bool) -> str:
     return "__Host-kinward_session" if production else "kinward_session"
 
 
-async def session_create(*, user_id: int, absolute_hours: int, device_id: Optional[int] = None) -> str:
-    """Start a session for the user; returns the token for the cookie (never stored)."""
+def device_cookie_name(*, production: bool) -> str:
+    return "__Host-kinward_device" if production else "kinward_device"
+
+
+async def session_create(*, user_id: int, absolute_hours: int, device_id: Optional[int] = None,
+                         auth_method: str = "password", expires_at: Optional[datetime] = None) -> str:
+    """Start a session for the user; returns the token for the cookie (never stored).
+
+    `expires_at` caps a PIN session at the end of the shift its password sign-in began.
+    """
     token = token_new()
     now = clock.utcnow()
+    shift_end = now + timedelta(hours=absolute_hours)
     await Session.insert(
         Session(
             token_hash=token_hash(token),
@@ -49,7 +60,8 @@ async def session_create(*, user_id: int, absolute_hours: int, device_id: Option
             device=device_id,
             created_at=now,
             last_seen_at=now,
-            expires_at=now + timedelta(hours=absolute_hours),
+            expires_at=min(shift_end, expires_at) if expires_at else shift_end,
+            auth_method=auth_method,
         )
     ).run()
     return token
@@ -92,19 +104,23 @@ async def session_resolve(*, token: str, idle_minutes: int) -> Optional[CurrentU
         Session.user.active.as_alias("active"),
         Session.user.facility.id.as_alias("facility_id"),
         Session.user.facility.timezone.as_alias("timezone"),
+        Session.user.facility.idle_lock_minutes.as_alias("idle_lock_minutes"),
     ).where(
         (Session.token_hash == token_hash(token)) & Session.revoked_at.is_null()
     ).first().run()
     if row is None:
         return None
     now = clock.utcnow()
+    on_tablet = row["device"] is not None
+    # On a shared tablet the facility's (shorter) lock time applies, on the server as on the screen.
+    idle = timedelta(minutes=row["idle_lock_minutes"] if on_tablet else idle_minutes)
     if not row["active"] or not session_is_live(
         created_at=row["created_at"], last_seen_at=row["last_seen_at"], expires_at=row["expires_at"],
-        idle=timedelta(minutes=idle_minutes), now=now,
+        idle=idle, now=now,
     ):
         await Session.update({Session.revoked_at: now}).where(Session.id == row["id"]).run()
         return None
-    if now - row["last_seen_at"] >= LAST_SEEN_GRANULARITY:
+    if now - row["last_seen_at"] >= min(LAST_SEEN_GRANULARITY, idle / 10):
         await Session.update({Session.last_seen_at: now}).where(Session.id == row["id"]).run()
     return CurrentUser(
         id=row["user_id"],
@@ -116,6 +132,7 @@ async def session_resolve(*, token: str, idle_minutes: int) -> Optional[CurrentU
         device_id=row["device"],
         timezone=row["timezone"],
         flash=row["flash"],
+        idle_lock_minutes=row["idle_lock_minutes"] if on_tablet else None,
     )
 
 

@@ -24,6 +24,7 @@ NAVIGATION = (
     ("My family", "/family", "family.home"),
     ("Users", "/admin/users", "users.manage"),
     ("Audit trail", "/admin/audit", "audit.view"),
+    ("Tablets", "/admin/devices", "devices.manage"),
     ("Emergency access", "/admin/break-glass", "break_glass.review"),
     ("Account", "/account/password", "account.change_password"),
 )
@@ -59,6 +60,7 @@ def build_environment() -> Environment:
     env.filters["localtime"] = local_datetime
     env.filters["day"] = format_day
     env.globals["nav_items"] = nav_items
+    env.globals["can"] = can
     env.globals["htmx_version"] = HTMX_VERSION
     return env
 

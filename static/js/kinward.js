@@ -7,4 +7,39 @@
       event.target.select();
     }
   });
+
+  // Shared tablets lock themselves after the facility's idle time; the server enforces the
+  // same limit, this only makes it visible and tidy. A warning counts down the last minute.
+  var idleSeconds = parseInt(document.body.getAttribute("data-idle-lock-seconds") || "0", 10);
+  if (idleSeconds > 0) {
+    var lastActivity = Date.now();
+    var lastPing = Date.now();
+    var warning = document.getElementById("idle-warning");
+    var countdown = document.getElementById("idle-countdown");
+    var lockForm = document.getElementById("lock-form");
+    var markActive = function () {
+      lastActivity = Date.now();
+      if (warning) { warning.hidden = true; }
+      // Typing into a form sends nothing; tell the server the person is still here.
+      if (Date.now() - lastPing > Math.min(60000, idleSeconds * 250)) {
+        lastPing = Date.now();
+        fetch("/tablet/still-here", {credentials: "same-origin", cache: "no-store"});
+      }
+    };
+    ["pointerdown", "keydown", "input", "scroll", "touchstart"].forEach(function (name) {
+      document.addEventListener(name, markActive, {passive: true});
+    });
+    var stay = document.getElementById("idle-stay");
+    if (stay) { stay.addEventListener("click", markActive); }
+    setInterval(function () {
+      var left = Math.ceil(idleSeconds - (Date.now() - lastActivity) / 1000);
+      if (left <= 0) {
+        if (lockForm) { lockForm.submit(); } else { window.location.assign("/tablet"); }
+        lastActivity = Date.now() + 3600000;
+      } else if (left <= Math.min(60, Math.floor(idleSeconds / 2)) && warning) {
+        countdown.textContent = String(left);
+        warning.hidden = false;
+      }
+    }, 1000);
+  }
 })();

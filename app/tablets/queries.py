@@ -1,0 +1,56 @@
+"""Reads for shared tablets: registered devices and who may unlock one."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Optional
+
+from app.accounts.tables import Device, Role, Session, User
+from app.web.tokens import token_hash
+
+# Family members never use the facility's shared tablets.
+STAFF_ROLES = (Role.admin.value, Role.coordinator.value, Role.worker.value)
+
+
+async def device_by_token(*, token: str) -> Optional[dict]:
+    """The registered, unrevoked device behind a device cookie."""
+    return await Device.select(Device.id, Device.name, Device.facility).where(
+        (Device.token_hash == token_hash(token)) & Device.revoked_at.is_null()
+    ).first().run()
+
+
+async def devices_for(*, facility_id: int) -> list[dict]:
+    return await Device.select().where(Device.facility == facility_id).order_by(Device.created_at).run()
+
+
+async def device_in_facility(*, facility_id: int, device_id: int) -> Optional[dict]:
+    return await Device.select().where((Device.id == device_id) & (Device.facility == facility_id)).first().run()
+
+
+async def tablet_roster(*, device_id: int, facility_id: int, now: datetime) -> list[dict]:
+    """Staff who signed in with their full password on this device during their current shift.
+
+    Each with the end of that shift: a PIN session never outlasts the password sign-in it rests on.
+    """
+    rows = await Session.select(
+        Session.user.id.as_alias("id"),
+        Session.user.display_name.as_alias("display_name"),
+        Session.user.role.as_alias("role"),
+        Session.expires_at,
+    ).where(
+        (Session.device == device_id)
+        & (Session.auth_method == "password")
+        & (Session.expires_at > now)
+        & (Session.user.active == True)  # noqa: E712 - Piccolo builds SQL from the comparison
+        & (Session.user.facility == facility_id)
+        & Session.user.role.is_in(list(STAFF_ROLES))
+    ).order_by(Session.expires_at, ascending=False).run()
+    roster: dict[int, dict] = {}
+    for row in rows:
+        roster.setdefault(row["id"], row)
+    return sorted(roster.values(), key=lambda r: r["display_name"].lower())
+
+
+async def pin_state(*, user_id: int) -> Optional[dict]:
+    return await User.select(User.id, User.email, User.role, User.facility, User.pin_hash,
+                             User.failed_pin_attempts, User.active).where(User.id == user_id).first().run()
