@@ -6,7 +6,9 @@ from piccolo.conf.apps import AppConfig
 
 from app.accounts.tables import Device, Facility, LoginThrottle, OneTimeToken, Session, User
 from app.audit.tables import AuditEvent
+from app.careplans.tables import CarePlan, Goal, Service
 from app.clients.tables import BreakGlassGrant, CareTeamMember, Client, ClientContact, ClientStatusChange, FamilyLink
+from app.visits.tables import CalendarFeed, Visit
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -14,7 +16,8 @@ APP_CONFIG = AppConfig(
     app_name="kinward",
     migrations_folder_path=str(MIGRATIONS),
     table_classes=[Facility, User, Device, Session, LoginThrottle, OneTimeToken, AuditEvent,
-                   Client, ClientStatusChange, ClientContact, CareTeamMember, FamilyLink, BreakGlassGrant],
+                   Client, ClientStatusChange, ClientContact, CareTeamMember, FamilyLink, BreakGlassGrant,
+                   CarePlan, Goal, Service, Visit, CalendarFeed],
     migration_dependencies=[],
     commands=[],
 )

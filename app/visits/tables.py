@@ -1,0 +1,62 @@
+from enum import Enum
+
+from piccolo.columns import Boolean, ForeignKey, Integer, Text, Timestamptz, Varchar
+from piccolo.columns.base import OnDelete
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.table import Table
+
+from app.accounts.tables import User
+from app.careplans.tables import Service
+from app.clients.tables import Client
+
+
+class VisitStatus(str, Enum):
+    scheduled = "scheduled"
+    in_progress = "in_progress"
+    completed = "completed"
+    missed = "missed"
+    cancelled = "cancelled"
+
+
+class Visit(Table, tablename="visit"):
+    """One planned visit, generated from a service; times in UTC.
+
+    (service, scheduled_start) is unique (an index in the migration): generating the schedule
+    twice, from one process or several, can never plan the same visit twice.
+    """
+
+    client = ForeignKey(Client, on_delete=OnDelete.restrict, null=False, index=True)
+    service = ForeignKey(Service, on_delete=OnDelete.restrict, null=False, index=True)
+    worker = ForeignKey(User, on_delete=OnDelete.restrict, null=True, index=True)
+    scheduled_start = Timestamptz(index=True)
+    scheduled_end = Timestamptz()
+    status = Varchar(length=16, choices=VisitStatus, default=VisitStatus.scheduled.value, index=True)
+    # Set when a coordinator gave this visit to another worker; the service's worker no longer applies.
+    reassigned = Boolean(default=False)
+    cancel_reason = Text(default="")
+    cancelled_at = Timestamptz(null=True, default=None)
+    cancelled_by = ForeignKey(User, on_delete=OnDelete.restrict, null=True)
+    check_in_at = Timestamptz(null=True, default=None)
+    check_in_by = ForeignKey(User, on_delete=OnDelete.restrict, null=True)
+    check_out_at = Timestamptz(null=True, default=None)
+    check_out_by = ForeignKey(User, on_delete=OnDelete.restrict, null=True)
+    location = Varchar(length=200, default="")
+    tasks_done = Text(default="[]")  # JSON list of the checklist items done
+    internal_note = Text(default="")
+    family_summary = Text(default="")
+    family_summary_shared = Boolean(default=False)
+    concern = Boolean(default=False)
+    concern_text = Text(default="")
+    version = Integer(default=1)
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class CalendarFeed(Table, tablename="calendar_feed"):
+    """A worker's secret calendar URL; only the token's hash is stored, and it can be revoked."""
+
+    user = ForeignKey(User, on_delete=OnDelete.cascade, null=False, index=True)
+    token_hash = Varchar(length=64, unique=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+    revoked_at = Timestamptz(null=True, default=None)
+    last_used_at = Timestamptz(null=True, default=None)
