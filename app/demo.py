@@ -6,6 +6,7 @@ from app.accounts.queries import user_by_email
 from app.accounts.services import facility_create, user_create
 from app.accounts.tables import Facility, Role
 from app.audit.services import Actor
+from app.clients.demo import demo_clients
 
 DEMO_FACILITY = "Riverside Community Care (demo)"
 
@@ -36,4 +37,5 @@ async def demo_seed() -> bool:
         if await user_by_email(email=email) is None:
             await user_create(actor=actor, facility_id=facility_id, email=email, display_name=name, role=role,
                               password=demo_password(email))
+    await demo_clients(facility_id=facility_id)
     return True

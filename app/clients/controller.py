@@ -92,14 +92,10 @@ class ClientController(Controller):
         if details is None:
             return Template("clients/intake.html", context={"form": form, "labels": forms.field_labels()},
                             status_code=422)
-        client_id = await services.client_create(
-            actor=actor_of(request), facility_id=user.facility_id, details=details, today=today(request),
-            coordinator_id=user.id if user.role == "coordinator" else None,
-        )
-        await flash_push(session_id=user.session_id, message=_("The client was added, with you on the care team.")
-                         if user.role == "coordinator" else _("The client was added. Now choose their care team."))
-        target = f"/clients/{client_id}" if user.role == "coordinator" else f"/clients/{client_id}/team"
-        return Redirect(path=target, status_code=303)
+        client_id = await services.client_create(actor=actor_of(request), facility_id=user.facility_id,
+                                                 details=details, today=today(request))
+        await flash_push(session_id=user.session_id, message=_("The client was added."))
+        return Redirect(path=f"/clients/{client_id}", status_code=303)
 
     # --- the record -----------------------------------------------------------------------
 
@@ -155,8 +151,7 @@ class ClientController(Controller):
 
     async def _status(self, request: Request, client_id: int, form: Form, status: int = 200) -> Template:
         record = await queries.client_for_edit(client_id=client_id)
-        current = record["status"]
-        choices = [s.value for s in services.STATUS_TRANSITIONS[services.ClientStatus(current)]]
+        choices = services.status_choices(record["status"])
         if not form.values.get("to_status") and choices:
             form.values["to_status"] = choices[0]
         form.values.setdefault("version", str(record["version"]))

@@ -77,9 +77,8 @@ class FamilyInvitation:
     token: Optional[str]
 
 
-async def client_create(*, actor: Actor, facility_id: int, details: ClientDetails, today: date,
-                        coordinator_id: Optional[int] = None) -> int:
-    """Intake: a new client in referral status, with the creating coordinator on the care team."""
+async def client_create(*, actor: Actor, facility_id: int, details: ClientDetails, today: date) -> int:
+    """Intake: a new client in referral status; a coordinator taking the intake joins the care team."""
     now = clock.utcnow()
     values = {f: getattr(details, f) for f in EDITABLE_FIELDS}
     async with db.transaction():
@@ -92,9 +91,9 @@ async def client_create(*, actor: Actor, facility_id: int, details: ClientDetail
             client=client_id, from_status="", to_status=ClientStatus.referral.value, effective_on=today,
             reason=_("Intake"), changed_by=actor.user_id, changed_at=now,
         )).run()
-        if coordinator_id is not None:
+        if actor.role == Role.coordinator.value:
             await CareTeamMember.insert(CareTeamMember(
-                client=client_id, user=coordinator_id, role=TeamRole.coordinator.value, since=today,
+                client=client_id, user=actor.user_id, role=TeamRole.coordinator.value, since=today,
                 added_by=actor.user_id,
             )).run()
         await audit_record(actor=actor, action="client.created", facility_id=facility_id, client_id=client_id,
@@ -136,6 +135,11 @@ async def client_update(*, actor: Actor, client_id: int, version: int, details: 
                            object_type="client", object_id=client_id,
                            detail={"fields": changed, "version": version + 1})
     return changed
+
+
+def status_choices(current: str) -> list[str]:
+    """The statuses that may follow `current`, in lifecycle order."""
+    return [s.value for s in STATUS_TRANSITIONS[ClientStatus(current)]]
 
 
 def status_change_problem(*, current: str, to: str, effective_on: date, last_on: Optional[date],

@@ -42,9 +42,9 @@ async def coordinator() -> dict:
     return await make_user(facility_id=facility, role="coordinator")
 
 
-async def test_intake_creates_a_referral_with_its_coordinator_on_the_team(coordinator):
+async def test_intake_by_a_coordinator_creates_a_referral_with_them_on_the_team(coordinator):
     client_id = await services.client_create(actor=actor_for(coordinator), facility_id=coordinator["facility_id"],
-                                             details=DETAILS, today=today(), coordinator_id=coordinator["id"])
+                                             details=DETAILS, today=today())
     client = await Client.select().where(Client.id == client_id).first().run()
     assert client["status"] == "referral" and client["version"] == 1
     assert client["search_name"] == "zoe abara"
@@ -56,6 +56,13 @@ async def test_intake_creates_a_referral_with_its_coordinator_on_the_team(coordi
     assert created[0]["client_id"] == client_id
     assert "confidential_notes" in created[0]["detail"]["fields"]
     assert "difficult nephew" not in json.dumps(created[0]["detail"])
+
+
+async def test_intake_by_an_admin_leaves_the_care_team_to_be_chosen(coordinator):
+    admin = await make_user(facility_id=coordinator["facility_id"], role="admin")
+    client_id = await services.client_create(actor=actor_for(admin), facility_id=admin["facility_id"],
+                                             details=DETAILS, today=today())
+    assert await CareTeamMember.count().where(CareTeamMember.client == client_id).run() == 0
 
 
 async def test_an_edit_saves_the_changed_fields_and_records_their_names_only(coordinator):
