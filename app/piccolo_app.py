@@ -8,6 +8,8 @@ from app.accounts.tables import Device, Facility, LoginThrottle, OneTimeToken, S
 from app.audit.tables import AuditEvent
 from app.careplans.tables import CarePlan, Goal, Service
 from app.clients.tables import BreakGlassGrant, CareTeamMember, Client, ClientContact, ClientStatusChange, FamilyLink
+from app.mail.tables import Outbox
+from app.messages.tables import Message, MessagePreference, MessageRead
 from app.visits.tables import CalendarFeed, Visit
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
@@ -17,7 +19,7 @@ APP_CONFIG = AppConfig(
     migrations_folder_path=str(MIGRATIONS),
     table_classes=[Facility, User, Device, Session, LoginThrottle, OneTimeToken, AuditEvent,
                    Client, ClientStatusChange, ClientContact, CareTeamMember, FamilyLink, BreakGlassGrant,
-                   CarePlan, Goal, Service, Visit, CalendarFeed],
+                   CarePlan, Goal, Service, Visit, CalendarFeed, Message, MessageRead, MessagePreference, Outbox],
     migration_dependencies=[],
     commands=[],
 )

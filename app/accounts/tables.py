@@ -17,6 +17,8 @@ class Facility(Table, tablename="facility"):
     name = Varchar(length=200)
     timezone = Varchar(length=64, default="Europe/London")
     idle_lock_minutes = Integer(default=5)
+    # A family message no team member answered within this many hours is escalated to the coordinators.
+    message_answer_hours = Integer(default=24)
     created_at = Timestamptz(default=TimestamptzNow())
 
 
