@@ -5,12 +5,16 @@ from __future__ import annotations
 import os
 import secrets
 from dataclasses import dataclass, field
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Mapping
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = f"sqlite:///{ROOT / 'var' / 'kinward.sqlite'}"
 ENVIRONMENTS = ("development", "production", "test")
+STARTTLS_MODES = ("auto", "yes", "no")
+DEFAULT_BASE_URL = "http://127.0.0.1:8000"
 
 
 class SettingsError(ValueError):
@@ -27,6 +31,12 @@ class Settings:
     password_hash_concurrency: int = 2
     smtp_host: str = ""
     smtp_port: int = 25
+    smtp_user: str = ""
+    smtp_password: str = field(default="", repr=False)
+    smtp_from: str = "Kinward <kinward@localhost>"
+    smtp_starttls: str = "auto"  # auto: when the server offers it; yes: required; no: never
+    # Where people reach Kinward: links in emails (invitations, messages) start with it.
+    base_url: str = DEFAULT_BASE_URL
 
     @property
     def is_production(self) -> bool:
@@ -76,7 +86,40 @@ class Settings:
 
         if env.get("KINWARD_SMTP_HOST"):
             values["smtp_host"] = env["KINWARD_SMTP_HOST"].strip()
+        values.update(_mail_settings(env))
         return cls(**values)  # type: ignore[arg-type]
+
+
+def _mail_settings(env: Mapping[str, str]) -> dict[str, str]:
+    values: dict[str, str] = {}
+    user = env.get("KINWARD_SMTP_USER", "").strip()
+    password = env.get("KINWARD_SMTP_PASSWORD", "")
+    if bool(user) != bool(password):
+        raise SettingsError("KINWARD_SMTP_USER and KINWARD_SMTP_PASSWORD must be set together")
+    if user:
+        values["smtp_user"], values["smtp_password"] = user, password
+    sender = env.get("KINWARD_SMTP_FROM", "").strip()
+    if sender:
+        address = parseaddr(sender)[1]
+        if "@" not in address or any(c in sender for c in "\r\n"):
+            raise SettingsError(f"KINWARD_SMTP_FROM must be an email address, like Kinward <care@example.org>; "
+                                f"got {sender!r}")
+        values["smtp_from"] = sender
+    starttls = env.get("KINWARD_SMTP_STARTTLS", "").strip().lower()
+    if starttls:
+        if starttls not in STARTTLS_MODES:
+            raise SettingsError(f"KINWARD_SMTP_STARTTLS must be one of {', '.join(STARTTLS_MODES)}; got {starttls!r}")
+        values["smtp_starttls"] = starttls
+    if user and values.get("smtp_starttls") == "no":
+        raise SettingsError("KINWARD_SMTP_STARTTLS=no would send the SMTP password unencrypted; use auto or yes")
+    base_url = env.get("KINWARD_BASE_URL", "").strip()
+    if base_url:
+        parts = urlsplit(base_url)
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+            raise SettingsError(f"KINWARD_BASE_URL must be the address people open, like https://care.example.org; "
+                                f"got {base_url!r}")
+        values["base_url"] = base_url.rstrip("/")
+    return values
 
 
 def _int_in_range(name: str, raw: str, low: int, high: int) -> int:
