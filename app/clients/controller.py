@@ -86,7 +86,7 @@ class ClientController(Controller):
         return Template("clients/intake.html", context={"form": Form(), "labels": forms.field_labels()})
 
     @post("/", opt={"action": "client.create"})
-    async def intake(self, request: Request) -> Any:
+    async def intake(self, request: Request) -> Template | Redirect:
         user = request.user
         form, details = forms.client_form(await request.form(), today=today(request))
         if details is None:
@@ -130,7 +130,7 @@ class ClientController(Controller):
         }, status_code=status)
 
     @post("/{client_id:int}/edit", opt={"action": "client.edit"})
-    async def edit(self, request: Request, client_id: FromPath[int]) -> Any:
+    async def edit(self, request: Request, client_id: FromPath[int]) -> Template | Redirect:
         await relation_for(request, client_id, "client.edit")
         form, details = forms.client_form(await request.form(), today=today(request))
         if details is None:
@@ -167,7 +167,7 @@ class ClientController(Controller):
         return await self._status(request, client_id, Form(values={"effective_on": today(request).isoformat()}))
 
     @post("/{client_id:int}/status", opt={"action": "client.edit"})
-    async def status_change(self, request: Request, client_id: FromPath[int]) -> Any:
+    async def status_change(self, request: Request, client_id: FromPath[int]) -> Template | Redirect:
         await relation_for(request, client_id, "client.edit")
         record = await queries.client_for_edit(client_id=client_id)
         form, change = forms.status_form(await request.form(), current=record["status"])
@@ -204,7 +204,7 @@ class ClientController(Controller):
         return await self._contacts(request, client_id, Form())
 
     @post("/{client_id:int}/contacts", opt={"action": "client.edit"})
-    async def contact_add(self, request: Request, client_id: FromPath[int]) -> Any:
+    async def contact_add(self, request: Request, client_id: FromPath[int]) -> Template | Redirect:
         await relation_for(request, client_id, "client.edit")
         form, contact = forms.contact_form(await request.form())
         if contact is None:
@@ -242,7 +242,7 @@ class ClientController(Controller):
         return await self._team(request, client_id, Form())
 
     @post("/{client_id:int}/team", opt={"action": "client.team.manage"})
-    async def team_add(self, request: Request, client_id: FromPath[int]) -> Any:
+    async def team_add(self, request: Request, client_id: FromPath[int]) -> Template | Redirect:
         await relation_for(request, client_id, "client.team.manage")
         candidates = await queries.team_candidates(facility_id=request.user.facility_id)
         form, member = forms.team_form(await request.form(), candidate_ids={c["id"] for c in candidates})
@@ -258,7 +258,7 @@ class ClientController(Controller):
         return Redirect(path=f"/clients/{client_id}/team", status_code=303)
 
     @post("/{client_id:int}/team/{member_id:int}/end", opt={"action": "client.team.manage"})
-    async def team_end(self, request: Request, client_id: FromPath[int], member_id: FromPath[int]) -> Any:
+    async def team_end(self, request: Request, client_id: FromPath[int], member_id: FromPath[int]) -> Template | Redirect:
         await relation_for(request, client_id, "client.team.manage")
         if await queries.team_member_of(client_id=client_id, member_id=member_id) is None:
             raise NotFoundException()
@@ -358,14 +358,14 @@ class ClientController(Controller):
         return relation
 
     @get("/{client_id:int}/break-glass", opt={"action": "client.break_glass"})
-    async def break_glass_page(self, request: Request, client_id: FromPath[int]) -> Any:
+    async def break_glass_page(self, request: Request, client_id: FromPath[int]) -> Template | Redirect:
         if await self._break_glass_target(request, client_id) is None:
             return Redirect(path=f"/clients/{client_id}", status_code=303)
         return Template("clients/break_glass.html", context={
             "client": await queries.client_name(client_id=client_id), "form": Form()})
 
     @post("/{client_id:int}/break-glass", opt={"action": "client.break_glass"})
-    async def break_glass(self, request: Request, client_id: FromPath[int]) -> Any:
+    async def break_glass(self, request: Request, client_id: FromPath[int]) -> Template | Redirect:
         if await self._break_glass_target(request, client_id) is None:
             return Redirect(path=f"/clients/{client_id}", status_code=303)
         form, reason = forms.break_glass_form(await request.form())

@@ -102,3 +102,18 @@ async def test_anonymous_visitors_are_sent_to_sign_in(client):
     assert response.status_code == 303
     assert response.headers["location"].startswith("/login")
     assert not await AuditEvent.exists().where(AuditEvent.client_id == world.own["id"]).run()
+
+
+async def test_pages_and_refused_forms_are_html(client):
+    world = await make_world()
+    await login(client, world.coordinator)
+    for response in (await client.get("/caseload"), await client.get(f"/clients/{world.own['id']}"),
+                     await post_form(client, "/clients", {}),
+                     await post_form(client, f"/clients/{world.own['id']}/edit", {}),
+                     await post_form(client, f"/clients/{world.own['id']}/status", {}),
+                     await post_form(client, f"/clients/{world.own['id']}/contacts", {}),
+                     await post_form(client, f"/clients/{world.own['id']}/team", {}),
+                     await post_form(client, f"/clients/{world.own['id']}/family", {}),
+                     await post_form(client, f"/clients/{world.others['id']}/break-glass", {}),
+                     await client.get(f"/clients/{world.others['id']}/break-glass")):
+        assert response.headers["content-type"].startswith("text/html"), response.request.url
