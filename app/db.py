@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
-import weakref
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Optional
 
@@ -22,6 +22,87 @@ from piccolo.querystring import QueryString
 APP_REGISTRY = AppRegistry(apps=["app.piccolo_app"])
 
 BUSY_TIMEOUT_MS = 10_000
+
+
+class _WriterLock:
+    """Admits one writer at a time, first come first served, across every event loop in the process.
+
+    An asyncio.Lock serves one event loop. A second loop in the same process (Piccolo's run_sync()
+    in a worker thread, a test client's portal thread) would get a lock of its own, and its writes
+    would run inside the first loop's open transaction. (So calling run_sync() from async code,
+    which blocks this loop's thread while another loop waits here, can deadlock: await instead.)
+    """
+
+    def __init__(self) -> None:
+        self._guard = threading.Lock()
+        self._held = False
+        self._waiting: deque[_Turn] = deque()
+
+    async def acquire(self) -> None:
+        loop = asyncio.get_running_loop()
+        with self._guard:
+            if not self._held:
+                self._held = True
+                return
+            turn = _Turn(loop)
+            self._waiting.append(turn)
+        try:
+            await turn.woken
+        except BaseException:
+            with self._guard:
+                granted = turn.granted
+                if not granted:
+                    self._waiting.remove(turn)
+            if granted:
+                self.release()
+            raise
+
+    def release(self) -> None:
+        while True:
+            with self._guard:
+                if not self._waiting:
+                    self._held = False
+                    return
+                turn = self._waiting.popleft()
+                turn.granted = True
+            if turn.wake():
+                return
+
+    async def __aenter__(self) -> None:
+        await self.acquire()
+
+    async def __aexit__(self, *exc_info: Any) -> None:
+        self.release()
+
+
+class _Turn:
+    """A writer waiting for the lock; `granted` (set under the lock's guard) makes it the holder."""
+
+    __slots__ = ("loop", "woken", "granted")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.woken: asyncio.Future = loop.create_future()
+        self.granted = False
+
+    def wake(self) -> bool:
+        """False when the waiter's event loop is gone, so the lock must go to the next one."""
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is self.loop:
+            self._set()
+            return True
+        try:
+            self.loop.call_soon_threadsafe(self._set)
+        except RuntimeError:
+            return False
+        return True
+
+    def _set(self) -> None:
+        if not self.woken.done():
+            self.woken.set_result(None)
 
 
 class _WriterConnection:
@@ -51,7 +132,7 @@ class KinwardSQLiteTransaction(SQLiteTransaction):
         if self._parent is not None:
             return self._parent
         engine: KinwardSQLiteEngine = self.engine  # type: ignore[assignment]
-        self._lock = engine._write_lock()
+        self._lock = engine._writer_lock
         await self._lock.acquire()
         try:
             self.connection = _WriterConnection(engine)
@@ -97,9 +178,9 @@ class KinwardSQLiteEngine(SQLiteEngine):
     Reads run on a persistent connection on the event-loop thread: a 60-row indexed select
     takes well under a millisecond, less than the cost of handing it to a thread. Writes run
     on a second persistent connection on one dedicated thread, because synchronous=FULL waits
-    for the disk and must not stall other requests. An asyncio lock admits one writer (single
-    statement or whole transaction) at a time, so transactions never interleave on the writer
-    connection; WAL lets the reader go on meanwhile.
+    for the disk and must not stall other requests. A lock admits one writer (single statement
+    or whole transaction) at a time, from whichever event loop, so transactions never interleave
+    on the writer connection; WAL lets the reader go on meanwhile.
     """
 
     def __init__(self, path: str, **connection_kwargs: Any) -> None:
@@ -110,7 +191,7 @@ class KinwardSQLiteEngine(SQLiteEngine):
         self._reader_guard = threading.Lock()
         self._writer: Optional[sqlite3.Connection] = None
         self._executor: Optional[ThreadPoolExecutor] = None
-        self._locks: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+        self._writer_lock = _WriterLock()
 
     def _connect(self) -> sqlite3.Connection:
         connection = sqlite3.connect(**self.connection_kwargs)
@@ -120,13 +201,6 @@ class KinwardSQLiteEngine(SQLiteEngine):
         connection.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         connection.execute("PRAGMA foreign_keys=ON")
         return connection
-
-    def _write_lock(self) -> asyncio.Lock:
-        loop = asyncio.get_running_loop()
-        lock = self._locks.get(loop)
-        if lock is None:
-            lock = self._locks[loop] = asyncio.Lock()
-        return lock
 
     def _read(self, sql: str, args: list) -> list[dict]:
         with self._reader_guard:
@@ -173,7 +247,7 @@ class KinwardSQLiteEngine(SQLiteEngine):
             return await transaction.connection.execute(sql, args)
         if _is_read(sql):
             return self._read(sql, args)
-        async with self._write_lock():
+        async with self._writer_lock:
             return await self._on_writer(sql, args)
 
     async def run_querystring(self, querystring: QueryString, in_pool: bool = False):

@@ -31,7 +31,7 @@ class Abandon(Exception):
     """Raised inside a transaction to make it roll back."""
 
 
-# Long enough (about a second) that the writer thread is still busy with it when a test acts.
+# Keeps the writer thread busy for a good part of a second: far longer than a test needs to act.
 SLOW_QUERY = (
     "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000000) "
     "SELECT count(*) AS c FROM n"
@@ -67,22 +67,27 @@ async def counter_value() -> int:
 # Connections
 
 
-async def test_reader_and_writer_connections_use_wal_full_sync_busy_timeout_and_foreign_keys(engine):
-    # A SELECT runs on the reader connection, a PRAGMA statement on the writer connection.
-    on_reader = {
-        "journal_mode": await engine.run_ddl("SELECT journal_mode FROM pragma_journal_mode"),
-        "synchronous": await engine.run_ddl("SELECT synchronous FROM pragma_synchronous"),
-        "busy_timeout": await engine.run_ddl("SELECT timeout FROM pragma_busy_timeout"),
-        "foreign_keys": await engine.run_ddl("SELECT foreign_keys FROM pragma_foreign_keys"),
-    }
-    on_writer = {
-        "journal_mode": await engine.run_ddl("PRAGMA journal_mode"),
-        "synchronous": await engine.run_ddl("PRAGMA synchronous"),
-        "busy_timeout": await engine.run_ddl("PRAGMA busy_timeout"),
-        "foreign_keys": await engine.run_ddl("PRAGMA foreign_keys"),
-    }
-    for pragmas in (on_reader, on_writer):
-        values = {name: next(iter(rows[0].values())) for name, rows in pragmas.items()}
+async def test_reader_and_writer_connections_use_wal_full_sync_busy_timeout_and_foreign_keys(tmp_path, monkeypatch):
+    connect = sqlite3.connect
+
+    def connect_with_weak_defaults(*args, **kwargs):
+        # As an SQLite build with other compile-time defaults would: the engine must set each one.
+        connection = connect(*args, **kwargs)
+        connection.execute("PRAGMA synchronous=OFF")
+        connection.execute("PRAGMA busy_timeout=0")
+        return connection
+
+    monkeypatch.setattr(sqlite3, "connect", connect_with_weak_defaults)
+    engine = KinwardSQLiteEngine(path=str(tmp_path / "pragmas.sqlite"))
+    pragmas = ("journal_mode", "synchronous", "busy_timeout", "foreign_keys")
+    try:
+        # A SELECT runs on the reader connection, a PRAGMA statement on the writer connection.
+        on_reader = [await engine.run_ddl(f"SELECT * FROM pragma_{name}") for name in pragmas]
+        on_writer = [await engine.run_ddl(f"PRAGMA {name}") for name in pragmas]
+    finally:
+        engine.close()
+    for rows in (on_reader, on_writer):
+        values = dict(zip(pragmas, (next(iter(row[0].values())) for row in rows)))
         assert values == {"journal_mode": "wal", "synchronous": 2, "busy_timeout": BUSY_TIMEOUT_MS,
                           "foreign_keys": 1}
 
@@ -214,6 +219,43 @@ async def test_write_outside_a_transaction_waits_for_the_open_transaction_to_fin
     await writer
     # Had the write joined the open transaction, it would have been rolled back with it.
     assert committed_notes(engine.path) == ["outside"]
+
+
+async def test_write_from_another_event_loop_waits_for_the_open_transaction(engine):
+    # As Piccolo's run_sync() does in a worker thread: a second event loop in the same process.
+    def write_on_a_loop_of_its_own() -> None:
+        asyncio.run(EngineNote.insert(EngineNote(body="other loop")).run())
+
+    with pytest.raises(Abandon):
+        async with engine.transaction():
+            await EngineNote.insert(EngineNote(body="rolled back")).run()
+            other_loop = asyncio.get_running_loop().run_in_executor(None, write_on_a_loop_of_its_own)
+            await asyncio.sleep(0.2)
+            assert not other_loop.done()
+            raise Abandon
+    await other_loop
+    assert committed_notes(engine.path) == ["other loop"]
+
+
+async def test_writer_cancelled_while_waiting_for_the_writer_does_not_hold_up_later_writers(engine):
+    inside, finish = asyncio.Event(), asyncio.Event()
+
+    async def transaction_held_open() -> None:
+        async with engine.transaction():
+            inside.set()
+            await finish.wait()
+
+    holder = asyncio.create_task(transaction_held_open())
+    await inside.wait()
+    given_up = asyncio.create_task(EngineNote.insert(EngineNote(body="given up")).run())
+    queued = asyncio.create_task(EngineNote.insert(EngineNote(body="queued")).run())
+    await asyncio.sleep(0.05)
+    given_up.cancel()
+    finish.set()
+    await holder
+    await asyncio.wait_for(queued, timeout=10)
+    await asyncio.wait_for(EngineNote.insert(EngineNote(body="later")).run(), timeout=10)
+    assert committed_notes(engine.path) == ["queued", "later"]
 
 
 async def test_reads_proceed_while_a_transaction_holds_the_writer_and_miss_its_uncommitted_rows(engine):

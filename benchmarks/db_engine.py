@@ -1,0 +1,220 @@
+"""Kinward's SQLite engine against Piccolo's stock SQLiteEngine and plain sqlite3, measured in one run.
+
+    python benchmarks/db_engine.py
+
+Reads: the same 60-row indexed select (same SQL, same arguments, same data) through
+(a) Kinward's engine, (b) Piccolo's stock SQLiteEngine, (c) sqlite3 directly with rows built as
+dicts, the floor. The three are timed in interleaved rounds so that whatever else the machine is
+doing falls on all of them alike. Writes: 50 concurrent writers for 10 seconds through Kinward's
+engine while another task keeps reading. Prints only; nothing here asserts a time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import os
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Awaitable, Callable
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from piccolo.columns import Boolean, Integer, Text, Timestamptz, Varchar  # noqa: E402
+from piccolo.engine.sqlite import SQLiteEngine  # noqa: E402
+from piccolo.table import Table  # noqa: E402
+
+from app.db import KinwardSQLiteEngine  # noqa: E402
+
+ROWS = 5_000
+ROWS_PER_WORKER = 60  # worker = n // 60, so one worker's caseload is exactly 60 rows
+WORKER = 7
+ROUNDS = 5
+ITERATIONS = {"kinward": 600, "stock": 100, "floor": 600, "floor_typed": 600, "piccolo_build": 600}
+WRITERS = 50
+WRITE_SECONDS = 10.0
+IDLE_READ_SECONDS = 5.0
+TARGET_RATIO = 1.6
+START = datetime.datetime(2026, 3, 2, 8, 0, tzinfo=datetime.timezone.utc)
+
+
+class BenchVisit(Table, tablename="bench_visit"):
+    """Shaped like a caseload row: who, whom, when, how long, done or not, a note."""
+
+    worker = Integer(index=True)
+    client_name = Varchar(length=200)
+    scheduled_at = Timestamptz()
+    duration_minutes = Integer()
+    checked_in = Boolean()
+    notes = Text()
+
+
+def visit(n: int, worker: int) -> BenchVisit:
+    return BenchVisit(
+        worker=worker, client_name=f"Client {n}", scheduled_at=START + datetime.timedelta(minutes=15 * n),
+        duration_minutes=30, checked_in=n % 2 == 0, notes="Medication prompted; lunch prepared; mood good.",
+    )
+
+
+def caseload() -> BenchVisit:
+    return BenchVisit.select().where(BenchVisit.worker == WORKER)
+
+
+def as_dicts(cursor: sqlite3.Cursor) -> list[dict]:
+    names = [column[0] for column in cursor.description]
+    return [dict(zip(names, row)) for row in cursor.fetchall()]
+
+
+async def timed(call: Callable[[], Awaitable], times: list[float], n: int) -> None:
+    for _ in range(n):
+        start = time.perf_counter()
+        await call()
+        times.append(time.perf_counter() - start)
+
+
+def timed_sync(call: Callable[[], object], times: list[float], n: int) -> None:
+    for _ in range(n):
+        start = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - start)
+
+
+def micros(seconds: float) -> str:
+    return f"{seconds * 1e6:8.0f} µs"
+
+
+def percentiles(samples: list[float]) -> tuple[float, float, float]:
+    cuts = statistics.quantiles(samples, n=20)
+    return statistics.median(samples), cuts[18], max(samples)
+
+
+async def reads(path: str, kinward: KinwardSQLiteEngine) -> None:
+    stock = SQLiteEngine(path=path)
+    sql, args = caseload().querystrings[0].compile_string(engine_type="sqlite")
+    plain = sqlite3.connect(path)
+    # Piccolo's defaults: declared types pick its converters (INTEGER, BOOLEAN, TIMESTAMPTZ...).
+    typed = sqlite3.connect(path, detect_types=sqlite3.PARSE_DECLTYPES | sqlite3.PARSE_COLNAMES)
+
+    BenchVisit._meta.db = kinward
+    through_kinward = await caseload().run()
+    BenchVisit._meta.db = stock
+    through_stock = await caseload().run()
+    floor = as_dicts(plain.execute(sql, args))
+    floor_typed = as_dicts(typed.execute(sql, args))
+    # Same query, same data: every path must return the same 60 rows.
+    assert len(through_kinward) == ROWS_PER_WORKER
+    assert through_kinward == through_stock == floor_typed
+    assert [row["id"] for row in floor] == [row["id"] for row in through_kinward]
+
+    times: dict[str, list[float]] = {name: [] for name in ITERATIONS}
+    for _ in range(ROUNDS):
+        BenchVisit._meta.db = kinward
+        await timed(lambda: caseload().run(), times["kinward"], ITERATIONS["kinward"])
+        BenchVisit._meta.db = stock
+        await timed(lambda: caseload().run(), times["stock"], ITERATIONS["stock"])
+        timed_sync(lambda: as_dicts(plain.execute(sql, args)), times["floor"], ITERATIONS["floor"])
+        timed_sync(lambda: as_dicts(typed.execute(sql, args)), times["floor_typed"], ITERATIONS["floor_typed"])
+        timed_sync(lambda: caseload().querystrings[0].compile_string(engine_type="sqlite"),
+                   times["piccolo_build"], ITERATIONS["piccolo_build"])
+    BenchVisit._meta.db = kinward
+    plain.close()
+    typed.close()
+
+    median = {name: statistics.median(samples) for name, samples in times.items()}
+    a, b, c = median["kinward"], median["stock"], median["floor"]
+    print(f"60-row indexed select (median of {ROUNDS} interleaved rounds)   per query   vs (c)")
+    print(f"  (a) Kinward engine, Piccolo select().where().run()     {micros(a)}   {a / c:5.2f}x"
+          f"   n={len(times['kinward'])}")
+    print(f"  (b) Piccolo's stock SQLiteEngine, same query           {micros(b)}   {b / c:5.2f}x"
+          f"   n={len(times['stock'])}")
+    print(f"  (c) sqlite3 directly, rows as dicts (the floor)        {micros(c)}   {1:5.2f}x"
+          f"   n={len(times['floor'])}")
+    print("  where (a)'s time goes, same run:")
+    print(f"      Piccolo building and compiling the query alone     {micros(median['piccolo_build'])}")
+    print(f"      sqlite3 as dicts with Piccolo's type converters    {micros(median['floor_typed'])}"
+          f"   {median['floor_typed'] / c:5.2f}x   (values typed as (a) returns them)")
+    engine_and_rest = a - median["floor_typed"] - median["piccolo_build"]
+    print(f"      {'the rest: Kinward engine, Piccolo result handling':<51}{micros(engine_and_rest)}")
+    verdict = "met" if a / c <= TARGET_RATIO else "NOT met"
+    print(f"  target: (a) within {TARGET_RATIO}x of (c): a/c = {a / c:.2f}x, {verdict}; b/c = {b / c:.2f}x;"
+          f" b/a = {b / a:.1f}x")
+    print(f"  (a) against sqlite3 with the same type conversion: {a / median['floor_typed']:.2f}x")
+
+
+async def read_latencies(seconds: float) -> list[float]:
+    """Each read is a task of its own, as a request would be: its wait for a turn on the event
+    loop counts, not just the query."""
+    samples: list[float] = []
+    deadline = time.perf_counter() + seconds
+    while time.perf_counter() < deadline:
+        start = time.perf_counter()
+        rows = await asyncio.create_task(caseload().run())
+        samples.append(time.perf_counter() - start)
+        assert len(rows) == ROWS_PER_WORKER
+        await asyncio.sleep(0.001)
+    return samples
+
+
+async def writes(kinward: KinwardSQLiteEngine) -> None:
+    counts = {"written": 0, "locked": 0, "other": 0}
+    idle = await read_latencies(IDLE_READ_SECONDS)
+
+    async def writer(n: int, deadline: float) -> None:
+        while time.perf_counter() < deadline:
+            try:
+                await BenchVisit.insert(visit(n, worker=10_000 + n)).run()
+                counts["written"] += 1
+            except sqlite3.OperationalError as error:
+                counts["locked" if "database is locked" in str(error) else "other"] += 1
+
+    before = await BenchVisit.count().run()
+    started = time.perf_counter()
+    deadline = started + WRITE_SECONDS
+    busy, *_ = await asyncio.gather(
+        read_latencies(WRITE_SECONDS), *(writer(n, deadline) for n in range(WRITERS))
+    )
+    elapsed = time.perf_counter() - started
+    stored = await BenchVisit.count().run() - before
+
+    print()
+    print(f"Writes: {WRITERS} concurrent asyncio writers, one INSERT each at a time, for {WRITE_SECONDS:.0f} s"
+          " (Kinward engine, synchronous=FULL)")
+    print(f"  rows written                 {counts['written']:>8,}   ({counts['written'] / elapsed:,.0f}/s;"
+          f" {stored:,} found in the table afterwards)")
+    print(f"  'database is locked' errors  {counts['locked']:>8}   (target 0)")
+    print(f"  other errors                 {counts['other']:>8}")
+    print("Reads of the same 60-row select, each issued as a new task, one every ~1 ms:")
+    print("                               n       p50       p95       max")
+    for label, samples in (("no writers", idle), (f"{WRITERS} writers running", busy)):
+        p50, p95, top = percentiles(samples)
+        print(f"  {label:<20} {len(samples):>8} {p50 * 1e3:7.2f} ms {p95 * 1e3:7.2f} ms {top * 1e3:7.2f} ms")
+
+
+async def main() -> None:
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"Kinward SQLite engine benchmark: Python {sys.version.split()[0]}, SQLite {sqlite3.sqlite_version},"
+          f" {os.cpu_count()} CPUs, load average {load:.1f} at start")
+    with tempfile.TemporaryDirectory(prefix="kinward-bench-") as directory:
+        path = str(Path(directory) / "bench.sqlite")
+        kinward = KinwardSQLiteEngine(path=path)
+        BenchVisit._meta.db = kinward
+        await BenchVisit.create_table().run()
+        async with kinward.transaction():
+            for first in range(0, ROWS, 500):
+                batch = (visit(n, worker=n // ROWS_PER_WORKER) for n in range(first, first + 500))
+                await BenchVisit.insert(*batch).run()
+        print(f"Data: {ROWS:,} rows; the select returns {ROWS_PER_WORKER} rows by an indexed column")
+        print()
+        try:
+            await reads(path, kinward)
+            await writes(kinward)
+        finally:
+            kinward.close()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
