@@ -18,7 +18,10 @@ from app.accounts.controller import AccountController, AdminUsersController, Log
 from app.audit.controller import AuditController
 from app.tablets.controller import DevicesController, PinController, TabletController
 from app.clients.controller import BreakGlassReviewController, ClientController, caseload_page
-from app.messages.controller import family_home
+from app.mail.sender import mail_worker_start, mail_worker_stop
+from app.mail.services import mail_configure
+from app.messages.controller import MessagesController, NotificationsController, family_home, unanswered_page
+from app.messages.services import digests_enqueue, escalations_enqueue
 from app.policy import home_for
 from app.settings import Settings
 from app.visits.controller import my_day_page
@@ -40,13 +43,17 @@ def create_app(settings: Optional[Settings] = None) -> Litestar:
     settings = settings or Settings.from_env()
     db.configure(settings.database_url)
     passwords.configure_concurrency(settings.password_hash_concurrency)
+    mail_configure(base_url=settings.base_url)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         await db.start()
+        # Every process runs one: outbox rows are claimed, so each email goes out once.
+        mail = mail_worker_start(settings, jobs=(escalations_enqueue, digests_enqueue))
         try:
             yield
         finally:
+            await mail_worker_stop(mail)
             await db.stop()
 
     handlers = dict(EXCEPTION_HANDLERS)
@@ -71,6 +78,9 @@ def create_app(settings: Optional[Settings] = None) -> Litestar:
             BreakGlassReviewController,
             my_day_page,
             family_home,
+            MessagesController,
+            unanswered_page,
+            NotificationsController,
             create_static_files_router(path="/static", directories=[STATIC], opt={"action": "public"},
                                        include_in_schema=False),
         ],

@@ -21,7 +21,7 @@ from app.web.sessions import flash_push
 
 # Shown on the client page as links, each only when the policy allows it for this record.
 PAGE_ACTIONS = ("client.edit", "client.team.manage", "client.family.manage", "client.access_log.view",
-                "client.access_log.details", "client.view_confidential")
+                "client.access_log.details", "client.view_confidential", "client.messages.view")
 
 
 def wants_fragment(request: Request) -> bool:
@@ -70,7 +70,8 @@ async def caseload_page(request: Request, q: FromQuery[str] = "", status: FromQu
                                "flagged": "1" if filters.flagged else "", "sort": filters.sort}.items() if v}
     context = {"caseload": caseload, "filters": filters, "query": query, "filter_form": Form(values=query),
                "all_clients": can(user, "client.list_all"), "may_create": can(user, "client.create"),
-               "may_break_glass": can(user, "client.break_glass")}
+               "may_break_glass": can(user, "client.break_glass"),
+               "show_unanswered": can(user, "messages.unanswered")}
     if wants_fragment(request):
         return Template("clients/_caseload_rows.html", context=context)
     return Template("clients/caseload.html", context=context)

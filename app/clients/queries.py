@@ -15,6 +15,7 @@ from app.accounts.tables import Role, User
 from app.audit.tables import AuditEvent
 from app.clients.tables import (BreakGlassGrant, CareTeamMember, Client, ClientContact, ClientStatus,
                                 ClientStatusChange, FamilyLink)
+from app.messages.queries import unread_count_sql
 from app.policy import ClientRelation, FamilyPermissions, Principal
 
 # What a care worker needs to give care safely (DESIGN.md section 2); everything else on the
@@ -93,6 +94,31 @@ async def client_relation(*, user: Any, client_id: int, today: date) -> Optional
                           family=family, break_glass=break_glass)
 
 
+async def client_relations_of(*, user: Principal, today: date) -> list[ClientRelation]:
+    """The policy's view of every client the user is on the care team of or linked to as family.
+
+    For pages and digests across clients (the family home, daily emails); break-glass and
+    visit-window access are per record and not listed here.
+    """
+    role = Role(user.role)
+    if role in (Role.coordinator, Role.worker):
+        rows = await CareTeamMember.select(
+            CareTeamMember.client, CareTeamMember.role, CareTeamMember.client.facility.as_alias("facility_id"),
+        ).where((CareTeamMember.user == user.id) & team_active_on(today)
+                & (CareTeamMember.client.facility == user.facility_id)).order_by(CareTeamMember.client).run()
+        return [ClientRelation(client_id=r["client"], facility_id=r["facility_id"], team_role=r["role"]) for r in rows]
+    if role == Role.family:
+        rows = await FamilyLink.select(
+            FamilyLink.client, FamilyLink.may_see_schedule, FamilyLink.may_see_visit_summaries, FamilyLink.may_message,
+            FamilyLink.client.facility.as_alias("facility_id"),
+        ).where((FamilyLink.user == user.id) & FamilyLink.ended_at.is_null()
+                & (FamilyLink.client.facility == user.facility_id)).order_by(FamilyLink.client).run()
+        return [ClientRelation(client_id=r["client"], facility_id=r["facility_id"], family=FamilyPermissions(
+            may_see_schedule=r["may_see_schedule"], may_see_visit_summaries=r["may_see_visit_summaries"],
+            may_message=r["may_message"])) for r in rows]
+    return []
+
+
 def _columns(names: tuple[str, ...]) -> list[Column]:
     return [getattr(Client, name) for name in names]
 
@@ -166,6 +192,7 @@ async def family_links_for(*, client_id: int) -> list[dict]:
         FamilyLink.id, FamilyLink.relationship, FamilyLink.may_see_schedule, FamilyLink.may_see_visit_summaries,
         FamilyLink.may_message, FamilyLink.created_at, FamilyLink.user.display_name.as_alias("display_name"),
         FamilyLink.user.email.as_alias("email"), FamilyLink.user.active.as_alias("active"),
+        FamilyLink.user.id.as_alias("user_id"),
         FamilyLink.approved_by.display_name.as_alias("approved_by_name"),
     ).where((FamilyLink.client == client_id) & FamilyLink.ended_at.is_null()).order_by(FamilyLink.created_at).run()
 
@@ -266,8 +293,12 @@ async def caseload_for(*, user: Principal, all_clients: bool, filters: CaseloadF
     total = await Client.count().where(*where).run()
     pages = max(1, -(-total // CASELOAD_PAGE_SIZE))
     page = min(max(filters.page, 1), pages)
-    query = Client.select(Client.id, Client.first_name, Client.last_name, Client.preferred_name, Client.status,
-                          Client.review_due, Client.flag).where(*where)
+    columns: list[Any] = [Client.id, Client.first_name, Client.last_name, Client.preferred_name, Client.status,
+                          Client.review_due, Client.flag]
+    if Role(user.role) == Role.coordinator:
+        # A column of the page query: counting unread messages costs no query of its own.
+        columns.append(unread_count_sql(user_id=user.id).as_alias("unread_messages"))
+    query = Client.select(*columns).where(*where)
     if filters.sort == "status":
         query = query.order_by(_STATUS_ORDER)
     elif filters.sort == "review":
@@ -276,7 +307,8 @@ async def caseload_for(*, user: Principal, all_clients: bool, filters: CaseloadF
     records = await query.limit(CASELOAD_PAGE_SIZE).offset((page - 1) * CASELOAD_PAGE_SIZE).run()
     rows = [
         CaseloadRow(id=r["id"], name=display_name(r), status=r["status"], review_due=r["review_due"],
-                    review_overdue=r["review_due"] is not None and r["review_due"] < today, flag=r["flag"])
+                    review_overdue=r["review_due"] is not None and r["review_due"] < today, flag=r["flag"],
+                    unread_messages=r.get("unread_messages") or 0)
         for r in records
     ]
     if rows:

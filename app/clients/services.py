@@ -7,7 +7,7 @@ from datetime import date
 from typing import Optional
 
 from app import clock, db
-from app.accounts.queries import user_by_email, user_in_facility
+from app.accounts.queries import facility_by_id, user_by_email, user_in_facility
 from app.accounts.services import AccountError, one_time_link_create, user_create
 from app.accounts.tables import Role
 from app.audit.services import Actor, audit_record
@@ -15,6 +15,7 @@ from app.clients.queries import EDITABLE_FIELDS, search_key
 from app.clients.tables import (BreakGlassGrant, CareTeamMember, Client, ClientContact, ClientStatus,
                                 ClientStatusChange, FamilyLink, TeamRole)
 from app.i18n import _
+from app.mail.services import mail_link, outbox_enqueue
 
 # Which status may follow which: a discharged client can only come back as a new referral.
 STATUS_TRANSITIONS: dict[ClientStatus, tuple[ClientStatus, ...]] = {
@@ -296,7 +297,33 @@ async def family_invite(*, actor: Actor, facility_id: int, client_id: int, displ
                            detail={"user_id": user_id, "new_account": token is not None,
                                    "may_see_schedule": may_see_schedule,
                                    "may_see_visit_summaries": may_see_visit_summaries, "may_message": may_message})
+        # In the same transaction: the invitation email goes out if and only if the link exists.
+        await _family_invitation_email(facility_id=facility_id, client_id=client_id, name=display_name,
+                                       email=email, relationship=relationship, token=token)
     return FamilyInvitation(user_id=user_id, link_id=link_id, token=token)
+
+
+async def _family_invitation_email(*, facility_id: int, client_id: int, name: str, email: str, relationship: str,
+                                   token: Optional[str]) -> None:
+    facility = await facility_by_id(facility_id=facility_id)
+    client = await Client.select(Client.first_name).where(Client.id == client_id).first().run()
+    values = {"name": name, "facility": facility["name"], "client": client["first_name"],
+              "relationship": relationship, "email": email}
+    if token is None:
+        await outbox_enqueue(
+            kind="family_link", to_address=email,
+            subject=_("You can now follow {client}'s care on Kinward").format(**values),
+            body=_("Hello {name},\n\n{facility} has linked your Kinward account to {client}, as their "
+                   "{relationship}.\n\nSign in to see what the care team shares with you:\n{link}\n").format(
+                link=mail_link("/family"), **values))
+        return
+    await outbox_enqueue(
+        kind="family_invitation", to_address=email,
+        subject=_("You are invited to follow {client}'s care on Kinward").format(**values),
+        body=_("Hello {name},\n\n{facility} invites you to follow the care of {client} on Kinward, as their "
+               "{relationship}.\n\nChoose your password with this link. It works once, within 24 hours:\n{link}\n\n"
+               "You will sign in with this email address, {email}. If you did not expect this email, you can "
+               "ignore it.\n").format(link=mail_link(f"/set-password/{token}"), **values))
 
 
 async def family_link_end(*, actor: Actor, client_id: int, link_id: int) -> None:

@@ -28,12 +28,19 @@ class SessionMiddleware(ASGIMiddleware):
         scope["user"] = None
         raw_cookie = _cookie(scope, cookie_name(production=settings.is_production))
         if raw_cookie:
-            user = await session_resolve(token=raw_cookie, idle_minutes=settings.session_idle_minutes)
+            user = await session_resolve(token=raw_cookie, idle_minutes=settings.session_idle_minutes,
+                                         touch=not _is_background(scope))
             scope["user"] = user
             if user is not None and user.flash and _shows_flash(scope):
                 scope["kinward_flash"] = json.loads(user.flash)  # type: ignore[typeddict-unknown-key]
                 await flash_clear(session_id=user.session_id)
         await next_app(scope, receive, send)
+
+
+def _is_background(scope: Scope) -> bool:
+    """A page polling for updates on its own is not the person being active: it must not keep the session alive."""
+    handler = scope.get("route_handler")
+    return bool(handler is not None and handler.opt.get("background"))
 
 
 def _shows_flash(scope: Scope) -> bool:

@@ -88,7 +88,7 @@ def session_is_live(*, created_at: datetime, last_seen_at: datetime, expires_at:
     return now < expires_at and now - last_seen_at < idle
 
 
-async def session_resolve(*, token: str, idle_minutes: int) -> Optional[CurrentUser]:
+async def session_resolve(*, token: str, idle_minutes: int, touch: bool = True) -> Optional[CurrentUser]:
     """The signed-in user behind a cookie token, or None when unknown, revoked or expired."""
     row = await Session.select(
         Session.id,
@@ -120,7 +120,7 @@ async def session_resolve(*, token: str, idle_minutes: int) -> Optional[CurrentU
     ):
         await Session.update({Session.revoked_at: now}).where(Session.id == row["id"]).run()
         return None
-    if now - row["last_seen_at"] >= min(LAST_SEEN_GRANULARITY, idle / 10):
+    if touch and now - row["last_seen_at"] >= min(LAST_SEEN_GRANULARITY, idle / 10):
         await Session.update({Session.last_seen_at: now}).where(Session.id == row["id"]).run()
     return CurrentUser(
         id=row["user_id"],

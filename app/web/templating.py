@@ -11,6 +11,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template.config import TemplateConfig
 
+from app import clock
 from app.i18n import _, translations
 from app.policy import can
 
@@ -22,6 +23,7 @@ NAVIGATION = (
     ("Caseload", "/caseload", "caseload.view"),
     ("My day", "/my-day", "my_day.view"),
     ("My family", "/family", "family.home"),
+    ("Email settings", "/account/notifications", "account.notifications"),
     ("Users", "/admin/users", "users.manage"),
     ("Audit trail", "/admin/audit", "audit.view"),
     ("Tablets", "/admin/devices", "devices.manage"),
@@ -39,6 +41,17 @@ def local_datetime(value: Optional[datetime], tz: str = "UTC", fmt: str = "%d %b
     if value is None:
         return ""
     return value.astimezone(ZoneInfo(tz)).strftime(fmt)
+
+
+def local_moment(value: Optional[datetime], tz: str = "UTC") -> str:
+    """A recent moment, short: "14:02" today, "12 Mar, 14:02" before (messages, read receipts)."""
+    if value is None:
+        return ""
+    zone = ZoneInfo(tz)
+    local = value.astimezone(zone)
+    if local.date() == clock.utcnow().astimezone(zone).date():
+        return local.strftime("%H:%M")
+    return local.strftime("%d %b, %H:%M")
 
 
 def format_day(value: Optional[date], fmt: str = "%d %b %Y") -> str:
@@ -59,6 +72,7 @@ def build_environment() -> Environment:
     env.install_gettext_translations(translations(), newstyle=True)  # type: ignore[attr-defined]
     env.filters["localtime"] = local_datetime
     env.filters["day"] = format_day
+    env.filters["moment"] = local_moment
     env.globals["nav_items"] = nav_items
     env.globals["can"] = can
     env.globals["htmx_version"] = HTMX_VERSION
