@@ -1,0 +1,168 @@
+"""The real Kinward server, on a fresh database, and a Chromium to drive it.
+
+A session fixture migrates a new database, seeds the demo facility and serves it with the `kinward`
+CLI in a subprocess, exactly as `make run` does; Playwright's `base_url` points at it. The database
+is a temporary SQLite file, or, when KINWARD_TEST_DATABASE_URL names PostgreSQL, a database of the
+same name with `_e2e` appended, dropped and created anew for each run. These tests do not use
+tests/conftest.py: they only talk HTTP to the server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Iterator
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+
+from e2e.browser import chromium_executable, chromium_found
+
+ROOT = Path(__file__).resolve().parent.parent
+STARTUP_SECONDS = 30
+SECRET_KEY = "e2e-secret-key-" + "x" * 32
+CHROMIUM_ARGS = [
+    # Chromium's sandbox refuses to start as root, as in containers and CI.
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+TABLET = {"width": 768, "height": 1024}
+
+
+def e2e_database_url(test_url: str, scratch: Path) -> str:
+    """A temporary SQLite file, or `<name>_e2e` beside the PostgreSQL test database."""
+    if not test_url.startswith(("postgresql://", "postgres://")):
+        return f"sqlite:///{scratch / 'e2e.sqlite'}"
+    parts = urlsplit(test_url)
+    return urlunsplit(parts._replace(path=f"{parts.path.rstrip('/')}_e2e"))
+
+
+def postgres_database_recreate(url: str) -> None:
+    import asyncpg
+
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    maintenance = urlunsplit(parts._replace(path="/postgres"))
+
+    async def recreate() -> None:
+        connection = await asyncpg.connect(maintenance)
+        try:
+            await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            await connection.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await connection.close()
+
+    # In a thread of its own: by the time this fixture runs, Playwright's sync API owns this thread's loop.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, recreate()).result()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def kinward(*args: str, env: dict[str, str]) -> None:
+    """Run a `kinward` CLI command from this venv; fail the session with its output if it fails."""
+    done = subprocess.run([sys.executable, "-m", "app.cli", *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=120)
+    if done.returncode != 0:
+        pytest.fail(f"kinward {' '.join(args)} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}",
+                    pytrace=False)
+
+
+def wait_until_healthy(url: str, server: subprocess.Popen, log: Path) -> None:
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            break
+        try:
+            with urllib.request.urlopen(f"{url}/healthz", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, OSError):
+            pass
+        time.sleep(0.2)
+    server.terminate()
+    server.wait(timeout=10)
+    pytest.fail(f"the Kinward server did not answer {url}/healthz with 200 within {STARTUP_SECONDS} s "
+                f"(exit code {server.returncode}); its output:\n{log.read_text()}", pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def kinward_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The base URL of a real Kinward server with the demo facility, for the whole session."""
+    scratch = tmp_path_factory.mktemp("kinward-e2e")
+    database_url = e2e_database_url(os.environ.get("KINWARD_TEST_DATABASE_URL", ""), scratch)
+    if database_url.startswith("postgres"):
+        postgres_database_recreate(database_url)
+    # development: the settings of `make run`, so the login page lists the demo accounts.
+    env = {**os.environ, "KINWARD_DATABASE_URL": database_url, "KINWARD_ENV": "development",
+           "KINWARD_SECRET_KEY": SECRET_KEY, "PYTHONUNBUFFERED": "1"}
+    kinward("migrate", env=env)
+    kinward("demo", env=env)
+
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    log = scratch / "server.log"
+    # A file, not a pipe: the server logs every request, and a full pipe would stall it.
+    with log.open("w") as output:
+        server = subprocess.Popen([sys.executable, "-m", "app.cli", "serve", "--host", "127.0.0.1",
+                                   "--port", str(port)], cwd=ROOT, env=env, stdout=output,
+                                  stderr=subprocess.STDOUT)
+    try:
+        wait_until_healthy(url, server, log)
+        yield url
+    finally:
+        if server.poll() is None:
+            server.terminate()
+            try:
+                server.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+
+
+@pytest.fixture(scope="session")
+def base_url(kinward_server: str) -> str:
+    return kinward_server
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
+    if not chromium_found():
+        pytest.fail("no Chromium for the end-to-end tests: run `make browser` "
+                    "(python -m e2e.browser --ensure)", pytrace=False)
+    args = {**browser_type_launch_args,
+            "args": [*browser_type_launch_args.get("args", []), *CHROMIUM_ARGS]}
+    executable = chromium_executable()
+    if executable is not None:
+        args["executable_path"] = executable
+    return args
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args: dict) -> dict:
+    """A shared tablet in portrait: the device care workers use."""
+    return {**browser_context_args, "viewport": TABLET}
+
+
+@pytest.fixture
+def context(context):
+    """A local server answers within milliseconds: fail in seconds rather than Playwright's default 30."""
+    context.set_default_timeout(10_000)
+    return context
