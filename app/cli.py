@@ -21,8 +21,10 @@ def _settings() -> Settings:
 
 async def _with_db(settings: Settings, coro_factory):
     from app import db
+    from app.mail.services import mail_configure
 
     db.configure(settings.database_url)
+    mail_configure(base_url=settings.base_url)
     await db.start()
     try:
         return await coro_factory()
@@ -121,6 +123,28 @@ def cmd_create_admin(args: argparse.Namespace) -> int:
     return asyncio.run(_with_db(settings, run))
 
 
+def cmd_mail_send(args: argparse.Namespace) -> int:
+    """One round of what the app's mail worker does: escalations, digests, then the outbox."""
+    from app.mail.sender import delivery_mode, mail_pass
+    from app.messages.services import digests_enqueue, escalations_enqueue
+
+    settings = _settings()
+    if delivery_mode(settings) == "hold":
+        print("kinward: KINWARD_SMTP_HOST is not set: emails stay in the outbox until it is.", file=sys.stderr)
+        return 2
+    report = asyncio.run(_with_db(settings, lambda: mail_pass(settings, (escalations_enqueue, digests_enqueue))))
+    print(f"Sent {report.sent}, to retry later {report.retrying}, refused {report.failed}.")
+    return 0
+
+
+def cmd_mail_status(args: argparse.Namespace) -> int:
+    from app.mail.queries import outbox_counts
+
+    counts = asyncio.run(_with_db(_settings(), outbox_counts))
+    print(", ".join(f"{status} {count}" for status, count in counts.items()))
+    return 0
+
+
 def cmd_audit_verify(args: argparse.Namespace) -> int:
     from app.audit.queries import audit_chain_verify
 
@@ -157,6 +181,13 @@ def parser() -> argparse.ArgumentParser:
     admin.add_argument("--facility", required=True)
     admin.add_argument("--timezone", default="Europe/London")
     admin.set_defaults(func=cmd_create_admin)
+
+    mail = commands.add_parser("mail", help="the email outbox")
+    mail_commands = mail.add_subparsers(dest="mail_command", required=True)
+    mail_commands.add_parser("send", help="send what is due now (the app also does, every few seconds)").set_defaults(
+        func=cmd_mail_send)
+    mail_commands.add_parser("status", help="how many emails are pending, sent or refused").set_defaults(
+        func=cmd_mail_status)
 
     audit = commands.add_parser("audit", help="audit trail tools")
     audit_commands = audit.add_subparsers(dest="audit_command", required=True)
