@@ -7,6 +7,7 @@ from app.accounts.services import facility_create, user_create
 from app.accounts.tables import Facility, Role
 from app.audit.services import Actor
 from app.clients.demo import demo_clients
+from app.messages.demo import demo_conversations
 
 DEMO_FACILITY = "Riverside Community Care (demo)"
 
@@ -38,4 +39,5 @@ async def demo_seed() -> bool:
             await user_create(actor=actor, facility_id=facility_id, email=email, display_name=name, role=role,
                               password=demo_password(email))
     await demo_clients(facility_id=facility_id)
+    await demo_conversations(facility_id=facility_id)
     return True
