@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from litestar import Controller, Request, get, post
 from litestar.datastructures import Cookie
 from litestar.exceptions import NotFoundException
@@ -69,7 +67,7 @@ class LoginController(Controller):
 
     @get("/login", opt={"action": PUBLIC})
     async def login_page(self, request: Request, next: FromQuery[str] = "",
-                         signed_out: FromQuery[bool] = False) -> Any:
+                         signed_out: FromQuery[bool] = False) -> Response:
         user = request.scope.get("user")
         if user is not None:
             return Redirect(path=safe_next(next) or home_for(user.role), status_code=303)
@@ -78,7 +76,7 @@ class LoginController(Controller):
                                                  "demo_accounts": demo_accounts(request)})
 
     @post("/login", opt={"action": PUBLIC})
-    async def login(self, request: Request) -> Any:
+    async def login(self, request: Request) -> Response:
         form = forms.login_form(await request.form())
         context = {"form": form, "demo_accounts": demo_accounts(request)}
         if not form.ok:
@@ -125,7 +123,7 @@ class AccountController(Controller):
         return Template("accounts/password.html", context={"form": Form()})
 
     @post("/password", opt={"action": "account.change_password"})
-    async def password_change(self, request: Request) -> Any:
+    async def password_change(self, request: Request) -> Response:
         user = request.user
         form = forms.password_change_form(await request.form(), email=user.email)
         if form.ok:
@@ -154,7 +152,7 @@ class PasswordLinkController(Controller):
         return Template("accounts/set_password.html", context={"form": Form(), "email": link["email"]})
 
     @post("/{token:str}", opt={"action": PUBLIC})
-    async def set_password(self, request: Request, token: FromPath[str]) -> Any:
+    async def set_password(self, request: Request, token: FromPath[str]) -> Response:
         link = await services.one_time_link_user(token=token)
         if link is None:
             return Template("accounts/link_expired.html", status_code=404)
@@ -214,7 +212,7 @@ class AdminUsersController(Controller):
         return await self._page(request, Form(values={"role": Role.worker.value}), status=201, link=link)
 
     @post("/{user_id:int}/deactivate")
-    async def user_deactivate(self, request: Request, user_id: FromPath[int]) -> Any:
+    async def user_deactivate(self, request: Request, user_id: FromPath[int]) -> Response:
         await self._user_or_404(request, user_id)
         try:
             await services.user_deactivate(actor=actor_of(request), facility_id=request.user.facility_id,
@@ -227,7 +225,7 @@ class AdminUsersController(Controller):
         return Redirect(path="/admin/users", status_code=303)
 
     @post("/{user_id:int}/reactivate")
-    async def user_reactivate(self, request: Request, user_id: FromPath[int]) -> Any:
+    async def user_reactivate(self, request: Request, user_id: FromPath[int]) -> Response:
         await self._user_or_404(request, user_id)
         await services.user_reactivate(actor=actor_of(request), facility_id=request.user.facility_id,
                                        user_id=user_id)

@@ -106,7 +106,7 @@ class MessagesController(Controller):
         return Template("messages/_thread_update.html", context={"thread": thread})
 
     @post("/", opt={"action": "client.messages.post"})
-    async def message_post(self, request: Request, client_id: FromPath[int]) -> Any:
+    async def message_post(self, request: Request, client_id: FromPath[int]) -> Response:
         relation = await relation_for(request, client_id, "client.messages.post")
         may_team_note = can(request.user, "client.messages.team_notes", relation)
         form, message = forms.message_form(await request.form(), may_team_note=may_team_note)
@@ -192,7 +192,7 @@ class NotificationsController(Controller):
         return self._page(Form(values={"email": mode}))
 
     @post("/")
-    async def preferences_save(self, request: Request) -> Any:
+    async def preferences_save(self, request: Request) -> Response:
         form, mode = forms.preference_form(await request.form())
         if mode is None:
             return self._page(form, status=422)
