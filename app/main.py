@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import AsyncIterator, Optional
@@ -24,7 +25,10 @@ from app.messages.controller import MessagesController, NotificationsController,
 from app.messages.services import digests_enqueue, escalations_enqueue
 from app.policy import home_for
 from app.settings import Settings
-from app.visits.controller import my_day_page
+from app.careplans.controller import PlanController
+from app.visits.controller import (CalendarController, ClientVisitsController, VisitController, calendar_feed,
+                                   my_day_page, team_week_page)
+from app.visits.services import schedule_keeper
 from app.web.auth import SessionMiddleware, policy_guard
 from app.web.errors import EXCEPTION_HANDLERS
 from app.web.health import healthz
@@ -48,11 +52,15 @@ def create_app(settings: Optional[Settings] = None) -> Litestar:
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         await db.start()
+        # Keeps the visit horizon filled; safe in every process (unique visit slots).
+        keeper = asyncio.create_task(schedule_keeper(), name="kinward-schedule-keeper")
         # Every process runs one: outbox rows are claimed, so each email goes out once.
         mail = mail_worker_start(settings, jobs=(escalations_enqueue, digests_enqueue))
         try:
             yield
         finally:
+            keeper.cancel()
+            await asyncio.gather(keeper, return_exceptions=True)
             await mail_worker_stop(mail)
             await db.stop()
 
@@ -77,6 +85,12 @@ def create_app(settings: Optional[Settings] = None) -> Litestar:
             ClientController,
             BreakGlassReviewController,
             my_day_page,
+            PlanController,
+            ClientVisitsController,
+            VisitController,
+            team_week_page,
+            CalendarController,
+            calendar_feed,
             family_home,
             MessagesController,
             unanswered_page,

@@ -35,6 +35,10 @@ ROLE_RULES: dict[str, frozenset[Role]] = {
     "devices.manage": frozenset({Role.admin}),
     # Shared tablets are for staff; family members use their own devices.
     "account.set_pin": frozenset({Role.admin, Role.coordinator, Role.worker}),
+    # Who visits whom when: a coordinator sees their care teams' clients, an admin the facility's.
+    "schedule.team_week": frozenset({Role.admin, Role.coordinator}),
+    # A worker's own secret calendar URL.
+    "calendar.manage": frozenset({Role.worker}),
 }
 
 
@@ -55,6 +59,7 @@ class ClientRelation:
     family: Optional[FamilyPermissions] = None  # an active family link
     break_glass: bool = False  # emergency access granted to this session
     visit_window: bool = False  # a visit with the client today (± the visits feature's window)
+    own_visit: bool = False  # the visit in question is assigned to this person (visit pages only)
 
 
 RelationRule = Callable[[ClientRelation], bool]
@@ -88,6 +93,14 @@ def _family_may_message(relation: ClientRelation) -> bool:
     return relation.family is not None and relation.family.may_message
 
 
+def _family_may_see_schedule(relation: ClientRelation) -> bool:
+    return relation.family is not None and relation.family.may_see_schedule
+
+
+def _own_visit(relation: ClientRelation) -> bool:
+    return relation.own_visit
+
+
 # action -> role -> relations that allow it (any one suffices). DESIGN.md section 2.
 RELATION_RULES: dict[str, dict[Role, tuple[RelationRule, ...]]] = {
     "client.view": {Role.admin: (_any,), Role.coordinator: (_on_team, _break_glass),
@@ -108,6 +121,20 @@ RELATION_RULES: dict[str, dict[Role, tuple[RelationRule, ...]]] = {
     "client.messages.post": {Role.coordinator: (_on_team,), Role.family: (_family_may_message,)},
     # Team-only notes: seen by the team (workers read them), never by family.
     "client.messages.team_notes": {Role.coordinator: (_on_team,), Role.worker: (_on_team,)},
+    # The care plan: workers read it (goals, services, instructions) for their own clients only.
+    "plan.view": {Role.admin: (_any,), Role.coordinator: (_on_team, _break_glass),
+                  Role.worker: (_on_team, _visit_window)},
+    "plan.edit": {Role.admin: (_any,), Role.coordinator: (_on_team,)},
+    # The client's visit schedule; family members only when their link allows it.
+    "schedule.view": {Role.admin: (_any,), Role.coordinator: (_on_team, _break_glass),
+                      Role.worker: (_on_team, _visit_window), Role.family: (_family_may_see_schedule,)},
+    # Within the schedule: instructions, checklists, cancellation reasons, double bookings.
+    "schedule.details": {Role.admin: (_any,), Role.coordinator: (_on_team, _break_glass),
+                         Role.worker: (_on_team, _visit_window)},
+    "visit.view": {Role.admin: (_any,), Role.coordinator: (_on_team, _break_glass),
+                   Role.worker: (_own_visit, _on_team)},
+    # Cancel one visit or give it to another worker.
+    "visit.manage": {Role.admin: (_any,), Role.coordinator: (_on_team,)},
 }
 # At route level (no record yet) a role passes when some relation could allow it; the record decides.
 for _action, _by_role in RELATION_RULES.items():

@@ -11,12 +11,14 @@ from typing import Any, Optional
 from piccolo.columns import Column
 from piccolo.querystring import QueryString
 
+from app import clock
 from app.accounts.tables import Role, User
 from app.audit.tables import AuditEvent
 from app.clients.tables import (BreakGlassGrant, CareTeamMember, Client, ClientContact, ClientStatus,
                                 ClientStatusChange, FamilyLink)
 from app.messages.queries import unread_count_sql
 from app.policy import ClientRelation, FamilyPermissions, Principal
+from app.visits.queries import as_utc, next_visit_sql, worker_visits_client
 
 # What a care worker needs to give care safely (DESIGN.md section 2); everything else on the
 # record is for the care team and admins only.
@@ -90,8 +92,12 @@ async def client_relation(*, user: Any, client_id: int, today: date) -> Optional
         ).where((FamilyLink.client == client_id) & (FamilyLink.user == user.id) & FamilyLink.ended_at.is_null()
                 ).first().run()
         family = FamilyPermissions(**link) if link else None
+    visit_window = False
+    if role == Role.worker and team_role is None:
+        visit_window = await worker_visits_client(worker_id=user.id, client_id=client_id, today=today,
+                                                  tz=user.timezone)
     return ClientRelation(client_id=client["id"], facility_id=client["facility"], team_role=team_role,
-                          family=family, break_glass=break_glass)
+                          family=family, break_glass=break_glass, visit_window=visit_window)
 
 
 async def client_relations_of(*, user: Principal, today: date) -> list[ClientRelation]:
@@ -298,6 +304,8 @@ async def caseload_for(*, user: Principal, all_clients: bool, filters: CaseloadF
     if Role(user.role) == Role.coordinator:
         # A column of the page query: counting unread messages costs no query of its own.
         columns.append(unread_count_sql(user_id=user.id).as_alias("unread_messages"))
+    # A column of the page query too: the next visit costs no query of its own.
+    columns.append(next_visit_sql(after=clock.utcnow()).as_alias("next_visit"))
     query = Client.select(*columns).where(*where)
     if filters.sort == "status":
         query = query.order_by(_STATUS_ORDER)
@@ -308,7 +316,7 @@ async def caseload_for(*, user: Principal, all_clients: bool, filters: CaseloadF
     rows = [
         CaseloadRow(id=r["id"], name=display_name(r), status=r["status"], review_due=r["review_due"],
                     review_overdue=r["review_due"] is not None and r["review_due"] < today, flag=r["flag"],
-                    unread_messages=r.get("unread_messages") or 0)
+                    unread_messages=r.get("unread_messages") or 0, next_visit=as_utc(r["next_visit"]))
         for r in records
     ]
     if rows:

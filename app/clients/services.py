@@ -347,3 +347,18 @@ async def break_glass_open(*, actor: Actor, client_id: int, session_id: int, rea
         )).run()
         await audit_record(actor=actor, action="client.break_glass", client_id=client_id, object_type="client",
                            object_id=client_id, detail={"reason": reason, "grant_id": rows[0]["id"]})
+
+
+async def client_review_due_set(*, actor: Actor, client_id: int, review_due: Optional[date]) -> None:
+    """Keep the record's review date in step with the active care plan (the caseload sorts and filters on it)."""
+    async with db.transaction():
+        stored = await Client.select(Client.review_due, Client.version, Client.facility).where(
+            Client.id == client_id).first().run()
+        if stored is None or stored["review_due"] == review_due:
+            return
+        # A new version: someone editing the record meanwhile sees the change instead of undoing it.
+        await Client.update({Client.review_due: review_due, Client.version: Client.version + 1,
+                             Client.updated_at: clock.utcnow()}).where(Client.id == client_id).run()
+        await audit_record(actor=actor, action="client.updated", facility_id=stored["facility"], client_id=client_id,
+                           object_type="client", object_id=client_id,
+                           detail={"fields": ["review_due"], "version": stored["version"] + 1, "source": "care_plan"})

@@ -21,6 +21,7 @@ HTMX_VERSION = "4.0.1"
 # (label, href, action): a link is shown only to those the policy lets perform the action.
 NAVIGATION = (
     ("Caseload", "/caseload", "caseload.view"),
+    ("Team schedule", "/schedule", "schedule.team_week"),
     ("My day", "/my-day", "my_day.view"),
     ("My family", "/family", "family.home"),
     ("Email settings", "/account/notifications", "account.notifications"),

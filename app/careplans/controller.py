@@ -1,0 +1,407 @@
+"""The client's care plan: the active version, the draft being edited, activation and closing."""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from litestar import Controller, Request, get, post
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
+from litestar.response import Redirect, Template
+
+from app import clock
+from app.audit.services import audit_record
+from app.careplans import forms, queries, services
+from app.careplans.tables import PlanStatus
+from app.clients import queries as clients
+from app.i18n import _
+from app.policy import ClientRelation, can
+from app.visits import services as visits
+from app.web.auth import actor_of
+from app.web.forms import Form
+from app.web.sessions import flash_push
+
+
+def today(request: Request):
+    return clock.today_in(request.user.timezone)
+
+
+async def relation_for(request: Request, client_id: int, action: str) -> ClientRelation:
+    """The user's relation to the client if the policy allows `action` on it; otherwise 404, never 403."""
+    relation = await clients.client_relation(user=request.user, client_id=client_id, today=today(request))
+    if relation is None or not can(request.user, action, relation):
+        raise NotFoundException()
+    return relation
+
+
+async def record_viewed(request: Request, relation: ClientRelation, page: str) -> None:
+    detail: dict[str, Any] = {"page": page}
+    if relation.break_glass and relation.team_role is None:
+        detail["break_glass"] = True
+    await audit_record(actor=actor_of(request), action="client.viewed", client_id=relation.client_id,
+                       object_type="client", object_id=relation.client_id, detail=detail)
+
+
+def labels() -> dict[str, Any]:
+    return {"kinds": forms.kind_labels(), "goal_statuses": forms.goal_status_labels(),
+            "plan_statuses": forms.plan_status_labels(), "weekdays": forms.weekday_labels(),
+            "fields": forms.field_labels()}
+
+
+def display_value(name: str, value: Any) -> str:
+    """A plan, goal or service value as a person reads it (for the changes shown before activation)."""
+    if value is None or value == "" or value == ():
+        return "—"
+    if name in ("weekday_set", "weekdays"):
+        names = dict(forms.weekday_labels())
+        return ", ".join(names[str(d)] for d in sorted(value))
+    if name == "task_list":
+        return "; ".join(value) or "—"
+    if name == "kind":
+        return forms.kind_labels().get(value, value)
+    if name == "status":
+        return forms.goal_status_labels().get(value, value)
+    if name == "duration_minutes":
+        return _("{n} minutes").format(n=value)
+    return forms._text(value)
+
+
+def readable_changes(changes: services.PlanChanges, workers: dict[int, str]) -> dict[str, Any]:
+    """The changes between versions as plain rows for the template."""
+    names = forms.field_labels()
+
+    def value(name: str, raw: Any) -> str:
+        if name == "worker_id":
+            return workers.get(raw, "—") if raw else "—"
+        return display_value(name, raw)
+
+    def part(change: services.PartChange, title_of) -> dict[str, Any]:
+        subject = change.new if change.new is not None else change.old
+        return {"kind": change.kind, "title": title_of(subject),
+                "fields": [{"label": names.get(n, n), "old": value(n, o), "new": value(n, v)} for n, o, v in change.fields]}
+
+    def service_title(service: dict) -> str:
+        return f"{forms.kind_labels().get(service['kind'], service['kind'])}, {service['start_time'].strftime('%H:%M')}"
+
+    return {
+        "plan_fields": [{"label": names.get(n, n), "old": value(n, o), "new": value(n, v)}
+                        for n, o, v in changes.plan_fields],
+        "goals": [part(c, lambda g: g["description"]) for c in changes.goals],
+        "services": [part(c, service_title) for c in changes.services],
+        "any": bool(changes),
+    }
+
+
+def conflicts_between(form: Form, stored: dict[str, str], names: tuple[str, ...]) -> list[dict]:
+    """Fields where what this person typed differs from what was saved meanwhile, side by side."""
+    labels_by_name = forms.field_labels()
+    rows = []
+    for name in names:
+        yours = form.values.get(name, "").strip()
+        theirs = stored.get(name, "")
+        if yours != theirs.strip():
+            rows.append({"label": labels_by_name.get(name, name), "yours": yours or "—", "stored": theirs or "—"})
+            form.error(name, _("Someone else saved a different value meanwhile: “{stored}”. Keep yours or use "
+                               "theirs, then save again.").format(stored=theirs or _("(empty)")))
+    return rows
+
+
+class PlanController(Controller):
+    path = "/clients/{client_id:int}/plan"
+
+    async def _draft(self, client_id: int) -> dict:
+        draft = await queries.plan_in_status(client_id=client_id, status=PlanStatus.draft)
+        if draft is None:
+            raise NotFoundException()
+        return draft
+
+    async def _page(self, request: Request, relation: ClientRelation, *, status: int = 200,
+                    details_form: Optional[Form] = None, goal_form: Optional[Form] = None,
+                    conflicts: Optional[list[dict]] = None) -> Template:
+        client_id = relation.client_id
+        may_edit = can(request.user, "plan.edit", relation)
+        active = await queries.plan_in_status(client_id=client_id, status=PlanStatus.active)
+        active = await queries.plan_with_parts(plan_id=active["id"]) if active else None
+        draft = None
+        if may_edit:
+            draft_row = await queries.plan_in_status(client_id=client_id, status=PlanStatus.draft)
+            draft = await queries.plan_with_parts(plan_id=draft_row["id"]) if draft_row else None
+        if draft is not None and details_form is None:
+            details_form = Form(values=forms.plan_values(draft))
+        versions = await queries.plan_versions_of(client_id=client_id) if may_edit else []
+        client = await clients.client_name(client_id=client_id)
+        return Template("careplans/plan.html", context={
+            "client": client, "active": active, "draft": draft, "versions": versions,
+            "may_edit": may_edit, "may_see_schedule": can(request.user, "schedule.view", relation),
+            "details_form": details_form or Form(), "goal_form": goal_form or Form(values={"status": "not_started"}),
+            "conflicts": conflicts or [], "labels": labels(), "today": today(request),
+            "review": queries.review_state(active["review_due"], today(request)) if active else "",
+        }, status_code=status)
+
+    @get("/", opt={"action": "plan.view"})
+    async def plan_page(self, request: Request, client_id: FromPath[int]) -> Template:
+        relation = await relation_for(request, client_id, "plan.view")
+        await record_viewed(request, relation, "plan")
+        return await self._page(request, relation)
+
+    @post("/", opt={"action": "plan.edit"})
+    async def draft_start(self, request: Request, client_id: FromPath[int]) -> Redirect:
+        await relation_for(request, client_id, "plan.edit")
+        await services.plan_draft_start(actor=actor_of(request), client_id=client_id, today=today(request))
+        await flash_push(session_id=request.user.session_id,
+                         message=_("A new draft version is ready. Nothing changes for visits until you activate it."))
+        return Redirect(path=f"/clients/{client_id}/plan#draft", status_code=303)
+
+    @post("/details", opt={"action": "plan.edit"})
+    async def details_update(self, request: Request, client_id: FromPath[int]) -> Any:
+        relation = await relation_for(request, client_id, "plan.edit")
+        draft = await self._draft(client_id)
+        form, details = forms.plan_form(await request.form())
+        if details is None:
+            return await self._page(request, relation, details_form=form, status=422)
+        try:
+            changed = await services.plan_details_update(actor=actor_of(request), plan_id=draft["id"],
+                                                         revision=forms.form_number(form, "revision"), details=details)
+        except services.PlanVersionConflict:
+            stored = await queries.plan_by_id(plan_id=draft["id"])
+            conflicts = conflicts_between(form, forms.plan_values(stored), ("summary", "starts_on", "review_due",
+                                                                             "ends_on"))
+            form.values["revision"] = str(stored["revision"])
+            return await self._page(request, relation, details_form=form, conflicts=conflicts, status=409)
+        await flash_push(session_id=request.user.session_id,
+                         message=_("The draft was saved.") if changed else _("Nothing was changed."))
+        return Redirect(path=f"/clients/{client_id}/plan#draft", status_code=303)
+
+    @post("/discard", opt={"action": "plan.edit"})
+    async def draft_discard(self, request: Request, client_id: FromPath[int]) -> Redirect:
+        await relation_for(request, client_id, "plan.edit")
+        draft = await self._draft(client_id)
+        await services.plan_draft_discard(actor=actor_of(request), plan_id=draft["id"])
+        await flash_push(session_id=request.user.session_id, message=_("The draft was discarded."))
+        return Redirect(path=f"/clients/{client_id}/plan", status_code=303)
+
+    # --- goals ------------------------------------------------------------------------------
+
+    @post("/goals", opt={"action": "plan.edit"})
+    async def goal_add(self, request: Request, client_id: FromPath[int]) -> Any:
+        relation = await relation_for(request, client_id, "plan.edit")
+        draft = await self._draft(client_id)
+        form, details = forms.goal_form(await request.form())
+        if details is None:
+            return await self._page(request, relation, goal_form=form, status=422)
+        await services.goal_add(actor=actor_of(request), plan_id=draft["id"], details=details)
+        await flash_push(session_id=request.user.session_id, message=_("The goal was added to the draft."))
+        return Redirect(path=f"/clients/{client_id}/plan#goals", status_code=303)
+
+    async def _goal_page(self, request: Request, client_id: int, goal: dict, form: Form, status: int = 200,
+                         conflicts: Optional[list[dict]] = None) -> Template:
+        return Template("careplans/goal.html", context={
+            "client": await clients.client_name(client_id=client_id), "goal": goal, "form": form,
+            "labels": labels(), "conflicts": conflicts or []}, status_code=status)
+
+    async def _goal(self, client_id: int, goal_id: int) -> tuple[dict, dict]:
+        draft = await self._draft(client_id)
+        goal = await queries.goal_of(plan_id=draft["id"], goal_id=goal_id)
+        if goal is None:
+            raise NotFoundException()
+        return draft, goal
+
+    @get("/goals/{goal_id:int}", opt={"action": "plan.edit"})
+    async def goal_page(self, request: Request, client_id: FromPath[int], goal_id: FromPath[int]) -> Template:
+        relation = await relation_for(request, client_id, "plan.edit")
+        _draft, goal = await self._goal(client_id, goal_id)
+        await record_viewed(request, relation, "plan")
+        return await self._goal_page(request, client_id, goal, Form(values=forms.goal_values(goal)))
+
+    @post("/goals/{goal_id:int}", opt={"action": "plan.edit"})
+    async def goal_update(self, request: Request, client_id: FromPath[int], goal_id: FromPath[int]) -> Any:
+        await relation_for(request, client_id, "plan.edit")
+        draft, goal = await self._goal(client_id, goal_id)
+        form, details = forms.goal_form(await request.form())
+        if details is None:
+            return await self._goal_page(request, client_id, goal, form, status=422)
+        try:
+            await services.goal_update(actor=actor_of(request), plan_id=draft["id"], goal_id=goal_id,
+                                       version=forms.form_number(form, "version"), details=details)
+        except services.PlanVersionConflict:
+            stored = await queries.goal_of(plan_id=draft["id"], goal_id=goal_id)
+            conflicts = conflicts_between(form, forms.goal_values(stored), ("description", "target_date", "status"))
+            form.values["version"] = str(stored["version"])
+            return await self._goal_page(request, client_id, stored, form, status=409, conflicts=conflicts)
+        await flash_push(session_id=request.user.session_id, message=_("The goal was saved."))
+        return Redirect(path=f"/clients/{client_id}/plan#goals", status_code=303)
+
+    @post("/goals/{goal_id:int}/remove", opt={"action": "plan.edit"})
+    async def goal_remove(self, request: Request, client_id: FromPath[int], goal_id: FromPath[int]) -> Redirect:
+        await relation_for(request, client_id, "plan.edit")
+        draft, _goal = await self._goal(client_id, goal_id)
+        await services.goal_remove(actor=actor_of(request), plan_id=draft["id"], goal_id=goal_id)
+        await flash_push(session_id=request.user.session_id, message=_("The goal was removed from the draft."))
+        return Redirect(path=f"/clients/{client_id}/plan#goals", status_code=303)
+
+    # --- services ---------------------------------------------------------------------------
+
+    async def _service_page(self, request: Request, client_id: int, form: Form, *, service: Optional[dict] = None,
+                            status: int = 200, conflicts: Optional[list[dict]] = None) -> Template:
+        return Template("careplans/service.html", context={
+            "client": await clients.client_name(client_id=client_id), "service": service, "form": form,
+            "workers": await queries.workers_of(facility_id=request.user.facility_id), "labels": labels(),
+            "conflicts": conflicts or [], "timezone": request.user.timezone}, status_code=status)
+
+    async def _service(self, client_id: int, service_id: int) -> tuple[dict, dict]:
+        draft = await self._draft(client_id)
+        service = await queries.service_of(plan_id=draft["id"], service_id=service_id)
+        if service is None:
+            raise NotFoundException()
+        return draft, service
+
+    async def _worker_ids(self, request: Request) -> set[int]:
+        return {w["id"] for w in await queries.workers_of(facility_id=request.user.facility_id)}
+
+    @get("/services/new", opt={"action": "plan.edit"})
+    async def service_new(self, request: Request, client_id: FromPath[int]) -> Template:
+        await relation_for(request, client_id, "plan.edit")
+        draft = await self._draft(client_id)
+        start = max(draft["starts_on"], today(request))
+        return await self._service_page(request, client_id, Form(values={
+            "kind": "personal_care", "starts_on": start.isoformat(), "duration_minutes": "30", "weekdays": ""}))
+
+    @post("/services", opt={"action": "plan.edit"})
+    async def service_add(self, request: Request, client_id: FromPath[int]) -> Any:
+        await relation_for(request, client_id, "plan.edit")
+        draft = await self._draft(client_id)
+        form, details = forms.service_form(await request.form(), worker_ids=await self._worker_ids(request))
+        if details is not None:
+            try:
+                await services.service_add(actor=actor_of(request), plan_id=draft["id"], details=details)
+            except services.PlanError as error:
+                form.error(error.field, error.message)
+        if not form.ok:
+            return await self._service_page(request, client_id, form, status=422)
+        await flash_push(session_id=request.user.session_id, message=_("The service was added to the draft."))
+        return Redirect(path=f"/clients/{client_id}/plan#services", status_code=303)
+
+    @get("/services/{service_id:int}", opt={"action": "plan.edit"})
+    async def service_page(self, request: Request, client_id: FromPath[int], service_id: FromPath[int]) -> Template:
+        relation = await relation_for(request, client_id, "plan.edit")
+        _draft, service = await self._service(client_id, service_id)
+        await record_viewed(request, relation, "plan")
+        return await self._service_page(request, client_id, Form(values=forms.service_values(service)),
+                                        service=service)
+
+    @post("/services/{service_id:int}", opt={"action": "plan.edit"})
+    async def service_update(self, request: Request, client_id: FromPath[int], service_id: FromPath[int]) -> Any:
+        await relation_for(request, client_id, "plan.edit")
+        draft, service = await self._service(client_id, service_id)
+        form, details = forms.service_form(await request.form(), worker_ids=await self._worker_ids(request))
+        if details is not None:
+            try:
+                await services.service_update(actor=actor_of(request), plan_id=draft["id"], service_id=service_id,
+                                              version=forms.form_number(form, "version"), details=details)
+            except services.PlanError as error:
+                form.error(error.field, error.message)
+            except services.PlanVersionConflict:
+                stored = await queries.service_of(plan_id=draft["id"], service_id=service_id)
+                conflicts = conflicts_between(form, forms.service_values(stored),
+                                              ("kind", "worker_id", "provider_name", "weekdays", "start_time",
+                                               "duration_minutes", "starts_on", "ends_on", "instructions", "tasks"))
+                form.values["version"] = str(stored["version"])
+                return await self._service_page(request, client_id, form, service=stored, status=409,
+                                                conflicts=conflicts)
+        if not form.ok:
+            return await self._service_page(request, client_id, form, service=service, status=422)
+        await flash_push(session_id=request.user.session_id, message=_("The service was saved."))
+        return Redirect(path=f"/clients/{client_id}/plan#services", status_code=303)
+
+    @post("/services/{service_id:int}/remove", opt={"action": "plan.edit"})
+    async def service_remove(self, request: Request, client_id: FromPath[int], service_id: FromPath[int]) -> Redirect:
+        await relation_for(request, client_id, "plan.edit")
+        draft, _service = await self._service(client_id, service_id)
+        await services.service_remove(actor=actor_of(request), plan_id=draft["id"], service_id=service_id)
+        await flash_push(session_id=request.user.session_id, message=_("The service was removed from the draft."))
+        return Redirect(path=f"/clients/{client_id}/plan#services", status_code=303)
+
+    # --- activation -------------------------------------------------------------------------
+
+    async def _activation_page(self, request: Request, client_id: int, *, status: int = 200,
+                               error: str = "") -> Template:
+        draft = await self._draft(client_id)
+        draft = await queries.plan_with_parts(plan_id=draft["id"])
+        previous = await queries.plan_in_status(client_id=client_id, status=PlanStatus.active)
+        previous = await queries.plan_with_parts(plan_id=previous["id"]) if previous else None
+        workers = {s["worker_id"]: s["worker_name"] for plan in (draft, previous) if plan
+                   for s in plan["services"] if s["worker_id"]}
+        changes = readable_changes(services.plan_changes(previous, draft), workers)
+        problems = await services.activation_problems(plan=draft)
+        return Template("careplans/activate.html", context={
+            "client": await clients.client_name(client_id=client_id), "draft": draft, "previous": previous,
+            "changes": changes, "problems": problems, "error": error, "labels": labels(),
+        }, status_code=status)
+
+    @get("/activate", opt={"action": "plan.edit"})
+    async def activation_page(self, request: Request, client_id: FromPath[int]) -> Template:
+        relation = await relation_for(request, client_id, "plan.edit")
+        await record_viewed(request, relation, "plan")
+        return await self._activation_page(request, client_id)
+
+    @post("/activate", opt={"action": "plan.edit"})
+    async def activate(self, request: Request, client_id: FromPath[int]) -> Any:
+        await relation_for(request, client_id, "plan.edit")
+        draft = await self._draft(client_id)
+        form = Form.from_data(await request.form(), ("revision",))
+        try:
+            await services.plan_activate(actor=actor_of(request), plan_id=draft["id"],
+                                         revision=forms.form_number(form, "revision"))
+        except services.PlanVersionConflict:
+            return await self._activation_page(request, client_id, status=409, error=_(
+                "Someone changed the draft while you were reading it. Check the changes below again, then activate."))
+        except services.PlanError as error:
+            return await self._activation_page(request, client_id, status=422, error=error.message)
+        result = await visits.schedule_sync(now=clock.utcnow(), client_ids=[client_id])
+        await flash_push(session_id=request.user.session_id, message=_(
+            "The plan is active. The schedule was updated: {created} visits planned, {removed} removed.").format(
+            created=result.created, removed=result.removed))
+        return Redirect(path=f"/clients/{client_id}/plan", status_code=303)
+
+    # --- closing ----------------------------------------------------------------------------
+
+    async def _close_page(self, request: Request, client_id: int, form: Form, status: int = 200) -> Template:
+        active = await queries.plan_in_status(client_id=client_id, status=PlanStatus.active)
+        if active is None:
+            raise NotFoundException()
+        return Template("careplans/close.html", context={
+            "client": await clients.client_name(client_id=client_id), "plan": active, "form": form},
+            status_code=status)
+
+    @get("/close", opt={"action": "plan.edit"})
+    async def close_page(self, request: Request, client_id: FromPath[int]) -> Template:
+        await relation_for(request, client_id, "plan.edit")
+        return await self._close_page(request, client_id, Form())
+
+    @post("/close", opt={"action": "plan.edit"})
+    async def close(self, request: Request, client_id: FromPath[int]) -> Any:
+        await relation_for(request, client_id, "plan.edit")
+        form, reason = forms.close_form(await request.form())
+        if reason is None:
+            return await self._close_page(request, client_id, form, status=422)
+        active = await queries.plan_in_status(client_id=client_id, status=PlanStatus.active)
+        if active is None:
+            raise NotFoundException()
+        await services.plan_close(actor=actor_of(request), plan_id=active["id"], reason=reason)
+        result = await visits.schedule_sync(now=clock.utcnow(), client_ids=[client_id])
+        await flash_push(session_id=request.user.session_id, message=_(
+            "The plan is closed. {removed} planned visits were removed.").format(removed=result.removed))
+        return Redirect(path=f"/clients/{client_id}/plan", status_code=303)
+
+    # --- earlier versions -------------------------------------------------------------------
+
+    @get("/versions/{version:int}", opt={"action": "plan.edit"})
+    async def version_page(self, request: Request, client_id: FromPath[int], version: FromPath[int]) -> Template:
+        relation = await relation_for(request, client_id, "plan.edit")
+        plan = await queries.plan_version_of(client_id=client_id, version=version)
+        if plan is None:
+            raise NotFoundException()
+        plan = await queries.plan_with_parts(plan_id=plan["id"])
+        await record_viewed(request, relation, "plan")
+        return Template("careplans/version.html", context={
+            "client": await clients.client_name(client_id=client_id), "plan": plan, "labels": labels()})

@@ -1,0 +1,186 @@
+"""Reads about care plans: versions, goals, services, and the services the schedule is made from."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, timedelta
+from typing import Any, Optional
+
+from app.accounts.tables import Role, User
+from app.careplans.tables import CarePlan, Goal, PlanStatus, Service
+from app.visits.schedule import ServiceRule
+
+PLAN_FIELDS = ("summary", "starts_on", "review_due", "ends_on")
+GOAL_FIELDS = ("description", "target_date", "status")
+SERVICE_FIELDS = ("kind", "worker_id", "provider_name", "weekdays", "start_time", "duration_minutes", "starts_on",
+                  "ends_on", "instructions", "tasks")
+
+_SERVICE_COLUMNS = (
+    Service.id, Service.plan, Service.lineage, Service.kind, Service.provider_name, Service.weekdays,
+    Service.start_time, Service.duration_minutes, Service.starts_on, Service.ends_on, Service.instructions,
+    Service.tasks, Service.version, Service.worker.id.as_alias("worker_id"),
+    Service.worker.display_name.as_alias("worker_name"),
+)
+
+
+def weekdays_of(text: str) -> frozenset[int]:
+    return frozenset(int(part) for part in text.split(",") if part.strip().isdigit())
+
+
+def weekdays_text(days: frozenset[int] | set[int]) -> str:
+    return ",".join(str(d) for d in sorted(days))
+
+
+def _service_row(row: dict) -> dict:
+    row["weekday_set"] = weekdays_of(row["weekdays"])
+    row["task_list"] = json.loads(row["tasks"] or "[]")
+    row["lineage"] = row["lineage"] or row["id"]
+    start = datetime.combine(date.min, row["start_time"])
+    row["time_range"] = f"{start:%H:%M}–{start + timedelta(minutes=row['duration_minutes']):%H:%M}"
+    return row
+
+
+def effective_rule(service: dict, plan: dict) -> ServiceRule:
+    """The service's rule within its plan's dates: a service never runs before the plan starts or after it ends."""
+    starts_on = max(service["starts_on"], plan["starts_on"])
+    ends = [d for d in (service["ends_on"], plan["ends_on"]) if d is not None]
+    return ServiceRule(weekdays=weekdays_of(service["weekdays"]) if isinstance(service["weekdays"], str)
+                       else frozenset(service["weekdays"]), start_time=service["start_time"],
+                       duration_minutes=service["duration_minutes"], starts_on=starts_on,
+                       ends_on=min(ends) if ends else None)
+
+
+async def plan_by_id(*, plan_id: int) -> Optional[dict]:
+    return await CarePlan.select(
+        *CarePlan.all_columns(exclude=[CarePlan.created_by, CarePlan.activated_by, CarePlan.closed_by]),
+        CarePlan.created_by.display_name.as_alias("created_by_name"),
+        CarePlan.activated_by.display_name.as_alias("activated_by_name"),
+        CarePlan.closed_by.display_name.as_alias("closed_by_name"),
+    ).where(CarePlan.id == plan_id).first().run()
+
+
+async def plan_in_status(*, client_id: int, status: PlanStatus) -> Optional[dict]:
+    row = await CarePlan.select(CarePlan.id).where(
+        (CarePlan.client == client_id) & (CarePlan.status == status.value)
+    ).first().run()
+    return await plan_by_id(plan_id=row["id"]) if row else None
+
+
+async def latest_plan_of(*, client_id: int) -> Optional[dict]:
+    """The plan a new version starts from: the active one, else the most recent version."""
+    active = await plan_in_status(client_id=client_id, status=PlanStatus.active)
+    if active is not None:
+        return active
+    row = await CarePlan.select(CarePlan.id).where(
+        (CarePlan.client == client_id) & (CarePlan.status != PlanStatus.draft.value)
+    ).order_by(CarePlan.version, ascending=False).first().run()
+    return await plan_by_id(plan_id=row["id"]) if row else None
+
+
+async def plan_versions_of(*, client_id: int) -> list[dict]:
+    return await CarePlan.select(
+        CarePlan.id, CarePlan.version, CarePlan.status, CarePlan.starts_on, CarePlan.review_due, CarePlan.ends_on,
+        CarePlan.activated_at, CarePlan.closed_at, CarePlan.activated_by.display_name.as_alias("activated_by_name"),
+    ).where(CarePlan.client == client_id).order_by(CarePlan.version, ascending=False).run()
+
+
+async def plan_version_of(*, client_id: int, version: int) -> Optional[dict]:
+    row = await CarePlan.select(CarePlan.id).where(
+        (CarePlan.client == client_id) & (CarePlan.version == version)
+    ).first().run()
+    return await plan_by_id(plan_id=row["id"]) if row else None
+
+
+async def goals_of(*, plan_id: int) -> list[dict]:
+    rows = await Goal.select().where(Goal.plan == plan_id).order_by(Goal.id).run()
+    for row in rows:
+        row["lineage"] = row["lineage"] or row["id"]
+    return rows
+
+
+async def services_of(*, plan_id: int) -> list[dict]:
+    rows = await Service.select(*_SERVICE_COLUMNS).where(Service.plan == plan_id).order_by(
+        Service.start_time).order_by(Service.id).run()
+    return [_service_row(row) for row in rows]
+
+
+async def plan_with_parts(*, plan_id: int) -> Optional[dict]:
+    plan = await plan_by_id(plan_id=plan_id)
+    if plan is None:
+        return None
+    plan["goals"] = await goals_of(plan_id=plan_id)
+    plan["services"] = await services_of(plan_id=plan_id)
+    return plan
+
+
+async def goal_of(*, plan_id: int, goal_id: int) -> Optional[dict]:
+    return await Goal.select().where((Goal.id == goal_id) & (Goal.plan == plan_id)).first().run()
+
+
+async def service_of(*, plan_id: int, service_id: int) -> Optional[dict]:
+    row = await Service.select(*_SERVICE_COLUMNS).where(
+        (Service.id == service_id) & (Service.plan == plan_id)
+    ).first().run()
+    return _service_row(row) if row else None
+
+
+async def workers_of(*, facility_id: int) -> list[dict]:
+    """The care workers of the facility who can provide a service."""
+    return await User.select(User.id, User.display_name).where(
+        (User.facility == facility_id) & (User.active == True)  # noqa: E712 (Piccolo builds SQL from ==)
+        & (User.role == Role.worker.value)
+    ).order_by(User.display_name).run()
+
+
+async def worker_services_elsewhere(*, worker_id: int, client_id: int) -> list[dict]:
+    """The worker's services in the active plans of other clients, with their plan's dates (to find clashes)."""
+    rows = await Service.select(
+        *_SERVICE_COLUMNS, Service.plan.starts_on.as_alias("plan_starts_on"),
+        Service.plan.ends_on.as_alias("plan_ends_on"), Service.plan.client.id.as_alias("client_id"),
+        Service.plan.client.first_name.as_alias("client_first_name"),
+        Service.plan.client.last_name.as_alias("client_last_name"),
+    ).where(
+        (Service.worker == worker_id) & (Service.plan.status == PlanStatus.active.value)
+        & (Service.plan.client != client_id)
+    ).run()
+    return [_service_row(row) for row in rows]
+
+
+async def services_to_schedule(*, client_ids: Optional[list[int]] = None) -> list[dict]:
+    """The services of every active plan of an active client, with what the schedule needs to expand them."""
+    query = Service.select(
+        *_SERVICE_COLUMNS, Service.plan.starts_on.as_alias("plan_starts_on"),
+        Service.plan.ends_on.as_alias("plan_ends_on"), Service.plan.client.id.as_alias("client_id"),
+        Service.plan.client.facility.id.as_alias("facility_id"),
+        Service.plan.client.facility.timezone.as_alias("timezone"),
+    ).where(
+        (Service.plan.status == PlanStatus.active.value) & (Service.plan.client.status == "active")
+    )
+    if client_ids is not None:
+        if not client_ids:
+            return []
+        query = query.where(Service.plan.client.is_in(client_ids))
+    return [_service_row(row) for row in await query.run()]
+
+
+def plan_dates(row: dict) -> dict[str, Any]:
+    """A service row's plan dates, in the shape effective_rule() takes."""
+    return {"starts_on": row["plan_starts_on"], "ends_on": row["plan_ends_on"]}
+
+
+async def plan_ids_active_for(*, client_ids: list[int]) -> dict[int, int]:
+    if not client_ids:
+        return {}
+    rows = await CarePlan.select(CarePlan.id, CarePlan.client).where(
+        CarePlan.client.is_in(client_ids) & (CarePlan.status == PlanStatus.active.value)
+    ).run()
+    return {row["client"]: row["id"] for row in rows}
+
+
+def review_state(review_due: Optional[date], today: date, soon_days: int = 14) -> str:
+    """"overdue", "due" (within `soon_days`), or "" for a plan's review date."""
+    if review_due is None:
+        return ""
+    if review_due < today:
+        return "overdue"
+    return "due" if (review_due - today).days <= soon_days else ""

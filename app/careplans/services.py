@@ -1,0 +1,435 @@
+"""Writes and rules for care plans: drafts, goals, services, activation with its changes, closing."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, time
+from typing import Any, Optional
+
+from app import clock, db
+from app.audit.services import Actor, audit_record
+from app.careplans import queries
+from app.careplans.queries import effective_rule, weekdays_text
+from app.careplans.tables import CarePlan, Goal, PlanStatus, Service
+from app.clients.services import client_review_due_set
+from app.i18n import _
+from app.visits.schedule import rules_overlap
+
+
+class PlanError(ValueError):
+    """A rule refused the change; `field` names the form field the message belongs next to."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+class PlanVersionConflict(Exception):
+    """Someone saved this plan, goal or service since the edit began; `stored` is how it is now."""
+
+    def __init__(self, stored: dict) -> None:
+        super().__init__("changed meanwhile")
+        self.stored = stored
+
+
+@dataclass(frozen=True)
+class PlanDetails:
+    summary: str
+    starts_on: date
+    review_due: Optional[date] = None
+    ends_on: Optional[date] = None
+
+
+@dataclass(frozen=True)
+class GoalDetails:
+    description: str
+    target_date: Optional[date] = None
+    status: str = "not_started"
+
+
+@dataclass(frozen=True)
+class ServiceDetails:
+    kind: str
+    weekdays: frozenset[int]
+    start_time: time
+    duration_minutes: int
+    starts_on: date
+    worker_id: Optional[int] = None
+    provider_name: str = ""
+    ends_on: Optional[date] = None
+    instructions: str = ""
+    tasks: tuple[str, ...] = ()
+
+    def columns(self) -> dict[Any, Any]:
+        return {Service.kind: self.kind, Service.worker: self.worker_id, Service.provider_name: self.provider_name,
+                Service.weekdays: weekdays_text(self.weekdays), Service.start_time: self.start_time,
+                Service.duration_minutes: self.duration_minutes, Service.starts_on: self.starts_on,
+                Service.ends_on: self.ends_on, Service.instructions: self.instructions,
+                Service.tasks: json.dumps(list(self.tasks), ensure_ascii=False)}
+
+
+# --- the draft --------------------------------------------------------------------------------
+
+
+async def _draft(plan_id: int) -> dict:
+    plan = await CarePlan.select(CarePlan.id, CarePlan.client, CarePlan.status, CarePlan.revision,
+                                 CarePlan.starts_on, CarePlan.ends_on, CarePlan.client.facility.as_alias("facility_id"),
+                                 ).where(CarePlan.id == plan_id).first().run()
+    if plan is None or plan["status"] != PlanStatus.draft.value:
+        raise PlanError("plan", _("Only a draft can be changed. Start a new version of the plan first."))
+    return plan
+
+
+async def _touch(plan_id: int) -> None:
+    """Every change to a draft moves its revision on, so an activation confirms exactly what was shown."""
+    await CarePlan.update({CarePlan.revision: CarePlan.revision + 1, CarePlan.updated_at: clock.utcnow()}).where(
+        CarePlan.id == plan_id).run()
+
+
+async def plan_draft_start(*, actor: Actor, client_id: int, today: date) -> int:
+    """The client's draft plan: the existing one, or a new version copied from the latest plan."""
+    async with db.transaction():
+        existing = await CarePlan.select(CarePlan.id).where(
+            (CarePlan.client == client_id) & (CarePlan.status == PlanStatus.draft.value)
+        ).first().run()
+        if existing is not None:
+            return existing["id"]
+        base = await queries.latest_plan_of(client_id=client_id)
+        last = await CarePlan.select(CarePlan.version).where(CarePlan.client == client_id).order_by(
+            CarePlan.version, ascending=False).first().run()
+        version = (last["version"] + 1) if last else 1
+        now = clock.utcnow()
+        rows = await CarePlan.insert(CarePlan(
+            client=client_id, version=version, status=PlanStatus.draft.value,
+            summary=base["summary"] if base else "", starts_on=base["starts_on"] if base else today,
+            review_due=base["review_due"] if base else None, ends_on=base["ends_on"] if base else None,
+            created_by=actor.user_id, created_at=now, updated_at=now,
+        )).run()
+        plan_id = rows[0]["id"]
+        if base is not None:
+            for goal in await queries.goals_of(plan_id=base["id"]):
+                await Goal.insert(Goal(plan=plan_id, lineage=goal["lineage"], description=goal["description"],
+                                       target_date=goal["target_date"], status=goal["status"])).run()
+            for service in await queries.services_of(plan_id=base["id"]):
+                await Service.insert(Service(
+                    plan=plan_id, lineage=service["lineage"], kind=service["kind"], worker=service["worker_id"],
+                    provider_name=service["provider_name"], weekdays=service["weekdays"],
+                    start_time=service["start_time"], duration_minutes=service["duration_minutes"],
+                    starts_on=service["starts_on"], ends_on=service["ends_on"],
+                    instructions=service["instructions"], tasks=service["tasks"],
+                )).run()
+        await audit_record(actor=actor, action="careplan.draft_started", client_id=client_id,
+                           object_type="care_plan", object_id=plan_id,
+                           detail={"version": version, "from_version": base["version"] if base else None})
+    return plan_id
+
+
+async def plan_details_update(*, actor: Actor, plan_id: int, revision: int, details: PlanDetails) -> list[str]:
+    """Save the draft's summary and dates; refused with PlanVersionConflict if the draft moved on."""
+    async with db.transaction():
+        plan = await _draft(plan_id)
+        stored = await CarePlan.select(CarePlan.revision, *[getattr(CarePlan, f) for f in queries.PLAN_FIELDS]).where(
+            CarePlan.id == plan_id).first().run()
+        if stored["revision"] != revision:
+            raise PlanVersionConflict(stored)
+        changed = [f for f in queries.PLAN_FIELDS if getattr(details, f) != stored[f]]
+        if not changed:
+            return []
+        updated = await CarePlan.update({
+            **{getattr(CarePlan, f): getattr(details, f) for f in changed},
+            CarePlan.revision: revision + 1, CarePlan.updated_at: clock.utcnow(),
+        }).where((CarePlan.id == plan_id) & (CarePlan.revision == revision)).returning(CarePlan.id).run()
+        if not updated:
+            raise PlanVersionConflict(stored)
+        await audit_record(actor=actor, action="careplan.updated", facility_id=plan["facility_id"],
+                           client_id=plan["client"], object_type="care_plan", object_id=plan_id,
+                           detail={"fields": changed})
+    return changed
+
+
+async def plan_draft_discard(*, actor: Actor, plan_id: int) -> None:
+    """Throw a draft away: nothing was ever scheduled from it."""
+    async with db.transaction():
+        plan = await _draft(plan_id)
+        await Goal.delete().where(Goal.plan == plan_id).run()
+        await Service.delete().where(Service.plan == plan_id).run()
+        await CarePlan.delete().where(CarePlan.id == plan_id).run()
+        await audit_record(actor=actor, action="careplan.draft_discarded", facility_id=plan["facility_id"],
+                           client_id=plan["client"], object_type="care_plan", object_id=plan_id)
+
+
+# --- goals ------------------------------------------------------------------------------------
+
+
+async def goal_add(*, actor: Actor, plan_id: int, details: GoalDetails) -> int:
+    async with db.transaction():
+        plan = await _draft(plan_id)
+        rows = await Goal.insert(Goal(plan=plan_id, description=details.description,
+                                      target_date=details.target_date, status=details.status)).run()
+        goal_id = rows[0]["id"]
+        await Goal.update({Goal.lineage: goal_id}).where(Goal.id == goal_id).run()
+        await _touch(plan_id)
+        await audit_record(actor=actor, action="careplan.goal_added", facility_id=plan["facility_id"],
+                           client_id=plan["client"], object_type="care_goal", object_id=goal_id)
+    return goal_id
+
+
+async def goal_update(*, actor: Actor, plan_id: int, goal_id: int, version: int, details: GoalDetails) -> list[str]:
+    async with db.transaction():
+        plan = await _draft(plan_id)
+        stored = await Goal.select().where((Goal.id == goal_id) & (Goal.plan == plan_id)).first().run()
+        if stored is None:
+            raise PlanError("goal", _("This goal is not part of the draft."))
+        if stored["version"] != version:
+            raise PlanVersionConflict(stored)
+        changed = [f for f in queries.GOAL_FIELDS if getattr(details, f) != stored[f]]
+        if not changed:
+            return []
+        updated = await Goal.update({**{getattr(Goal, f): getattr(details, f) for f in changed},
+                                     Goal.version: version + 1}).where(
+            (Goal.id == goal_id) & (Goal.version == version)).returning(Goal.id).run()
+        if not updated:
+            raise PlanVersionConflict(stored)
+        await _touch(plan_id)
+        await audit_record(actor=actor, action="careplan.goal_updated", facility_id=plan["facility_id"],
+                           client_id=plan["client"], object_type="care_goal", object_id=goal_id,
+                           detail={"fields": changed})
+    return changed
+
+
+async def goal_remove(*, actor: Actor, plan_id: int, goal_id: int) -> None:
+    async with db.transaction():
+        plan = await _draft(plan_id)
+        await Goal.delete().where((Goal.id == goal_id) & (Goal.plan == plan_id)).run()
+        await _touch(plan_id)
+        await audit_record(actor=actor, action="careplan.goal_removed", facility_id=plan["facility_id"],
+                           client_id=plan["client"], object_type="care_goal", object_id=goal_id)
+
+
+# --- services ---------------------------------------------------------------------------------
+
+
+def clash_message(other: dict, *, same_plan: bool) -> str:
+    when = other["start_time"].strftime("%H:%M")
+    if same_plan:
+        return _("This worker already has another service of this plan at {time} on some of the same days. "
+                 "Choose another time, other days or another worker.").format(time=when)
+    return _("This worker already visits {client} at {time} on some of the same days. Choose another time, "
+             "other days or another worker.").format(client=f"{other['client_first_name']} {other['client_last_name']}",
+                                                     time=when)
+
+
+async def worker_clash(*, plan: dict, details: ServiceDetails, service_id: Optional[int] = None) -> Optional[str]:
+    """Why the worker cannot take this service (another of theirs at the same time), or None."""
+    if details.worker_id is None:
+        return None
+    rule = effective_rule({"weekdays": details.weekdays, "start_time": details.start_time,
+                           "duration_minutes": details.duration_minutes, "starts_on": details.starts_on,
+                           "ends_on": details.ends_on}, plan)
+    for other in await queries.services_of(plan_id=plan["id"]):
+        if other["id"] != service_id and other["worker_id"] == details.worker_id and \
+                rules_overlap(rule, effective_rule(other, plan)):
+            return clash_message(other, same_plan=True)
+    for other in await queries.worker_services_elsewhere(worker_id=details.worker_id, client_id=plan["client"]):
+        if rules_overlap(rule, effective_rule(other, queries.plan_dates(other))):
+            return clash_message(other, same_plan=False)
+    return None
+
+
+async def service_add(*, actor: Actor, plan_id: int, details: ServiceDetails) -> int:
+    async with db.transaction():
+        plan = await _draft(plan_id)
+        clash = await worker_clash(plan=plan, details=details)
+        if clash:
+            raise PlanError("worker_id", clash)
+        values = {column._meta.name: value for column, value in details.columns().items()}
+        rows = await Service.insert(Service(plan=plan_id, **values)).run()
+        service_id = rows[0]["id"]
+        await Service.update({Service.lineage: service_id}).where(Service.id == service_id).run()
+        await _touch(plan_id)
+        await audit_record(actor=actor, action="careplan.service_added", facility_id=plan["facility_id"],
+                           client_id=plan["client"], object_type="care_service", object_id=service_id,
+                           detail={"kind": details.kind})
+    return service_id
+
+
+async def service_update(*, actor: Actor, plan_id: int, service_id: int, version: int,
+                         details: ServiceDetails) -> list[str]:
+    async with db.transaction():
+        plan = await _draft(plan_id)
+        stored = await queries.service_of(plan_id=plan_id, service_id=service_id)
+        if stored is None:
+            raise PlanError("service", _("This service is not part of the draft."))
+        if stored["version"] != version:
+            raise PlanVersionConflict(stored)
+        clash = await worker_clash(plan=plan, details=details, service_id=service_id)
+        if clash:
+            raise PlanError("worker_id", clash)
+        changed = service_changed_fields(stored, details)
+        if not changed:
+            return []
+        updated = await Service.update({**details.columns(), Service.version: version + 1}).where(
+            (Service.id == service_id) & (Service.version == version)).returning(Service.id).run()
+        if not updated:
+            raise PlanVersionConflict(stored)
+        await _touch(plan_id)
+        await audit_record(actor=actor, action="careplan.service_updated", facility_id=plan["facility_id"],
+                           client_id=plan["client"], object_type="care_service", object_id=service_id,
+                           detail={"fields": changed})
+    return changed
+
+
+async def service_remove(*, actor: Actor, plan_id: int, service_id: int) -> None:
+    async with db.transaction():
+        plan = await _draft(plan_id)
+        await Service.delete().where((Service.id == service_id) & (Service.plan == plan_id)).run()
+        await _touch(plan_id)
+        await audit_record(actor=actor, action="careplan.service_removed", facility_id=plan["facility_id"],
+                           client_id=plan["client"], object_type="care_service", object_id=service_id)
+
+
+def service_values(service: dict) -> dict[str, Any]:
+    """A stored service in the shape of ServiceDetails' fields, for comparing versions."""
+    return {"kind": service["kind"], "worker_id": service["worker_id"], "provider_name": service["provider_name"],
+            "weekdays": frozenset(service["weekday_set"]), "start_time": service["start_time"],
+            "duration_minutes": service["duration_minutes"], "starts_on": service["starts_on"],
+            "ends_on": service["ends_on"], "instructions": service["instructions"],
+            "tasks": tuple(service["task_list"])}
+
+
+def service_changed_fields(stored: dict, details: ServiceDetails) -> list[str]:
+    values = service_values(stored)
+    return [name for name in queries.SERVICE_FIELDS if getattr(details, name) != values[name]]
+
+
+# --- what changes between versions ----------------------------------------------------------------
+
+
+@dataclass
+class PartChange:
+    """One goal or service: added, removed or changed (with the fields that changed, old and new)."""
+
+    kind: str  # "added" | "removed" | "changed"
+    old: Optional[dict]
+    new: Optional[dict]
+    fields: list[tuple[str, Any, Any]] = field(default_factory=list)
+
+
+@dataclass
+class PlanChanges:
+    plan_fields: list[tuple[str, Any, Any]]
+    goals: list[PartChange]
+    services: list[PartChange]
+
+    def __bool__(self) -> bool:
+        return bool(self.plan_fields or self.goals or self.services)
+
+
+def _part_changes(old: list[dict], new: list[dict], compare: tuple[str, ...]) -> list[PartChange]:
+    old_by = {part["lineage"]: part for part in old}
+    new_by = {part["lineage"]: part for part in new}
+    changes = []
+    for lineage, part in new_by.items():
+        before = old_by.get(lineage)
+        if before is None:
+            changes.append(PartChange("added", None, part))
+            continue
+        fields = [(name, before[name], part[name]) for name in compare if before[name] != part[name]]
+        if fields:
+            changes.append(PartChange("changed", before, part, fields))
+    changes.extend(PartChange("removed", part, None) for lineage, part in old_by.items() if lineage not in new_by)
+    return changes
+
+
+SERVICE_COMPARED = ("kind", "worker_id", "provider_name", "weekday_set", "start_time", "duration_minutes",
+                    "starts_on", "ends_on", "instructions", "task_list")
+
+
+def plan_changes(old: Optional[dict], new: dict) -> PlanChanges:
+    """What a new plan version changes compared with the previous one (None: everything is new)."""
+    old = old or {"summary": "", "starts_on": None, "review_due": None, "ends_on": None, "goals": [],
+                  "services": []}
+    plan_fields = [(name, old[name], new[name]) for name in queries.PLAN_FIELDS if old[name] != new[name]]
+    return PlanChanges(plan_fields=plan_fields,
+                       goals=_part_changes(old["goals"], new["goals"], queries.GOAL_FIELDS),
+                       services=_part_changes(old["services"], new["services"], SERVICE_COMPARED))
+
+
+# --- activation and closing -------------------------------------------------------------------
+
+
+async def activation_problems(*, plan: dict) -> list[str]:
+    """What would stop the draft from becoming the active plan (checked again at activation)."""
+    problems = []
+    if plan["ends_on"] is not None and plan["ends_on"] < plan["starts_on"]:
+        problems.append(_("The plan ends before it starts."))
+    for service in plan["services"]:
+        if service["worker_id"] is None:
+            continue
+        rule = effective_rule(service, plan)
+        for other in await queries.worker_services_elsewhere(worker_id=service["worker_id"], client_id=plan["client"]):
+            if rules_overlap(rule, effective_rule(other, queries.plan_dates(other))):
+                problems.append(_("{worker}: {message}").format(worker=service["worker_name"],
+                                                                 message=clash_message(other, same_plan=False)))
+                break
+    return problems
+
+
+async def plan_activate(*, actor: Actor, plan_id: int, revision: int) -> dict:
+    """Make the draft the active plan; the previous active version is superseded.
+
+    Returns the changes against the previous version (also summarised in the audit trail).
+    The caller then brings the client's visits in step (visits.services.schedule_sync).
+    """
+    async with db.transaction():
+        draft = await _draft(plan_id)
+        if draft["revision"] != revision:
+            raise PlanVersionConflict(draft)
+        plan = await queries.plan_with_parts(plan_id=plan_id)
+        problems = await activation_problems(plan=plan)
+        if problems:
+            raise PlanError("plan", " ".join(problems))
+        previous = await queries.plan_in_status(client_id=draft["client"], status=PlanStatus.active)
+        if previous is not None:
+            previous = await queries.plan_with_parts(plan_id=previous["id"])
+            await CarePlan.update({CarePlan.status: PlanStatus.superseded.value, CarePlan.updated_at: clock.utcnow()}
+                                  ).where(CarePlan.id == previous["id"]).run()
+        now = clock.utcnow()
+        updated = await CarePlan.update({
+            CarePlan.status: PlanStatus.active.value, CarePlan.activated_at: now, CarePlan.activated_by: actor.user_id,
+            CarePlan.updated_at: now, CarePlan.revision: revision + 1,
+        }).where((CarePlan.id == plan_id) & (CarePlan.revision == revision)
+                 & (CarePlan.status == PlanStatus.draft.value)).returning(CarePlan.id).run()
+        if not updated:
+            raise PlanVersionConflict(draft)
+        changes = plan_changes(previous, plan)
+        await client_review_due_set(actor=actor, client_id=draft["client"], review_due=plan["review_due"])
+        await audit_record(actor=actor, action="careplan.activated", facility_id=draft["facility_id"],
+                           client_id=draft["client"], object_type="care_plan", object_id=plan_id,
+                           detail={"version": plan["version"],
+                                   "superseded": previous["version"] if previous else None,
+                                   "fields": [name for name, _old, _new in changes.plan_fields],
+                                   "goals": dict(Counter(c.kind for c in changes.goals)),
+                                   "services": dict(Counter(c.kind for c in changes.services))})
+    return {"client_id": draft["client"], "changes": changes}
+
+
+async def plan_close(*, actor: Actor, plan_id: int, reason: str) -> int:
+    """Care has ended: the active plan is closed, and no more visits are planned from it."""
+    async with db.transaction():
+        plan = await CarePlan.select(CarePlan.client, CarePlan.status, CarePlan.version,
+                                     CarePlan.client.facility.as_alias("facility_id")).where(
+            CarePlan.id == plan_id).first().run()
+        if plan is None or plan["status"] != PlanStatus.active.value:
+            raise PlanError("plan", _("Only the active plan can be closed."))
+        now = clock.utcnow()
+        await CarePlan.update({CarePlan.status: PlanStatus.closed.value, CarePlan.closed_at: now,
+                               CarePlan.closed_by: actor.user_id, CarePlan.close_reason: reason,
+                               CarePlan.updated_at: now}).where(CarePlan.id == plan_id).run()
+        await audit_record(actor=actor, action="careplan.closed", facility_id=plan["facility_id"],
+                           client_id=plan["client"], object_type="care_plan", object_id=plan_id,
+                           detail={"version": plan["version"]})
+    return plan["client"]

@@ -1,0 +1,231 @@
+"""Reads about visits: week grids, a worker's day, the team's week, calendar feeds, and what other features show."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Any, Optional
+from zoneinfo import ZoneInfo
+
+from piccolo.querystring import QueryString
+
+from app.visits.schedule import StoredVisit, double_booked
+from app.visits.tables import CalendarFeed, Visit, VisitStatus
+from app.web.tokens import token_hash
+
+# A worker may open the record of a client they visit from this many days before to this many after.
+VISIT_WINDOW_DAYS = 1
+# Visits that still need someone to turn up (the "next visit" of the caseload, clashes, the feed).
+LIVE_STATUSES = (VisitStatus.scheduled.value, VisitStatus.in_progress.value)
+
+_VISIT_COLUMNS = (
+    Visit.id, Visit.client, Visit.scheduled_start, Visit.scheduled_end, Visit.status, Visit.reassigned,
+    Visit.cancel_reason, Visit.version, Visit.worker.id.as_alias("worker_id"),
+    Visit.worker.display_name.as_alias("worker_name"), Visit.service.id.as_alias("service_id"),
+    Visit.service.kind.as_alias("kind"), Visit.service.provider_name.as_alias("provider_name"),
+)
+
+
+def day_bounds(day: date, tz: str) -> tuple[datetime, datetime]:
+    """The UTC instants at which the facility's local `day` starts and the next one starts."""
+    zone = ZoneInfo(tz)
+    start = datetime.combine(day, time(0), tzinfo=zone).astimezone(timezone.utc)
+    end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone).astimezone(timezone.utc)
+    return start, end
+
+
+def as_utc(value: Any) -> Optional[datetime]:
+    """A timestamp from a raw SQL column: SQLite gives text, PostgreSQL a datetime."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+def first_name_of(display_name: Optional[str]) -> str:
+    return (display_name or "").split(" ")[0]
+
+
+async def _with_flags(rows: list[dict], start: datetime, end: datetime) -> list[dict]:
+    """Mark the visits whose worker is expected elsewhere at the same time (any client: one query)."""
+    workers = sorted({r["worker_id"] for r in rows if r["worker_id"] is not None})
+    busy = []
+    if workers:
+        busy = await Visit.select(Visit.id, Visit.worker, Visit.scheduled_start, Visit.scheduled_end).where(
+            Visit.worker.is_in(workers) & Visit.status.is_in(list(LIVE_STATUSES))
+            & (Visit.scheduled_start < end + timedelta(days=1)) & (Visit.scheduled_end > start)).run()
+    clashes = double_booked((b["id"], b["worker"], b["scheduled_start"], b["scheduled_end"]) for b in busy)
+    for row in rows:
+        row["double_booked"] = row["id"] in clashes and row["status"] in LIVE_STATUSES
+    return rows
+
+
+# --- what the schedule generator compares ---------------------------------------------------
+
+
+async def stored_visits_after(*, after: datetime, client_ids: Optional[list[int]] = None) -> dict[int, list[StoredVisit]]:
+    """Every visit starting after `after`, whatever its status, per client (for schedule_changes)."""
+    query = Visit.select(Visit.id, Visit.client, Visit.service, Visit.service.lineage.as_alias("lineage"),
+                         Visit.worker, Visit.scheduled_start, Visit.scheduled_end, Visit.status,
+                         Visit.reassigned).where(Visit.scheduled_start > after)
+    if client_ids is not None:
+        if not client_ids:
+            return {}
+        query = query.where(Visit.client.is_in(client_ids))
+    by_client: dict[int, list[StoredVisit]] = {}
+    for row in await query.run():
+        by_client.setdefault(row["client"], []).append(StoredVisit(
+            id=row["id"], lineage=row["lineage"] or row["service"], service_id=row["service"],
+            worker_id=row["worker"], start=row["scheduled_start"], end=row["scheduled_end"], status=row["status"],
+            reassigned=row["reassigned"]))
+    return by_client
+
+
+# --- pages ------------------------------------------------------------------------------------
+
+
+async def visits_of_client(*, client_id: int, start: datetime, end: datetime) -> list[dict]:
+    """The client's visits from `start` to `end` (UTC), with what each one is and who goes."""
+    rows = await Visit.select(
+        *_VISIT_COLUMNS, Visit.service.instructions.as_alias("instructions"), Visit.service.tasks.as_alias("tasks"),
+    ).where((Visit.client == client_id) & (Visit.scheduled_start >= start) & (Visit.scheduled_start < end)).order_by(
+        Visit.scheduled_start).run()
+    for row in rows:
+        row["task_list"] = json.loads(row.pop("tasks") or "[]")
+    return await _with_flags(rows, start, end)
+
+
+async def visits_of_worker(*, worker_id: int, start: datetime, end: datetime) -> list[dict]:
+    """A worker's visits from `start` to `end`, in time order, with the client and the service's instructions."""
+    rows = await Visit.select(
+        *_VISIT_COLUMNS, Visit.service.instructions.as_alias("instructions"), Visit.service.tasks.as_alias("tasks"),
+        Visit.client.first_name.as_alias("client_first_name"), Visit.client.last_name.as_alias("client_last_name"),
+        Visit.client.preferred_name.as_alias("client_preferred_name"),
+    ).where((Visit.worker == worker_id) & (Visit.scheduled_start >= start) & (Visit.scheduled_start < end)).order_by(
+        Visit.scheduled_start).run()
+    for row in rows:
+        row["task_list"] = json.loads(row.pop("tasks") or "[]")
+    return await _with_flags(rows, start, end)
+
+
+async def visits_of_team(*, facility_id: int, start: datetime, end: datetime,
+                         client_ids: Optional[list[int]] = None) -> list[dict]:
+    """Who visits whom when: the visits of the given clients (or of the whole facility) in the period."""
+    query = Visit.select(
+        *_VISIT_COLUMNS, Visit.client.first_name.as_alias("client_first_name"),
+        Visit.client.last_name.as_alias("client_last_name"),
+    ).where((Visit.client.facility == facility_id) & (Visit.scheduled_start >= start) & (Visit.scheduled_start < end))
+    if client_ids is not None:
+        if not client_ids:
+            return []
+        query = query.where(Visit.client.is_in(client_ids))
+    return await _with_flags(await query.order_by(Visit.scheduled_start).run(), start, end)
+
+
+async def visit_detail(*, visit_id: int) -> Optional[dict]:
+    row = await Visit.select(
+        *_VISIT_COLUMNS, Visit.service.instructions.as_alias("instructions"), Visit.service.tasks.as_alias("tasks"),
+        Visit.client.first_name.as_alias("client_first_name"), Visit.client.last_name.as_alias("client_last_name"),
+        Visit.client.facility.as_alias("facility_id"), Visit.cancelled_at,
+        Visit.cancelled_by.display_name.as_alias("cancelled_by_name"),
+    ).where(Visit.id == visit_id).first().run()
+    if row is not None:
+        row["task_list"] = json.loads(row.pop("tasks") or "[]")
+    return row
+
+
+async def visit_owner(*, visit_id: int) -> Optional[dict]:
+    """The visit's client and worker, for the policy."""
+    return await Visit.select(Visit.id, Visit.client, Visit.worker).where(Visit.id == visit_id).first().run()
+
+
+async def clashes_for(*, worker_id: int, start: datetime, end: datetime, visit_id: Optional[int] = None) -> list[dict]:
+    """The worker's other live visits that overlap `start`..`end` (a double booking if they took this one)."""
+    query = Visit.select(
+        Visit.id, Visit.scheduled_start, Visit.scheduled_end, Visit.client.first_name.as_alias("client_first_name"),
+        Visit.client.last_name.as_alias("client_last_name"), Visit.service.kind.as_alias("kind"),
+    ).where((Visit.worker == worker_id) & Visit.status.is_in(list(LIVE_STATUSES))
+            & (Visit.scheduled_start < end) & (Visit.scheduled_end > start))
+    if visit_id is not None:
+        query = query.where(Visit.id != visit_id)
+    return await query.order_by(Visit.scheduled_start).run()
+
+
+# --- for other features -------------------------------------------------------------------------
+
+
+def next_visit_sql(*, after: datetime) -> QueryString:
+    """A column for a select over `client`: the start of each client's next visit still to come.
+
+    The caseload adds it to its page query, so the next visit costs no query of its own.
+    """
+    return QueryString(
+        "(SELECT MIN(upcoming.scheduled_start) FROM visit upcoming WHERE upcoming.client = client.id "
+        "AND upcoming.status = 'scheduled' AND upcoming.scheduled_start > {})", after,
+    )
+
+
+async def worker_visits_client(*, worker_id: int, client_id: int, today: date, tz: str) -> bool:
+    """Does the worker have a visit with the client within the visit window around today?"""
+    start, _end = day_bounds(today - timedelta(days=VISIT_WINDOW_DAYS), tz)
+    _start, end = day_bounds(today + timedelta(days=VISIT_WINDOW_DAYS), tz)
+    return await Visit.exists().where(
+        (Visit.worker == worker_id) & (Visit.client == client_id) & (Visit.scheduled_start >= start)
+        & (Visit.scheduled_start < end) & (Visit.status != VisitStatus.cancelled.value)
+    ).run()
+
+
+async def upcoming_visits_for_family(*, client_id: int, now: datetime, limit: int = 10) -> list[dict]:
+    """Scheduled visits from `now` on, as a family member whose link allows the schedule sees them.
+
+    When, what kind of service and the worker's first name: no instructions, notes or reasons.
+    """
+    rows = await Visit.select(
+        Visit.id, Visit.scheduled_start, Visit.scheduled_end, Visit.status, Visit.service.kind.as_alias("kind"),
+        Visit.worker.display_name.as_alias("worker_name"),
+    ).where((Visit.client == client_id) & (Visit.scheduled_start > now)
+            & Visit.status.is_in(list(LIVE_STATUSES))).order_by(Visit.scheduled_start).limit(limit).run()
+    for row in rows:
+        row["worker_first_name"] = first_name_of(row.pop("worker_name"))
+    return rows
+
+
+async def shared_visit_summaries_for_family(*, client_id: int, limit: int = 10) -> list[dict]:
+    """Recent completed visits whose summary the team marked as shared with the family."""
+    rows = await Visit.select(
+        Visit.id, Visit.scheduled_start, Visit.check_out_at, Visit.family_summary,
+        Visit.service.kind.as_alias("kind"), Visit.worker.display_name.as_alias("worker_name"),
+    ).where((Visit.client == client_id) & (Visit.family_summary_shared == True)  # noqa: E712
+            & (Visit.status == VisitStatus.completed.value) & (Visit.family_summary != "")).order_by(
+        Visit.scheduled_start, ascending=False).limit(limit).run()
+    for row in rows:
+        row["worker_first_name"] = first_name_of(row.pop("worker_name"))
+    return rows
+
+
+# --- calendar feeds -----------------------------------------------------------------------------
+
+
+async def calendar_feed_of(*, user_id: int) -> Optional[dict]:
+    return await CalendarFeed.select(CalendarFeed.id, CalendarFeed.created_at, CalendarFeed.last_used_at).where(
+        (CalendarFeed.user == user_id) & CalendarFeed.revoked_at.is_null()).first().run()
+
+
+async def calendar_feed_owner(*, token: str) -> Optional[dict]:
+    """The worker behind a live feed token (an active worker account), or None."""
+    return await CalendarFeed.select(
+        CalendarFeed.id, CalendarFeed.user.id.as_alias("user_id"), CalendarFeed.user.role.as_alias("role"),
+        CalendarFeed.user.active.as_alias("active"), CalendarFeed.user.facility.id.as_alias("facility_id"),
+        CalendarFeed.user.facility.timezone.as_alias("timezone"), CalendarFeed.user.email.as_alias("email"),
+    ).where((CalendarFeed.token_hash == token_hash(token)) & CalendarFeed.revoked_at.is_null()).first().run()
+
+
+async def visits_for_feed(*, worker_id: int, start: datetime, end: datetime) -> list[dict]:
+    """What a calendar feed may carry: times, service kind and the client's first name, nothing else."""
+    return await Visit.select(
+        Visit.id, Visit.scheduled_start, Visit.scheduled_end, Visit.status, Visit.client.id.as_alias("client_id"),
+        Visit.client.first_name.as_alias("client_first_name"), Visit.service.kind.as_alias("kind"),
+        Visit.updated_at,
+    ).where((Visit.worker == worker_id) & (Visit.scheduled_start >= start) & (Visit.scheduled_start < end)).order_by(
+        Visit.scheduled_start).run()
