@@ -1,4 +1,4 @@
-"""The `kinward` command: serve, migrate, demo, create-admin, audit verify."""
+"""The `kinward` command: serve, migrate, demo, create-admin, schedule, audit verify."""
 
 from __future__ import annotations
 
@@ -123,6 +123,24 @@ def cmd_create_admin(args: argparse.Namespace) -> int:
     return asyncio.run(_with_db(settings, run))
 
 
+def cmd_schedule(args: argparse.Namespace) -> int:
+    from app import clock
+    from app.visits.services import schedule_sync
+
+    settings = _settings()
+    if not 1 <= args.days <= 366:
+        print("kinward: --days must be between 1 and 366", file=sys.stderr)
+        return 2
+
+    async def run():
+        return await schedule_sync(now=clock.utcnow(), horizon_days=args.days)
+
+    result = asyncio.run(_with_db(settings, run))
+    print(f"Schedule up to date for the next {args.days} days: {result.created} visit(s) planned, "
+          f"{result.removed} removed, {result.updated} changed.")
+    return 0
+
+
 def cmd_mail_send(args: argparse.Namespace) -> int:
     """One round of what the app's mail worker does: escalations, digests, then the outbox."""
     from app.mail.sender import delivery_mode, mail_pass
@@ -181,6 +199,10 @@ def parser() -> argparse.ArgumentParser:
     admin.add_argument("--facility", required=True)
     admin.add_argument("--timezone", default="Europe/London")
     admin.set_defaults(func=cmd_create_admin)
+
+    schedule = commands.add_parser("schedule", help="plan visits from the active care plans (safe to repeat)")
+    schedule.add_argument("--days", type=int, default=14, help="how many days ahead to plan (default 14)")
+    schedule.set_defaults(func=cmd_schedule)
 
     mail = commands.add_parser("mail", help="the email outbox")
     mail_commands = mail.add_subparsers(dest="mail_command", required=True)

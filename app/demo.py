@@ -6,6 +6,7 @@ from app.accounts.queries import user_by_email
 from app.accounts.services import facility_create, user_create
 from app.accounts.tables import Facility, Role
 from app.audit.services import Actor
+from app.careplans.demo import demo_care_plans
 from app.clients.demo import demo_clients
 from app.messages.demo import demo_conversations
 
@@ -39,5 +40,6 @@ async def demo_seed() -> bool:
             await user_create(actor=actor, facility_id=facility_id, email=email, display_name=name, role=role,
                               password=demo_password(email))
     await demo_clients(facility_id=facility_id)
+    await demo_care_plans(facility_id=facility_id)
     await demo_conversations(facility_id=facility_id)
     return True
