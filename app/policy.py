@@ -97,6 +97,10 @@ def _family_may_see_schedule(relation: ClientRelation) -> bool:
     return relation.family is not None and relation.family.may_see_schedule
 
 
+def _family_may_see_summaries(relation: ClientRelation) -> bool:
+    return relation.family is not None and relation.family.may_see_visit_summaries
+
+
 def _own_visit(relation: ClientRelation) -> bool:
     return relation.own_visit
 
@@ -121,6 +125,9 @@ RELATION_RULES: dict[str, dict[Role, tuple[RelationRule, ...]]] = {
     "client.messages.post": {Role.coordinator: (_on_team,), Role.family: (_family_may_message,)},
     # Team-only notes: seen by the team (workers read them), never by family.
     "client.messages.team_notes": {Role.coordinator: (_on_team,), Role.worker: (_on_team,)},
+    # Visit summaries the team marked as shared, on the family home; the team's own reading of
+    # summaries comes with visit logging.
+    "visit.summaries.shared": {Role.family: (_family_may_see_summaries,)},
     # The care plan: workers read it (goals, services, instructions) for their own clients only.
     "plan.view": {Role.admin: (_any,), Role.coordinator: (_on_team, _break_glass),
                   Role.worker: (_on_team, _visit_window)},

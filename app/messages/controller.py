@@ -11,11 +11,12 @@ from litestar.response import Redirect, Response, Template
 
 from app import clock
 from app.audit.services import audit_record
+from app.careplans.forms import kind_labels
 from app.clients import queries as clients
 from app.i18n import _
 from app.messages import forms, queries, services
 from app.policy import ClientRelation, can
-from app.messages import family_visits as visits
+from app.visits import queries as visits
 from app.web.auth import actor_of
 from app.web.forms import Form
 from app.web.sessions import flash_push
@@ -140,13 +141,18 @@ async def family_home(request: Request) -> Template:
         if client is None:
             continue
         section: dict[str, Any] = {"client": client, "relation": relation, "thread": None, "unread": 0,
-                                   "may_see_schedule": relation.family.may_see_schedule,
-                                   "may_see_summaries": relation.family.may_see_visit_summaries}
+                                   "may_see_schedule": can(user, "schedule.view", relation),
+                                   "may_see_summaries": can(user, "visit.summaries.shared", relation)}
         if section["may_see_schedule"]:
             section["visits"] = await visits.upcoming_visits_for_family(client_id=relation.client_id,
                                                                         now=clock.utcnow())
         if section["may_see_summaries"]:
             section["summaries"] = await visits.shared_visit_summaries_for_family(client_id=relation.client_id)
+        if section["may_see_schedule"] or section["may_see_summaries"]:
+            await audit_record(actor=actor_of(request), action="client.visits_viewed", client_id=relation.client_id,
+                               object_type="client", object_id=relation.client_id,
+                               detail={"page": "family", "schedule": section["may_see_schedule"],
+                                       "summaries": section["may_see_summaries"]})
         if can(user, "client.messages.view", relation):
             section["thread"] = await thread_context(request, relation, view="family")
             section["unread"] = len(section["thread"]["newly_read"])
@@ -160,7 +166,7 @@ async def family_home(request: Request) -> Template:
                                client_id=relation.client_id, object_type="client", object_id=relation.client_id,
                                detail={"page": "family"})
         sections.append(section)
-    return Template("messages/family.html", context={"sections": sections})
+    return Template("messages/family.html", context={"sections": sections, "kinds": kind_labels()})
 
 
 @get("/messages/unanswered", opt={"action": "messages.unanswered", "background": BACKGROUND})
