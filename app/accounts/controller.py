@@ -14,7 +14,7 @@ from app.accounts.tables import Role
 from app.audit.services import audit_record
 from app.i18n import _
 from app.policy import PUBLIC, home_for
-from app.web.auth import actor_of, client_address, device_of, device_token, session_token
+from app.web.auth import actor_of, client_address, device_of, session_token
 from app.web.forms import Form
 from app.web.sessions import cookie_name, flash_push, session_revoke
 
@@ -48,6 +48,22 @@ def clear_site_data(*, keep_cookies: bool) -> str:
     cookie is overwritten instead.
     """
     return '"cache", "storage"' if keep_cookies else '"cache", "cookies", "storage"'
+
+
+async def session_end(request: Request, *, action: str, elsewhere: str) -> Response:
+    """Sign out or lock: the session dies on the server, its cookie is overwritten, the browser's
+    cache and storage are cleared. A registered tablet returns to its lock screen."""
+    token = session_token(request)
+    if token:
+        await session_revoke(token=token)
+    await audit_record(actor=actor_of(request), action=action)
+    on_tablet = await device_of(request) is not None
+    return Redirect(
+        path="/tablet" if on_tablet else elsewhere,
+        status_code=303,
+        cookies=[session_cookie(request, "", max_age=0)],
+        headers={"Clear-Site-Data": clear_site_data(keep_cookies=on_tablet)},
+    )
 
 
 def link_url(request: Request, token: FromPath[str]) -> str:
@@ -102,17 +118,7 @@ class LoginController(Controller):
 
     @post("/logout", opt={"action": "signed_in"})
     async def logout(self, request: Request) -> Response:
-        token = session_token(request)
-        if token:
-            await session_revoke(token=token)
-        await audit_record(actor=actor_of(request), action="logout")
-        on_tablet = device_token(request) is not None
-        return Redirect(
-            path="/tablet" if on_tablet else "/login?signed_out=1",
-            status_code=303,
-            cookies=[session_cookie(request, "", max_age=0)],
-            headers={"Clear-Site-Data": clear_site_data(keep_cookies=on_tablet)},
-        )
+        return await session_end(request, action="logout", elsewhere="/login?signed_out=1")
 
 
 class AccountController(Controller):

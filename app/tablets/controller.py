@@ -11,10 +11,9 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Response, Template
 
 from app import clock
-from app.accounts.controller import clear_site_data, session_cookie
+from app.accounts.controller import session_cookie, session_end
 from app.accounts.services import AccountError
 from app.accounts.queries import facility_by_id
-from app.audit.services import audit_record
 from app.i18n import _
 from app.policy import PUBLIC, home_for
 from app.tablets import forms, queries, services
@@ -78,14 +77,7 @@ class TabletController(Controller):
 
     @post("/lock", opt={"action": "signed_in"})
     async def lock(self, request: Request) -> Response:
-        token = session_token(request)
-        if token:
-            await session_revoke(token=token)
-        await audit_record(actor=actor_of(request), action="tablet.locked")
-        device = await device_of(request)
-        return Redirect(path="/tablet" if device else "/login", status_code=303,
-                        cookies=[session_cookie(request, "", max_age=0)],
-                        headers={"Clear-Site-Data": clear_site_data(keep_cookies=device is not None)})
+        return await session_end(request, action="tablet.locked", elsewhere="/login")
 
     @get("/still-here", opt={"action": "signed_in"})
     async def still_here(self) -> Response:

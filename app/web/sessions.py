@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Optional
 
-from app.accounts.tables import Session, User
+from app.accounts.tables import Session
 from app import clock
 from app.web.tokens import token_hash, token_new
 
