@@ -148,3 +148,15 @@ async def test_reading_plans_and_schedules_is_audited_with_the_client(client):
         (AuditEvent.client_id == world.own["id"]) & (AuditEvent.action == "client.viewed")
         & (AuditEvent.actor_id == world.worker["id"])).run()]
     assert any('"page": "plan"' in d for d in pages) and any('"page": "visits"' in d for d in pages)
+
+
+async def test_the_client_record_links_to_the_plan_and_the_visits_for_those_who_may_see_them(client):
+    world = await planned_world()
+    for person, shown in ((world.coordinator, True), (world.worker, True), (world.coordinator2, False)):
+        await login(client, person)
+        page = await client.get(f"/clients/{world.own['id']}")
+        if shown:
+            assert f'href="/clients/{world.own["id"]}/plan"' in page.text
+            assert f'href="/clients/{world.own["id"]}/visits"' in page.text
+        else:
+            assert page.status_code == 404

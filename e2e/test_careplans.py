@@ -1,0 +1,182 @@
+"""Care plans in a real browser: a coordinator plans two services, activates them, and the visits appear."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Browser, Locator, Page, expect
+
+from e2e.pages import sign_in
+
+COORDINATOR = ("coordinator@kinward.example", "kinward-demo-coordinator")
+WORKER = ("worker@kinward.example", "kinward-demo-worker")
+CLIENT = "Agnes Oduya"
+WORKER_NAME = "Wendy Worker"
+FACILITY_TZ = ZoneInfo("Europe/London")  # the demo facility's timezone
+# The demo gives Wendy Worker visits until about 18:30; these evening times are free every day.
+SERVICES = (("Personal care", "19:00", "19:30"), ("Social contact", "20:00", "20:45"))
+TABLET = {"width": 768, "height": 1024}
+
+
+def first_visit_day() -> date:
+    """Visits are planned from now on: today's 19:00 visit exists unless the evening is already under way."""
+    now = datetime.now(FACILITY_TZ)
+    return now.date() if now.hour < 18 else now.date() + timedelta(days=1)
+
+
+class PlanPage:
+    """A client's care plan: the active version, and the draft the care team edits."""
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.heading = page.get_by_role("heading", name="Care plan", level=1)
+        self.start_new_version = page.get_by_role("button", name="Start a new version")
+        self.draft_services = page.get_by_role("table", name="Services in the draft")
+        self.add_service = page.get_by_role("link", name="Add a service")
+        self.review_and_activate = page.get_by_role("link", name="Review changes and activate")
+        self.visit_schedule = page.get_by_role("link", name="Visit schedule")
+
+    def remove_buttons(self) -> Locator:
+        return self.draft_services.get_by_role("button", name=re.compile(r"^Remove"))
+
+
+class ServiceForm:
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.heading = page.get_by_role("heading", name="Add a service", level=1)
+        self.kind = page.get_by_label("Kind of service")
+        self.worker = page.get_by_label("Care worker")
+        self.start_time = page.get_by_label("Start time")
+        self.duration = page.get_by_label("Duration (minutes)")
+        self.instructions = page.get_by_label("Instructions")
+        self.tasks = page.get_by_label("Task checklist")
+        self.submit = page.get_by_role("button", name="Add service")
+
+    def day(self, name: str) -> Locator:
+        return self.page.get_by_role("group", name="Days").get_by_label(name)
+
+    def fill(self, *, kind: str, worker: str, start: str, minutes: int, instructions: str, tasks: str) -> None:
+        self.kind.select_option(label=kind)
+        self.worker.select_option(label=worker)
+        for day in ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"):
+            self.day(day).check()
+        self.start_time.fill(start)
+        self.duration.fill(str(minutes))
+        self.instructions.fill(instructions)
+        self.tasks.fill(tasks)
+
+
+class WeekGrid:
+    """A client's visits, one column per day of the week."""
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.heading = page.get_by_role("heading", name="Visits", level=1)
+        self.next_week = page.get_by_role("link", name="Next week")
+
+    def day(self, when: date) -> Locator:
+        label = f"{when:%a %d %b}"
+        return self.page.get_by_role("listitem").filter(
+            has=self.page.get_by_role("heading", name=re.compile(rf"^{label}"), level=3))
+
+
+class MyDayPage:
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.heading = page.get_by_role("heading", name="My day", level=1)
+        self.next_day = page.get_by_role("link", name="Next day")
+
+    def open(self) -> MyDayPage:
+        self.page.goto("/my-day")
+        return self
+
+    def visit(self, start: str, client: str) -> Locator:
+        return self.page.get_by_role("article").filter(
+            has=self.page.get_by_role("heading", name=re.compile(rf"{start}–\d\d:\d\d\s+{client}")))
+
+
+def assert_no_axe_violations(page: Page) -> None:
+    results = Axe().run(page)
+    assert results.violations_count == 0, f"axe on {page.url}:\n{results.generate_report()}"
+
+
+def open_plan(page: Page, client: str) -> PlanPage:
+    page.goto("/caseload")
+    page.get_by_label("Search by name").press_sequentially("oduya", delay=50)
+    page.get_by_role("table").get_by_role("link", name=client).click()
+    expect(page.get_by_role("heading", name=client, level=1)).to_be_visible()
+    page.get_by_role("navigation", name="Client record").get_by_role("link", name="Care plan").click()
+    plan = PlanPage(page)
+    expect(plan.heading).to_be_visible()
+    return plan
+
+
+def test_a_coordinator_plans_two_services_and_the_worker_sees_the_visits_in_my_day(browser: Browser,
+                                                                                   base_url: str) -> None:
+    """A coordinator plans two evening services, activates them, sees the visits; the worker sees them in My day."""
+    day = first_visit_day()
+    coordinator_context = browser.new_context(base_url=base_url, viewport=TABLET)
+    worker_context = browser.new_context(base_url=base_url, viewport=TABLET)
+    try:
+        page = coordinator_context.new_page()
+        sign_in(page, *COORDINATOR)
+        plan = open_plan(page, CLIENT)
+        assert_no_axe_violations(page)
+
+        plan.start_new_version.click()
+        expect(plan.draft_services).to_be_visible()
+        while plan.remove_buttons().count():
+            plan.remove_buttons().first.click()
+            expect(page.get_by_role("status").filter(has_text="The service was removed")).to_be_visible()
+        for kind, start, end in SERVICES:
+            plan.add_service.click()
+            form = ServiceForm(page)
+            expect(form.heading).to_be_visible()
+            minutes = (datetime.strptime(end, "%H:%M") - datetime.strptime(start, "%H:%M")).seconds // 60
+            form.fill(kind=kind, worker=WORKER_NAME, start=start, minutes=minutes,
+                      instructions=f"{kind} in the evening; Agnes likes the radio on.",
+                      tasks="Curtains closed\nHot drink")
+            if kind == SERVICES[0][0]:
+                assert_no_axe_violations(page)
+            form.submit.click()
+            expect(plan.draft_services.get_by_role("row").filter(has_text=f"{start}–{end}")).to_be_visible()
+
+        plan.review_and_activate.click()
+        expect(page.get_by_role("heading", name=re.compile(r"^Activate version \d+"), level=1)).to_be_visible()
+        for kind, start, _end in SERVICES:
+            expect(page.get_by_text(f"Added: {kind}, {start}")).to_be_visible()
+        expect(page.get_by_text(re.compile(r"^Removed:")).first).to_be_visible()
+        assert_no_axe_violations(page)
+        page.get_by_role("button", name="Activate this plan").click()
+        expect(page.get_by_role("status").filter(has_text="The plan is active")).to_be_visible()
+
+        plan.visit_schedule.click()
+        grid = WeekGrid(page)
+        expect(grid.heading).to_be_visible()
+        if day.isocalendar()[:2] != datetime.now(FACILITY_TZ).date().isocalendar()[:2]:
+            grid.next_week.click()
+            expect(page.get_by_role("heading", name=f"Week of {day - timedelta(days=day.weekday()):%d %b %Y}")
+                   ).to_be_visible()
+        for kind, start, end in SERVICES:
+            expect(grid.day(day).get_by_role("link", name=re.compile(rf"{start}–{end}\s+{kind}\s+{WORKER_NAME}"))
+                   ).to_be_visible()
+        assert_no_axe_violations(page)
+
+        worker_page = worker_context.new_page()
+        sign_in(worker_page, *WORKER)
+        my_day = MyDayPage(worker_page)
+        expect(my_day.heading).to_be_visible()
+        if day != datetime.now(FACILITY_TZ).date():
+            my_day.next_day.click()
+        for kind, start, _end in SERVICES:
+            visit = my_day.visit(start, CLIENT)
+            expect(visit).to_be_visible()
+            expect(visit).to_contain_text(kind)
+            expect(visit).to_contain_text("Agnes likes the radio on")
+        assert_no_axe_violations(worker_page)
+    finally:
+        coordinator_context.close()
+        worker_context.close()
