@@ -10,7 +10,7 @@ from app.careplans.tables import CarePlan, Goal, Service
 from app.clients.tables import BreakGlassGrant, CareTeamMember, Client, ClientContact, ClientStatusChange, FamilyLink
 from app.mail.tables import Outbox
 from app.messages.tables import Message, MessagePreference, MessageRead
-from app.visits.tables import CalendarFeed, Visit
+from app.visits.tables import CalendarFeed, Visit, VisitSubmission
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -19,7 +19,8 @@ APP_CONFIG = AppConfig(
     migrations_folder_path=str(MIGRATIONS),
     table_classes=[Facility, User, Device, Session, LoginThrottle, OneTimeToken, AuditEvent,
                    Client, ClientStatusChange, ClientContact, CareTeamMember, FamilyLink, BreakGlassGrant,
-                   CarePlan, Goal, Service, Visit, CalendarFeed, Message, MessageRead, MessagePreference, Outbox],
+                   CarePlan, Goal, Service, Visit, CalendarFeed, Message, MessageRead, MessagePreference, Outbox,
+                   VisitSubmission],
     migration_dependencies=[],
     commands=[],
 )

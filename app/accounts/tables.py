@@ -19,6 +19,8 @@ class Facility(Table, tablename="facility"):
     idle_lock_minutes = Integer(default=5)
     # A family message no team member answered within this many hours is escalated to the coordinators.
     message_answer_hours = Integer(default=24)
+    # A visit not checked in this many minutes after its start is late (and missed once its end has passed).
+    visit_grace_minutes = Integer(default=30)
     created_at = Timestamptz(default=TimestamptzNow())
 
 

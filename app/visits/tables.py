@@ -40,13 +40,21 @@ class Visit(Table, tablename="visit"):
     check_in_by = ForeignKey(User, on_delete=OnDelete.restrict, null=True)
     check_out_at = Timestamptz(null=True, default=None)
     check_out_by = ForeignKey(User, on_delete=OnDelete.restrict, null=True)
-    location = Varchar(length=200, default="")
+    location = Varchar(length=200, default="")  # where the worker says the visit took place: home, facility, other
+    location_note = Varchar(length=200, default="")  # where, when "other"
     tasks_done = Text(default="[]")  # JSON list of the checklist items done
     internal_note = Text(default="")
     family_summary = Text(default="")
     family_summary_shared = Boolean(default=False)
     concern = Boolean(default=False)
+    concern_severity = Varchar(length=16, default="")  # low, medium, high
     concern_text = Text(default="")
+    concern_resolved_at = Timestamptz(null=True, default=None)
+    concern_resolved_by = ForeignKey(User, on_delete=OnDelete.restrict, null=True)
+    concern_resolution = Text(default="")
+    # The latest change to the log after check-out (a correction), and who made it.
+    late_edit_at = Timestamptz(null=True, default=None)
+    late_edit_by = ForeignKey(User, on_delete=OnDelete.restrict, null=True)
     version = Integer(default=1)
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())
@@ -60,3 +68,18 @@ class CalendarFeed(Table, tablename="calendar_feed"):
     created_at = Timestamptz(default=TimestamptzNow())
     revoked_at = Timestamptz(null=True, default=None)
     last_used_at = Timestamptz(null=True, default=None)
+
+
+class VisitSubmission(Table, tablename="visit_submission"):
+    """A visit form sent once, by its idempotency key per person, and what came of it.
+
+    A repeat of the same submission (a double tap, a retry after a lost answer) gets the same
+    answer and changes nothing. (user, key) is unique (an index in the migration).
+    """
+
+    user = ForeignKey(User, on_delete=OnDelete.cascade, null=False)
+    key = Varchar(length=64)
+    visit = ForeignKey(Visit, on_delete=OnDelete.cascade, null=False)
+    action = Varchar(length=32)
+    result = Varchar(length=32)
+    created_at = Timestamptz(default=TimestamptzNow(), index=True)
