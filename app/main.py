@@ -66,8 +66,6 @@ def create_app(settings: Optional[Settings] = None) -> Litestar:
 
     handlers = dict(EXCEPTION_HANDLERS)
     debug = settings.env == "development"
-    if debug:
-        handlers.pop(Exception)
 
     app = Litestar(
         route_handlers=[
@@ -114,7 +112,8 @@ def create_app(settings: Optional[Settings] = None) -> Litestar:
         logging_config=LoggingConfig(
             root={"level": "INFO", "handlers": ["queue_listener"]},
             formatters={"standard": {"format": "%(message)s"}},
-            log_exceptions="always" if debug else "debug",
+            # Unhandled errors are logged with their trace by app.web.errors; a 404 is not an error.
+            log_exceptions="never",
         ),
         openapi_config=None,
         debug=debug,

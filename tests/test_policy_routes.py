@@ -41,3 +41,17 @@ async def test_the_guard_answers_404_for_a_route_without_a_rule(settings):
         response = await client.get("/unprotected")
         assert response.status_code == 404
         assert "secret" not in response.text
+
+
+def test_no_handler_is_typed_any(settings):
+    """Litestar serves a handler typed Any as JSON, so a re-rendered form would reach the browser as text."""
+    from typing import Any
+
+    app = create_app(settings)
+    untyped = [
+        f"{handler.handler_name} {route.path}"
+        for route in app.routes
+        for handler in getattr(route, "route_handlers", ())
+        if handler.parsed_fn_signature.return_type.annotation is Any
+    ]
+    assert untyped == []

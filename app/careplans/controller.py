@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any, Optional
 
 from litestar import Controller, Request, get, post
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
-from litestar.response import Redirect, Template
+from litestar.response import Redirect, Response, Template
 
 from app import clock
 from app.audit.services import audit_record
@@ -63,7 +64,9 @@ def display_value(name: str, value: Any) -> str:
         return forms.goal_status_labels().get(value, value)
     if name == "duration_minutes":
         return _("{n} minutes").format(n=value)
-    return forms._text(value)
+    if isinstance(value, date):
+        return value.strftime("%d %b %Y")
+    return forms.as_text(value)
 
 
 def readable_changes(changes: services.PlanChanges, workers: dict[int, str]) -> dict[str, Any]:
@@ -153,7 +156,7 @@ class PlanController(Controller):
         return Redirect(path=f"/clients/{client_id}/plan#draft", status_code=303)
 
     @post("/details", opt={"action": "plan.edit"})
-    async def details_update(self, request: Request, client_id: FromPath[int]) -> Any:
+    async def details_update(self, request: Request, client_id: FromPath[int]) -> Response:
         relation = await relation_for(request, client_id, "plan.edit")
         draft = await self._draft(client_id)
         form, details = forms.plan_form(await request.form())
@@ -183,7 +186,7 @@ class PlanController(Controller):
     # --- goals ------------------------------------------------------------------------------
 
     @post("/goals", opt={"action": "plan.edit"})
-    async def goal_add(self, request: Request, client_id: FromPath[int]) -> Any:
+    async def goal_add(self, request: Request, client_id: FromPath[int]) -> Response:
         relation = await relation_for(request, client_id, "plan.edit")
         draft = await self._draft(client_id)
         form, details = forms.goal_form(await request.form())
@@ -214,7 +217,7 @@ class PlanController(Controller):
         return await self._goal_page(request, client_id, goal, Form(values=forms.goal_values(goal)))
 
     @post("/goals/{goal_id:int}", opt={"action": "plan.edit"})
-    async def goal_update(self, request: Request, client_id: FromPath[int], goal_id: FromPath[int]) -> Any:
+    async def goal_update(self, request: Request, client_id: FromPath[int], goal_id: FromPath[int]) -> Response:
         await relation_for(request, client_id, "plan.edit")
         draft, goal = await self._goal(client_id, goal_id)
         form, details = forms.goal_form(await request.form())
@@ -267,7 +270,7 @@ class PlanController(Controller):
             "kind": "personal_care", "starts_on": start.isoformat(), "duration_minutes": "30", "weekdays": ""}))
 
     @post("/services", opt={"action": "plan.edit"})
-    async def service_add(self, request: Request, client_id: FromPath[int]) -> Any:
+    async def service_add(self, request: Request, client_id: FromPath[int]) -> Response:
         await relation_for(request, client_id, "plan.edit")
         draft = await self._draft(client_id)
         form, details = forms.service_form(await request.form(), worker_ids=await self._worker_ids(request))
@@ -290,7 +293,7 @@ class PlanController(Controller):
                                         service=service)
 
     @post("/services/{service_id:int}", opt={"action": "plan.edit"})
-    async def service_update(self, request: Request, client_id: FromPath[int], service_id: FromPath[int]) -> Any:
+    async def service_update(self, request: Request, client_id: FromPath[int], service_id: FromPath[int]) -> Response:
         await relation_for(request, client_id, "plan.edit")
         draft, service = await self._service(client_id, service_id)
         form, details = forms.service_form(await request.form(), worker_ids=await self._worker_ids(request))
@@ -345,7 +348,7 @@ class PlanController(Controller):
         return await self._activation_page(request, client_id)
 
     @post("/activate", opt={"action": "plan.edit"})
-    async def activate(self, request: Request, client_id: FromPath[int]) -> Any:
+    async def activate(self, request: Request, client_id: FromPath[int]) -> Response:
         await relation_for(request, client_id, "plan.edit")
         draft = await self._draft(client_id)
         form = Form.from_data(await request.form(), ("revision",))
@@ -379,7 +382,7 @@ class PlanController(Controller):
         return await self._close_page(request, client_id, Form())
 
     @post("/close", opt={"action": "plan.edit"})
-    async def close(self, request: Request, client_id: FromPath[int]) -> Any:
+    async def close(self, request: Request, client_id: FromPath[int]) -> Response:
         await relation_for(request, client_id, "plan.edit")
         form, reason = forms.close_form(await request.form())
         if reason is None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from litestar import Controller, Request, get, post
 from litestar.datastructures import Cookie
 from litestar.exceptions import NotFoundException
@@ -56,7 +54,7 @@ class TabletController(Controller):
         return await self._unlock_page(request, device, user_id, Form())
 
     @post("/unlock/{user_id:int}", opt={"action": PUBLIC})
-    async def unlock(self, request: Request, user_id: FromPath[int]) -> Any:
+    async def unlock(self, request: Request, user_id: FromPath[int]) -> Response:
         device = await self._device_or_404(request)
         form = forms.unlock_form(await request.form())
         if not form.ok:
@@ -105,7 +103,7 @@ class DevicesController(Controller):
         return await self._page(request)
 
     @post("/")
-    async def device_register(self, request: Request) -> Any:
+    async def device_register(self, request: Request) -> Response:
         form = forms.device_form(await request.form())
         if not form.ok:
             return await self._page(request, form=form, status=422)
@@ -128,7 +126,7 @@ class DevicesController(Controller):
         return Redirect(path="/admin/devices", status_code=303)
 
     @post("/idle-lock")
-    async def idle_lock(self, request: Request) -> Any:
+    async def idle_lock(self, request: Request) -> Response:
         form, minutes = forms.idle_lock_form(await request.form())
         if minutes is None:
             return await self._page(request, idle_form=form, status=422)
@@ -148,7 +146,7 @@ class PinController(Controller):
         return Template("tablets/pin.html", context={"form": Form()})
 
     @post("/")
-    async def pin_set(self, request: Request) -> Any:
+    async def pin_set(self, request: Request) -> Response:
         form = forms.pin_set_form(await request.form())
         if form.ok:
             try:

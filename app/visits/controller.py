@@ -218,7 +218,7 @@ class VisitController(Controller):
             "Someone changed this visit while you were on this page: it is now as shown. Check it, then try again."))
 
     @post("/{visit_id:int}/cancel", opt={"action": "visit.manage"})
-    async def cancel(self, request: Request, visit_id: FromPath[int]) -> Any:
+    async def cancel(self, request: Request, visit_id: FromPath[int]) -> Response:
         visit, relation = await self._visit(request, visit_id, "visit.manage")
         form, reason = forms.cancel_form(await request.form())
         if reason is not None:
@@ -235,7 +235,7 @@ class VisitController(Controller):
         return Redirect(path=f"/visits/{visit_id}", status_code=303)
 
     @post("/{visit_id:int}/restore", opt={"action": "visit.manage"})
-    async def restore(self, request: Request, visit_id: FromPath[int]) -> Any:
+    async def restore(self, request: Request, visit_id: FromPath[int]) -> Response:
         visit, relation = await self._visit(request, visit_id, "visit.manage")
         form = Form.from_data(await request.form(), ("version",))
         try:
@@ -248,7 +248,7 @@ class VisitController(Controller):
         return Redirect(path=f"/visits/{visit_id}", status_code=303)
 
     @post("/{visit_id:int}/reassign", opt={"action": "visit.manage"})
-    async def reassign(self, request: Request, visit_id: FromPath[int]) -> Any:
+    async def reassign(self, request: Request, visit_id: FromPath[int]) -> Response:
         visit, relation = await self._visit(request, visit_id, "visit.manage")
         workers = await plans.workers_of(facility_id=request.user.facility_id)
         form, worker_id = forms.reassign_form(await request.form(), worker_ids={w["id"] for w in workers})

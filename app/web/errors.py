@@ -49,8 +49,6 @@ def http_error(request: Request, exc: HTTPException) -> Response:
 
 def server_error(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.scope.get("path_template"))
-    if request.app.debug:
-        raise exc
     return error_page(request, HTTP_500_INTERNAL_SERVER_ERROR)
 
 
