@@ -116,3 +116,15 @@ def test_an_empty_message_is_refused_next_to_the_field_and_nothing_is_sent(page:
     expect(page.get_by_text("Write a message before sending.")).to_be_visible()
     expect(home.body).to_have_attribute("aria-invalid", "true")
     expect(home.messages.get_by_role("listitem")).to_have_count(before)
+
+
+def test_the_coordinator_sees_a_family_message_left_unanswered_too_long(page: Page) -> None:
+    """On the caseload, a coordinator is shown the family messages nobody answered in time (the demo has one)."""
+    sign_in(page, "coordinator2@kinward.example", "kinward-demo-coordinator2")
+    panel = page.get_by_role("region", name="Family messages waiting for an answer")
+    expect(panel).to_be_visible()
+    waiting = panel.get_by_role("link", name=re.compile(r"Edith Marchetti"))
+    expect(waiting).to_be_visible()
+    expect(panel).to_contain_text("no answer after 24 hours")
+    waiting.click()
+    expect(Thread(page).message("hospital appointment")).to_be_visible()
