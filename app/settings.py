@@ -87,6 +87,9 @@ class Settings:
         if env.get("KINWARD_SMTP_HOST"):
             values["smtp_host"] = env["KINWARD_SMTP_HOST"].strip()
         values.update(_mail_settings(env))
+        if values.get("env") == "production" and values.get("smtp_host") and "base_url" not in values:
+            raise SettingsError("KINWARD_BASE_URL must be set when KINWARD_SMTP_HOST is set in production: "
+                                "links in emails start with it")
         return cls(**values)  # type: ignore[arg-type]
 
 

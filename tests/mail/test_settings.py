@@ -36,6 +36,13 @@ def test_unusable_mail_settings_are_refused_clearly(environ, message):
         Settings.from_env(environ)
 
 
+def test_production_mail_needs_the_address_people_open():
+    production = {"KINWARD_ENV": "production", "KINWARD_SECRET_KEY": "k" * 40, "KINWARD_SMTP_HOST": "smtp.example.org"}
+    with pytest.raises(SettingsError, match="KINWARD_BASE_URL must be set when KINWARD_SMTP_HOST is set"):
+        Settings.from_env(production)
+    assert Settings.from_env({**production, "KINWARD_BASE_URL": "https://care.example.org"}).smtp_host
+
+
 def test_without_a_server_mail_is_logged_in_development_and_kept_in_production():
     assert delivery_mode(Settings(env="development")) == "log"
     assert delivery_mode(Settings(env="production")) == "hold"
