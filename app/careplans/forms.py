@@ -143,7 +143,8 @@ def close_form(data: object) -> tuple[Form, Optional[str]]:
     return form, reason if form.ok else None
 
 
-def _text(value: object) -> str:
+def as_text(value: object) -> str:
+    """A stored value as the text a person would type into the form."""
     if value is None:
         return ""
     if isinstance(value, time):
@@ -154,16 +155,15 @@ def _text(value: object) -> str:
 
 
 def plan_values(plan: dict) -> dict[str, str]:
-    values = {name: _text(plan.get(name)) for name in PLAN_FIELDS}
-    return values
+    return {name: as_text(plan.get(name)) for name in PLAN_FIELDS}
 
 
 def goal_values(goal: dict) -> dict[str, str]:
-    return {name: _text(goal.get(name)) for name in GOAL_FIELDS}
+    return {name: as_text(goal.get(name)) for name in GOAL_FIELDS}
 
 
 def service_values(service: dict) -> dict[str, str]:
-    values = {name: _text(service.get(name)) for name in SERVICE_FIELDS}
+    values = {name: as_text(service.get(name)) for name in SERVICE_FIELDS}
     values["weekdays"] = service["weekdays"]
     values["tasks"] = "\n".join(service["task_list"])
     return values

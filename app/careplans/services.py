@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, time
 from typing import Any, Optional
+
+import asyncpg
 
 from app import clock, db
 from app.audit.services import Actor, audit_record
@@ -91,6 +94,17 @@ async def _touch(plan_id: int) -> None:
 
 async def plan_draft_start(*, actor: Actor, client_id: int, today: date) -> int:
     """The client's draft plan: the existing one, or a new version copied from the latest plan."""
+    try:
+        return await _draft_create(actor=actor, client_id=client_id, today=today)
+    except (sqlite3.IntegrityError, asyncpg.UniqueViolationError):
+        # Two people started a draft at the same moment: the one-draft-per-client index kept one.
+        existing = await queries.plan_in_status(client_id=client_id, status=PlanStatus.draft)
+        if existing is None:
+            raise
+        return existing["id"]
+
+
+async def _draft_create(*, actor: Actor, client_id: int, today: date) -> int:
     async with db.transaction():
         existing = await CarePlan.select(CarePlan.id).where(
             (CarePlan.client == client_id) & (CarePlan.status == PlanStatus.draft.value)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from datetime import time, timedelta
 
 from app import clock
+from app.audit.services import Actor
 from app.audit.tables import AuditEvent
+from app.careplans.services import plan_draft_start
 from app.careplans.tables import CarePlan, Service
 from app.clients.tables import Client
 from app.visits.services import schedule_sync
@@ -219,3 +222,12 @@ async def test_a_coordinator_of_another_team_cannot_reach_the_plan(client):
     assert (await client.get(f"/clients/{world.own['id']}/plan")).status_code == 404
     assert (await post_form(client, f"/clients/{world.own['id']}/plan", {})).status_code == 404
     assert await CarePlan.count().run() == 0
+
+
+async def test_two_people_starting_a_draft_at_once_get_the_same_draft():
+    world = await make_world()
+    actor = Actor(user_id=world.coordinator["id"], facility_id=world.facility)
+    ids = await asyncio.gather(*[plan_draft_start(actor=actor, client_id=world.own["id"], today=today())
+                                 for _ in range(3)])
+    assert len(set(ids)) == 1
+    assert await CarePlan.count().where(CarePlan.client == world.own["id"]).run() == 1
