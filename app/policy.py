@@ -8,6 +8,7 @@ team, one's own visit) are added here as relations, never re-implemented in cont
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Callable, Optional, Protocol
 
 from app.accounts.tables import Role
@@ -39,7 +40,12 @@ ROLE_RULES: dict[str, frozenset[Role]] = {
     "schedule.team_week": frozenset({Role.admin, Role.coordinator}),
     # A worker's own secret calendar URL.
     "calendar.manage": frozenset({Role.worker}),
+    # Today's late and missed visits and open concerns of one's care teams, on the caseload.
+    "caseload.visit_alerts": frozenset({Role.coordinator}),
 }
+
+# After check-out a worker may correct their own visit log for this long; later only a coordinator may.
+VISIT_CORRECTION_WINDOW = timedelta(hours=24)
 
 
 @dataclass(frozen=True)
@@ -60,6 +66,9 @@ class ClientRelation:
     break_glass: bool = False  # emergency access granted to this session
     visit_window: bool = False  # a visit with the client today (± the visits feature's window)
     own_visit: bool = False  # the visit in question is assigned to this person (visit pages only)
+    # Visit pages only: when the visit was checked out (None while it is open), and the moment of asking.
+    visit_checked_out_at: Optional[datetime] = None
+    now: Optional[datetime] = None
 
 
 RelationRule = Callable[[ClientRelation], bool]
@@ -105,6 +114,15 @@ def _own_visit(relation: ClientRelation) -> bool:
     return relation.own_visit
 
 
+def _own_visit_correctable(relation: ClientRelation) -> bool:
+    """One's own visit, while it is open and for 24 hours after its check-out."""
+    if not relation.own_visit:
+        return False
+    if relation.visit_checked_out_at is None:
+        return True
+    return relation.now is not None and relation.now < relation.visit_checked_out_at + VISIT_CORRECTION_WINDOW
+
+
 # action -> role -> relations that allow it (any one suffices). DESIGN.md section 2.
 RELATION_RULES: dict[str, dict[Role, tuple[RelationRule, ...]]] = {
     "client.view": {Role.admin: (_any,), Role.coordinator: (_on_team, _break_glass),
@@ -142,6 +160,13 @@ RELATION_RULES: dict[str, dict[Role, tuple[RelationRule, ...]]] = {
                    Role.worker: (_own_visit, _on_team)},
     # Cancel one visit or give it to another worker.
     "visit.manage": {Role.admin: (_any,), Role.coordinator: (_on_team,)},
+    # What was done at a visit: the notes, the family summary, the concern.
+    "visit.log.view": {Role.admin: (_any,), Role.coordinator: (_on_team, _break_glass),
+                       Role.worker: (_own_visit,)},
+    # Check in, log, check out and correct: the worker their own visits (corrections for 24 hours
+    # after check-out), a coordinator of the team at any time, on the worker's behalf.
+    "visit.log": {Role.coordinator: (_on_team,), Role.worker: (_own_visit_correctable,)},
+    "visit.concern.resolve": {Role.coordinator: (_on_team,)},
 }
 # At route level (no record yet) a role passes when some relation could allow it; the record decides.
 for _action, _by_role in RELATION_RULES.items():

@@ -1,0 +1,159 @@
+"""Rules of logging a visit, as pure functions: late and missed, when a visit can be checked in or
+out, and whether a save would overwrite what someone else wrote meanwhile.
+
+No I/O here: the services module reads the visit, these functions decide, the services module
+writes. Times are UTC; the facility's timezone only says where its days begin.
+
+"Late" and "missed" are derived, never stored: a visit nobody has checked in stays `scheduled`,
+and whether it is late or missed depends on the moment of asking and the facility's grace time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date, datetime, time, timedelta, timezone
+from enum import Enum
+from typing import Any, Optional
+from zoneinfo import ZoneInfo
+
+from app.i18n import _
+
+DEFAULT_GRACE_MINUTES = 30
+GRACE_RANGE = (0, 240)
+# A worker who arrives early may check in this long before the start, even before the visit's day.
+CHECK_IN_EARLY = timedelta(hours=2)
+
+LOCATIONS = ("home", "facility", "other")
+SEVERITIES = ("low", "medium", "high")
+
+# The parts of the log, each saved on its own as it is entered, and the columns each one holds.
+SECTIONS: dict[str, tuple[str, ...]] = {
+    "location": ("location", "location_note"),
+    "tasks": ("tasks_done",),
+    "note": ("internal_note",),
+    "summary": ("family_summary", "family_summary_shared"),
+    "concern": ("concern", "concern_severity", "concern_text"),
+}
+
+
+class Attendance(str, Enum):
+    upcoming = "upcoming"  # its start is still to come
+    due = "due"  # it has started, and is within the grace time
+    late = "late"  # not checked in by start + grace
+    missed = "missed"  # its scheduled end passed without a check-in
+    in_progress = "in_progress"
+    completed = "completed"
+    cancelled = "cancelled"
+    # An outside provider's visit (meals, district nurses): they do not log their visits here.
+    not_logged = "not_logged"
+
+
+def attendance(*, status: str, staffed: bool, scheduled_start: datetime, scheduled_end: datetime,
+               check_in_at: Optional[datetime], check_out_at: Optional[datetime], now: datetime,
+               grace: timedelta) -> Attendance:
+    """Where the visit stands at `now`. A check-in at start + grace exactly is in time; one moment later is late."""
+    if status == "cancelled":
+        return Attendance.cancelled
+    if check_out_at is not None:
+        return Attendance.completed
+    if check_in_at is not None:
+        return Attendance.in_progress
+    if not staffed:
+        return Attendance.not_logged
+    if now > scheduled_end:
+        return Attendance.missed
+    if now > scheduled_start + grace:
+        return Attendance.late
+    if now >= scheduled_start:
+        return Attendance.due
+    return Attendance.upcoming
+
+
+def checked_in_late(*, scheduled_start: datetime, check_in_at: Optional[datetime], grace: timedelta) -> bool:
+    return check_in_at is not None and check_in_at > scheduled_start + grace
+
+
+def _day_start(day: date, tz: str) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=ZoneInfo(tz)).astimezone(timezone.utc)
+
+
+def check_in_window(*, scheduled_start: datetime, scheduled_end: datetime, tz: str) -> tuple[datetime, datetime]:
+    """From the start of the visit's day (or two hours before it starts, if earlier) to the end of the day it ends.
+
+    After that a visit nobody checked in stays missed: it cannot be logged as if it had happened.
+    """
+    zone = ZoneInfo(tz)
+    opens = min(_day_start(scheduled_start.astimezone(zone).date(), tz), scheduled_start - CHECK_IN_EARLY)
+    closes = _day_start(scheduled_end.astimezone(zone).date() + timedelta(days=1), tz)
+    return opens, closes
+
+
+def check_in_problem(*, status: str, staffed: bool, check_in_at: Optional[datetime], scheduled_start: datetime,
+                     scheduled_end: datetime, now: datetime, tz: str) -> Optional[str]:
+    """Why the visit cannot be checked in now, or None when it can."""
+    if status == "cancelled":
+        return _("This visit was cancelled.")
+    if not staffed:
+        return _("An outside provider makes this visit; it is not logged in Kinward.")
+    if check_in_at is not None:
+        return _("This visit is already checked in.")
+    opens, closes = check_in_window(scheduled_start=scheduled_start, scheduled_end=scheduled_end, tz=tz)
+    if now < opens:
+        return _("Check-in opens on the day of the visit.")
+    if now >= closes:
+        return _("This visit can no longer be checked in: its day is over.")
+    return None
+
+
+def check_out_problems(log: dict[str, Any]) -> dict[str, str]:
+    """What must be put right before check-out, by the form field the message belongs next to."""
+    if log["check_in_at"] is None:
+        return {"check_out": _("Check in first: a visit cannot be checked out before it is checked in.")}
+    if log["check_out_at"] is not None:
+        return {"check_out": _("This visit is already checked out.")}
+    problems = {}
+    if log["location"] not in LOCATIONS:
+        problems["location"] = _("Say where the visit took place.")
+    elif log["location"] == "other" and not log["location_note"].strip():
+        problems["location"] = _("Say where the visit took place, e.g. “Day centre”.")
+    if log["concern"]:
+        if log["concern_severity"] not in SEVERITIES:
+            problems["concern"] = _("Say how serious the concern is.")
+        elif not log["concern_text"].strip():
+            problems["concern"] = _("Describe the concern for the coordinator.")
+    return problems
+
+
+def section_values(log: dict[str, Any], section: str) -> dict[str, Any]:
+    """One section's values as stored (the tasks as a list, flags as booleans)."""
+    values = {}
+    for column in SECTIONS[section]:
+        value = log[column]
+        if column == "tasks_done" and isinstance(value, str):
+            value = json.loads(value or "[]")
+        elif column in ("family_summary_shared", "concern"):
+            value = bool(value)
+        values[column] = value
+    return values
+
+
+def section_basis(values: dict[str, Any]) -> str:
+    """A short fingerprint of a section's values: what a screen last saw, sent back with its next save."""
+    canonical = json.dumps(values, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()[:32]
+
+
+def save_decision(*, stored: dict[str, Any], mine: dict[str, Any], version_matches: bool, basis_matches: bool,
+                  overwrite: bool) -> str:
+    """"unchanged", "save" or "conflict" for one section's save.
+
+    An edit based on an old version of the visit is still saved when this section is as its
+    author last saw it (someone changed another section meanwhile); when this section changed
+    too, it is a conflict, unless its author saw both values and chose to keep theirs.
+    """
+    if stored == mine:
+        return "unchanged"  # already so: a repeated save, or the same edit made twice
+    if version_matches or basis_matches or overwrite:
+        return "save"
+    return "conflict"
