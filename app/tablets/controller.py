@@ -88,7 +88,7 @@ class DevicesController(Controller):
     opt = {"action": "devices.manage"}
 
     async def _page(self, request: Request, *, form: Form | None = None, idle_form: Form | None = None,
-                    status: int = 200) -> Template:
+                    grace_form: Form | None = None, status: int = 200) -> Template:
         user = request.user
         facility = await facility_by_id(facility_id=user.facility_id)
         return Template("tablets/devices.html", status_code=status, context={
@@ -96,6 +96,7 @@ class DevicesController(Controller):
             "this_device": await device_of(request),
             "form": form or Form(),
             "idle_form": idle_form or Form(values={"minutes": str(facility["idle_lock_minutes"])}),
+            "grace_form": grace_form or Form(values={"grace": str(facility["visit_grace_minutes"])}),
         })
 
     @get("/")
@@ -134,6 +135,18 @@ class DevicesController(Controller):
                                               minutes=minutes)
         await flash_push(session_id=request.user.session_id,
                          message=_("Tablets now lock after %(minutes)s idle minutes.") % {"minutes": minutes})
+        return Redirect(path="/admin/devices", status_code=303)
+
+    @post("/visit-grace")
+    async def visit_grace(self, request: Request) -> Response:
+        form, minutes = forms.visit_grace_form(await request.form())
+        if minutes is None:
+            return await self._page(request, grace_form=form, status=422)
+        await services.facility_visit_grace_set(actor=actor_of(request), facility_id=request.user.facility_id,
+                                                minutes=minutes)
+        await flash_push(session_id=request.user.session_id,
+                         message=_("Visits not checked in %(minutes)s minutes after their start now count as late.")
+                         % {"minutes": minutes})
         return Redirect(path="/admin/devices", status_code=303)
 
 

@@ -1,4 +1,4 @@
-"""Input of the tablet forms: PIN, device name, idle-lock minutes."""
+"""Input of the tablet forms: PIN, device name, idle-lock minutes, and the grace time of late visits."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from typing import Optional
 
 from app.i18n import _
 from app.tablets.services import IDLE_LOCK_RANGE, pin_problem
+from app.visits.rules import GRACE_RANGE
 from app.web.forms import Form
 
 
@@ -42,5 +43,15 @@ def idle_lock_form(data: object) -> tuple[Form, Optional[int]]:
     raw = form.values["minutes"].strip()
     if not raw.isdigit() or not low <= int(raw) <= high:
         form.error("minutes", _("Enter a whole number of minutes from 1 to 60."))
+        return form, None
+    return form, int(raw)
+
+
+def visit_grace_form(data: object) -> tuple[Form, Optional[int]]:
+    form = Form.from_data(data, ("grace",))
+    low, high = GRACE_RANGE
+    raw = form.values["grace"].strip()
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        form.error("grace", _("Enter a whole number of minutes from %(low)d to %(high)d.") % {"low": low, "high": high})
         return form, None
     return form, int(raw)

@@ -59,6 +59,14 @@ async def facility_idle_lock_set(*, actor: Actor, facility_id: int, minutes: int
                            object_id=facility_id, detail={"minutes": minutes})
 
 
+async def facility_visit_grace_set(*, actor: Actor, facility_id: int, minutes: int) -> None:
+    """How long after its start a visit nobody has checked in counts as late."""
+    async with db.transaction():
+        await Facility.update({Facility.visit_grace_minutes: minutes}).where(Facility.id == facility_id).run()
+        await audit_record(actor=actor, action="facility.visit_grace_changed", object_type="facility",
+                           object_id=facility_id, detail={"minutes": minutes})
+
+
 async def pin_set(*, actor: Actor, current_password: str, pin: str) -> None:
     """Set one's tablet PIN; the full password confirms it is really the person."""
     user = await User.select(User.password_hash).where(User.id == actor.user_id).first().run()
