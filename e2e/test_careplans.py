@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Locator, Page, expect
 
-from e2e.pages import sign_in
+from e2e.pages import SignedInPage, sign_in
 
 COORDINATOR = ("coordinator@kinward.example", "kinward-demo-coordinator")
 WORKER = ("worker@kinward.example", "kinward-demo-worker")
@@ -180,3 +180,28 @@ def test_a_coordinator_plans_two_services_and_the_worker_sees_the_visits_in_my_d
     finally:
         coordinator_context.close()
         worker_context.close()
+
+
+def test_the_team_schedule_a_visit_and_the_calendar_link_work_on_a_tablet(page: Page) -> None:
+    """A coordinator sees who visits whom this week and opens a visit; a worker makes a calendar link."""
+    sign_in(page, *COORDINATOR)
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Team schedule").click()
+    expect(page.get_by_role("heading", name="Team schedule", level=1)).to_be_visible()
+    week = page.get_by_role("table", name="Visits by worker and day")
+    expect(week.get_by_role("rowheader", name=WORKER_NAME)).to_be_visible()
+    assert_no_axe_violations(page)
+    week.get_by_role("row").filter(has=page.get_by_role("rowheader", name=WORKER_NAME)).get_by_role("link").first.click()
+    expect(page.get_by_role("heading", name="Give this visit to another worker")).to_be_visible()
+    expect(page.get_by_label("Reason")).to_be_visible()
+    assert_no_axe_violations(page)
+    SignedInPage(page).sign_out()
+
+    sign_in(page, *WORKER)
+    page.get_by_role("link", name="Calendar link").click()
+    page.get_by_role("button", name="Make a calendar link").click()
+    link = page.get_by_label(re.compile(r"^Your calendar link"))
+    expect(link).to_have_value(re.compile(r"/calendar/[^/]+\.ics$"))
+    assert_no_axe_violations(page)
+    feed = page.request.get(link.input_value())
+    assert feed.status == 200 and feed.headers["content-type"].startswith("text/calendar")
+    assert "BEGIN:VEVENT" in feed.text() and "Ellison" not in feed.text()
