@@ -27,7 +27,7 @@ from app.policy import home_for
 from app.settings import Settings
 from app.careplans.controller import PlanController
 from app.visits.controller import (CalendarController, ClientVisitsController, VisitController, calendar_feed,
-                                   my_day_page, team_week_page)
+                                   caseload_visits, my_day_page, team_week_page)
 from app.visits.services import schedule_keeper
 from app.web.auth import SessionMiddleware, policy_guard
 from app.web.errors import EXCEPTION_HANDLERS
@@ -86,6 +86,7 @@ def create_app(settings: Optional[Settings] = None) -> Litestar:
             PlanController,
             ClientVisitsController,
             VisitController,
+            caseload_visits,
             team_week_page,
             CalendarController,
             calendar_feed,

@@ -1,4 +1,4 @@
-"""Visits: a client's week, a worker's day, the team's week, one visit, and the worker's calendar feed."""
+"""Visits: a client's week, a worker's day, the team's week, one visit and its log, and the worker's calendar feed."""
 
 from __future__ import annotations
 
@@ -13,13 +13,14 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from app import clock
+from app.accounts.queries import facility_by_id
 from app.audit.services import audit_record
 from app.careplans import queries as plans
 from app.careplans.forms import kind_labels
 from app.clients import queries as clients
 from app.i18n import _
-from app.policy import ClientRelation, can
-from app.visits import forms, queries, services
+from app.policy import VISIT_CORRECTION_WINDOW, ClientRelation, can
+from app.visits import forms, queries, rules, services
 from app.visits.calendar import visits_calendar
 from app.visits.schedule import week_start
 from app.web.auth import actor_of
@@ -185,7 +186,8 @@ class VisitController(Controller):
         relation = await clients.client_relation(user=request.user, client_id=owner["client"], today=today(request))
         if relation is None:
             raise NotFoundException()
-        relation = replace(relation, own_visit=owner["worker"] == request.user.id)
+        relation = replace(relation, own_visit=owner["worker"] == request.user.id,
+                           visit_checked_out_at=owner["check_out_at"], now=clock.utcnow())
         if not can(request.user, action, relation):
             raise NotFoundException()
         visit = await queries.visit_detail(visit_id=visit_id)
@@ -193,8 +195,10 @@ class VisitController(Controller):
 
     async def _page(self, request: Request, visit: dict, relation: ClientRelation, *, status: int = 200,
                     cancel_form: Optional[Form] = None, reassign_form: Optional[Form] = None,
-                    clashes: Optional[list[dict]] = None, error: str = "") -> Template:
+                    clashes: Optional[list[dict]] = None, error: str = "", log: Optional[dict] = None) -> Template:
         may_manage = can(request.user, "visit.manage", relation)
+        if log is None:
+            log = await visit_log_context(request, relation, visit["id"])
         return Template("visits/visit.html", context={
             "visit": visit, "client": await clients.client_name(client_id=visit["client"]),
             "may_manage": may_manage, "labels": labels(), "error": error,
@@ -203,7 +207,7 @@ class VisitController(Controller):
             "cancel_form": cancel_form or Form(values={"version": str(visit["version"])}),
             "reassign_form": reassign_form or Form(values={"version": str(visit["version"]),
                                                            "worker_id": str(visit["worker_id"] or "")}),
-            "clashes": clashes or [],
+            "clashes": clashes or [], "log": log,
         }, status_code=status)
 
     @get("/{visit_id:int}", opt={"action": "visit.view"})
@@ -270,6 +274,175 @@ class VisitController(Controller):
             return await self._page(request, visit, relation, reassign_form=form, status=422)
         await flash_push(session_id=request.user.session_id, message=_("The visit was given to another worker."))
         return Redirect(path=f"/visits/{visit_id}", status_code=303)
+
+    # --- logging the visit ---------------------------------------------------------------------
+
+    async def _log_answer(self, request: Request, visit: dict, relation: ClientRelation, *, status: int = 200,
+                          fragment: str = "visits/_visit_log.html", **log_state: Any) -> Response:
+        """The log again: its `fragment` in place for htmx, otherwise the page (or back to it when all went well)."""
+        log = await visit_log_context(request, relation, visit["id"], **log_state)
+        if wants_fragment(request):
+            return Template(fragment, context={"log": log, "visit": visit}, status_code=status)
+        if status < 400:
+            return Redirect(path=f"/visits/{visit['id']}#visit-log", status_code=303)
+        return await self._page(request, visit, relation, status=status, log=log)
+
+    @post("/{visit_id:int}/check-in", opt={"action": "visit.log"})
+    async def check_in(self, request: Request, visit_id: FromPath[int]) -> Response:
+        visit, relation = await self._visit(request, visit_id, "visit.log")
+        try:
+            await services.visit_check_in(actor=actor_of(request), visit_id=visit_id,
+                                          key=forms.submitted_key(await request.form()))
+        except services.VisitError as error:
+            return await self._log_answer(request, visit, relation, status=409, check_in_error=error.message)
+        return await self._log_answer(request, visit, relation)
+
+    @post("/{visit_id:int}/check-out", opt={"action": "visit.log"})
+    async def check_out(self, request: Request, visit_id: FromPath[int]) -> Response:
+        visit, relation = await self._visit(request, visit_id, "visit.log")
+        try:
+            await services.visit_check_out(actor=actor_of(request), visit_id=visit_id,
+                                           key=forms.submitted_key(await request.form()))
+        except services.VisitLogIncomplete as incomplete:
+            status = 409 if "check_out" in incomplete.problems else 422
+            return await self._log_answer(request, visit, relation, status=status, problems=incomplete.problems,
+                                          fragment="visits/_log_checked_out.html")
+        return await self._log_answer(request, visit, relation, fragment="visits/_log_checked_out.html")
+
+    @post("/{visit_id:int}/log/{section:str}", opt={"action": "visit.log"})
+    async def log_save(self, request: Request, visit_id: FromPath[int], section: FromPath[str]) -> Response:
+        """One section of the log, saved as it is entered; htmx gets the section's status (and its new basis)."""
+        if section not in rules.SECTIONS:
+            raise NotFoundException()
+        visit, relation = await self._visit(request, visit_id, "visit.log")
+        form, values = forms.log_section_form(section, await request.form(), task_list=visit["task_list"])
+        view: dict[str, Any] = {"values": values, "errors": form.errors}
+        status = 422
+        if form.ok:
+            try:
+                saved = await services.visit_log_save(
+                    actor=actor_of(request), visit_id=visit_id, section=section, values=values,
+                    version=forms.form_version(form), basis=form.values["basis"],
+                    overwrite=form.values["overwrite"] == "yes")
+            except services.VisitLogConflict as conflict:
+                status, view["conflict"] = 409, conflict.stored
+            except services.VisitError as error:
+                status, view["errors"] = 409, {section: error.message}
+            else:
+                status = 200
+                view.update(values=saved.values, version=saved.version, basis=rules.section_basis(saved.values),
+                            saved_at=clock.utcnow(), late_edit=saved.late_edit)
+        if status >= 400:
+            # Not saved: the screen keeps what it last saw, so the next save is checked against it again.
+            view.update(version=forms.form_version(form), basis=form.values["basis"])
+        if wants_fragment(request):
+            return Template("visits/_log_saved.html", status_code=status, context={
+                "visit": visit, "section": {"name": section, **view}, "labels": forms.log_labels(),
+                "tz": request.user.timezone})
+        if status < 400:
+            return Redirect(path=f"/visits/{visit_id}#log-{section}", status_code=303)
+        log = await visit_log_context(request, relation, visit_id, sections={section: view})
+        return await self._page(request, visit, relation, status=status, log=log)
+
+    @post("/{visit_id:int}/concern/resolve", opt={"action": "visit.concern.resolve"})
+    async def concern_resolve(self, request: Request, visit_id: FromPath[int]) -> Response:
+        visit, relation = await self._visit(request, visit_id, "visit.concern.resolve")
+        data = await request.form()
+        form, note = forms.resolve_form(data)
+        if note is not None:
+            try:
+                await services.visit_concern_resolve(actor=actor_of(request), visit_id=visit_id,
+                                                     key=forms.submitted_key(data), note=note)
+            except services.VisitError as error:
+                form.error("resolution", error.message)
+        if not form.ok:
+            log = await visit_log_context(request, relation, visit_id, resolve_form=form)
+            return await self._page(request, visit, relation, status=422, log=log)
+        await flash_push(session_id=request.user.session_id, message=_("The concern is marked resolved."))
+        return Redirect(path=f"/visits/{visit_id}#visit-log", status_code=303)
+
+
+async def visit_log_context(request: Request, relation: ClientRelation, visit_id: int, *,
+                            sections: Optional[dict[str, dict]] = None, problems: Optional[dict[str, str]] = None,
+                            check_in_error: str = "", resolve_form: Optional[Form] = None) -> Optional[dict]:
+    """What the visit page shows of the log, and which of its forms this person may use; None if they may not see it.
+
+    `sections` overrides what a section shows (values as sent, a message or a conflict) when a save was refused.
+    """
+    user = request.user
+    if not can(user, "visit.log.view", relation):
+        return None
+    row = await queries.visit_log_of(visit_id=visit_id)
+    now = clock.utcnow()
+    grace = timedelta(minutes=row["grace_minutes"])
+    staffed = row["worker_id"] is not None
+    views: dict[str, dict] = {}
+    for name in rules.SECTIONS:
+        stored = rules.section_values(row, name)
+        views[name] = {"name": name, "values": stored, "version": row["version"], "basis": rules.section_basis(stored),
+                       "errors": {}, **(sections or {}).get(name, {})}
+    problems = dict(problems or {})
+    for name in ("location", "concern"):
+        if name in problems:
+            views[name]["errors"] = {name: problems.pop(name)}
+    is_worker = user.id == row["worker_id"]
+    return {
+        "row": row, "sections": views, "labels": forms.log_labels(), "tz": user.timezone,
+        "attendance": rules.attendance(status=row["status"], staffed=staffed, scheduled_start=row["scheduled_start"],
+                                       scheduled_end=row["scheduled_end"], check_in_at=row["check_in_at"],
+                                       check_out_at=row["check_out_at"], now=now, grace=grace).value,
+        "late_after": row["scheduled_start"] + grace,
+        "checked_in_late": rules.checked_in_late(scheduled_start=row["scheduled_start"],
+                                                 check_in_at=row["check_in_at"], grace=grace),
+        "may_log": staffed and can(user, "visit.log", relation),
+        "may_resolve": can(user, "visit.concern.resolve", relation),
+        "on_behalf": not is_worker,
+        "check_in_problem": rules.check_in_problem(
+            status=row["status"], staffed=staffed, check_in_at=row["check_in_at"],
+            scheduled_start=row["scheduled_start"], scheduled_end=row["scheduled_end"], now=now, tz=row["timezone"]),
+        "check_in_error": check_in_error, "check_out_error": problems.get("check_out", ""),
+        "correctable_until": row["check_out_at"] + VISIT_CORRECTION_WINDOW if row["check_out_at"] and is_worker else None,
+        "form_keys": {name: forms.idempotency_key() for name in ("check_in", "check_out", "resolve")},
+        "resolve_form": resolve_form or Form(),
+    }
+
+
+# --- the coordinator's home: visits needing attention ------------------------------------------
+
+
+@get("/caseload/visits", opt={"action": "caseload.visit_alerts", "background": True})
+async def caseload_visits(request: Request) -> Template:
+    """Today's late and missed visits and the open concerns of the coordinator's clients; the caseload polls it."""
+    user = request.user
+    relations = await clients.client_relations_of(user=user, today=today(request))
+    client_ids = [r.client_id for r in relations if can(user, "visit.log.view", r)]
+    facility = await facility_by_id(facility_id=user.facility_id)
+    grace = timedelta(minutes=facility["visit_grace_minutes"])
+    now = clock.utcnow()
+    start, end = queries.day_bounds(today(request), user.timezone)
+    late, missed = [], []
+    for visit in await queries.visits_awaiting_check_in(client_ids=client_ids, start=start, end=end):
+        state = rules.attendance(status=visit["status"], staffed=True, scheduled_start=visit["scheduled_start"],
+                                 scheduled_end=visit["scheduled_end"], check_in_at=None, check_out_at=None, now=now,
+                                 grace=grace)
+        if state in (rules.Attendance.late, rules.Attendance.missed):
+            visit["client_name"] = _client_name(visit)
+            (late if state == rules.Attendance.late else missed).append(visit)
+    concerns = await queries.open_concerns_for(client_ids=client_ids)
+    for concern in concerns:
+        concern["client_name"] = _client_name(concern)
+    concerns.sort(key=lambda c: rules.SEVERITIES[::-1].index(c["concern_severity"])
+                  if c["concern_severity"] in rules.SEVERITIES else len(rules.SEVERITIES))
+    context = {"late": late, "missed": missed, "concerns": concerns, "labels": {**labels(), **forms.log_labels()},
+               "grace_minutes": facility["visit_grace_minutes"]}
+    if wants_fragment(request):
+        return Template("visits/_caseload_alerts.html", context=context)
+    return Template("visits/caseload_alerts.html", context=context)
+
+
+def _client_name(row: dict) -> str:
+    return clients.display_name({"first_name": row["client_first_name"], "last_name": row["client_last_name"],
+                                 "preferred_name": row["client_preferred_name"]})
 
 
 # --- the worker's calendar feed ---------------------------------------------------------------

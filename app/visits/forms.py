@@ -1,10 +1,13 @@
-"""Input of the visit forms: cancelling and reassigning one visit."""
+"""Input of the visit forms: cancelling and reassigning one visit, and logging it."""
 
 from __future__ import annotations
 
-from typing import Optional
+import re
+import secrets
+from typing import Any, Optional
 
 from app.i18n import _
+from app.visits.rules import LOCATIONS, SECTIONS, SEVERITIES
 from app.web.forms import Form
 
 TEXT_MAX = 2000
@@ -37,3 +40,71 @@ def reassign_form(data: object, *, worker_ids: set[int]) -> tuple[Form, Optional
 def status_labels() -> dict[str, str]:
     return {"scheduled": _("Scheduled"), "in_progress": _("In progress"), "completed": _("Completed"),
             "missed": _("Missed"), "cancelled": _("Cancelled")}
+
+
+# --- the visit log ----------------------------------------------------------------------------
+
+LOG_TEXT_MAX = {"location_note": 200, "internal_note": 4000, "family_summary": 2000, "concern_text": 2000}
+KEY_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+
+
+def idempotency_key() -> str:
+    """A fresh key for one rendering of a form: sending that form twice is recognised as one submission."""
+    return secrets.token_urlsafe(18)
+
+
+def submitted_key(data: object) -> str:
+    getter = getattr(data, "get", None)
+    key = str(getter("key", "") if getter else "")
+    return key if KEY_RE.match(key) else ""
+
+
+def _text(value: str) -> str:
+    # Browsers send a textarea's line breaks as CRLF; the log stores them as they are shown.
+    return value.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def log_section_form(section: str, data: object, *, task_list: list[str]) -> tuple[Form, dict[str, Any]]:
+    """One section of the log as sent: the form (its messages) and the values, typed, even when refused."""
+    names = tuple(name for name in SECTIONS[section] if name != "tasks_done")
+    form = Form.from_data(data, names + ("version", "basis", "overwrite"))
+    values: dict[str, Any] = {}
+    for name in names:
+        raw = form.values[name]
+        if name in ("family_summary_shared", "concern"):
+            values[name] = raw == "on"
+        elif name in ("location", "concern_severity"):
+            values[name] = raw
+            if raw and raw not in (LOCATIONS if name == "location" else SEVERITIES):
+                form.error(name, _("Choose one of the options."))
+        else:
+            values[name] = _text(raw)
+            if len(values[name]) > LOG_TEXT_MAX[name]:
+                form.error(name, _("Use at most {limit} characters.").format(limit=LOG_TEXT_MAX[name]))
+    if section == "tasks":
+        getall = getattr(data, "getall", None)
+        ticked = {str(t) for t in (getall("task", []) if getall else [])}
+        if ticked - set(task_list):
+            form.error("tasks_done", _("Tick tasks from this visit's checklist."))
+        values["tasks_done"] = [task for task in task_list if task in ticked]
+    return form, values
+
+
+def resolve_form(data: object) -> tuple[Form, Optional[str]]:
+    form = Form.from_data(data, ("resolution",))
+    note = _text(form.values["resolution"]).strip()
+    if len(note) > TEXT_MAX:
+        form.error("resolution", _("Use at most {limit} characters.").format(limit=TEXT_MAX))
+    return form, note if form.ok else None
+
+
+def log_labels() -> dict[str, dict[str, str]]:
+    return {
+        "locations": {"home": _("The client’s home"), "facility": _("The facility"), "other": _("Somewhere else")},
+        "severities": {"low": _("Low: worth knowing"), "medium": _("Medium: needs a look soon"),
+                       "high": _("High: needs action today")},
+        "attendance": {"upcoming": _("Not started"), "due": _("Due now"), "late": _("Late"), "missed": _("Missed"),
+                       "in_progress": _("In progress"), "completed": _("Completed"), "cancelled": _("Cancelled"),
+                       "not_logged": _("Outside provider")},
+    }
+

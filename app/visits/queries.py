@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from piccolo.querystring import QueryString
 
 from app.visits.schedule import StoredVisit, double_booked
-from app.visits.tables import CalendarFeed, Visit, VisitStatus
+from app.visits.tables import CalendarFeed, Visit, VisitStatus, VisitSubmission
 from app.web.tokens import token_hash
 
 # A worker may open the record of a client they visit from this many days before to this many after.
@@ -136,8 +136,9 @@ async def visit_detail(*, visit_id: int) -> Optional[dict]:
 
 
 async def visit_owner(*, visit_id: int) -> Optional[dict]:
-    """The visit's client and worker, for the policy."""
-    return await Visit.select(Visit.id, Visit.client, Visit.worker).where(Visit.id == visit_id).first().run()
+    """The visit's client and worker, and when it was checked out, for the policy."""
+    return await Visit.select(Visit.id, Visit.client, Visit.worker, Visit.check_out_at).where(
+        Visit.id == visit_id).first().run()
 
 
 async def clashes_for(*, worker_id: int, start: datetime, end: datetime, visit_id: Optional[int] = None) -> list[dict]:
@@ -150,6 +151,66 @@ async def clashes_for(*, worker_id: int, start: datetime, end: datetime, visit_i
     if visit_id is not None:
         query = query.where(Visit.id != visit_id)
     return await query.order_by(Visit.scheduled_start).run()
+
+
+# --- the visit log ------------------------------------------------------------------------------
+
+
+async def visit_log_of(*, visit_id: int) -> Optional[dict]:
+    """Everything logged about one visit, with who did what, the checklist, and the facility's rules of time."""
+    row = await Visit.select(
+        Visit.id, Visit.client, Visit.status, Visit.scheduled_start, Visit.scheduled_end, Visit.version,
+        Visit.worker.id.as_alias("worker_id"), Visit.worker.display_name.as_alias("worker_name"),
+        Visit.service.tasks.as_alias("tasks"), Visit.client.facility.as_alias("facility_id"),
+        Visit.client.facility.timezone.as_alias("timezone"),
+        Visit.client.facility.visit_grace_minutes.as_alias("grace_minutes"),
+        Visit.check_in_at, Visit.check_in_by.id.as_alias("check_in_by"),
+        Visit.check_in_by.display_name.as_alias("check_in_by_name"), Visit.check_out_at,
+        Visit.check_out_by.id.as_alias("check_out_by"), Visit.check_out_by.display_name.as_alias("check_out_by_name"),
+        Visit.location, Visit.location_note, Visit.tasks_done, Visit.internal_note, Visit.family_summary,
+        Visit.family_summary_shared, Visit.concern, Visit.concern_severity, Visit.concern_text,
+        Visit.concern_resolved_at, Visit.concern_resolved_by.display_name.as_alias("concern_resolved_by_name"),
+        Visit.concern_resolution, Visit.late_edit_at, Visit.late_edit_by.display_name.as_alias("late_edit_by_name"),
+    ).where(Visit.id == visit_id).first().run()
+    if row is not None:
+        row["task_list"] = json.loads(row.pop("tasks") or "[]")
+        row["tasks_done"] = json.loads(row["tasks_done"] or "[]")
+        row["family_summary_shared"] = bool(row["family_summary_shared"])
+        row["concern"] = bool(row["concern"])
+    return row
+
+
+async def visit_submission_of(*, user_id: int, key: str) -> Optional[dict]:
+    """A visit form this person already sent with this idempotency key, and what came of it."""
+    return await VisitSubmission.select(VisitSubmission.visit, VisitSubmission.action, VisitSubmission.result).where(
+        (VisitSubmission.user == user_id) & (VisitSubmission.key == key)).first().run()
+
+
+async def visits_awaiting_check_in(*, client_ids: list[int], start: datetime, end: datetime) -> list[dict]:
+    """The care workers' visits to these clients from `start` to `end` that nobody has checked in."""
+    if not client_ids:
+        return []
+    return await Visit.select(
+        Visit.id, Visit.client, Visit.status, Visit.scheduled_start, Visit.scheduled_end, Visit.check_in_at,
+        Visit.check_out_at, Visit.worker.display_name.as_alias("worker_name"), Visit.service.kind.as_alias("kind"),
+        Visit.client.first_name.as_alias("client_first_name"), Visit.client.last_name.as_alias("client_last_name"),
+        Visit.client.preferred_name.as_alias("client_preferred_name"),
+    ).where(Visit.client.is_in(client_ids) & (Visit.scheduled_start >= start) & (Visit.scheduled_start < end)
+            & (Visit.status == VisitStatus.scheduled.value) & Visit.worker.is_not_null()
+            & Visit.check_in_at.is_null()).order_by(Visit.scheduled_start).run()
+
+
+async def open_concerns_for(*, client_ids: list[int]) -> list[dict]:
+    """Concerns flagged at visits to these clients that no coordinator has resolved yet, latest first."""
+    if not client_ids:
+        return []
+    return await Visit.select(
+        Visit.id, Visit.client, Visit.scheduled_start, Visit.concern_severity,
+        Visit.worker.display_name.as_alias("worker_name"), Visit.service.kind.as_alias("kind"),
+        Visit.client.first_name.as_alias("client_first_name"), Visit.client.last_name.as_alias("client_last_name"),
+        Visit.client.preferred_name.as_alias("client_preferred_name"),
+    ).where(Visit.client.is_in(client_ids) & (Visit.concern == True)  # noqa: E712
+            & Visit.concern_resolved_at.is_null()).order_by(Visit.scheduled_start, ascending=False).run()
 
 
 # --- for other features -------------------------------------------------------------------------

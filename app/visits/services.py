@@ -1,8 +1,9 @@
-"""Writes and rules for visits: keeping the schedule in step with the plans, cancelling, reassigning, feeds."""
+"""Writes and rules for visits: keeping the schedule in step with the plans, cancelling, reassigning, logging, feeds."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import random
 from dataclasses import dataclass, field
@@ -16,9 +17,9 @@ from app.accounts.tables import Role
 from app.audit.services import Actor, audit_record
 from app.careplans import queries as plans
 from app.i18n import _
-from app.visits import queries
+from app.visits import queries, rules
 from app.visits.schedule import CHANGEABLE_STATUSES, PlannedVisit, ScheduleChanges, expand, schedule_changes
-from app.visits.tables import CalendarFeed, Visit, VisitStatus
+from app.visits.tables import CalendarFeed, Visit, VisitStatus, VisitSubmission
 from app.web.tokens import token_hash, token_new
 
 log = logging.getLogger("kinward.schedule")
@@ -242,6 +243,182 @@ async def visit_reassign(*, actor: Actor, visit_id: int, version: int, worker_id
         await audit_record(actor=actor, action="visit.reassigned", facility_id=stored["facility_id"],
                            client_id=stored["client"], object_type="visit", object_id=visit_id,
                            detail={"from": stored["worker_id"], "to": worker_id, "double_booked": bool(clashes)})
+
+
+# --- logging a visit ---------------------------------------------------------------------------------
+
+# A repeated submission is recognised for this long; older idempotency keys are forgotten.
+SUBMISSION_KEPT = timedelta(days=2)
+
+
+class VisitLogConflict(Exception):
+    """Someone changed this part of the log since the screen showed it; `stored` holds what is saved now."""
+
+    def __init__(self, stored: dict, version: int) -> None:
+        super().__init__("visit log changed meanwhile")
+        self.stored = stored
+        self.version = version
+
+
+class VisitLogIncomplete(Exception):
+    """Check-out refused; `problems` says what to put right, by the field each message belongs next to."""
+
+    def __init__(self, problems: dict[str, str]) -> None:
+        super().__init__("visit log incomplete")
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class LogSaved:
+    result: str  # "saved", or "unchanged" when the section already held these values
+    version: int
+    values: dict
+    late_edit: bool = False
+
+
+async def _visit_to_log(visit_id: int) -> dict:
+    """The visit's log, read inside the caller's transaction; one change to a visit's log at a time."""
+    if db.is_postgres():
+        # Released at commit; SQLite's BEGIN IMMEDIATE already admits one writer at a time.
+        await Visit.raw("SELECT pg_advisory_xact_lock(4244, {})", visit_id).run()
+    row = await queries.visit_log_of(visit_id=visit_id)
+    if row is None:
+        raise VisitError("visit", _("This visit does not exist."))
+    return row
+
+
+def _on_behalf(actor: Actor, row: dict) -> dict:
+    """A coordinator logging a worker's visit is recorded as doing so for that worker."""
+    return {"on_behalf_of": row["worker_id"]} if actor.user_id != row["worker_id"] else {}
+
+
+async def _submission_repeated(*, actor: Actor, key: str, visit_id: int, action: str) -> Optional[str]:
+    """What came of this submission the first time it was sent, or None if this is the first time."""
+    if not key:
+        return None
+    previous = await queries.visit_submission_of(user_id=actor.user_id, key=key)
+    if previous is not None and previous["visit"] == visit_id and previous["action"] == action:
+        return previous["result"]
+    return None
+
+
+async def _submission_record(*, actor: Actor, key: str, visit_id: int, action: str, result: str,
+                             now: datetime) -> None:
+    if not key:
+        return
+    await VisitSubmission.delete().where((VisitSubmission.user == actor.user_id)
+                                         & (VisitSubmission.created_at < now - SUBMISSION_KEPT)).run()
+    await VisitSubmission.insert(VisitSubmission(user=actor.user_id, key=key, visit=visit_id, action=action,
+                                                 result=result, created_at=now)).on_conflict(
+        action="DO NOTHING").run()
+
+
+async def visit_check_in(*, actor: Actor, visit_id: int, key: str = "") -> str:
+    """Check the visit in at the server's time, by the worker or a coordinator on their behalf.
+
+    `key` is the form's idempotency key: sending the same form again changes nothing and answers the same.
+    """
+    async with db.transaction():
+        row = await _visit_to_log(visit_id)
+        repeated = await _submission_repeated(actor=actor, key=key, visit_id=visit_id, action="check_in")
+        if repeated:
+            return repeated
+        now = clock.utcnow()
+        problem = rules.check_in_problem(status=row["status"], staffed=row["worker_id"] is not None,
+                                         check_in_at=row["check_in_at"], scheduled_start=row["scheduled_start"],
+                                         scheduled_end=row["scheduled_end"], now=now, tz=row["timezone"])
+        if problem:
+            raise VisitError("check_in", problem)
+        await Visit.update({
+            Visit.status: VisitStatus.in_progress.value, Visit.check_in_at: now, Visit.check_in_by: actor.user_id,
+            Visit.version: row["version"] + 1, Visit.updated_at: now,
+        }).where((Visit.id == visit_id) & Visit.check_in_at.is_null()).run()
+        late = rules.checked_in_late(scheduled_start=row["scheduled_start"], check_in_at=now,
+                                     grace=timedelta(minutes=row["grace_minutes"]))
+        await audit_record(actor=actor, action="visit.checked_in", facility_id=row["facility_id"],
+                           client_id=row["client"], object_type="visit", object_id=visit_id,
+                           detail={"late": late, **_on_behalf(actor, row)})
+        await _submission_record(actor=actor, key=key, visit_id=visit_id, action="check_in", result="checked_in",
+                                 now=now)
+    return "checked_in"
+
+
+async def visit_check_out(*, actor: Actor, visit_id: int, key: str = "") -> str:
+    """Check the visit out at the server's time: only once, only after check-in, only with the log complete."""
+    async with db.transaction():
+        row = await _visit_to_log(visit_id)
+        repeated = await _submission_repeated(actor=actor, key=key, visit_id=visit_id, action="check_out")
+        if repeated:
+            return repeated
+        problems = rules.check_out_problems(row)
+        if problems:
+            raise VisitLogIncomplete(problems)
+        now = clock.utcnow()
+        await Visit.update({
+            Visit.status: VisitStatus.completed.value, Visit.check_out_at: now, Visit.check_out_by: actor.user_id,
+            Visit.version: row["version"] + 1, Visit.updated_at: now,
+        }).where((Visit.id == visit_id) & Visit.check_out_at.is_null()).run()
+        await audit_record(actor=actor, action="visit.checked_out", facility_id=row["facility_id"],
+                           client_id=row["client"], object_type="visit", object_id=visit_id,
+                           detail=_on_behalf(actor, row) or None)
+        await _submission_record(actor=actor, key=key, visit_id=visit_id, action="check_out",
+                                 result="checked_out", now=now)
+    return "checked_out"
+
+
+async def visit_log_save(*, actor: Actor, visit_id: int, section: str, values: dict, version: int, basis: str,
+                         overwrite: bool = False) -> LogSaved:
+    """Save one section of the log as it was entered; after check-out the change is a late edit.
+
+    `version` and `basis` say what the author's screen last saw (the visit's version, the
+    section's fingerprint): a change over someone else's change is refused (VisitLogConflict)
+    unless `overwrite` says the author saw both and keeps theirs.
+    """
+    async with db.transaction():
+        row = await _visit_to_log(visit_id)
+        if row["check_in_at"] is None:
+            raise VisitError(section, _("Check in first: the log opens when the visit begins."))
+        stored = rules.section_values(row, section)
+        decision = rules.save_decision(stored=stored, mine=values, version_matches=row["version"] == version,
+                                       basis_matches=rules.section_basis(stored) == basis, overwrite=overwrite)
+        if decision == "unchanged":
+            return LogSaved(result="unchanged", version=row["version"], values=stored)
+        if decision == "conflict":
+            raise VisitLogConflict(stored=stored, version=row["version"])
+        now = clock.utcnow()
+        late = row["check_out_at"] is not None
+        columns: dict = {getattr(Visit, column): json.dumps(value) if column == "tasks_done" else value
+                         for column, value in values.items()}
+        columns.update({Visit.version: row["version"] + 1, Visit.updated_at: now})
+        if late:
+            columns.update({Visit.late_edit_at: now, Visit.late_edit_by: actor.user_id})
+        await Visit.update(columns).where(Visit.id == visit_id).run()
+        await audit_record(actor=actor, action="visit.log_changed", facility_id=row["facility_id"],
+                           client_id=row["client"], object_type="visit", object_id=visit_id,
+                           detail={"section": section, "fields": sorted(c for c in values if values[c] != stored[c]),
+                                   "late_edit": late, **_on_behalf(actor, row)})
+    return LogSaved(result="saved", version=row["version"] + 1, values=values, late_edit=late)
+
+
+async def visit_concern_resolve(*, actor: Actor, visit_id: int, key: str = "", note: str = "") -> str:
+    """A coordinator marks the concern raised at a visit as dealt with, saying how if they wish."""
+    async with db.transaction():
+        row = await _visit_to_log(visit_id)
+        repeated = await _submission_repeated(actor=actor, key=key, visit_id=visit_id, action="resolve")
+        if repeated:
+            return repeated
+        if not row["concern"] or row["concern_resolved_at"] is not None:
+            raise VisitError("resolution", _("There is no open concern on this visit."))
+        now = clock.utcnow()
+        await Visit.update({
+            Visit.concern_resolved_at: now, Visit.concern_resolved_by: actor.user_id, Visit.concern_resolution: note,
+            Visit.version: row["version"] + 1, Visit.updated_at: now,
+        }).where(Visit.id == visit_id).run()
+        await audit_record(actor=actor, action="visit.concern_resolved", facility_id=row["facility_id"],
+                           client_id=row["client"], object_type="visit", object_id=visit_id,
+                           detail={"severity": row["concern_severity"]})
+        await _submission_record(actor=actor, key=key, visit_id=visit_id, action="resolve", result="resolved", now=now)
+    return "resolved"
 
 
 # --- calendar feeds ----------------------------------------------------------------------------------

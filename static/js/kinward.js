@@ -42,4 +42,42 @@
       }
     }, 1000);
   }
+
+  // The visit log saves as it is typed (forms with data-save-status). A save that does not reach
+  // the server, or fails there, says "not saved — retry" next to its field; the text stays in
+  // the box and the form's Save button sends it again. 409 and 422 answers explain themselves.
+  var saving = function (ctx) {
+    var source = ctx && ctx.sourceElement;
+    var form = source && source.closest ? source.closest("form[data-save-status]") : null;
+    return form ? {form: form, status: document.getElementById(form.getAttribute("data-save-status"))} : null;
+  };
+  var notSaved = function (ctx) {
+    var found = saving(ctx);
+    if (found && found.status) {
+      var message = document.createElement("p");
+      message.className = "not-saved";
+      message.setAttribute("role", "alert");
+      message.textContent = found.form.getAttribute("data-not-saved");
+      found.status.replaceChildren(message);
+    }
+  };
+  document.addEventListener("htmx:error", function (event) { notSaved(event.detail.ctx); });
+  document.addEventListener("htmx:response:error", function (event) {
+    var ctx = event.detail.ctx;
+    if (saving(ctx) && ctx.response.status !== 409 && ctx.response.status !== 422) {
+      ctx.swap = "none";
+      notSaved(ctx);
+    }
+  });
+  // A log's saves wait in one queue (hx-sync); each sends its form as it is when its turn comes,
+  // with the version the previous save returned, not as it was when it joined the queue.
+  document.addEventListener("htmx:before:request", function (event) {
+    var ctx = event.detail.ctx;
+    var found = saving(ctx);
+    if (found && found.form.isConnected && found.form.hasAttribute("data-autosave")
+        && ctx.request.body instanceof URLSearchParams) {
+      var submitter = ctx.request.submitter && ctx.request.submitter.form === found.form ? ctx.request.submitter : null;
+      ctx.request.body = new URLSearchParams(new FormData(found.form, submitter));
+    }
+  });
 })();
