@@ -9,6 +9,7 @@ from app.audit.services import Actor
 from app.careplans.demo import demo_care_plans
 from app.clients.demo import demo_clients
 from app.messages.demo import demo_conversations
+from app.visits.demo import demo_visit_logs
 
 DEMO_FACILITY = "Riverside Community Care (demo)"
 
@@ -41,5 +42,6 @@ async def demo_seed() -> bool:
                               password=demo_password(email))
     await demo_clients(facility_id=facility_id)
     await demo_care_plans(facility_id=facility_id)
+    await demo_visit_logs(facility_id=facility_id)
     await demo_conversations(facility_id=facility_id)
     return True
