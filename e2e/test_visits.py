@@ -1,0 +1,231 @@
+"""Visit logging on a shared tablet, in a real browser at tablet size: from PIN unlock to the family's summary."""
+
+from __future__ import annotations
+
+import re
+from uuid import uuid4
+
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Browser, Locator, Page, expect
+
+from e2e.pages import LoginPage, sign_in
+
+ADMIN = ("admin@kinward.example", "kinward-demo-admin")
+WORKER_A = ("worker@kinward.example", "kinward-demo-worker", "Wendy Worker", "482915")
+WORKER_B = ("worker2@kinward.example", "kinward-demo-worker2", "Walter Worker", "739104")
+COORDINATOR = ("coordinator@kinward.example", "kinward-demo-coordinator")
+FAMILY = ("family@kinward.example", "kinward-demo-family")
+TABLET = {"width": 768, "height": 1024}
+# The facility's shortest idle lock is one minute; the warning counts down its last half.
+IDLE_LOCK_MINUTES = 1
+IDLE_TIMEOUT_MS = 100_000
+SAVE_TIMEOUT_MS = 15_000
+
+
+def assert_no_axe_violations(page: Page) -> None:
+    results = Axe().run(page)
+    assert results.violations_count == 0, f"axe on {page.url}:\n{results.generate_report()}"
+
+
+class DevicesPage:
+    """The admin's tablet settings: register this browser, how soon tablets lock."""
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+
+    def open(self) -> DevicesPage:
+        self.page.goto("/admin/devices")
+        return self
+
+    def register(self, name: str) -> None:
+        self.page.get_by_label("Tablet name").fill(name)
+        self.page.get_by_role("button", name="Register this tablet").click()
+        expect(self.page.get_by_text("This browser is the registered tablet")).to_be_visible()
+
+    def lock_after(self, minutes: int) -> None:
+        self.page.get_by_label("Lock tablets after this many idle minutes").fill(str(minutes))
+        self.page.get_by_role("button", name="Save", exact=True).click()
+        expect(self.page.get_by_role("status").filter(has_text=f"lock after {minutes} idle minutes")).to_be_visible()
+
+
+class LockScreen:
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.heading = page.get_by_role("heading", name="Tablet locked", level=1)
+
+    def unlock(self, name: str, pin: str) -> None:
+        self.page.get_by_role("link", name=name).click()
+        self.page.get_by_label("PIN", exact=True).fill(pin)
+        self.page.get_by_role("button", name="Unlock").click()
+
+
+def sign_in_on_tablet_and_set_pin(page: Page, email: str, password: str, pin: str) -> None:
+    """A full password sign-in on the tablet (this shift), a PIN chosen, then the tablet locked."""
+    page.goto("/login")
+    LoginPage(page).sign_in(email, password)
+    expect(page.get_by_role("button", name="Lock")).to_be_visible()
+    page.goto("/account/pin")
+    page.get_by_label("Current password").fill(password)
+    page.get_by_label("New PIN", exact=True).fill(pin)
+    page.get_by_label("New PIN again").fill(pin)
+    page.get_by_role("button", name="Set PIN").click()
+    expect(page.get_by_text("Your tablet PIN is set.")).to_be_visible()
+    page.get_by_role("button", name="Lock").click()
+    expect(LockScreen(page).heading).to_be_visible()
+
+
+class VisitLog:
+    """The log on one visit's page: each part saves itself as it is entered."""
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.region = page.get_by_role("region", name="Visit log")
+
+    def status(self, form_id: str) -> Locator:
+        return self.page.locator(f"#log-{form_id}-status")
+
+    def saved(self, form_id: str) -> None:
+        expect(self.status(form_id)).to_contain_text("Saved", timeout=SAVE_TIMEOUT_MS)
+
+    def check_in(self) -> None:
+        self.region.get_by_role("button", name="Check in").click()
+        expect(self.region.get_by_text("Checked in", exact=True)).to_be_visible()
+
+    def tick(self, *tasks: str) -> None:
+        for task in tasks:
+            self.region.get_by_role("group", name="Tasks done").get_by_label(task, exact=True).check()
+        self.saved("tasks")
+
+    def at_home(self) -> None:
+        self.region.get_by_label("The client’s home").check()
+        self.saved("location")
+
+    def note(self, text: str) -> None:
+        self.region.get_by_label("Note for the care team").fill(text)
+        self.saved("note")
+
+    def family_summary(self, text: str) -> None:
+        self.region.get_by_label("Summary for the family").fill(text)
+        self.region.get_by_label("Share this summary with the family").check()
+        self.saved("summary")
+        expect(self.page.get_by_label("Share this summary with the family")).to_be_checked()
+
+    def concern(self, severity: str, text: str) -> None:
+        self.region.get_by_label("Flag a concern for the coordinator").check()
+        self.region.get_by_label("How serious is it?").select_option(label=severity)
+        self.region.get_by_label("What is the concern?").fill(text)
+        self.saved("concern")
+
+    def check_out(self) -> None:
+        self.region.get_by_role("button", name="Check out").click()
+        expect(self.region.get_by_text("Checked out", exact=True)).to_be_visible()
+
+
+def family_client_name(page: Page) -> str:
+    """The relative the demo family member follows (their home's first section heading)."""
+    heading = page.get_by_role("main").get_by_role("heading", level=2).first
+    return re.sub(r"\s*\([^)]*\)$", "", heading.inner_text())
+
+
+def test_a_worker_logs_a_visit_on_a_shared_tablet_and_the_team_and_family_see_it(browser: Browser,
+                                                                                 base_url: str) -> None:
+    """Worker A unlocks with a PIN and logs a visit; the idle tablet locks; worker B unlocks; coordinator and family see it."""
+    note = f"Walked to the garden gate with the frame ({uuid4().hex[:6]})."
+    summary = f"A bright morning: breakfast by the window and a walk in the garden ({uuid4().hex[:6]})."
+    concern = f"Bruise on the right shin, says she bumped the bed ({uuid4().hex[:6]})."
+    tablet = browser.new_context(base_url=base_url, viewport=TABLET)
+    office = browser.new_context(base_url=base_url, viewport={"width": 1024, "height": 900})
+    try:
+        family_page = office.new_page()
+        sign_in(family_page, *FAMILY)
+        client_name = family_client_name(family_page)
+        family_page.close()
+        office.clear_cookies()
+
+        page = tablet.new_page()
+        sign_in(page, *ADMIN)
+        devices = DevicesPage(page).open()
+        devices.register("Lounge tablet")
+        devices.lock_after(IDLE_LOCK_MINUTES)
+        page.get_by_role("button", name="Sign out").click()
+        expect(LockScreen(page).heading).to_be_visible()
+
+        sign_in_on_tablet_and_set_pin(page, WORKER_B[0], WORKER_B[1], WORKER_B[3])
+        sign_in_on_tablet_and_set_pin(page, WORKER_A[0], WORKER_A[1], WORKER_A[3])
+        lock = LockScreen(page)
+        expect(page.get_by_role("link", name=WORKER_A[2])).to_be_visible()
+        assert_no_axe_violations(page)
+
+        lock.unlock(WORKER_A[2], WORKER_A[3])
+        expect(page.get_by_role("heading", name="My day", level=1)).to_be_visible()
+        page.get_by_role("link", name=re.compile(rf"Open the visit \d\d:\d\d {re.escape(client_name)}")).first.click()
+        log = VisitLog(page)
+        expect(log.region).to_be_visible()
+        log.check_in()
+        log.at_home()
+        log.tick("Wash", "Dress")
+        log.note(note)
+        log.family_summary(summary)
+        log.concern("High: needs action today", concern)
+        assert_no_axe_violations(page)
+        log.check_out()
+        # Still there, and correctable for 24 hours.
+        expect(log.region.get_by_label("Note for the care team")).to_have_value(note)
+        expect(log.region).to_contain_text("You can correct this log until")
+
+        # Nobody touches the tablet: the warning counts down, then it locks and shows no client data.
+        warning = page.get_by_role("alert").filter(has_text="This tablet locks in")
+        expect(warning).to_be_visible(timeout=IDLE_TIMEOUT_MS)
+        expect(lock.heading).to_be_visible(timeout=IDLE_TIMEOUT_MS)
+        expect(page).to_have_url(re.compile(r"/tablet$"))
+        for private in (client_name, note, summary, concern):
+            expect(page.get_by_text(private)).to_have_count(0)
+        page.go_back()
+        expect(page.get_by_text(note)).to_have_count(0)
+        page.goto("/tablet")
+
+        lock.unlock(WORKER_B[2], WORKER_B[3])
+        expect(page.get_by_role("heading", name="My day", level=1)).to_be_visible()
+        expect(page.get_by_role("banner")).to_contain_text(WORKER_B[2])
+        expect(page.get_by_text(note)).to_have_count(0)
+
+        coordinator_page = office.new_page()
+        sign_in(coordinator_page, *COORDINATOR)
+        concerns = coordinator_page.get_by_role("region", name="Open concerns")
+        expect(concerns.get_by_role("link", name=f"{client_name}: High: needs action today").first).to_be_visible()
+        assert_no_axe_violations(coordinator_page)
+        coordinator_page.get_by_role("button", name="Sign out").click()
+
+        family_page = office.new_page()
+        sign_in(family_page, *FAMILY)
+        expect(family_page.get_by_role("region", name="Recent visit summaries").first).to_contain_text(summary)
+        expect(family_page.get_by_text(note)).to_have_count(0)
+        expect(family_page.get_by_text(concern)).to_have_count(0)
+    finally:
+        admin_page = office.new_page()
+        office.clear_cookies()
+        sign_in(admin_page, *ADMIN)
+        DevicesPage(admin_page).open().lock_after(5)  # other tests' tablets lock after the default again
+        tablet.close()
+        office.close()
+
+
+def test_a_save_that_does_not_reach_the_server_says_so_and_keeps_the_text(page: Page) -> None:
+    """Without a connection the note is "not saved — retry", stays in the box, and Save sends it once back online."""
+    note = f"Written while the wifi was down ({uuid4().hex[:6]})."
+    sign_in(page, WORKER_B[0], WORKER_B[1])
+    page.get_by_role("link", name=re.compile(r"Open the visit")).first.click()
+    log = VisitLog(page)
+    if log.region.get_by_role("button", name="Check in").count():
+        log.check_in()
+    page.context.set_offline(True)
+    try:
+        log.region.get_by_label("Note for the care team").fill(note)
+        expect(log.status("note")).to_contain_text("Not saved — retry", timeout=SAVE_TIMEOUT_MS)
+    finally:
+        page.context.set_offline(False)
+    expect(log.region.get_by_label("Note for the care team")).to_have_value(note)
+    log.region.get_by_role("button", name="Save the note for the team").click()
+    log.saved("note")
+    page.reload()
+    expect(VisitLog(page).region.get_by_label("Note for the care team")).to_have_value(note)
