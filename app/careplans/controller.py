@@ -11,7 +11,6 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Response, Template
 
 from app import clock
-from app.audit.services import audit_record
 from app.careplans import forms, queries, services
 from app.careplans.tables import PlanStatus
 from app.clients import queries as clients
@@ -20,27 +19,8 @@ from app.policy import ClientRelation, can
 from app.visits import services as visits
 from app.web.auth import actor_of
 from app.web.forms import Form
+from app.web.records import record_viewed, relation_for, today
 from app.web.sessions import flash_push
-
-
-def today(request: Request):
-    return clock.today_in(request.user.timezone)
-
-
-async def relation_for(request: Request, client_id: int, action: str) -> ClientRelation:
-    """The user's relation to the client if the policy allows `action` on it; otherwise 404, never 403."""
-    relation = await clients.client_relation(user=request.user, client_id=client_id, today=today(request))
-    if relation is None or not can(request.user, action, relation):
-        raise NotFoundException()
-    return relation
-
-
-async def record_viewed(request: Request, relation: ClientRelation, page: str) -> None:
-    detail: dict[str, Any] = {"page": page}
-    if relation.break_glass and relation.team_role is None:
-        detail["break_glass"] = True
-    await audit_record(actor=actor_of(request), action="client.viewed", client_id=relation.client_id,
-                       object_type="client", object_id=relation.client_id, detail=detail)
 
 
 def labels() -> dict[str, Any]:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Optional
 
 from litestar import Controller, Request, get, post
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
-from app import clock
 from app.audit.services import audit_record
 from app.clients import forms, queries, services
 from app.clients.queries import CASELOAD_SORTS, CASELOAD_STATUSES, CaseloadFilter
@@ -17,6 +16,7 @@ from app.i18n import _
 from app.policy import ClientRelation, can
 from app.web.auth import actor_of
 from app.web.forms import Form
+from app.web.records import record_viewed, relation_for, today, wants_fragment
 from app.web.sessions import flash_push
 
 # Shown on the client page as links, each only when the policy allows it for this record.
@@ -25,35 +25,9 @@ PAGE_ACTIONS = ("client.edit", "client.team.manage", "client.family.manage", "cl
                 "schedule.view")
 
 
-def wants_fragment(request: Request) -> bool:
-    """An htmx request for a part of the page (a history restore asks for the whole page)."""
-    return bool(request.headers.get("hx-request")) and not request.headers.get("hx-history-restore-request")
-
-
-def today(request: Request):
-    return clock.today_in(request.user.timezone)
-
-
-async def relation_for(request: Request, client_id: int, action: str) -> ClientRelation:
-    """The user's relation to the client if the policy allows `action` on it; otherwise 404, never 403."""
-    user = request.user
-    relation = await queries.client_relation(user=user, client_id=client_id, today=today(request))
-    if relation is None or not can(user, action, relation):
-        raise NotFoundException()
-    return relation
-
-
 def allowed(request: Request, relation: ClientRelation) -> dict[str, bool]:
     return {action.removeprefix("client.").replace(".", "_"): can(request.user, action, relation)
             for action in PAGE_ACTIONS}
-
-
-async def record_viewed(request: Request, relation: ClientRelation, page: str, confidential: bool) -> None:
-    detail: dict[str, Any] = {"page": page, "view": "full" if confidential else "need_to_know"}
-    if relation.break_glass and relation.team_role is None:
-        detail["break_glass"] = True
-    await audit_record(actor=actor_of(request), action="client.viewed", client_id=relation.client_id,
-                       object_type="client", object_id=relation.client_id, detail=detail)
 
 
 @get("/caseload", opt={"action": "caseload.view"})
@@ -115,14 +89,14 @@ class ClientController(Controller):
             "history": await queries.status_history_for(client_id=client_id) if confidential else [],
             "today": today(request),
         }
-        await record_viewed(request, relation, "record", confidential)
+        await record_viewed(request, relation, "record", view="full" if confidential else "need_to_know")
         return Template("clients/client.html", context=context)
 
     @get("/{client_id:int}/edit", opt={"action": "client.edit"})
     async def edit_page(self, request: Request, client_id: FromPath[int]) -> Template:
         relation = await relation_for(request, client_id, "client.edit")
         record = await queries.client_for_edit(client_id=client_id)
-        await record_viewed(request, relation, "edit", True)
+        await record_viewed(request, relation, "edit", view="full")
         return self._edit(record, Form(values=forms.values_from_record(record)))
 
     def _edit(self, record: dict, form: Form, conflicts: Optional[list[dict]] = None, status: int = 200) -> Template:
@@ -165,7 +139,7 @@ class ClientController(Controller):
     @get("/{client_id:int}/status", opt={"action": "client.edit"})
     async def status_page(self, request: Request, client_id: FromPath[int]) -> Template:
         relation = await relation_for(request, client_id, "client.edit")
-        await record_viewed(request, relation, "status", True)
+        await record_viewed(request, relation, "status", view="full")
         return await self._status(request, client_id, Form(values={"effective_on": today(request).isoformat()}))
 
     @post("/{client_id:int}/status", opt={"action": "client.edit"})
@@ -202,7 +176,7 @@ class ClientController(Controller):
     @get("/{client_id:int}/contacts", opt={"action": "client.edit"})
     async def contacts_page(self, request: Request, client_id: FromPath[int]) -> Template:
         relation = await relation_for(request, client_id, "client.edit")
-        await record_viewed(request, relation, "contacts", True)
+        await record_viewed(request, relation, "contacts", view="full")
         return await self._contacts(request, client_id, Form())
 
     @post("/{client_id:int}/contacts", opt={"action": "client.edit"})
@@ -240,7 +214,7 @@ class ClientController(Controller):
     @get("/{client_id:int}/team", opt={"action": "client.team.manage"})
     async def team_page(self, request: Request, client_id: FromPath[int]) -> Template:
         relation = await relation_for(request, client_id, "client.team.manage")
-        await record_viewed(request, relation, "team", True)
+        await record_viewed(request, relation, "team", view="full")
         return await self._team(request, client_id, Form())
 
     @post("/{client_id:int}/team", opt={"action": "client.team.manage"})
@@ -289,7 +263,7 @@ class ClientController(Controller):
     @get("/{client_id:int}/family", opt={"action": "client.family.manage"})
     async def family_page(self, request: Request, client_id: FromPath[int]) -> Template:
         relation = await relation_for(request, client_id, "client.family.manage")
-        await record_viewed(request, relation, "family", True)
+        await record_viewed(request, relation, "family", view="full")
         return await self._family(request, client_id, Form(values={"may_see_schedule": "on"}))
 
     @post("/{client_id:int}/family", opt={"action": "client.family.manage"})

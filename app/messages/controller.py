@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any, Optional
 
 from litestar import Controller, Request, get, post
-from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Response, Template
 
@@ -19,6 +18,7 @@ from app.policy import ClientRelation, can
 from app.visits import queries as visits
 from app.web.auth import actor_of
 from app.web.forms import Form
+from app.web.records import relation_for, today, wants_fragment
 from app.web.sessions import flash_push
 
 # Polled in the background: these requests do not count as the person being active (see SessionMiddleware).
@@ -26,22 +26,6 @@ BACKGROUND = True
 POLL_SECONDS = 3
 VIEWS = {"thread": queries.THREAD_SIZE, "family": queries.FAMILY_HOME_THREAD_SIZE}
 FAMILY_HOME_ACCESS_LOG = 5
-
-
-def wants_fragment(request: Request) -> bool:
-    return bool(request.headers.get("hx-request")) and not request.headers.get("hx-history-restore-request")
-
-
-def today(request: Request):
-    return clock.today_in(request.user.timezone)
-
-
-async def relation_for(request: Request, client_id: int, action: str) -> ClientRelation:
-    """The user's relation to the client if the policy allows `action` on it; otherwise 404, never 403."""
-    relation = await clients.client_relation(user=request.user, client_id=client_id, today=today(request))
-    if relation is None or not can(request.user, action, relation):
-        raise NotFoundException()
-    return relation
 
 
 async def thread_context(request: Request, relation: ClientRelation, *, view: str = "thread",

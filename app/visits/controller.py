@@ -25,19 +25,11 @@ from app.visits.calendar import visits_calendar
 from app.visits.schedule import week_start
 from app.web.auth import actor_of
 from app.web.forms import Form
+from app.web.records import record_viewed, relation_for, today, wants_fragment
 from app.web.sessions import flash_push
 
 FEED_PAST_DAYS = 7
 FEED_FUTURE_DAYS = 42
-
-
-def wants_fragment(request: Request) -> bool:
-    """An htmx request for a part of the page (a history restore asks for the whole page)."""
-    return bool(request.headers.get("hx-request")) and not request.headers.get("hx-history-restore-request")
-
-
-def today(request: Request) -> date:
-    return clock.today_in(request.user.timezone)
 
 
 def day_param(value: str, default: date) -> date:
@@ -45,21 +37,6 @@ def day_param(value: str, default: date) -> date:
         return date.fromisoformat(value) if value else default
     except ValueError:
         return default
-
-
-async def relation_for(request: Request, client_id: int, action: str) -> ClientRelation:
-    """The user's relation to the client if the policy allows `action` on it; otherwise 404, never 403."""
-    relation = await clients.client_relation(user=request.user, client_id=client_id, today=today(request))
-    if relation is None or not can(request.user, action, relation):
-        raise NotFoundException()
-    return relation
-
-
-async def record_viewed(request: Request, relation: ClientRelation, page: str, **detail: Any) -> None:
-    if relation.break_glass and relation.team_role is None:
-        detail["break_glass"] = True
-    await audit_record(actor=actor_of(request), action="client.viewed", client_id=relation.client_id,
-                       object_type="client", object_id=relation.client_id, detail={"page": page, **detail})
 
 
 def labels() -> dict[str, Any]:
