@@ -87,16 +87,15 @@ class DevicesController(Controller):
     path = "/admin/devices"
     opt = {"action": "devices.manage"}
 
-    async def _page(self, request: Request, *, form: Form | None = None, idle_form: Form | None = None,
-                    grace_form: Form | None = None, status: int = 200) -> Template:
+    async def _page(self, request: Request, *, form: Form | None = None, settings_form: Form | None = None,
+                    status: int = 200) -> Template:
         user = request.user
         facility = await facility_by_id(facility_id=user.facility_id)
         return Template("tablets/devices.html", status_code=status, context={
             "devices": await queries.devices_for(facility_id=user.facility_id),
             "this_device": await device_of(request),
             "form": form or Form(),
-            "idle_form": idle_form or Form(values={"minutes": str(facility["idle_lock_minutes"])}),
-            "grace_form": grace_form or Form(values={"grace": str(facility["visit_grace_minutes"])}),
+            "settings_form": settings_form or Form(values={name: str(facility[name]) for name in forms.FACILITY_SETTINGS}),
         })
 
     @get("/")
@@ -126,27 +125,18 @@ class DevicesController(Controller):
         await flash_push(session_id=request.user.session_id, message=_("The tablet was revoked and its sessions ended."))
         return Redirect(path="/admin/devices", status_code=303)
 
-    @post("/idle-lock")
-    async def idle_lock(self, request: Request) -> Response:
-        form, minutes = forms.idle_lock_form(await request.form())
-        if minutes is None:
-            return await self._page(request, idle_form=form, status=422)
-        await services.facility_idle_lock_set(actor=actor_of(request), facility_id=request.user.facility_id,
-                                              minutes=minutes)
-        await flash_push(session_id=request.user.session_id,
-                         message=_("Tablets now lock after %(minutes)s idle minutes.") % {"minutes": minutes})
-        return Redirect(path="/admin/devices", status_code=303)
-
-    @post("/visit-grace")
-    async def visit_grace(self, request: Request) -> Response:
-        form, minutes = forms.visit_grace_form(await request.form())
-        if minutes is None:
-            return await self._page(request, grace_form=form, status=422)
-        await services.facility_visit_grace_set(actor=actor_of(request), facility_id=request.user.facility_id,
-                                                minutes=minutes)
-        await flash_push(session_id=request.user.session_id,
-                         message=_("Visits not checked in %(minutes)s minutes after their start now count as late.")
-                         % {"minutes": minutes})
+    @post("/settings")
+    async def facility_settings(self, request: Request) -> Response:
+        form, values = forms.facility_settings_form(await request.form())
+        if values is None:
+            return await self._page(request, settings_form=form, status=422)
+        await services.facility_settings_set(actor=actor_of(request), facility_id=request.user.facility_id,
+                                             values=values)
+        await flash_push(session_id=request.user.session_id, message=_(
+            "Saved. Tablets lock after %(idle)s idle minutes; a visit is late %(grace)s minutes after its start; "
+            "an unanswered family message is flagged after %(answer)s hours.") % {
+                "idle": values["idle_lock_minutes"], "grace": values["visit_grace_minutes"],
+                "answer": values["message_answer_hours"]})
         return Redirect(path="/admin/devices", status_code=303)
 
 

@@ -1,11 +1,11 @@
-"""Input of the tablet forms: PIN, device name, idle-lock minutes, and the grace time of late visits."""
+"""Input of the tablet forms: PIN, device name, and the facility settings beside them."""
 
 from __future__ import annotations
 
 from typing import Optional
 
 from app.i18n import _
-from app.tablets.services import IDLE_LOCK_RANGE, pin_problem
+from app.tablets.services import ANSWER_HOURS_RANGE, IDLE_LOCK_RANGE, pin_problem
 from app.visits.rules import GRACE_RANGE
 from app.web.forms import Form
 
@@ -37,21 +37,15 @@ def device_form(data: object) -> Form:
     return form
 
 
-def idle_lock_form(data: object) -> tuple[Form, Optional[int]]:
-    form = Form.from_data(data, ("minutes",))
-    low, high = IDLE_LOCK_RANGE
-    raw = form.values["minutes"].strip()
-    if not raw.isdigit() or not low <= int(raw) <= high:
-        form.error("minutes", _("Enter a whole number of minutes from 1 to 60."))
-        return form, None
-    return form, int(raw)
+# Facility column -> (lowest, highest): the settings an admin changes beside the tablets.
+FACILITY_SETTINGS = {
+    "idle_lock_minutes": IDLE_LOCK_RANGE,
+    "visit_grace_minutes": GRACE_RANGE,
+    "message_answer_hours": ANSWER_HOURS_RANGE,
+}
 
 
-def visit_grace_form(data: object) -> tuple[Form, Optional[int]]:
-    form = Form.from_data(data, ("grace",))
-    low, high = GRACE_RANGE
-    raw = form.values["grace"].strip()
-    if not raw.isdigit() or not low <= int(raw) <= high:
-        form.error("grace", _("Enter a whole number of minutes from %(low)d to %(high)d.") % {"low": low, "high": high})
-        return form, None
-    return form, int(raw)
+def facility_settings_form(data: object) -> tuple[Form, Optional[dict[str, int]]]:
+    form = Form.from_data(data, tuple(FACILITY_SETTINGS))
+    values = {name: form.whole_number(name, low, high) for name, (low, high) in FACILITY_SETTINGS.items()}
+    return (form, values) if form.ok else (form, None)

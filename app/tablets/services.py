@@ -17,6 +17,7 @@ from app.web.tokens import token_hash, token_new
 
 PIN_FAILURE_LIMIT = 5
 IDLE_LOCK_RANGE = (1, 60)
+ANSWER_HOURS_RANGE = (1, 168)
 
 
 def pin_problem(pin: str) -> Optional[str]:
@@ -52,19 +53,18 @@ async def device_revoke(*, actor: Actor, facility_id: int, device_id: int) -> No
         await audit_record(actor=actor, action="device.revoked", object_type="device", object_id=device_id)
 
 
-async def facility_idle_lock_set(*, actor: Actor, facility_id: int, minutes: int) -> None:
+async def facility_settings_set(*, actor: Actor, facility_id: int, values: dict[str, int]) -> None:
+    """Idle lock, late-visit grace and the answer limit for family messages; the change is audited."""
     async with db.transaction():
-        await Facility.update({Facility.idle_lock_minutes: minutes}).where(Facility.id == facility_id).run()
-        await audit_record(actor=actor, action="facility.idle_lock_changed", object_type="facility",
-                           object_id=facility_id, detail={"minutes": minutes})
-
-
-async def facility_visit_grace_set(*, actor: Actor, facility_id: int, minutes: int) -> None:
-    """How long after its start a visit nobody has checked in counts as late."""
-    async with db.transaction():
-        await Facility.update({Facility.visit_grace_minutes: minutes}).where(Facility.id == facility_id).run()
-        await audit_record(actor=actor, action="facility.visit_grace_changed", object_type="facility",
-                           object_id=facility_id, detail={"minutes": minutes})
+        before = await Facility.select(*(getattr(Facility, name) for name in values)).where(
+            Facility.id == facility_id).first().run()
+        changed = {name: value for name, value in values.items() if before and before[name] != value}
+        if not changed:
+            return
+        await Facility.update({getattr(Facility, name): value for name, value in changed.items()}).where(
+            Facility.id == facility_id).run()
+        await audit_record(actor=actor, action="facility.settings_changed", object_type="facility",
+                           object_id=facility_id, detail=changed)
 
 
 async def pin_set(*, actor: Actor, current_password: str, pin: str) -> None:

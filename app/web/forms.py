@@ -48,6 +48,13 @@ class Form:
             self.error(name, _("Choose one of the options."))
         return value
 
+    def whole_number(self, name: str, low: int, high: int) -> Optional[int]:
+        value = self.values.get(name, "").strip()
+        if not value.isdigit() or not low <= int(value) <= high:
+            self.error(name, _("Enter a whole number from %(low)d to %(high)d.") % {"low": low, "high": high})
+            return None
+        return int(value)
+
     def optional_date(self, name: str) -> Optional[date]:
         value = self.values.get(name, "").strip()
         if not value:

@@ -197,13 +197,28 @@ async def test_family_members_have_no_pin_page(client):
     assert (await client.get("/account/pin")).status_code == 404
 
 
-async def test_idle_lock_minutes_are_validated(client):
+async def test_facility_settings_are_validated_and_audited(client):
     admin = await make_user(facility_id=await make_facility(), role="admin")
     await login(client, admin)
-    bad = await post_form(client, "/admin/devices/idle-lock", {"minutes": "0"})
+    settings = {"idle_lock_minutes": "0", "visit_grace_minutes": "30", "message_answer_hours": "24"}
+    bad = await post_form(client, "/admin/devices/settings", settings)
     assert bad.status_code == 422 and "from 1 to 60" in bad.text and 'value="0"' in bad.text
-    assert (await post_form(client, "/admin/devices/idle-lock", {"minutes": "7"})).status_code == 303
+    assert (await post_form(client, "/admin/devices/settings", {**settings, "idle_lock_minutes": "7"})).status_code == 303
     assert (await Facility.select(Facility.idle_lock_minutes).first().run())["idle_lock_minutes"] == 7
+    event = await AuditEvent.select(AuditEvent.detail).where(AuditEvent.action == "facility.settings_changed").first().run()
+    assert event["detail"] == '{"idle_lock_minutes": 7}'
+
+
+async def test_the_answer_limit_for_family_messages_is_an_admin_setting(client):
+    facility = await make_facility()
+    admin = await make_user(facility_id=facility, role="admin")
+    await login(client, admin)
+    settings = {"idle_lock_minutes": "5", "visit_grace_minutes": "30", "message_answer_hours": "0"}
+    refused = await post_form(client, "/admin/devices/settings", settings)
+    assert refused.status_code == 422 and 'id="message_answer_hours-error"' in refused.text
+    assert (await post_form(client, "/admin/devices/settings", {**settings, "message_answer_hours": "48"})).status_code == 303
+    assert (await Facility.select(Facility.message_answer_hours).where(
+        Facility.id == facility).first().run())["message_answer_hours"] == 48
 
 
 async def test_a_pin_session_ends_with_the_shift_of_the_password_sign_in(client, fake_clock):

@@ -378,12 +378,13 @@ async def test_the_grace_time_is_a_facility_setting_for_admins(client):
     world = await make_world()
     await login(client, world.admin)
     page = await client.get("/admin/devices")
-    assert 'name="grace" type="number" value="30"' in page.text
-    refused = await post_form(client, "/admin/devices/visit-grace", {"grace": "999"})
+    assert 'name="visit_grace_minutes" type="number" value="30"' in page.text
+    settings = {"idle_lock_minutes": "5", "visit_grace_minutes": "999", "message_answer_hours": "24"}
+    refused = await post_form(client, "/admin/devices/settings", settings)
     assert refused.status_code == 422 and 'value="999"' in refused.text
-    assert (await post_form(client, "/admin/devices/visit-grace", {"grace": "15"})).status_code == 303
+    assert (await post_form(client, "/admin/devices/settings", {**settings, "visit_grace_minutes": "15"})).status_code == 303
     assert (await Facility.select(Facility.visit_grace_minutes).where(
         Facility.id == world.facility).first().run())["visit_grace_minutes"] == 15
-    assert await AuditEvent.exists().where(AuditEvent.action == "facility.visit_grace_changed").run()
+    assert await AuditEvent.exists().where(AuditEvent.action == "facility.settings_changed").run()
     await login(client, world.coordinator)
-    assert (await post_form(client, "/admin/devices/visit-grace", {"grace": "5"})).status_code == 404
+    assert (await post_form(client, "/admin/devices/settings", {**settings, "visit_grace_minutes": "5"})).status_code == 404
