@@ -394,22 +394,13 @@ async def caseload_visits(request: Request) -> Template:
     relations = await clients.client_relations_of(user=user, today=today(request))
     client_ids = [r.client_id for r in relations if can(user, "visit.log.view", r)]
     facility = await facility_by_id(facility_id=user.facility_id)
-    grace = timedelta(minutes=facility["visit_grace_minutes"])
-    now = clock.utcnow()
     start, end = queries.day_bounds(today(request), user.timezone)
-    late, missed = [], []
-    for visit in await queries.visits_awaiting_check_in(client_ids=client_ids, start=start, end=end):
-        state = rules.attendance(status=visit["status"], staffed=True, scheduled_start=visit["scheduled_start"],
-                                 scheduled_end=visit["scheduled_end"], check_in_at=None, check_out_at=None, now=now,
-                                 grace=grace)
-        if state in (rules.Attendance.late, rules.Attendance.missed):
-            visit["client_name"] = _client_name(visit)
-            (late if state == rules.Attendance.late else missed).append(visit)
+    found = await queries.late_and_missed_visits(client_ids=client_ids, start=start, end=end, now=clock.utcnow(),
+                                                 grace=timedelta(minutes=facility["visit_grace_minutes"]))
+    late, missed = found["late"], found["missed"]
     concerns = await queries.open_concerns_for(client_ids=client_ids)
-    for concern in concerns:
-        concern["client_name"] = _client_name(concern)
-    concerns.sort(key=lambda c: rules.SEVERITIES[::-1].index(c["concern_severity"])
-                  if c["concern_severity"] in rules.SEVERITIES else len(rules.SEVERITIES))
+    for visit in late + missed + concerns:
+        visit["client_name"] = _client_name(visit)
     context = {"late": late, "missed": missed, "concerns": concerns, "labels": {**labels(), **forms.log_labels()},
                "grace_minutes": facility["visit_grace_minutes"]}
     if wants_fragment(request):

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from piccolo.querystring import QueryString
 
+from app.visits import rules
 from app.visits.schedule import StoredVisit, double_booked
 from app.visits.tables import CalendarFeed, Visit, VisitStatus, VisitSubmission
 from app.web.tokens import token_hash
@@ -200,17 +201,32 @@ async def visits_awaiting_check_in(*, client_ids: list[int], start: datetime, en
             & Visit.check_in_at.is_null()).order_by(Visit.scheduled_start).run()
 
 
+async def late_and_missed_visits(*, client_ids: list[int], start: datetime, end: datetime, now: datetime,
+                                 grace: timedelta) -> dict[str, list[dict]]:
+    """Of the care workers' visits to these clients from `start` to `end`, the late and the missed ones at `now`."""
+    found: dict[str, list[dict]] = {rules.Attendance.late.value: [], rules.Attendance.missed.value: []}
+    for visit in await visits_awaiting_check_in(client_ids=client_ids, start=start, end=end):
+        state = rules.attendance(status=visit["status"], staffed=True, scheduled_start=visit["scheduled_start"],
+                                 scheduled_end=visit["scheduled_end"], check_in_at=None, check_out_at=None, now=now,
+                                 grace=grace)
+        if state.value in found:
+            found[state.value].append(visit)
+    return found
+
+
 async def open_concerns_for(*, client_ids: list[int]) -> list[dict]:
-    """Concerns flagged at visits to these clients that no coordinator has resolved yet, latest first."""
+    """Concerns flagged at visits to these clients that no coordinator has resolved yet, most serious first."""
     if not client_ids:
         return []
-    return await Visit.select(
+    rows = await Visit.select(
         Visit.id, Visit.client, Visit.scheduled_start, Visit.concern_severity,
         Visit.worker.display_name.as_alias("worker_name"), Visit.service.kind.as_alias("kind"),
         Visit.client.first_name.as_alias("client_first_name"), Visit.client.last_name.as_alias("client_last_name"),
         Visit.client.preferred_name.as_alias("client_preferred_name"),
     ).where(Visit.client.is_in(client_ids) & (Visit.concern == True)  # noqa: E712
             & Visit.concern_resolved_at.is_null()).order_by(Visit.scheduled_start, ascending=False).run()
+    most_serious_first = {severity: n for n, severity in enumerate(reversed(rules.SEVERITIES))}
+    return sorted(rows, key=lambda row: most_serious_first.get(row["concern_severity"], len(rules.SEVERITIES)))
 
 
 # --- for other features -------------------------------------------------------------------------
