@@ -86,9 +86,6 @@ async def test_duplicate_email_is_refused_next_to_the_field(client):
 
 
 async def test_deactivation_ends_the_persons_sessions_at_once(client, settings):
-    
-    from app.main import create_app
-
     facility, _ = await admin_client(client)
     worker = await make_user(facility_id=facility, role="worker")
     async with app_client(settings) as worker_browser:
@@ -125,9 +122,6 @@ async def test_admin_actions_are_audited_with_actor_and_address(client):
 
 
 async def test_changing_ones_password_ends_other_sessions_but_not_this_one(client, settings):
-    
-    from app.main import create_app
-
     user = await make_user(facility_id=await make_facility())
     async with app_client(settings) as other_device:
         await login(other_device, user)

@@ -5,7 +5,6 @@ from datetime import timedelta
 
 from app.accounts.services import ACCOUNT_FAILURE_LIMIT, ADDRESS_FAILURE_LIMIT, THROTTLE_MAX_DELAY, throttle_delay
 from app.audit.tables import AuditEvent
-from app.main import create_app
 from tests.conftest import app_client, make_facility, make_user, post_form
 
 
