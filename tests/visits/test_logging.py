@@ -388,3 +388,22 @@ async def test_the_grace_time_is_a_facility_setting_for_admins(client):
     assert await AuditEvent.exists().where(AuditEvent.action == "facility.settings_changed").run()
     await login(client, world.coordinator)
     assert (await post_form(client, "/admin/devices/settings", {**settings, "visit_grace_minutes": "5"})).status_code == 404
+
+
+async def test_another_facilitys_staff_get_not_found_on_every_visit_route(client, monday_morning):
+    from tests.conftest import make_user
+
+    world, visit = await logging_world()
+    outsiders = [world.foreign_coordinator,
+                 await make_user(facility_id=world.other_facility, role="admin"),
+                 await make_user(facility_id=world.other_facility, role="worker")]
+    for person in outsiders:
+        await login(client, person)
+        assert (await client.get(f"/visits/{visit['id']}")).status_code == 404, person["email"]
+        assert (await client.get(f"/clients/{world.own['id']}/visits")).status_code == 404, person["email"]
+        for action in ("check-in", "check-out", "log/note", "concern/resolve", "cancel", "restore", "reassign"):
+            response = await post_form(client, f"/visits/{visit['id']}/{action}", {"key": "k", "reason": "x"})
+            assert response.status_code == 404, (person["email"], action)
+        await post_form(client, "/logout", {})
+    untouched = await stored(visit)
+    assert untouched["check_in_at"] is None and untouched["status"] == "scheduled"
