@@ -6,12 +6,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Optional
 
+from app import clock
 from app import db
 from app.accounts.passwords import password_hash, password_needs_rehash, password_problem, password_verify
 from app.accounts.queries import user_by_email
 from app.accounts.tables import Facility, LoginThrottle, OneTimeToken, Role, User
 from app.audit.services import Actor, audit_record
-from app import clock
+from app.errors import FieldError
 from app.i18n import _
 from app.web.sessions import session_create, sessions_revoke_for_user
 from app.web.tokens import token_hash, token_new
@@ -25,13 +26,8 @@ THROTTLE_QUIET_RESET = timedelta(hours=1)
 ONE_TIME_LINK_LIFETIME = timedelta(hours=24)
 
 
-class AccountError(ValueError):
+class AccountError(FieldError):
     """A rule refused the change; `field` names the form field the message belongs next to."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-        self.message = message
 
 
 def throttle_delay(*, failures: int, limit: int) -> timedelta:

@@ -17,25 +17,17 @@ from app.careplans import queries
 from app.careplans.queries import effective_rule, weekdays_text
 from app.careplans.tables import CarePlan, Goal, PlanStatus, Service
 from app.clients.services import client_review_due_set
+from app.errors import FieldError, VersionConflict
 from app.i18n import _
 from app.visits.schedule import rules_overlap
 
 
-class PlanError(ValueError):
+class PlanError(FieldError):
     """A rule refused the change; `field` names the form field the message belongs next to."""
 
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-        self.message = message
 
-
-class PlanVersionConflict(Exception):
+class PlanVersionConflict(VersionConflict):
     """Someone saved this plan, goal or service since the edit began; `stored` is how it is now."""
-
-    def __init__(self, stored: dict) -> None:
-        super().__init__("changed meanwhile")
-        self.stored = stored
 
 
 @dataclass(frozen=True)

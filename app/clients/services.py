@@ -14,6 +14,7 @@ from app.audit.services import Actor, audit_record
 from app.clients.queries import EDITABLE_FIELDS, search_key
 from app.clients.tables import (BreakGlassGrant, CareTeamMember, Client, ClientContact, ClientStatus,
                                 ClientStatusChange, FamilyLink, TeamRole)
+from app.errors import FieldError, VersionConflict
 from app.i18n import _
 from app.mail.services import mail_link, outbox_enqueue
 
@@ -27,21 +28,12 @@ STATUS_TRANSITIONS: dict[ClientStatus, tuple[ClientStatus, ...]] = {
 BREAK_GLASS_REASON_MIN = 10
 
 
-class ClientError(ValueError):
+class ClientError(FieldError):
     """A rule refused the change; `field` names the form field the message belongs next to."""
 
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-        self.message = message
 
-
-class ClientVersionConflict(Exception):
+class ClientVersionConflict(VersionConflict):
     """Someone saved the client since this edit began; `stored` is the record as it is now."""
-
-    def __init__(self, stored: dict) -> None:
-        super().__init__("client changed meanwhile")
-        self.stored = stored
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from app.accounts.queries import facility_by_id
 from app.accounts.tables import Role, User
 from app.audit.services import Actor, audit_record
 from app.clients import queries as clients
+from app.errors import FieldError
 from app.i18n import _, ngettext
 from app.mail.services import mail_link, outbox_enqueue
 from app.messages import queries
@@ -23,13 +24,8 @@ MESSAGE_MAX = 2000
 DIGEST_HOUR = time(7, 0)
 
 
-class MessageError(ValueError):
+class MessageError(FieldError):
     """A rule refused the message; `field` names the form field the message belongs next to."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-        self.message = message
 
 
 @dataclass(frozen=True)

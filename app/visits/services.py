@@ -16,6 +16,7 @@ from app.accounts.queries import user_in_facility
 from app.accounts.tables import Role
 from app.audit.services import Actor, audit_record
 from app.careplans import queries as plans
+from app.errors import FieldError, VersionConflict
 from app.i18n import _
 from app.visits import queries, rules
 from app.visits.schedule import CHANGEABLE_STATUSES, PlannedVisit, ScheduleChanges, expand, schedule_changes
@@ -31,21 +32,12 @@ INSERT_CHUNK = 200
 SYSTEM = "kinward schedule"
 
 
-class VisitError(ValueError):
+class VisitError(FieldError):
     """A rule refused the change; `field` names the form field the message belongs next to."""
 
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-        self.message = message
 
-
-class VisitVersionConflict(Exception):
+class VisitVersionConflict(VersionConflict):
     """Someone changed the visit since this page was shown; `stored` is the visit now."""
-
-    def __init__(self, stored: dict) -> None:
-        super().__init__("visit changed meanwhile")
-        self.stored = stored
 
 
 class VisitClash(Exception):
