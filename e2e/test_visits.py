@@ -80,6 +80,11 @@ class VisitLog:
     def __init__(self, page: Page) -> None:
         self.page = page
         self.region = page.get_by_role("region", name="Visit log")
+        # Where the visit stands (its attendance badge): focus lands here after check-in and check-out.
+        self.attendance = self.region.locator("[data-swap-focus]")
+
+    def error_summary(self, title: str) -> Locator:
+        return self.region.get_by_role("alert").filter(has=self.page.get_by_role("heading", name=title))
 
     def status(self, form_id: str) -> Locator:
         return self.page.locator(f"#log-{form_id}-status")
@@ -119,6 +124,17 @@ class VisitLog:
     def check_out(self) -> None:
         self.region.get_by_role("button", name="Check out").click()
         expect(self.region.get_by_text("Checked out", exact=True)).to_be_visible()
+
+
+def open_a_visit_to_check_in(page: Page) -> VisitLog:
+    """From My day, the first of today's visits nobody has checked in yet (other tests log some)."""
+    links = page.get_by_role("link", name=re.compile(r"Open the visit"))
+    for href in [links.nth(n).get_attribute("href") for n in range(links.count())]:
+        page.goto(href)
+        log = VisitLog(page)
+        if log.region.get_by_role("button", name="Check in").count():
+            return log
+    raise AssertionError("no visit left to check in today")
 
 
 def family_client_name(page: Page) -> str:
@@ -229,3 +245,29 @@ def test_a_save_that_does_not_reach_the_server_says_so_and_keeps_the_text(page: 
     log.saved("note")
     page.reload()
     expect(VisitLog(page).region.get_by_label("Note for the care team")).to_have_value(note)
+
+
+def test_a_refused_check_out_is_summarised_where_the_worker_pressed_and_focus_moves_to_it(browser: Browser,
+                                                                                       base_url: str) -> None:
+    """Checking out without saying where the visit was: the summary appears at the button, takes focus, links to the field."""
+    tablet = browser.new_context(base_url=base_url, viewport=TABLET)
+    try:
+        page = tablet.new_page()
+        sign_in(page, WORKER_B[0], WORKER_B[1])
+        log = open_a_visit_to_check_in(page)
+        log.check_in()
+        expect(log.attendance).to_be_focused()  # the visit as it now stands, not the page body
+        log.region.get_by_role("button", name="Check out").click()
+        summary = log.error_summary("Not checked out yet")
+        expect(summary).to_be_focused()
+        expect(summary).to_be_in_viewport()
+        expect(log.region.get_by_role("button", name="Check out")).to_be_in_viewport()
+        assert_no_axe_violations(page)
+        summary.get_by_role("link", name="Say where the visit took place.").click()
+        expect(log.region.get_by_label("The client’s home")).to_be_focused()
+        log.at_home()
+        log.check_out()
+        expect(log.attendance).to_be_focused()
+        expect(log.attendance).to_contain_text("Completed")
+    finally:
+        tablet.close()

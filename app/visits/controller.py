@@ -359,6 +359,7 @@ async def visit_log_context(request: Request, relation: ClientRelation, visit_id
         views[name] = {"name": name, "values": stored, "version": row["version"], "basis": rules.section_basis(stored),
                        "errors": {}, **(sections or {}).get(name, {})}
     problems = dict(problems or {})
+    refusal = {name: problems[name] for name in ("location", "concern") if name in problems}
     for name in ("location", "concern"):
         if name in problems:
             views[name]["errors"] = {name: problems.pop(name)}
@@ -378,6 +379,8 @@ async def visit_log_context(request: Request, relation: ClientRelation, visit_id
             status=row["status"], staffed=staffed, check_in_at=row["check_in_at"],
             scheduled_start=row["scheduled_start"], scheduled_end=row["scheduled_end"], now=now, tz=row["timezone"]),
         "check_in_error": check_in_error, "check_out_error": problems.get("check_out", ""),
+        # What stops the check-out, summarised beside the button that was pressed, each linked to its field.
+        "check_out_refusal": refusal, "check_out_refusal_ids": forms.check_out_problem_fields(refusal, row),
         "correctable_until": row["check_out_at"] + VISIT_CORRECTION_WINDOW if row["check_out_at"] and is_worker else None,
         "form_keys": {name: forms.idempotency_key() for name in ("check_in", "check_out", "resolve")},
         "resolve_form": resolve_form or Form(),

@@ -90,6 +90,13 @@ def log_section_form(section: str, data: object, *, task_list: list[str]) -> tup
     return form, values
 
 
+def check_out_problem_fields(problems: dict[str, str], log: dict[str, Any]) -> dict[str, str]:
+    """The id of the field each check-out problem is put right in: where the error summary's links go."""
+    concern = "concern_severity" if log["concern_severity"] not in SEVERITIES else "concern_text"
+    ids = {"location": "location-" + LOCATIONS[0], "concern": concern}
+    return {name: ids.get(name, "") for name in problems}
+
+
 def resolve_form(data: object) -> tuple[Form, Optional[str]]:
     form = Form.from_data(data, ("resolution",))
     note = _text(form.values["resolution"]).strip()

@@ -81,3 +81,59 @@
     }
   });
 })();
+
+// Where focus goes. A page or swap that brings an error summary focuses it (the GOV.UK pattern), so the
+// person hears and sees what was refused where they acted; its links take them to each field. Otherwise a
+// swap focuses the element it marks with data-swap-focus, or, when the swap removed the focused control
+// (a pager, a week link), the swapped region itself. A poll or an autosave never takes focus from typing.
+(function () {
+  "use strict";
+  var seen = "data-focus-seen";
+  var fresh = function (selector) {
+    return Array.prototype.find.call(document.querySelectorAll(selector), function (element) {
+      return !element.hasAttribute(seen);
+    });
+  };
+  var focusOn = function (element) {
+    element.setAttribute(seen, "");
+    if (!element.hasAttribute("tabindex")) { element.setAttribute("tabindex", "-1"); }
+    element.focus({preventScroll: true});
+    element.scrollIntoView({block: "start"});
+  };
+  var markAll = function (selector) {
+    document.querySelectorAll(selector).forEach(function (element) { element.setAttribute(seen, ""); });
+  };
+  var focusSummary = function () {
+    var summary = fresh("[data-error-summary]");
+    markAll("[data-error-summary]");
+    if (summary) { focusOn(summary); }
+    return Boolean(summary);
+  };
+  var focusLost = function () {
+    var active = document.activeElement;
+    return !active || active === document.body || !active.isConnected;
+  };
+  // On a page load only the summary takes focus; what pages mark for swaps counts as seen.
+  focusSummary();
+  markAll("[data-swap-focus]");
+  document.addEventListener("htmx:after:swap", function (event) {
+    if (focusSummary()) { markAll("[data-swap-focus]"); return; }
+    var marked = fresh("[data-swap-focus]");
+    markAll("[data-swap-focus]");
+    if (marked) { focusOn(marked); return; }
+    var ctx = event.detail && event.detail.ctx;
+    var target = ctx && ctx.target;
+    if (focusLost() && target && target.isConnected && target.nodeType === 1) { focusOn(target); }
+  });
+  // A link in an error summary focuses its field and shows the field's label (or its group's legend) with it.
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest ? event.target.closest("[data-error-summary] a[href^='#']") : null;
+    var field = link ? document.getElementById(link.getAttribute("href").slice(1)) : null;
+    if (!field) { return; }
+    event.preventDefault();
+    var legend = field.closest("fieldset") ? field.closest("fieldset").querySelector("legend") : null;
+    var label = legend || document.querySelector("label[for='" + field.id + "']") || field;
+    field.focus({preventScroll: true});
+    label.scrollIntoView({block: "start"});
+  });
+})();
