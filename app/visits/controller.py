@@ -40,7 +40,16 @@ def day_param(value: str, default: date) -> date:
 
 
 def labels() -> dict[str, Any]:
-    return {"kinds": kind_labels(), "statuses": forms.status_labels()}
+    return {"kinds": kind_labels(), "statuses": forms.status_labels(), "states": forms.log_labels()["attendance"]}
+
+
+async def with_states(request: Request, visits: list[dict]) -> list[dict]:
+    """Each visit's derived state at this moment (late, missed, in progress...), by the facility's grace time."""
+    facility = await facility_by_id(facility_id=request.user.facility_id)
+    now, grace = clock.utcnow(), timedelta(minutes=facility["visit_grace_minutes"])
+    for visit in visits:
+        visit["state"] = rules.visit_state(visit, now=now, grace=grace).value
+    return visits
 
 
 def week_days(first: date, visits: list[dict], tz: str) -> list[dict]:
@@ -66,7 +75,7 @@ class ClientVisitsController(Controller):
         first = week_start(day_param(week, today(request)))
         start, _end = queries.day_bounds(first, tz)
         _start, end = queries.day_bounds(first + timedelta(days=6), tz)
-        visits = await queries.visits_of_client(client_id=client_id, start=start, end=end)
+        visits = await with_states(request, await queries.visits_of_client(client_id=client_id, start=start, end=end))
         details = can(request.user, "schedule.details", relation)
         for visit in visits:
             visit["may_open"] = can(request.user, "visit.view",
@@ -97,7 +106,13 @@ async def my_day_page(request: Request, day: FromQuery[str] = "") -> Template:
     user = request.user
     shown = day_param(day, today(request))
     start, end = queries.day_bounds(shown, user.timezone)
-    visits = await queries.visits_of_worker(worker_id=user.id, start=start, end=end)
+    visits = await with_states(request, await queries.visits_of_worker(worker_id=user.id, start=start, end=end))
+    # The day opens at the visit the worker is at or going to next; the visits that are over fold to a line.
+    current = rules.current_visit([(v["id"], rules.Attendance(v["state"]), v["scheduled_end"]) for v in visits],
+                                  now=clock.utcnow()) if shown == today(request) else None
+    for visit in visits:
+        visit["current"] = visit["id"] == current
+        visit["folded"] = rules.Attendance(visit["state"]) in rules.FINISHED
     needs: dict[int, Optional[dict]] = {}
     for client_id in dict.fromkeys(v["client"] for v in visits):
         relation = await clients.client_relation(user=user, client_id=client_id, today=today(request))
@@ -110,7 +125,8 @@ async def my_day_page(request: Request, day: FromQuery[str] = "") -> Template:
         visit["client"] = needs.get(visit["client"]) or {"id": visit["client"], "name": visit["client_first_name"]}
         if needs.get(visit["client"]["id"]) is None:
             visit.update(instructions="", task_list=[])
-    context = {"visits": visits, "day": shown, "today": today(request), "previous": shown - timedelta(days=1),
+    context = {"visits": visits, "current": next((v for v in visits if v["current"]), None),
+               "day": shown, "today": today(request), "previous": shown - timedelta(days=1),
                "next": shown + timedelta(days=1), "labels": labels()}
     if wants_fragment(request):
         return Template("visits/_my_day_visits.html", context=context)
@@ -130,7 +146,8 @@ async def team_week_page(request: Request, week: FromQuery[str] = "") -> Templat
     client_ids = None
     if not can(user, "client.list_all"):
         client_ids = [c["id"] for c in await clients.clients_for_worker(user=user, today=today(request))]
-    visits = await queries.visits_of_team(facility_id=user.facility_id, start=start, end=end, client_ids=client_ids)
+    visits = await with_states(request, await queries.visits_of_team(
+        facility_id=user.facility_id, start=start, end=end, client_ids=client_ids))
     rows: dict[Optional[int], dict] = {}
     for visit in visits:
         row = rows.setdefault(visit["worker_id"], {
@@ -177,7 +194,7 @@ class VisitController(Controller):
         if log is None:
             log = await visit_log_context(request, relation, visit["id"])
         return Template("visits/visit.html", context={
-            "visit": visit, "client": await clients.client_name(client_id=visit["client"]),
+            "visit": (await with_states(request, [visit]))[0], "client": await clients.client_name(client_id=visit["client"]),
             "may_manage": may_manage, "labels": labels(), "error": error,
             "may_restore": visit["status"] == "cancelled" and visit["scheduled_start"] > clock.utcnow(),
             "workers": await plans.workers_of(facility_id=request.user.facility_id) if may_manage else [],
@@ -259,7 +276,8 @@ class VisitController(Controller):
         """The log again: its `fragment` in place for htmx, otherwise the page (or back to it when all went well)."""
         log = await visit_log_context(request, relation, visit["id"], **log_state)
         if wants_fragment(request):
-            return Template(fragment, context={"log": log, "visit": visit}, status_code=status)
+            # The page's header shows the visit's state too: the answer updates it alongside the log.
+            return Template(fragment, context={"log": log, "visit": visit, "oob_state": True}, status_code=status)
         if status < 400:
             return Redirect(path=f"/visits/{visit['id']}#visit-log", status_code=303)
         return await self._page(request, visit, relation, status=status, log=log)

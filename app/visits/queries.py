@@ -21,7 +21,7 @@ LIVE_STATUSES = (VisitStatus.scheduled.value, VisitStatus.in_progress.value)
 
 _VISIT_COLUMNS = (
     Visit.id, Visit.client, Visit.scheduled_start, Visit.scheduled_end, Visit.status, Visit.reassigned,
-    Visit.cancel_reason, Visit.version, Visit.worker.id.as_alias("worker_id"),
+    Visit.cancel_reason, Visit.version, Visit.check_in_at, Visit.check_out_at, Visit.worker.id.as_alias("worker_id"),
     Visit.worker.display_name.as_alias("worker_name"), Visit.service.id.as_alias("service_id"),
     Visit.service.kind.as_alias("kind"), Visit.service.provider_name.as_alias("provider_name"),
 )

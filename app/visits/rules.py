@@ -14,7 +14,7 @@ import hashlib
 import json
 from datetime import date, datetime, time, timedelta, timezone
 from enum import Enum
-from typing import Any, Optional
+from typing import Any, Mapping, Optional
 from zoneinfo import ZoneInfo
 
 from app.i18n import _
@@ -68,6 +68,28 @@ def attendance(*, status: str, staffed: bool, scheduled_start: datetime, schedul
     if now >= scheduled_start:
         return Attendance.due
     return Attendance.upcoming
+
+
+def visit_state(visit: Mapping[str, Any], *, now: datetime, grace: timedelta) -> Attendance:
+    """The derived state of a visit row (as the visit queries return it): what every page shows of it."""
+    return attendance(status=visit["status"], staffed=visit["worker_id"] is not None,
+                      scheduled_start=visit["scheduled_start"], scheduled_end=visit["scheduled_end"],
+                      check_in_at=visit["check_in_at"], check_out_at=visit["check_out_at"], now=now, grace=grace)
+
+
+# Visits that are over, whichever way: a day's list folds them to one line each.
+FINISHED = (Attendance.completed, Attendance.cancelled, Attendance.missed)
+
+
+def current_visit(states: list[tuple[int, Attendance, datetime]], *, now: datetime) -> Optional[int]:
+    """Of a day's visits (id, state, scheduled end) in time order, the one a worker is at or going to next."""
+    for visit_id, state, _end in states:
+        if state in (Attendance.in_progress, Attendance.due, Attendance.late):
+            return visit_id
+    for visit_id, state, end in states:
+        if state in (Attendance.upcoming, Attendance.not_logged) and end > now:
+            return visit_id
+    return None
 
 
 def checked_in_late(*, scheduled_start: datetime, check_in_at: Optional[datetime], grace: timedelta) -> bool:

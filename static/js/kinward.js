@@ -113,8 +113,12 @@
     var active = document.activeElement;
     return !active || active === document.body || !active.isConnected;
   };
-  // On a page load only the summary takes focus; what pages mark for swaps counts as seen.
-  focusSummary();
+  // On a page load only the summary takes focus, or the place a page says it opens at (My day: the
+  // current visit) unless the address names another; what pages mark for swaps counts as seen.
+  if (!focusSummary() && !window.location.hash) {
+    var here = document.querySelector("[data-open-here]");
+    if (here) { focusOn(here); }
+  }
   markAll("[data-swap-focus]");
   document.addEventListener("htmx:after:swap", function (event) {
     if (focusSummary()) { markAll("[data-swap-focus]"); return; }
