@@ -18,7 +18,7 @@ from app.i18n import _
 from app.policy import ClientRelation, can
 from app.visits import services as visits
 from app.web.auth import actor_of
-from app.web.forms import Form
+from app.web.forms import Form, save_merged
 from app.web.records import record_viewed, relation_for, today
 from app.web.sessions import flash_push
 
@@ -75,18 +75,11 @@ def readable_changes(changes: services.PlanChanges, workers: dict[int, str]) -> 
     }
 
 
-def conflicts_between(form: Form, stored: dict[str, str], names: tuple[str, ...]) -> list[dict]:
-    """Fields where what this person typed differs from what was saved meanwhile, side by side."""
-    labels_by_name = forms.field_labels()
-    rows = []
-    for name in names:
-        yours = form.values.get(name, "").strip()
-        theirs = stored.get(name, "")
-        if yours != theirs.strip():
-            rows.append({"label": labels_by_name.get(name, name), "yours": yours or "—", "stored": theirs or "—"})
-            form.error(name, _("Someone else saved a different value meanwhile: “{stored}”. Keep yours or use "
-                               "theirs, then save again.").format(stored=theirs or _("(empty)")))
-    return rows
+# The fields of each versioned part of a draft, merged field by field when two people edit it (app/web/forms.py).
+PLAN_MERGE_FIELDS = ("summary", "starts_on", "review_due", "ends_on")
+GOAL_MERGE_FIELDS = ("description", "target_date", "status")
+SERVICE_MERGE_FIELDS = ("kind", "worker_id", "provider_name", "weekdays", "start_time", "duration_minutes",
+                        "starts_on", "ends_on", "instructions", "tasks")
 
 
 class PlanController(Controller):
@@ -117,7 +110,7 @@ class PlanController(Controller):
             "client": client, "active": active, "draft": draft, "versions": versions,
             "may_edit": may_edit, "may_see_schedule": can(request.user, "schedule.view", relation),
             "details_form": details_form or Form(), "goal_form": goal_form or Form(values={"status": "not_started"}),
-            "conflicts": conflicts or [], "labels": labels(), "today": today(request),
+            "conflicts": conflicts or [], "labels": labels(), "today": today(request), "merge_fields": PLAN_MERGE_FIELDS,
             "review": queries.review_state(active["review_due"], today(request)) if active else "",
         }, status_code=status)
 
@@ -139,18 +132,22 @@ class PlanController(Controller):
     async def details_update(self, request: Request, client_id: FromPath[int]) -> Response:
         relation = await relation_for(request, client_id, "plan.edit")
         draft = await self._draft(client_id)
-        form, details = forms.plan_form(await request.form())
-        if details is None:
-            return await self._page(request, relation, details_form=form, status=422)
-        try:
-            changed = await services.plan_details_update(actor=actor_of(request), plan_id=draft["id"],
-                                                         revision=forms.form_number(form, "revision"), details=details)
-        except services.PlanVersionConflict:
+
+        async def save(form: Form, details: Any) -> bool:
+            return await services.plan_details_update(actor=actor_of(request), plan_id=draft["id"],
+                                                      revision=forms.form_number(form, "revision"), details=details)
+
+        async def load() -> tuple[dict, dict[str, str]]:
             stored = await queries.plan_by_id(plan_id=draft["id"])
-            conflicts = conflicts_between(form, forms.plan_values(stored), ("summary", "starts_on", "review_due",
-                                                                             "ends_on"))
-            form.values["revision"] = str(stored["revision"])
-            return await self._page(request, relation, details_form=form, conflicts=conflicts, status=409)
+            return stored, forms.plan_values(stored)
+
+        saved = await save_merged(await request.form(), parse=forms.plan_form, save=save, load=load,
+                                  conflict=services.PlanVersionConflict, names=PLAN_MERGE_FIELDS,
+                                  labels=forms.field_labels(), version_field="revision")
+        if saved.outcome != "saved":
+            return await self._page(request, relation, details_form=saved.form, conflicts=saved.conflicts,
+                                    status=422 if saved.outcome == "invalid" else 409)
+        changed = saved.result
         await flash_push(session_id=request.user.session_id,
                          message=_("The draft was saved.") if changed else _("Nothing was changed."))
         return Redirect(path=f"/clients/{client_id}/plan#draft", status_code=303)
@@ -180,7 +177,7 @@ class PlanController(Controller):
                          conflicts: Optional[list[dict]] = None) -> Template:
         return Template("careplans/goal.html", context={
             "client": await clients.client_name(client_id=client_id), "goal": goal, "form": form,
-            "labels": labels(), "conflicts": conflicts or []}, status_code=status)
+            "labels": labels(), "conflicts": conflicts or [], "merge_fields": GOAL_MERGE_FIELDS}, status_code=status)
 
     async def _goal(self, client_id: int, goal_id: int) -> tuple[dict, dict]:
         draft = await self._draft(client_id)
@@ -200,17 +197,21 @@ class PlanController(Controller):
     async def goal_update(self, request: Request, client_id: FromPath[int], goal_id: FromPath[int]) -> Response:
         await relation_for(request, client_id, "plan.edit")
         draft, goal = await self._goal(client_id, goal_id)
-        form, details = forms.goal_form(await request.form())
-        if details is None:
-            return await self._goal_page(request, client_id, goal, form, status=422)
-        try:
+
+        async def save(form: Form, details: Any) -> None:
             await services.goal_update(actor=actor_of(request), plan_id=draft["id"], goal_id=goal_id,
                                        version=forms.form_number(form, "version"), details=details)
-        except services.PlanVersionConflict:
+
+        async def load() -> tuple[dict, dict[str, str]]:
             stored = await queries.goal_of(plan_id=draft["id"], goal_id=goal_id)
-            conflicts = conflicts_between(form, forms.goal_values(stored), ("description", "target_date", "status"))
-            form.values["version"] = str(stored["version"])
-            return await self._goal_page(request, client_id, stored, form, status=409, conflicts=conflicts)
+            return stored, forms.goal_values(stored)
+
+        saved = await save_merged(await request.form(), parse=forms.goal_form, save=save, load=load,
+                                  conflict=services.PlanVersionConflict, names=GOAL_MERGE_FIELDS,
+                                  labels=forms.field_labels())
+        if saved.outcome != "saved":
+            return await self._goal_page(request, client_id, saved.stored or goal, saved.form,
+                                         status=422 if saved.outcome == "invalid" else 409, conflicts=saved.conflicts)
         await flash_push(session_id=request.user.session_id, message=_("The goal was saved."))
         return Redirect(path=f"/clients/{client_id}/plan#goals", status_code=303)
 
@@ -229,7 +230,8 @@ class PlanController(Controller):
         return Template("careplans/service.html", context={
             "client": await clients.client_name(client_id=client_id), "service": service, "form": form,
             "workers": await queries.workers_of(facility_id=request.user.facility_id), "labels": labels(),
-            "conflicts": conflicts or [], "timezone": request.user.timezone}, status_code=status)
+            "conflicts": conflicts or [], "timezone": request.user.timezone, "merge_fields": SERVICE_MERGE_FIELDS},
+            status_code=status)
 
     async def _service(self, client_id: int, service_id: int) -> tuple[dict, dict]:
         draft = await self._draft(client_id)
@@ -276,23 +278,29 @@ class PlanController(Controller):
     async def service_update(self, request: Request, client_id: FromPath[int], service_id: FromPath[int]) -> Response:
         await relation_for(request, client_id, "plan.edit")
         draft, service = await self._service(client_id, service_id)
-        form, details = forms.service_form(await request.form(), worker_ids=await self._worker_ids(request))
-        if details is not None:
+        worker_ids = await self._worker_ids(request)
+
+        async def save(form: Form, details: Any) -> bool:
             try:
                 await services.service_update(actor=actor_of(request), plan_id=draft["id"], service_id=service_id,
                                               version=forms.form_number(form, "version"), details=details)
             except services.PlanError as error:
                 form.error(error.field, error.message)
-            except services.PlanVersionConflict:
-                stored = await queries.service_of(plan_id=draft["id"], service_id=service_id)
-                conflicts = conflicts_between(form, forms.service_values(stored),
-                                              ("kind", "worker_id", "provider_name", "weekdays", "start_time",
-                                               "duration_minutes", "starts_on", "ends_on", "instructions", "tasks"))
-                form.values["version"] = str(stored["version"])
-                return await self._service_page(request, client_id, form, service=stored, status=409,
-                                                conflicts=conflicts)
-        if not form.ok:
-            return await self._service_page(request, client_id, form, service=service, status=422)
+                return False
+            return True
+
+        async def load() -> tuple[dict, dict[str, str]]:
+            stored = await queries.service_of(plan_id=draft["id"], service_id=service_id)
+            return stored, forms.service_values(stored)
+
+        saved = await save_merged(await request.form(), parse=lambda data: forms.service_form(data, worker_ids=worker_ids),
+                                  save=save, load=load, conflict=services.PlanVersionConflict,
+                                  names=SERVICE_MERGE_FIELDS, labels=forms.field_labels())
+        if saved.outcome == "conflict":
+            return await self._service_page(request, client_id, saved.form, service=saved.stored, status=409,
+                                            conflicts=saved.conflicts)
+        if saved.outcome == "invalid" or not saved.result:
+            return await self._service_page(request, client_id, saved.form, service=service, status=422)
         await flash_push(session_id=request.user.session_id, message=_("The service was saved."))
         return Redirect(path=f"/clients/{client_id}/plan#services", status_code=303)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Any, Optional
 
 from litestar import Controller, Request, get, post
 from litestar.exceptions import NotFoundException
@@ -11,11 +11,11 @@ from litestar.response import Redirect, Template
 
 from app.audit.services import audit_record
 from app.clients import forms, queries, services
-from app.clients.queries import CASELOAD_SORTS, CASELOAD_STATUSES, CaseloadFilter
+from app.clients.queries import CASELOAD_SORTS, CASELOAD_STATUSES, EDITABLE_FIELDS, CaseloadFilter
 from app.i18n import _
 from app.policy import ClientRelation, can
 from app.web.auth import actor_of
-from app.web.forms import Form
+from app.web.forms import Form, save_merged
 from app.web.records import record_viewed, relation_for, today, wants_fragment
 from app.web.sessions import flash_push
 
@@ -102,23 +102,29 @@ class ClientController(Controller):
     def _edit(self, record: dict, form: Form, conflicts: Optional[list[dict]] = None, status: int = 200) -> Template:
         return Template("clients/edit.html", context={
             "client": {**record, "name": queries.display_name(record)}, "form": form,
-            "labels": forms.field_labels(), "conflicts": conflicts or [],
+            "labels": forms.field_labels(), "conflicts": conflicts or [], "merge_fields": EDITABLE_FIELDS,
         }, status_code=status)
 
     @post("/{client_id:int}/edit", opt={"action": "client.edit"})
     async def edit(self, request: Request, client_id: FromPath[int]) -> Template | Redirect:
         await relation_for(request, client_id, "client.edit")
-        form, details = forms.client_form(await request.form(), today=today(request))
-        if details is None:
-            return self._edit(await queries.client_for_edit(client_id=client_id), form, status=422)
-        try:
-            changed = await services.client_update(actor=actor_of(request), client_id=client_id,
-                                                   version=forms.form_version(form), details=details)
-        except services.ClientVersionConflict:
-            stored = await queries.client_for_edit(client_id=client_id)
-            conflicts = forms.conflicts_with(form, stored)
-            form.values["version"] = str(stored["version"])  # saving again means "keep my values"
-            return self._edit(stored, form, conflicts=conflicts, status=409)
+
+        async def save(form: Form, details: Any) -> bool:
+            return await services.client_update(actor=actor_of(request), client_id=client_id,
+                                                version=forms.form_version(form), details=details)
+
+        async def load() -> tuple[dict, dict[str, str]]:
+            record = await queries.client_for_edit(client_id=client_id)
+            return record, forms.values_from_record(record)
+
+        saved = await save_merged(await request.form(), parse=lambda data: forms.client_form(data, today=today(request)),
+                                  save=save, load=load, conflict=services.ClientVersionConflict,
+                                  names=EDITABLE_FIELDS, labels=forms.field_labels(), normal=forms.normal_value)
+        if saved.outcome == "invalid":
+            return self._edit(await queries.client_for_edit(client_id=client_id), saved.form, status=422)
+        if saved.outcome == "conflict":
+            return self._edit(saved.stored, saved.form, conflicts=saved.conflicts, status=409)
+        changed = saved.result
         message = _("Changes saved.") if changed else _("Nothing was changed.")
         await flash_push(session_id=request.user.session_id, message=message)
         return Redirect(path=f"/clients/{client_id}", status_code=303)

@@ -178,24 +178,9 @@ def values_from_record(record: dict) -> dict[str, str]:
     return values
 
 
-def conflicts_with(form: Form, stored: dict) -> list[dict]:
-    """Fields where what this person typed differs from what was saved meanwhile, side by side.
-
-    Each conflicting field also gets a message next to it, so nothing typed is lost or overlooked.
-    """
-    labels = field_labels()
-    stored_values = values_from_record(stored)
-    conflicts = []
-    for name in EDITABLE_FIELDS:
-        yours = form.values.get(name, "").strip()
-        theirs = stored_values[name]
-        if name == "email":
-            yours, theirs = yours.lower(), theirs.lower()
-        if yours != theirs:
-            conflicts.append({"name": name, "label": labels[name], "yours": yours, "stored": theirs})
-            form.error(name, _("Someone else saved a different value meanwhile: “{stored}”. Keep yours or use "
-                               "theirs, then save again.").format(stored=theirs or _("(empty)")))
-    return conflicts
+def normal_value(name: str, value: str) -> str:
+    """A field as compared between two edits: emails are the same in any case."""
+    return value.strip().lower() if name == "email" else value.strip()
 
 
 def field_labels() -> dict[str, str]:

@@ -1,27 +1,44 @@
-"""What every form shares: the submitted values (kept, never lost) and messages per field."""
+"""What every form shares: the submitted values (kept, never lost), messages per field, and the three-way
+merge of an edit made on an older version of a record.
+
+Every versioned form carries, beside each field, the value the person saw when the form was drawn (its
+base, in hidden `base.<name>` fields). When a save is refused because someone else saved first, each field
+is decided on its own: a field only one of the two changed takes that one's value, so nobody's change is
+silently reverted; only a field both changed, differently, is put to the person, theirs beside the other.
+"""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Optional
+from typing import Awaitable, Callable, Optional
+
+from litestar.datastructures import MultiDict
 
 from app.i18n import _
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
+BASE_PREFIX = "base."
+
+
 @dataclass
 class Form:
     values: dict[str, str] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
+    # What the person saw of each field when the form was drawn (see the module's docstring).
+    base: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_data(cls, data: object, fields: tuple[str, ...]) -> Form:
         getter = getattr(data, "get", None)
         values = {name: str(getter(name, "") if getter else "") for name in fields}
-        return cls(values=values)
+        keys = getattr(data, "keys", None)
+        base = {key[len(BASE_PREFIX):]: str(getter(key)) for key in (keys() if keys and getter else ())
+                if isinstance(key, str) and key.startswith(BASE_PREFIX)}
+        return cls(values=values, base=base)
 
     @property
     def ok(self) -> bool:
@@ -64,3 +81,124 @@ class Form:
         except ValueError:
             self.error(name, _("Enter a real date, like 2026-03-31."))
             return None
+
+
+@dataclass(frozen=True)
+class Merge:
+    values: dict[str, str]  # what to save: each field as whichever of the two changed it
+    conflicts: tuple[str, ...]  # the fields both changed, differently: the person chooses
+
+
+def merge_three_way(*, base: dict[str, str], mine: dict[str, str], stored: dict[str, str], names: tuple[str, ...],
+                    normal: Callable[[str, str], str] = lambda name, value: value.strip()) -> Merge:
+    """Field by field: unchanged by me takes theirs, unchanged by them keeps mine, changed by both is a conflict.
+
+    A field the form carried no base for (a form drawn before bases existed) is a conflict wherever it differs:
+    nothing says the person saw the stored value.
+    """
+    values, conflicts = {}, []
+    for name in names:
+        theirs, own, seen = stored.get(name, ""), mine.get(name, ""), base.get(name)
+        if normal(name, own) == normal(name, theirs) or (seen is not None and normal(name, own) == normal(name, seen)):
+            values[name] = theirs
+        elif seen is not None and normal(name, theirs) == normal(name, seen):
+            values[name] = own
+        else:
+            values[name] = own
+            conflicts.append(name)
+    return Merge(values=values, conflicts=tuple(conflicts))
+
+
+# Fields sent as several values (checkboxes) but kept as one comma-separated string in a form.
+LIST_FIELDS = ("weekdays",)
+
+
+def _items(name: str, value: str) -> list[tuple[str, str]]:
+    if name in LIST_FIELDS:
+        return [(name, part) for part in value.split(",") if part]
+    return [(name, value)]
+
+
+def with_choices(data: object, names: tuple[str, ...]) -> object:
+    """The submitted form with each field whose conflict the person settled as "use theirs" set to that value.
+
+    After a conflict the form's base is what is stored, so "theirs" is the field's base; "keep mine" (the
+    default) is the field as typed.
+    """
+    getter, getall = getattr(data, "get", None), getattr(data, "getall", None)
+    if getter is None or getall is None:
+        return data
+    chosen = {name for name in names
+              if getter("choice." + name) == "theirs" and getter(BASE_PREFIX + name) is not None}
+    if not chosen:
+        return data
+    items = [(key, value) for key in dict.fromkeys(data.keys()) if key not in chosen for value in getall(key)]
+    for name in chosen:
+        items += _items(name, str(getter(BASE_PREFIX + name)))
+    return MultiDict(items)
+
+
+def merged_data(form: Form) -> MultiDict:
+    """A form's values as submitted data again, to be read by its form function after a merge."""
+    items = [item for name, value in form.values.items() for item in _items(name, value)]
+    items += [(BASE_PREFIX + name, value) for name, value in form.base.items()]
+    return MultiDict(items)
+
+
+def merge_refused_edit(form: Form, *, stored: dict[str, str], names: tuple[str, ...], labels: dict[str, str],
+                       normal: Callable[[str, str], str] = lambda name, value: value.strip()) -> list[dict]:
+    """After a save refused for an older version: the form now holds the merge, and its base is what is stored.
+
+    Returns the fields both people changed, side by side (each also gets a message next to it); an empty
+    list means the merge can be saved as it is.
+    """
+    merge = merge_three_way(base=form.base, mine=form.values, stored=stored, names=names, normal=normal)
+    form.values.update(merge.values)
+    form.base = {name: stored.get(name, "") for name in names}
+    rows = []
+    for name in merge.conflicts:
+        theirs = stored.get(name, "")
+        rows.append({"name": name, "label": labels.get(name, name), "yours": form.values[name] or "—",
+                     "stored": theirs or "—"})
+        form.error(name, _("Someone else saved a different value meanwhile: “{stored}”. Keep yours or use "
+                           "theirs, then save again.").format(stored=theirs or _("(empty)")))
+    return rows
+
+
+@dataclass
+class Saved:
+    """What came of a versioned form's save: the form as it now stands, and the service's answer when it saved."""
+
+    form: Form
+    result: object = None
+    outcome: str = "saved"  # "saved", "invalid" (messages next to fields) or "conflict" (both changed a field)
+    conflicts: list[dict] = field(default_factory=list)
+    stored: Optional[dict] = None  # the record as stored, after a conflict
+
+
+async def save_merged(data: object, *, parse: Callable[[object], tuple[Form, object]],
+                      save: Callable[[Form, object], Awaitable[object]],
+                      load: Callable[[], Awaitable[tuple[dict, dict[str, str]]]], conflict: type[Exception],
+                      names: tuple[str, ...], labels: dict[str, str], version_field: str = "version",
+                      normal: Callable[[str, str], str] = lambda name, value: value.strip()) -> Saved:
+    """Save a versioned form; refused for an older version, merge it three ways and save the merge once.
+
+    `parse` reads submitted data into (form, details or None); `save` calls the service with the form's
+    version; `load` returns the stored record and its values as form strings. A field both people changed,
+    or a second refusal meanwhile, comes back as a conflict for the person to settle.
+    """
+    data = with_choices(data, names)
+    for attempt in range(2):
+        form, details = parse(data)
+        if details is None:
+            return Saved(form=form, outcome="invalid")
+        try:
+            return Saved(form=form, result=await save(form, details))
+        except conflict:
+            record, stored = await load()
+            rows = merge_refused_edit(form, stored=stored, names=names, labels=labels, normal=normal)
+            form.values[version_field] = str(record[version_field])
+            if rows or attempt:
+                return Saved(form=form, outcome="conflict", conflicts=rows, stored=record)
+            data = merged_data(form)
+    raise AssertionError("unreachable")
