@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from playwright.sync_api import Locator, Page
 
 
@@ -58,3 +60,18 @@ def sign_in(page: Page, email: str, password: str) -> SignedInPage:
 
 def sign_out(page: Page) -> None:
     SignedInPage(page).sign_out()
+
+
+class MyDay:
+    """The worker's day: it opens at the visit they are at or going to next; visits that are over are one line each."""
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.heading = page.get_by_role("heading", name="My day", level=1)
+        self.current = page.get_by_role("article").filter(has_text="now / next")
+        self.go_to_current = page.get_by_role("link", name=re.compile(r"^Go to the current visit"))
+        self.folded = page.locator(".visit-line")
+
+    def open(self) -> MyDay:
+        self.page.goto("/my-day")
+        return self

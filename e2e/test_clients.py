@@ -112,6 +112,33 @@ def test_a_save_over_someone_elses_edit_shows_both_values_and_keeps_mine(browser
         theirs.context.close()
 
 
+def test_two_tabs_a_stale_save_keeps_the_field_the_other_tab_changed(browser: Browser,
+                                                                     browser_context_args: dict) -> None:
+    """Tab A saves a new phone; tab B, opened before, changes the allergies: both changes stay, nothing is asked."""
+    context = browser.new_context(**{**browser_context_args, "viewport": {"width": 768, "height": 1024}})
+    try:
+        tab_a = context.new_page()
+        sign_in(tab_a, *COORDINATOR)
+        open_client_by_search(tab_a, "oduya", "Agnes Oduya").edit_link.click()
+        tab_b = context.new_page()
+        tab_b.goto(re.sub(r"^https?://[^/]+", "", tab_a.url))
+        edit_a, edit_b = EditClientPage(tab_a), EditClientPage(tab_b)
+        expect(edit_b.heading).to_be_visible()
+        edit_a.field("Phone").fill("07700 900461")
+        edit_a.save.click()
+        expect(ClientPage(tab_a).heading("Agnes Oduya")).to_be_visible()
+
+        edit_b.field("Allergies").fill("Penicillin; sticking plasters")
+        edit_b.save.click()
+        expect(ClientPage(tab_b).heading("Agnes Oduya")).to_be_visible()
+        expect(edit_b.conflict).to_have_count(0)
+        expect(tab_b.get_by_text("07700 900461")).to_be_visible()  # A's phone, not put back
+        expect(tab_b.get_by_text("Penicillin; sticking plasters")).to_be_visible()
+        assert_no_axe_violations(tab_b)
+    finally:
+        context.close()
+
+
 def test_a_family_member_typing_another_clients_address_gets_not_found(browser: Browser,
                                                                       browser_context_args: dict,
                                                                       page: Page) -> None:

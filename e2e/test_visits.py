@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta
 from uuid import uuid4
+
+import pytest
 
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Locator, Page, expect
 
-from e2e.pages import LoginPage, sign_in
+from e2e.pages import LoginPage, MyDay, sign_in
+from e2e.test_careplans import CLIENT, FACILITY_TZ, ServiceForm, open_plan
 
 ADMIN = ("admin@kinward.example", "kinward-demo-admin")
 WORKER_A = ("worker@kinward.example", "kinward-demo-worker", "Wendy Worker", "482915")
@@ -270,4 +274,42 @@ def test_a_refused_check_out_is_summarised_where_the_worker_pressed_and_focus_mo
         expect(log.attendance).to_be_focused()
         expect(log.attendance).to_contain_text("Completed")
     finally:
+        tablet.close()
+
+
+def test_my_day_opens_at_the_current_visit_and_reaches_it_in_one_tab(browser: Browser, base_url: str) -> None:
+    """A visit planned to start shortly: the worker's day opens on it, with the visits already over folded away."""
+    start = (datetime.now(FACILITY_TZ) + timedelta(minutes=25)).replace(second=0, microsecond=0)
+    start -= timedelta(minutes=start.minute % 5)
+    if start.date() != datetime.now(FACILITY_TZ).date():
+        pytest.skip("too close to midnight to plan a visit for later today")
+    office = browser.new_context(base_url=base_url, viewport=TABLET)
+    tablet = browser.new_context(base_url=base_url, viewport=TABLET)
+    try:
+        page = office.new_page()
+        sign_in(page, *COORDINATOR)
+        plan = open_plan(page, CLIENT)
+        plan.start_new_version.click()
+        plan.add_service.click()
+        form = ServiceForm(page)
+        form.fill(kind="Social contact", worker=WORKER_A[2], start=f"{start:%H:%M}", minutes=20,
+                  instructions="A cup of tea and the crossword.", tasks="Tea")
+        form.submit.click()
+        plan.review_and_activate.click()
+        page.get_by_role("button", name="Activate this plan").click()
+        expect(page.get_by_role("status").filter(has_text="The plan is active")).to_be_visible()
+
+        worker = tablet.new_page()
+        sign_in(worker, WORKER_A[0], WORKER_A[1])
+        my_day = MyDay(worker)
+        expect(my_day.heading).to_be_visible()
+        expect(my_day.current).to_be_focused()
+        expect(my_day.current).to_contain_text(f"{start:%H:%M}")
+        expect(my_day.current).to_be_in_viewport()
+        expect(my_day.folded.first).to_be_visible()  # the morning's visits, one line each
+        worker.keyboard.press("Tab")
+        expect(my_day.current.get_by_role("link", name=re.compile(r"^Open the visit"))).to_be_focused()
+        assert_no_axe_violations(worker)
+    finally:
+        office.close()
         tablet.close()
