@@ -8,7 +8,7 @@ from typing import Any, Optional
 
 from app.accounts.tables import Role, User
 from app.careplans.tables import CarePlan, Goal, PlanStatus, Service
-from app.visits.schedule import ServiceRule
+from app.careplans.schedule import ServiceRule
 
 PLAN_FIELDS = ("summary", "starts_on", "review_due", "ends_on")
 GOAL_FIELDS = ("description", "target_date", "status")
