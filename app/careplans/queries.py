@@ -168,15 +168,6 @@ def plan_dates(row: dict) -> dict[str, Any]:
     return {"starts_on": row["plan_starts_on"], "ends_on": row["plan_ends_on"]}
 
 
-async def plan_ids_active_for(*, client_ids: list[int]) -> dict[int, int]:
-    if not client_ids:
-        return {}
-    rows = await CarePlan.select(CarePlan.id, CarePlan.client).where(
-        CarePlan.client.is_in(client_ids) & (CarePlan.status == PlanStatus.active.value)
-    ).run()
-    return {row["client"]: row["id"] for row in rows}
-
-
 def review_state(review_due: Optional[date], today: date, soon_days: int = 14) -> str:
     """"overdue", "due" (within `soon_days`), or "" for a plan's review date."""
     if review_due is None:

@@ -226,13 +226,6 @@ async def status_history_for(*, client_id: int) -> list[dict]:
     ).where(ClientStatusChange.client == client_id).order_by(ClientStatusChange.id, ascending=False).run()
 
 
-async def last_status_change_on(*, client_id: int) -> Optional[date]:
-    row = await ClientStatusChange.select(ClientStatusChange.effective_on).where(
-        ClientStatusChange.client == client_id
-    ).order_by(ClientStatusChange.id, ascending=False).first().run()
-    return row["effective_on"] if row else None
-
-
 # --- the caseload ---------------------------------------------------------------------------
 
 CASELOAD_STATUSES = ("", "all") + tuple(s.value for s in ClientStatus)  # "": everyone not discharged
@@ -263,7 +256,7 @@ class CaseloadRow:
     review_overdue: bool
     flag: str
     coordinators: list[str] = field(default_factory=list)
-    # Filled by one batched query each once visits and messages exist (issues 4-6).
+    # Columns of the page query the caseload page passes in (app/pages/caseload.py).
     next_visit: Optional[datetime] = None
     unread_messages: int = 0
 
