@@ -339,6 +339,27 @@ class VisitController(Controller):
         log = await visit_log_context(request, relation, visit_id, sections={section: view})
         return await self._page(request, visit, relation, status=status, log=log)
 
+    @post("/{visit_id:int}/times", opt={"action": "visit.log"})
+    async def times_record(self, request: Request, visit_id: FromPath[int]) -> Response:
+        """When the visit really began and ended, where that differs from the taps, with the reason."""
+        visit, relation = await self._visit(request, visit_id, "visit.log")
+        form, start, end, reason = forms.times_form(await request.form(), tz=request.user.timezone)
+        if form.ok:
+            try:
+                await services.visit_times_record(actor=actor_of(request), visit_id=visit_id, start=start, end=end,
+                                                  reason=reason)
+            except services.VisitLogIncomplete as refused:
+                for name, message in refused.problems.items():
+                    form.error(name, message)
+            except services.VisitError as error:
+                form.error(error.field, error.message)
+        if not form.ok:
+            log = await visit_log_context(request, relation, visit_id, times_form=form)
+            return await self._page(request, visit, relation, status=422, log=log)
+        await flash_push(session_id=request.user.session_id,
+                         message=_("The real times are recorded; the coordinator sees that they were given later."))
+        return Redirect(path=f"/visits/{visit_id}#visit-times", status_code=303)
+
     @post("/{visit_id:int}/concern/resolve", opt={"action": "visit.concern.resolve"})
     async def concern_resolve(self, request: Request, visit_id: FromPath[int]) -> Response:
         visit, relation = await self._visit(request, visit_id, "visit.concern.resolve")
@@ -359,7 +380,8 @@ class VisitController(Controller):
 
 async def visit_log_context(request: Request, relation: ClientRelation, visit_id: int, *,
                             sections: Optional[dict[str, dict]] = None, problems: Optional[dict[str, str]] = None,
-                            check_in_error: str = "", resolve_form: Optional[Form] = None) -> Optional[dict]:
+                            check_in_error: str = "", resolve_form: Optional[Form] = None,
+                            times_form: Optional[Form] = None) -> Optional[dict]:
     """What the visit page shows of the log, and which of its forms this person may use; None if they may not see it.
 
     `sections` overrides what a section shows (values as sent, a message or a conflict) when a save was refused.
@@ -402,6 +424,11 @@ async def visit_log_context(request: Request, relation: ClientRelation, visit_id
         "correctable_until": row["check_out_at"] + VISIT_CORRECTION_WINDOW if row["check_out_at"] and is_worker else None,
         "form_keys": {name: forms.idempotency_key() for name in ("check_in", "check_out", "resolve")},
         "resolve_form": resolve_form or Form(),
+        # The real times, as recorded or as tapped, for the form that corrects them.
+        "times_form": times_form or Form(values={
+            "actual_start": forms.local_input(row["actual_start"] or row["check_in_at"], user.timezone),
+            "actual_end": forms.local_input(row["actual_end"] or row["check_out_at"], user.timezone),
+            "actual_reason": row["actual_reason"]}),
     }
 
 
@@ -420,9 +447,10 @@ async def caseload_visits(request: Request) -> Template:
                                                  grace=timedelta(minutes=facility["visit_grace_minutes"]))
     late, missed = found["late"], found["missed"]
     concerns = await queries.open_concerns_for(client_ids=client_ids)
-    for visit in late + missed + concerns:
+    later = await queries.times_recorded_later_for(client_ids=client_ids, start=start, end=end)
+    for visit in late + missed + concerns + later:
         visit["client_name"] = _client_name(visit)
-    context = {"late": late, "missed": missed, "concerns": concerns, "labels": {**labels(), **forms.log_labels()},
+    context = {"late": late, "missed": missed, "concerns": concerns, "times_given_later": later, "labels": {**labels(), **forms.log_labels()},
                "grace_minutes": facility["visit_grace_minutes"]}
     if wants_fragment(request):
         return Template("visits/_caseload_alerts.html", context=context)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 import secrets
+from datetime import datetime, timezone
 from typing import Any, Optional
+from zoneinfo import ZoneInfo
 
 from app.i18n import _
 from app.visits.rules import LOCATIONS, SECTIONS, SEVERITIES
@@ -95,6 +97,32 @@ def check_out_problem_fields(problems: dict[str, str], log: dict[str, Any]) -> d
     concern = "concern_severity" if log["concern_severity"] not in SEVERITIES else "concern_text"
     ids = {"location": "location-" + LOCATIONS[0], "concern": concern}
     return {name: ids.get(name, "") for name in problems}
+
+
+TIMES_FIELDS = ("actual_start", "actual_end", "actual_reason")
+
+
+def local_input(value: Optional[datetime], tz: str) -> str:
+    """A UTC time as a datetime-local input shows it, in the facility's timezone."""
+    return value.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%dT%H:%M") if value else ""
+
+
+def times_form(data: object, *, tz: str) -> tuple[Form, Optional[datetime], Optional[datetime], str]:
+    """When the visit really began and ended (local times, as typed) and why that differs from the taps."""
+    form = Form.from_data(data, TIMES_FIELDS)
+    moments: dict[str, Optional[datetime]] = {}
+    for name in ("actual_start", "actual_end"):
+        raw = form.values[name].strip()
+        moments[name] = None
+        if raw:
+            try:
+                moments[name] = datetime.fromisoformat(raw).replace(tzinfo=ZoneInfo(tz)).astimezone(timezone.utc)
+            except ValueError:
+                form.error(name, _("Enter a date and time, like 2026-06-01 09:05."))
+    reason = _text(form.values["actual_reason"])
+    if len(reason) > TEXT_MAX:
+        form.error("actual_reason", _("Use at most {limit} characters.").format(limit=TEXT_MAX))
+    return form, moments["actual_start"], moments["actual_end"], reason
 
 
 def resolve_form(data: object) -> tuple[Form, Optional[str]]:

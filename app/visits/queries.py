@@ -163,6 +163,8 @@ async def visit_log_of(*, visit_id: int) -> Optional[dict]:
         Visit.family_summary_shared, Visit.concern, Visit.concern_severity, Visit.concern_text,
         Visit.concern_resolved_at, Visit.concern_resolved_by.display_name.as_alias("concern_resolved_by_name"),
         Visit.concern_resolution, Visit.late_edit_at, Visit.late_edit_by.display_name.as_alias("late_edit_by_name"),
+        Visit.actual_start, Visit.actual_end, Visit.actual_reason, Visit.actual_recorded_at,
+        Visit.actual_by.display_name.as_alias("actual_by_name"),
     ).where(Visit.id == visit_id).first().run()
     if row is not None:
         row["task_list"] = json.loads(row.pop("tasks") or "[]")
@@ -262,14 +264,30 @@ async def upcoming_visits_for_family(*, client_id: int, now: datetime, limit: in
 async def shared_visit_summaries_for_family(*, client_id: int, limit: int = 10) -> list[dict]:
     """Recent completed visits whose summary the team marked as shared with the family."""
     rows = await Visit.select(
-        Visit.id, Visit.scheduled_start, Visit.check_out_at, Visit.family_summary,
-        Visit.service.kind.as_alias("kind"), Visit.worker.display_name.as_alias("worker_name"),
+        Visit.id, Visit.scheduled_start, Visit.check_in_at, Visit.check_out_at, Visit.actual_start, Visit.actual_end,
+        Visit.family_summary, Visit.service.kind.as_alias("kind"), Visit.worker.display_name.as_alias("worker_name"),
     ).where((Visit.client == client_id) & (Visit.family_summary_shared == True)  # noqa: E712
             & (Visit.status == VisitStatus.completed.value) & (Visit.family_summary != "")).order_by(
         Visit.scheduled_start, ascending=False).limit(limit).run()
     for row in rows:
         row["worker_first_name"] = first_name_of(row.pop("worker_name"))
+        # When the visit really happened: the times the worker recorded, else the taps on Check in and out.
+        row["began_at"] = row["actual_start"] or row["check_in_at"] or row["scheduled_start"]
+        row["ended_at"] = row["actual_end"] or row["check_out_at"]
     return rows
+
+
+async def times_recorded_later_for(*, client_ids: list[int], start: datetime, end: datetime) -> list[dict]:
+    """Visits from `start` to `end` whose real times were recorded apart from the taps: for the coordinator to check."""
+    if not client_ids:
+        return []
+    return await Visit.select(
+        Visit.id, Visit.client, Visit.scheduled_start, Visit.actual_start, Visit.actual_end, Visit.actual_reason,
+        Visit.actual_by.display_name.as_alias("actual_by_name"), Visit.service.kind.as_alias("kind"),
+        Visit.client.first_name.as_alias("client_first_name"), Visit.client.last_name.as_alias("client_last_name"),
+        Visit.client.preferred_name.as_alias("client_preferred_name"),
+    ).where(Visit.client.is_in(client_ids) & Visit.actual_recorded_at.is_not_null()
+            & (Visit.scheduled_start >= start) & (Visit.scheduled_start < end)).order_by(Visit.scheduled_start).run()
 
 
 # --- calendar feeds -----------------------------------------------------------------------------

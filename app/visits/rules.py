@@ -128,6 +128,32 @@ def check_in_problem(*, status: str, staffed: bool, check_in_at: Optional[dateti
     return None
 
 
+def actual_times_problems(*, start: Optional[datetime], end: Optional[datetime], scheduled_start: datetime,
+                          checked_out: bool, now: datetime, tz: str) -> dict[str, str]:
+    """What is wrong with the times a person says the visit really began and ended, by field.
+
+    Bounded: not in the future (nobody records a visit before it happens), not before the start of the
+    visit's day (a visit is not moved to another day this way), the end after the start, and an end only
+    once the visit is checked out.
+    """
+    problems: dict[str, str] = {}
+    day_opens = _day_start(scheduled_start.astimezone(ZoneInfo(tz)).date(), tz)
+    if start is None:
+        problems["actual_start"] = _("Say when the visit really began.")
+    for name, value in (("actual_start", start), ("actual_end", end)):
+        if value is None or name in problems:
+            continue
+        if value > now:
+            problems[name] = _("That time is still to come: enter when it really happened.")
+        elif value < day_opens:
+            problems[name] = _("That is before the day of the visit.")
+    if end is not None and not checked_out and "actual_end" not in problems:
+        problems["actual_end"] = _("Check out first, then say when the visit really ended.")
+    if start is not None and end is not None and end <= start and not problems:
+        problems["actual_end"] = _("The end must be after the beginning.")
+    return problems
+
+
 def check_out_problems(log: dict[str, Any]) -> dict[str, str]:
     """What must be put right before check-out, by the form field the message belongs next to."""
     if log["check_in_at"] is None:

@@ -392,6 +392,43 @@ async def visit_log_save(*, actor: Actor, visit_id: int, section: str, values: d
     return LogSaved(result="saved", version=row["version"] + 1, values=values, late_edit=late)
 
 
+async def visit_times_record(*, actor: Actor, visit_id: int, start: Optional[datetime], end: Optional[datetime],
+                             reason: str) -> str:
+    """Say when the visit really began (and ended), where that differs from the taps; flagged and audited.
+
+    The worker who could tap Check in only hours later, or a coordinator correcting, records the real
+    times with a reason; after check-out this is a late edit. Refused (VisitLogIncomplete) outside the
+    bounds of rules.actual_times_problems, or without a reason.
+    """
+    async with db.transaction():
+        row = await _visit_to_log(visit_id)
+        if row["check_in_at"] is None:
+            raise VisitError("actual_start", _("Check in first: the real times are recorded once the visit is logged."))
+        now = clock.utcnow()
+        problems = rules.actual_times_problems(start=start, end=end, scheduled_start=row["scheduled_start"],
+                                               checked_out=row["check_out_at"] is not None, now=now,
+                                               tz=row["timezone"])
+        if not reason.strip():
+            problems["actual_reason"] = _("Say why the times differ from when you tapped, e.g. “No signal at the house”.")
+        if problems:
+            raise VisitLogIncomplete(problems)
+        late = row["check_out_at"] is not None
+        columns = {Visit.actual_start: start, Visit.actual_end: end, Visit.actual_reason: reason.strip(),
+                   Visit.actual_by: actor.user_id, Visit.actual_recorded_at: now, Visit.version: row["version"] + 1,
+                   Visit.updated_at: now}
+        if late:
+            columns.update({Visit.late_edit_at: now, Visit.late_edit_by: actor.user_id})
+        await Visit.update(columns).where(Visit.id == visit_id).run()
+        await audit_record(actor=actor, action="visit.times_recorded", facility_id=row["facility_id"],
+                           client_id=row["client"], object_type="visit", object_id=visit_id,
+                           detail={"actual_start": start.isoformat() if start else None,
+                                   "actual_end": end.isoformat() if end else None,
+                                   "tapped_in": row["check_in_at"].isoformat(),
+                                   "tapped_out": row["check_out_at"].isoformat() if row["check_out_at"] else None,
+                                   "late_edit": late, **_on_behalf(actor, row)})
+    return "recorded"
+
+
 async def visit_concern_resolve(*, actor: Actor, visit_id: int, key: str = "", note: str = "") -> str:
     """A coordinator marks the concern raised at a visit as dealt with, saying how if they wish."""
     async with db.transaction():

@@ -52,6 +52,14 @@ class Visit(Table, tablename="visit"):
     concern_resolved_at = Timestamptz(null=True, default=None)
     concern_resolved_by = ForeignKey(User, on_delete=OnDelete.restrict, null=True)
     concern_resolution = Text(default="")
+    # When the visit really began and ended, where that differs from the taps on Check in and Check out
+    # (a worker who could only tap hours later, a coordinator correcting): with the reason, who said so and
+    # when. Such visits are flagged for the coordinator; the family sees these times.
+    actual_start = Timestamptz(null=True, default=None)
+    actual_end = Timestamptz(null=True, default=None)
+    actual_reason = Text(default="")
+    actual_by = ForeignKey(User, on_delete=OnDelete.restrict, null=True)
+    actual_recorded_at = Timestamptz(null=True, default=None)
     # The latest change to the log after check-out (a correction), and who made it.
     late_edit_at = Timestamptz(null=True, default=None)
     late_edit_by = ForeignKey(User, on_delete=OnDelete.restrict, null=True)
