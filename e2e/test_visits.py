@@ -86,6 +86,7 @@ class VisitLog:
         self.region = page.get_by_role("region", name="Visit log")
         # Where the visit stands (its attendance badge): focus lands here after check-in and check-out.
         self.attendance = self.region.locator("[data-swap-focus]")
+        self.real_times = page.get_by_role("region", name="When the visit really happened")
 
     def error_summary(self, title: str) -> Locator:
         return self.region.get_by_role("alert").filter(has=self.page.get_by_role("heading", name=title))
@@ -130,9 +131,9 @@ class VisitLog:
         expect(self.region.get_by_text("Checked out", exact=True)).to_be_visible()
 
 
-def open_a_visit_to_check_in(page: Page) -> VisitLog:
-    """From My day, the first of today's visits nobody has checked in yet (other tests log some)."""
-    links = page.get_by_role("link", name=re.compile(r"Open the visit"))
+def open_a_visit_to_check_in(page: Page, client: str = "") -> VisitLog:
+    """From My day, the first of today's visits (to `client`) nobody has checked in yet (other tests log some)."""
+    links = page.get_by_role("link", name=re.compile(rf"Open the visit \d\d:\d\d {re.escape(client)}"))
     for href in [links.nth(n).get_attribute("href") for n in range(links.count())]:
         page.goto(href)
         log = VisitLog(page)
@@ -310,6 +311,48 @@ def test_my_day_opens_at_the_current_visit_and_reaches_it_in_one_tab(browser: Br
         worker.keyboard.press("Tab")
         expect(my_day.current.get_by_role("link", name=re.compile(r"^Open the visit"))).to_be_focused()
         assert_no_axe_violations(worker)
+    finally:
+        office.close()
+        tablet.close()
+
+
+def test_a_late_check_in_records_the_real_times_and_the_family_sees_them(browser: Browser, base_url: str) -> None:
+    """The worker taps Check in late, records when the visit really began and ended; the family reads that time."""
+    now = datetime.now(FACILITY_TZ)
+    began, ended = now - timedelta(minutes=50), now - timedelta(minutes=5)
+    if began.date() != now.date():
+        pytest.skip("too close to midnight for a visit that began earlier today")
+    summary = f"Tea and the crossword by the window ({uuid4().hex[:6]})."
+    office = browser.new_context(base_url=base_url, viewport={"width": 1024, "height": 900})
+    tablet = browser.new_context(base_url=base_url, viewport=TABLET)
+    try:
+        family = office.new_page()
+        sign_in(family, *FAMILY)
+        client_name = family_client_name(family)
+        family.context.clear_cookies()
+
+        page = tablet.new_page()
+        sign_in(page, WORKER_A[0], WORKER_A[1])
+        log = open_a_visit_to_check_in(page, client=client_name)
+        log.check_in()
+        log.at_home()
+        log.family_summary(summary)
+        log.check_out()
+        times = log.real_times
+        times.get_by_label("Really began").fill(f"{began:%Y-%m-%dT%H:%M}")
+        times.get_by_label("Really ended").fill(f"{ended:%Y-%m-%dT%H:%M}")
+        times.get_by_label("Why the times differ").fill("No signal in the flat; tapped at the bus stop.")
+        times.get_by_role("button", name="Record the real times").click()
+        expect(page.get_by_role("status").filter(has_text="The real times are recorded")).to_be_visible()
+        expect(log.region).to_contain_text("times given later")
+        assert_no_axe_violations(page)
+
+        family = office.new_page()
+        sign_in(family, *FAMILY)
+        shared = family.get_by_role("region", name="Recent visit summaries").first.get_by_role("listitem").filter(
+            has_text=summary)
+        expect(shared).to_contain_text(f"{began:%H:%M}–{ended:%H:%M}")
+        assert_no_axe_violations(family)
     finally:
         office.close()
         tablet.close()
