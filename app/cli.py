@@ -146,12 +146,14 @@ def cmd_mail_send(args: argparse.Namespace) -> int:
     """One round of what the app's mail worker does: escalations, digests, then the outbox."""
     from app.mail.sender import delivery_mode, mail_pass
     from app.messages.services import digests_enqueue, escalations_enqueue
+    from app.visits.services import concern_escalations_enqueue
 
     settings = _settings()
     if delivery_mode(settings) == "hold":
         print("kinward: KINWARD_SMTP_HOST is not set: emails stay in the outbox until it is.", file=sys.stderr)
         return 2
-    report = asyncio.run(_with_db(settings, lambda: mail_pass(settings, (escalations_enqueue, digests_enqueue))))
+    jobs = (escalations_enqueue, concern_escalations_enqueue, digests_enqueue)
+    report = asyncio.run(_with_db(settings, lambda: mail_pass(settings, jobs)))
     print(f"Sent {report.sent}, to retry later {report.retrying}, refused {report.failed}.")
     return 0
 

@@ -30,7 +30,7 @@ from app.careplans import services as plan_services
 from app.careplans.controller import PlanController
 from app.visits.controller import (CalendarController, ClientVisitsController, VisitController, calendar_feed,
                                    caseload_visits, my_day_page, team_week_page)
-from app.visits.services import schedule_keeper, schedule_sync
+from app.visits.services import concern_escalations_enqueue, schedule_keeper, schedule_sync
 from app.pages.caseload import caseload_page
 from app.visits.queries import worker_visits_client
 from app.web.auth import SessionMiddleware, policy_guard
@@ -65,7 +65,7 @@ def create_app(settings: Optional[Settings] = None) -> Litestar:
         # Keeps the visit horizon filled; safe in every process (unique visit slots).
         keeper = asyncio.create_task(schedule_keeper(), name="kinward-schedule-keeper")
         # Every process runs one: outbox rows are claimed, so each email goes out once.
-        mail = mail_worker_start(settings, jobs=(escalations_enqueue, digests_enqueue))
+        mail = mail_worker_start(settings, jobs=(escalations_enqueue, concern_escalations_enqueue, digests_enqueue))
         try:
             yield
         finally:

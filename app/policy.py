@@ -166,6 +166,9 @@ RELATION_RULES: dict[str, dict[Role, tuple[RelationRule, ...]]] = {
     # Check in, log, check out and correct: the worker their own visits (corrections for 24 hours
     # after check-out), a coordinator of the team at any time, on the worker's behalf.
     "visit.log": {Role.coordinator: (_on_team,), Role.worker: (_own_visit_correctable,)},
+    # A concern's own page (what was raised, who acknowledged, what was done): those who act on it, and
+    # the admins it escalates to; acknowledging, actioning and resolving it are the team coordinators'.
+    "visit.concern.view": {Role.admin: (_any,), Role.coordinator: (_on_team, _break_glass)},
     "visit.concern.resolve": {Role.coordinator: (_on_team,)},
 }
 # At route level (no record yet) a role passes when some relation could allow it; the record decides.

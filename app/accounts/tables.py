@@ -21,6 +21,8 @@ class Facility(Table, tablename="facility"):
     message_answer_hours = Integer(default=24)
     # A visit not checked in this many minutes after its start is late (and missed once its end has passed).
     visit_grace_minutes = Integer(default=30)
+    # A high concern no coordinator acknowledged within this many minutes is escalated to the admins.
+    concern_escalation_minutes = Integer(default=120)
     created_at = Timestamptz(default=TimestamptzNow())
 
 

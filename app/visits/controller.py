@@ -360,6 +360,51 @@ class VisitController(Controller):
                          message=_("The real times are recorded; the coordinator sees that they were given later."))
         return Redirect(path=f"/visits/{visit_id}#visit-times", status_code=303)
 
+    async def _concern_page(self, request: Request, visit: dict, relation: ClientRelation, *, status: int = 200,
+                            action_form: Optional[Form] = None, resolve_form: Optional[Form] = None,
+                            error: str = "") -> Template:
+        row = await queries.visit_log_of(visit_id=visit["id"])
+        return Template("visits/concern.html", context={
+            "visit": visit, "row": row, "client": await clients.client_name(client_id=visit["client"]),
+            "labels": {**labels(), **forms.log_labels()}, "tz": request.user.timezone, "error": error,
+            "may_act": can(request.user, "visit.concern.resolve", relation),
+            "action_form": action_form or Form(), "resolve_form": resolve_form or Form(),
+            "form_keys": {"resolve": forms.idempotency_key()},
+        }, status_code=status)
+
+    @get("/{visit_id:int}/concern", opt={"action": "visit.concern.view"})
+    async def concern_page(self, request: Request, visit_id: FromPath[int]) -> Template:
+        """The concern itself and its flow: what the worker raised, who acknowledged it, what was done."""
+        visit, relation = await self._visit(request, visit_id, "visit.concern.view")
+        if not (await queries.visit_log_of(visit_id=visit_id))["concern"]:
+            raise NotFoundException()
+        await record_viewed(request, relation, "visit", visit=visit_id)
+        return await self._concern_page(request, visit, relation)
+
+    @post("/{visit_id:int}/concern/acknowledge", opt={"action": "visit.concern.resolve"})
+    async def concern_acknowledge(self, request: Request, visit_id: FromPath[int]) -> Response:
+        visit, relation = await self._visit(request, visit_id, "visit.concern.resolve")
+        try:
+            await services.visit_concern_acknowledge(actor=actor_of(request), visit_id=visit_id)
+        except services.VisitError as error:
+            return await self._concern_page(request, visit, relation, status=409, error=error.message)
+        await flash_push(session_id=request.user.session_id,
+                         message=_("You have acknowledged the concern; the team sees that you have it in hand."))
+        return Redirect(path=f"/visits/{visit_id}/concern", status_code=303)
+
+    @post("/{visit_id:int}/concern/action", opt={"action": "visit.concern.resolve"})
+    async def concern_action(self, request: Request, visit_id: FromPath[int]) -> Response:
+        visit, relation = await self._visit(request, visit_id, "visit.concern.resolve")
+        form = Form.from_data(await request.form(), ("action_note",))
+        try:
+            await services.visit_concern_action(actor=actor_of(request), visit_id=visit_id,
+                                                note=form.values["action_note"])
+        except services.VisitError as error:
+            form.error("action_note", error.message)
+            return await self._concern_page(request, visit, relation, status=422, action_form=form)
+        await flash_push(session_id=request.user.session_id, message=_("What was done is recorded."))
+        return Redirect(path=f"/visits/{visit_id}/concern", status_code=303)
+
     @post("/{visit_id:int}/concern/resolve", opt={"action": "visit.concern.resolve"})
     async def concern_resolve(self, request: Request, visit_id: FromPath[int]) -> Response:
         visit, relation = await self._visit(request, visit_id, "visit.concern.resolve")
@@ -372,10 +417,9 @@ class VisitController(Controller):
             except services.VisitError as error:
                 form.error("resolution", error.message)
         if not form.ok:
-            log = await visit_log_context(request, relation, visit_id, resolve_form=form)
-            return await self._page(request, visit, relation, status=422, log=log)
+            return await self._concern_page(request, visit, relation, status=422, resolve_form=form)
         await flash_push(session_id=request.user.session_id, message=_("The concern is marked resolved."))
-        return Redirect(path=f"/visits/{visit_id}#visit-log", status_code=303)
+        return Redirect(path=f"/visits/{visit_id}/concern", status_code=303)
 
 
 async def visit_log_context(request: Request, relation: ClientRelation, visit_id: int, *,

@@ -165,6 +165,10 @@ async def visit_log_of(*, visit_id: int) -> Optional[dict]:
         Visit.concern_resolution, Visit.late_edit_at, Visit.late_edit_by.display_name.as_alias("late_edit_by_name"),
         Visit.actual_start, Visit.actual_end, Visit.actual_reason, Visit.actual_recorded_at,
         Visit.actual_by.display_name.as_alias("actual_by_name"),
+        Visit.client.first_name.as_alias("client_first_name"), Visit.concern_raised_at, Visit.concern_emailed_at,
+        Visit.concern_acknowledged_at, Visit.concern_acknowledged_by.display_name.as_alias("concern_acknowledged_by_name"),
+        Visit.concern_action_note, Visit.concern_actioned_at,
+        Visit.concern_actioned_by.display_name.as_alias("concern_actioned_by_name"), Visit.concern_escalated_at,
     ).where(Visit.id == visit_id).first().run()
     if row is not None:
         row["task_list"] = json.loads(row.pop("tasks") or "[]")
@@ -212,7 +216,7 @@ async def open_concerns_for(*, client_ids: list[int]) -> list[dict]:
     if not client_ids:
         return []
     rows = await Visit.select(
-        Visit.id, Visit.client, Visit.scheduled_start, Visit.concern_severity,
+        Visit.id, Visit.client, Visit.scheduled_start, Visit.concern_severity, Visit.concern_acknowledged_at,
         Visit.worker.display_name.as_alias("worker_name"), Visit.service.kind.as_alias("kind"),
         Visit.client.first_name.as_alias("client_first_name"), Visit.client.last_name.as_alias("client_last_name"),
         Visit.client.preferred_name.as_alias("client_preferred_name"),
@@ -220,6 +224,17 @@ async def open_concerns_for(*, client_ids: list[int]) -> list[dict]:
             & Visit.concern_resolved_at.is_null()).order_by(Visit.scheduled_start, ascending=False).run()
     most_serious_first = {severity: n for n, severity in enumerate(reversed(rules.SEVERITIES))}
     return sorted(rows, key=lambda row: most_serious_first.get(row["concern_severity"], len(rules.SEVERITIES)))
+
+
+async def unacknowledged_high_concerns() -> list[dict]:
+    """High concerns raised, still open, that no coordinator acknowledged and nobody escalated yet (any facility)."""
+    return await Visit.select(
+        Visit.id, Visit.client, Visit.concern_raised_at, Visit.client.facility.id.as_alias("facility_id"),
+        Visit.client.facility.concern_escalation_minutes.as_alias("escalation_minutes"),
+        Visit.client.first_name.as_alias("client_first_name"),
+    ).where((Visit.concern == True) & (Visit.concern_severity == "high")  # noqa: E712
+            & Visit.concern_raised_at.is_not_null() & Visit.concern_acknowledged_at.is_null()
+            & Visit.concern_resolved_at.is_null() & Visit.concern_escalated_at.is_null()).run()
 
 
 # --- for other features -------------------------------------------------------------------------

@@ -12,12 +12,14 @@ from typing import Optional
 from zoneinfo import ZoneInfo
 
 from app import clock, db
-from app.accounts.queries import user_in_facility
+from app.accounts.queries import user_in_facility, users_for
 from app.accounts.tables import Role
 from app.audit.services import Actor, audit_record
 from app.careplans import queries as plans
+from app.clients import queries as clients
 from app.errors import FieldError, VersionConflict
 from app.i18n import _
+from app.mail.services import mail_link, outbox_enqueue
 from app.visits import queries, rules
 from app.careplans.schedule import CHANGEABLE_STATUSES, PlannedVisit, ScheduleChanges, expand, schedule_changes
 from app.visits.tables import CalendarFeed, Visit, VisitStatus, VisitSubmission
@@ -384,6 +386,8 @@ async def visit_log_save(*, actor: Actor, visit_id: int, section: str, values: d
         columns.update({Visit.version: row["version"] + 1, Visit.updated_at: now})
         if late:
             columns.update({Visit.late_edit_at: now, Visit.late_edit_by: actor.user_id})
+        if section == "concern":
+            columns.update(await _concern_raised(row=row, values=values, now=now))
         await Visit.update(columns).where(Visit.id == visit_id).run()
         await audit_record(actor=actor, action="visit.log_changed", facility_id=row["facility_id"],
                            client_id=row["client"], object_type="visit", object_id=visit_id,
@@ -427,6 +431,120 @@ async def visit_times_record(*, actor: Actor, visit_id: int, start: Optional[dat
                                    "tapped_out": row["check_out_at"].isoformat() if row["check_out_at"] else None,
                                    "late_edit": late, **_on_behalf(actor, row)})
     return "recorded"
+
+
+# --- a concern's flow: raised, seen at once, acknowledged, actioned, resolved; escalated if nobody looks ----
+
+
+def _concern_complete(values: dict) -> bool:
+    return bool(values.get("concern")) and values.get("concern_severity") in rules.SEVERITIES \
+        and bool(str(values.get("concern_text", "")).strip())
+
+
+async def _concern_raised(*, row: dict, values: dict, now: datetime) -> dict:
+    """The columns a concern section's save adds: when the concern was raised, and the email a high one sends.
+
+    A high concern is emailed to the care team's coordinators at once, through the outbox in this same
+    transaction (so the email goes out if and only if the concern is saved), whatever their email
+    preference for messages: it needs action today. The email names the client, never the concern.
+    """
+    if not _concern_complete(values):
+        return {}
+    columns: dict = {}
+    if row["concern_raised_at"] is None:
+        columns[Visit.concern_raised_at] = now
+    if values["concern_severity"] == "high" and row["concern_emailed_at"] is None:
+        for person in await _coordinators_of(client_id=row["client"], tz=row["timezone"]):
+            await outbox_enqueue(
+                kind="concern", to_address=person["email"],
+                subject=_("A high concern about {client} needs action today").format(client=row["client_first_name"]),
+                body=_("Hello {name},\n\n{worker} flagged a concern about {client} at today's visit, marked "
+                       "“needs action today”.\n\nOpen it in Kinward and acknowledge it:\n{link}\n").format(
+                    name=person["display_name"], worker=row["worker_name"] or "", client=row["client_first_name"],
+                    link=mail_link(f"/visits/{row['id']}/concern")))
+        columns[Visit.concern_emailed_at] = now
+    return columns
+
+
+async def _coordinators_of(*, client_id: int, tz: str) -> list[dict]:
+    team = await clients.care_team_for(client_id=client_id, today=clock.today_in(tz))
+    return [m for m in team["current"] if m["role"] == Role.coordinator.value]
+
+
+async def _open_concern(visit_id: int) -> dict:
+    row = await _visit_to_log(visit_id)
+    if not row["concern"] or row["concern_resolved_at"] is not None:
+        raise VisitError("concern", _("There is no open concern on this visit."))
+    return row
+
+
+async def visit_concern_acknowledge(*, actor: Actor, visit_id: int) -> bool:
+    """A coordinator says they have seen the concern and own it now; the first acknowledgement counts."""
+    async with db.transaction():
+        row = await _open_concern(visit_id)
+        if row["concern_acknowledged_at"] is not None:
+            return False
+        now = clock.utcnow()
+        await Visit.update({Visit.concern_acknowledged_at: now, Visit.concern_acknowledged_by: actor.user_id,
+                            Visit.version: row["version"] + 1, Visit.updated_at: now}).where(Visit.id == visit_id).run()
+        await audit_record(actor=actor, action="visit.concern_acknowledged", facility_id=row["facility_id"],
+                           client_id=row["client"], object_type="visit", object_id=visit_id,
+                           detail={"severity": row["concern_severity"]})
+    return True
+
+
+async def visit_concern_action(*, actor: Actor, visit_id: int, note: str) -> None:
+    """What the coordinator did about the concern (a call to the GP, a visit added); acknowledges it too."""
+    if not note.strip():
+        raise VisitError("action_note", _("Say what was done, e.g. “Asked the GP to visit tomorrow”."))
+    async with db.transaction():
+        row = await _open_concern(visit_id)
+        now = clock.utcnow()
+        columns = {Visit.concern_action_note: note.strip(), Visit.concern_actioned_at: now,
+                   Visit.concern_actioned_by: actor.user_id, Visit.version: row["version"] + 1, Visit.updated_at: now}
+        if row["concern_acknowledged_at"] is None:
+            columns.update({Visit.concern_acknowledged_at: now, Visit.concern_acknowledged_by: actor.user_id})
+        await Visit.update(columns).where(Visit.id == visit_id).run()
+        await audit_record(actor=actor, action="visit.concern_actioned", facility_id=row["facility_id"],
+                           client_id=row["client"], object_type="visit", object_id=visit_id,
+                           detail={"severity": row["concern_severity"]})
+
+
+async def concern_escalations_enqueue(*, now: Optional[datetime] = None) -> int:
+    """Email the facility's admins about high concerns no coordinator acknowledged in time (once each).
+
+    Run by the mail worker in every process, like the escalation of unanswered family messages; the
+    claim on `concern_escalated_at` makes one process, and only one, send each.
+    """
+    now = now or clock.utcnow()
+    sent = 0
+    for concern in await queries.unacknowledged_high_concerns():
+        if concern["concern_raised_at"] + timedelta(minutes=concern["escalation_minutes"]) > now:
+            continue
+        async with db.transaction():
+            claimed = await Visit.update({Visit.concern_escalated_at: now}).where(
+                (Visit.id == concern["id"]) & Visit.concern_escalated_at.is_null()
+                & Visit.concern_acknowledged_at.is_null()).returning(Visit.id).run()
+            if not claimed:
+                continue
+            admins = [u for u in await users_for(facility_id=concern["facility_id"])
+                      if u["role"] == Role.admin.value and u["active"]]
+            for admin in admins:
+                await outbox_enqueue(
+                    kind="concern_escalation", to_address=admin["email"],
+                    subject=_("A high concern about {client} is not acknowledged").format(
+                        client=concern["client_first_name"]),
+                    body=_("Hello {name},\n\nA concern marked “needs action today” about {client} was raised "
+                           "{minutes} minutes or more ago and no coordinator has acknowledged it yet.\n\n"
+                           "Open it in Kinward:\n{link}\n").format(
+                        name=admin["display_name"], client=concern["client_first_name"],
+                        minutes=concern["escalation_minutes"], link=mail_link(f"/visits/{concern['id']}/concern")))
+            await audit_record(actor=Actor(label="kinward mail", facility_id=concern["facility_id"]),
+                               action="visit.concern_escalated", facility_id=concern["facility_id"],
+                               client_id=concern["client"], object_type="visit", object_id=concern["id"],
+                               detail={"admins": len(admins)})
+        sent += 1
+    return sent
 
 
 async def visit_concern_resolve(*, actor: Actor, visit_id: int, key: str = "", note: str = "") -> str:

@@ -49,6 +49,16 @@ class Visit(Table, tablename="visit"):
     concern = Boolean(default=False)
     concern_severity = Varchar(length=16, default="")  # low, medium, high
     concern_text = Text(default="")
+    # The concern's flow: raised (complete: flagged, how serious, what), emailed to the team's coordinators
+    # (high: at once), acknowledged, actioned, resolved; a high one nobody acknowledged is escalated to admins.
+    concern_raised_at = Timestamptz(null=True, default=None)
+    concern_emailed_at = Timestamptz(null=True, default=None)
+    concern_acknowledged_at = Timestamptz(null=True, default=None)
+    concern_acknowledged_by = ForeignKey(User, on_delete=OnDelete.restrict, null=True)
+    concern_action_note = Text(default="")
+    concern_actioned_at = Timestamptz(null=True, default=None)
+    concern_actioned_by = ForeignKey(User, on_delete=OnDelete.restrict, null=True)
+    concern_escalated_at = Timestamptz(null=True, default=None)
     concern_resolved_at = Timestamptz(null=True, default=None)
     concern_resolved_by = ForeignKey(User, on_delete=OnDelete.restrict, null=True)
     concern_resolution = Text(default="")

@@ -1,0 +1,97 @@
+"""Concerns reach someone: a high one is emailed to the team's coordinators at once (through the outbox),
+acknowledged (who, when), actioned (what), resolved; one nobody acknowledges escalates to the admins."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from app.audit.tables import AuditEvent
+from app.mail.tables import Outbox
+from app.visits.services import concern_escalations_enqueue
+from app.visits.tables import Visit
+from tests.conftest import post_form, sign_in
+from tests.visits.test_logging import check_in, logging_world, open_log, save
+
+TEXT = "Bruise on the left arm; says she fell in the night"
+
+
+async def raised(client, monday_morning, severity: str = "high"):
+    world, visit = await logging_world()
+    monday_morning.advance(hours=2)
+    await sign_in(client, world.worker)
+    await check_in(client, visit)
+    seen = await open_log(client, visit, "concern")
+    saved = await save(client, visit, "concern", {"concern": "on", "concern_severity": severity, "concern_text": TEXT},
+                       seen)
+    assert saved.status_code in (200, 303)
+    return world, visit
+
+
+async def outbox(kind: str) -> list[dict]:
+    return await Outbox.select(Outbox.to_address, Outbox.subject, Outbox.body).where(Outbox.kind == kind).run()
+
+
+async def test_a_high_concern_is_emailed_to_the_teams_coordinators_once_without_its_text(client, monday_morning):
+    world, visit = await raised(client, monday_morning)
+    [mail] = await outbox("concern")
+    assert mail["to_address"] == world.coordinator["email"]  # coordinator2 is not on this client's team
+    assert "Olive" in mail["subject"] and TEXT not in mail["body"] and f"/visits/{visit['id']}/concern" in mail["body"]
+    # Typing on in the concern sends nothing more.
+    seen = await open_log(client, visit, "concern")
+    await save(client, visit, "concern", {"concern": "on", "concern_severity": "high",
+                                          "concern_text": TEXT + ", and the GP is away"}, seen)
+    assert len(await outbox("concern")) == 1
+    row = await Visit.select(Visit.concern_raised_at, Visit.concern_emailed_at).where(Visit.id == visit["id"]).first().run()
+    assert row["concern_raised_at"] is not None and row["concern_emailed_at"] is not None
+
+
+async def test_a_medium_concern_is_not_emailed_but_is_raised_for_the_caseload(client, monday_morning):
+    world, visit = await raised(client, monday_morning, severity="medium")
+    assert await outbox("concern") == []
+    await sign_in(client, world.coordinator)
+    alerts = (await client.get("/caseload/visits")).text
+    assert f'href="/visits/{visit["id"]}/concern"' in alerts and "not acknowledged" in alerts
+
+
+async def test_the_coordinator_opens_the_concern_acknowledges_it_records_what_was_done_and_resolves_it(
+        client, monday_morning):
+    world, visit = await raised(client, monday_morning)
+    url = f"/visits/{visit['id']}/concern"
+    assert (await client.get(url)).status_code == 404  # the worker acts in the log, not here
+    await sign_in(client, world.coordinator)
+    page = (await client.get(url)).text
+    assert TEXT in page and 'id="log-concern"' not in page  # the concern, not the worker's editable log
+    assert (await post_form(client, url + "/acknowledge", {})).status_code == 303
+    refused = await post_form(client, url + "/action", {"action_note": "  "})
+    assert refused.status_code == 422 and 'href="#action_note"' in refused.text
+    assert (await post_form(client, url + "/action", {"action_note": "GP asked to visit today"})).status_code == 303
+    assert (await post_form(client, url + "/resolve", {"key": "resolve-key-0123456789", "resolution": "Seen"})
+            ).status_code == 303
+    row = await Visit.select().where(Visit.id == visit["id"]).first().run()
+    assert row["concern_acknowledged_by"] == world.coordinator["id"] and row["concern_acknowledged_at"] is not None
+    assert row["concern_action_note"] == "GP asked to visit today" and row["concern_resolved_at"] is not None
+    actions = [e["action"] for e in await AuditEvent.select(AuditEvent.action).order_by(AuditEvent.seq).run()]
+    for action in ("visit.concern_acknowledged", "visit.concern_actioned", "visit.concern_resolved"):
+        assert action in actions
+    assert "GP asked to visit today" in (await client.get(url)).text
+
+
+async def test_an_unacknowledged_high_concern_escalates_to_the_admins_once_after_two_hours(client, monday_morning):
+    world, visit = await raised(client, monday_morning)
+    row = await Visit.select(Visit.concern_raised_at).where(Visit.id == visit["id"]).first().run()
+    assert await concern_escalations_enqueue(now=row["concern_raised_at"] + timedelta(minutes=119)) == 0
+    later = row["concern_raised_at"] + timedelta(minutes=121)
+    # Every process runs the mail worker: two at once escalate it once.
+    counts = await asyncio.gather(concern_escalations_enqueue(now=later), concern_escalations_enqueue(now=later))
+    assert sorted(counts) == [0, 1]
+    [mail] = await outbox("concern_escalation")
+    assert mail["to_address"] == world.admin["email"] and TEXT not in mail["body"]
+
+
+async def test_an_acknowledged_concern_does_not_escalate(client, monday_morning):
+    world, visit = await raised(client, monday_morning)
+    await sign_in(client, world.coordinator)
+    await post_form(client, f"/visits/{visit['id']}/concern/acknowledge", {})
+    row = await Visit.select(Visit.concern_raised_at).where(Visit.id == visit["id"]).first().run()
+    assert await concern_escalations_enqueue(now=row["concern_raised_at"] + timedelta(hours=5)) == 0
