@@ -25,6 +25,7 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 
 from e2e.browser import chromium_executable, chromium_found
+from tests.mail.smtp import Inbox, SMTPServer
 
 ROOT = Path(__file__).resolve().parent.parent
 STARTUP_SECONDS = 30
@@ -103,7 +104,24 @@ def wait_until_healthy(url: str, server: subprocess.Popen, log: Path) -> None:
 
 
 @pytest.fixture(scope="session")
-def kinward_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def mail_server() -> Iterator[SMTPServer]:
+    """A real SMTP server (aiosmtpd) the Kinward server sends its mail to."""
+    smtp = SMTPServer()
+    smtp.start()
+    try:
+        yield smtp
+    finally:
+        smtp.stop()
+
+
+@pytest.fixture(scope="session")
+def mail_inbox(mail_server: SMTPServer) -> Inbox:
+    """What the SMTP server received from Kinward."""
+    return mail_server.inbox
+
+
+@pytest.fixture(scope="session")
+def kinward_server(tmp_path_factory: pytest.TempPathFactory, mail_server: SMTPServer) -> Iterator[str]:
     """The base URL of a real Kinward server with the demo facility, for the whole session."""
     scratch = tmp_path_factory.mktemp("kinward-e2e")
     database_url = e2e_database_url(os.environ.get("KINWARD_TEST_DATABASE_URL", ""), scratch)
@@ -111,7 +129,9 @@ def kinward_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         postgres_database_recreate(database_url)
     # development: the settings of `make run`, so the login page lists the demo accounts.
     env = {**os.environ, "KINWARD_DATABASE_URL": database_url, "KINWARD_ENV": "development",
-           "KINWARD_SECRET_KEY": SECRET_KEY, "PYTHONUNBUFFERED": "1"}
+           "KINWARD_SECRET_KEY": SECRET_KEY, "PYTHONUNBUFFERED": "1",
+           "KINWARD_SMTP_HOST": "127.0.0.1", "KINWARD_SMTP_PORT": str(mail_server.port),
+           "KINWARD_SMTP_STARTTLS": "no"}
     kinward("migrate", env=env)
     kinward("demo", env=env)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
+from email.message import Message
 from uuid import uuid4
 
 import pytest
@@ -13,6 +14,7 @@ from playwright.sync_api import Browser, Locator, Page, expect
 
 from e2e.pages import LoginPage, MyDay, sign_in
 from e2e.test_careplans import CLIENT, FACILITY_TZ, ServiceForm, open_plan
+from tests.mail.smtp import Inbox
 
 ADMIN = ("admin@kinward.example", "kinward-demo-admin")
 WORKER_A = ("worker@kinward.example", "kinward-demo-worker", "Wendy Worker", "482915")
@@ -353,6 +355,56 @@ def test_a_late_check_in_records_the_real_times_and_the_family_sees_them(browser
             has_text=summary)
         expect(shared).to_contain_text(f"{began:%H:%M}–{ended:%H:%M}")
         assert_no_axe_violations(family)
+    finally:
+        office.close()
+        tablet.close()
+
+
+def wait_for_mail(page: Page, inbox: Inbox, address: str, subject: str) -> Message:
+    """The mail worker sends every few seconds: wait (not a timed assertion) until the email has arrived."""
+    for _attempt in range(120):
+        found = [m for m in inbox.to(address) if subject in m["Subject"]]
+        if found:
+            return found[-1]
+        page.wait_for_timeout(250)
+    raise AssertionError(f"no email to {address} about {subject!r}")
+
+
+def test_a_high_concern_is_emailed_to_the_coordinator_who_acknowledges_it(browser: Browser, base_url: str,
+                                                                          mail_inbox: Inbox) -> None:
+    """A worker flags a high concern; the coordinator gets an email at once, opens the concern and acknowledges it."""
+    concern = f"Fell in the bathroom last night, bruised hip ({uuid4().hex[:6]})."
+    office = browser.new_context(base_url=base_url, viewport={"width": 1366, "height": 768})
+    tablet = browser.new_context(base_url=base_url, viewport=TABLET)
+    try:
+        family = office.new_page()
+        sign_in(family, *FAMILY)
+        client_name = family_client_name(family)
+        office.clear_cookies()
+
+        page = tablet.new_page()
+        sign_in(page, WORKER_A[0], WORKER_A[1])
+        log = open_a_visit_to_check_in(page, client=client_name)
+        log.check_in()
+        log.concern("High: needs action today", concern)
+
+        first_name = client_name.split(" ")[0]
+        mail = wait_for_mail(page, mail_inbox, COORDINATOR[0], f"A high concern about {first_name}")
+        body = mail.get_payload(decode=True).decode()
+        assert concern not in body  # care details stay in Kinward
+        path = re.search(r"https?://[^/\s]+(/visits/\d+/concern)", body).group(1)
+
+        coordinator = office.new_page()
+        sign_in(coordinator, *COORDINATOR)
+        coordinator.goto(path)
+        expect(coordinator.get_by_role("heading", name=f"Concern about {client_name}", level=1)).to_be_visible()
+        expect(coordinator.get_by_text(concern)).to_be_visible()
+        expect(coordinator.get_by_label("Note for the care team")).to_have_count(0)  # not the editable log
+        assert_no_axe_violations(coordinator)
+        coordinator.get_by_role("button", name="Acknowledge: I have it in hand").click()
+        expect(coordinator.get_by_role("status").filter(has_text="You have acknowledged the concern")).to_be_visible()
+        expect(coordinator.get_by_role("main")).to_contain_text("Anna Coordinator")
+        assert_no_axe_violations(coordinator)
     finally:
         office.close()
         tablet.close()
