@@ -81,6 +81,14 @@ SERVICE_MERGE_FIELDS = ("kind", "worker_id", "provider_name", "weekdays", "start
                         "starts_on", "ends_on", "instructions", "tasks")
 
 
+def past_start_warning(details: Any, day: date) -> str:
+    """A service dated to start before today: visits are planned from now on only, so say so."""
+    if details is None or details.starts_on >= day:
+        return ""
+    return " " + _("It starts on {day}, in the past: visits are planned from today on, none for the days before.").format(
+        day=details.starts_on.strftime("%d %b %Y"))
+
+
 class PlanController(Controller):
     path = "/clients/{client_id:int}/plan"
 
@@ -150,6 +158,14 @@ class PlanController(Controller):
         await flash_push(session_id=request.user.session_id,
                          message=_("The draft was saved.") if changed else _("Nothing was changed."))
         return Redirect(path=f"/clients/{client_id}/plan#draft", status_code=303)
+
+    @get("/discard", opt={"action": "plan.edit"})
+    async def discard_page(self, request: Request, client_id: FromPath[int]) -> Template:
+        """Are you sure? The draft's changes are lost once it is discarded."""
+        await relation_for(request, client_id, "plan.edit")
+        draft = await self._draft(client_id)
+        return Template("careplans/discard.html", context={
+            "client": await clients.client_name(client_id=client_id), "draft": draft})
 
     @post("/discard", opt={"action": "plan.edit"})
     async def draft_discard(self, request: Request, client_id: FromPath[int]) -> Redirect:
@@ -262,7 +278,8 @@ class PlanController(Controller):
                 form.error(error.field, error.message)
         if not form.ok:
             return await self._service_page(request, client_id, form, status=422)
-        await flash_push(session_id=request.user.session_id, message=_("The service was added to the draft."))
+        await flash_push(session_id=request.user.session_id,
+                         message=_("The service was added to the draft.") + past_start_warning(details, today(request)))
         return Redirect(path=f"/clients/{client_id}/plan#services", status_code=303)
 
     @get("/services/{service_id:int}", opt={"action": "plan.edit"})
@@ -300,7 +317,8 @@ class PlanController(Controller):
                                             conflicts=saved.conflicts)
         if saved.outcome == "invalid" or not saved.result:
             return await self._service_page(request, client_id, saved.form, service=service, status=422)
-        await flash_push(session_id=request.user.session_id, message=_("The service was saved."))
+        await flash_push(session_id=request.user.session_id,
+                         message=_("The service was saved.") + past_start_warning(saved.details, today(request)))
         return Redirect(path=f"/clients/{client_id}/plan#services", status_code=303)
 
     @post("/services/{service_id:int}/remove", opt={"action": "plan.edit"})

@@ -390,6 +390,11 @@ async def activation_problems(*, plan: dict) -> list[str]:
     problems = []
     if plan["ends_on"] is not None and plan["ends_on"] < plan["starts_on"]:
         problems.append(_("The plan ends before it starts."))
+    # An unchanged draft would make a version identical to the one in force.
+    active = await queries.plan_in_status(client_id=plan["client"], status=PlanStatus.active)
+    if active is not None and active["id"] != plan["id"] \
+            and not plan_changes(await queries.plan_with_parts(plan_id=active["id"]), plan):
+        problems.append(_("Nothing differs from the active version: change something first, or discard the draft."))
     for service in plan["services"]:
         if service["worker_id"] is None:
             continue

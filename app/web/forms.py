@@ -174,6 +174,7 @@ class Saved:
     outcome: str = "saved"  # "saved", "invalid" (messages next to fields) or "conflict" (both changed a field)
     conflicts: list[dict] = field(default_factory=list)
     stored: Optional[dict] = None  # the record as stored, after a conflict
+    details: object = None  # what the form function read, when it was valid
 
 
 async def save_merged(data: object, *, parse: Callable[[object], tuple[Form, object]],
@@ -193,7 +194,7 @@ async def save_merged(data: object, *, parse: Callable[[object], tuple[Form, obj
         if details is None:
             return Saved(form=form, outcome="invalid")
         try:
-            return Saved(form=form, result=await save(form, details))
+            return Saved(form=form, result=await save(form, details), details=details)
         except conflict:
             record, stored = await load()
             rows = merge_refused_edit(form, stored=stored, names=names, labels=labels, normal=normal)
