@@ -113,7 +113,11 @@ def test_an_empty_message_is_refused_next_to_the_field_and_nothing_is_sent(page:
     home = FamilyHomePage(page).open()
     before = home.messages.get_by_role("listitem").count()
     home.write("   ")
-    expect(page.get_by_text("Write a message before sending.")).to_be_visible()
+    # Beside the box (its description), and in the summary above the form, which takes focus and links to it.
+    expect(home.body).to_have_accessible_description(re.compile("Write a message before sending."))
+    summary = page.get_by_role("alert").filter(has=page.get_by_role("heading", name="There is a problem"))
+    expect(summary).to_be_focused()
+    expect(summary.get_by_role("link", name="Write a message before sending.")).to_be_visible()
     expect(home.body).to_have_attribute("aria-invalid", "true")
     expect(home.messages.get_by_role("listitem")).to_have_count(before)
 

@@ -13,7 +13,7 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Locator, Page, expect
 
 from e2e.pages import LoginPage, MyDay, sign_in
-from e2e.test_careplans import CLIENT, FACILITY_TZ, ServiceForm, open_plan
+from e2e.test_careplans import CLIENT, FACILITY_TZ, PlanPage, ServiceForm
 from tests.mail.smtp import Inbox
 
 ADMIN = ("admin@kinward.example", "kinward-demo-admin")
@@ -133,15 +133,41 @@ class VisitLog:
         expect(self.region.get_by_text("Checked out", exact=True)).to_be_visible()
 
 
-def open_a_visit_to_check_in(page: Page, client: str = "") -> VisitLog:
-    """From My day, the first of today's visits (to `client`) nobody has checked in yet (other tests log some)."""
-    links = page.get_by_role("link", name=re.compile(rf"Open the visit \d\d:\d\d {re.escape(client)}"))
-    for href in [links.nth(n).get_attribute("href") for n in range(links.count())]:
-        page.goto(href)
-        log = VisitLog(page)
-        if log.region.get_by_role("button", name="Check in").count():
-            return log
-    raise AssertionError("no visit left to check in today")
+def plan_a_visit_soon(page: Page, client_name: str, worker_name: str, minutes_from_now: int) -> datetime:
+    """As the coordinator: a new plan version with one more short service, starting soon today; returns its start.
+
+    Tests plan their own visits rather than rely on the demo's leftovers, which other tests log.
+    """
+    start = (datetime.now(FACILITY_TZ) + timedelta(minutes=minutes_from_now)).replace(second=0, microsecond=0)
+    start -= timedelta(minutes=start.minute % 5)
+    if start.date() != datetime.now(FACILITY_TZ).date():
+        pytest.skip("too close to midnight to plan a visit for later today")
+    page.goto("/caseload")
+    page.get_by_label("Search by name").press_sequentially(client_name.split(" ")[-1].lower(), delay=50)
+    page.get_by_role("table").get_by_role("link", name=re.compile("^" + re.escape(client_name))).click()
+    page.get_by_role("navigation", name="Client record").get_by_role("link", name="Care plan").click()
+    plan = PlanPage(page)
+    expect(plan.heading).to_be_visible()
+    if plan.start_new_version.count():
+        plan.start_new_version.click()
+    plan.add_service.click()
+    form = ServiceForm(page)
+    form.fill(kind="Social contact", worker=worker_name, start=f"{start:%H:%M}", minutes=10,
+              instructions="A cup of tea and the crossword.", tasks="Tea")
+    form.submit.click()
+    plan.review_and_activate.click()
+    page.get_by_role("button", name="Activate this plan").click()
+    expect(page.get_by_role("status").filter(has_text="The plan is active")).to_be_visible()
+    return start
+
+
+def open_the_visit(page: Page, start: datetime, client_name: str) -> VisitLog:
+    """From the worker's My day, the visit at `start` to `client_name`."""
+    page.goto("/my-day")
+    page.get_by_role("link", name=re.compile(rf"Open the visit {start:%H:%M} {re.escape(client_name)}")).first.click()
+    log = VisitLog(page)
+    expect(log.region).to_be_visible()
+    return log
 
 
 def family_client_name(page: Page) -> str:
@@ -257,11 +283,15 @@ def test_a_save_that_does_not_reach_the_server_says_so_and_keeps_the_text(page: 
 def test_a_refused_check_out_is_summarised_where_the_worker_pressed_and_focus_moves_to_it(browser: Browser,
                                                                                        base_url: str) -> None:
     """Checking out without saying where the visit was: the summary appears at the button, takes focus, links to the field."""
+    office = browser.new_context(base_url=base_url, viewport=TABLET)
     tablet = browser.new_context(base_url=base_url, viewport=TABLET)
     try:
+        coordinator = office.new_page()
+        sign_in(coordinator, *COORDINATOR)
+        start = plan_a_visit_soon(coordinator, CLIENT, WORKER_A[2], minutes_from_now=45)
         page = tablet.new_page()
-        sign_in(page, WORKER_B[0], WORKER_B[1])
-        log = open_a_visit_to_check_in(page)
+        sign_in(page, WORKER_A[0], WORKER_A[1])
+        log = open_the_visit(page, start, CLIENT)
         log.check_in()
         expect(log.attendance).to_be_focused()  # the visit as it now stands, not the page body
         log.region.get_by_role("button", name="Check out").click()
@@ -277,30 +307,18 @@ def test_a_refused_check_out_is_summarised_where_the_worker_pressed_and_focus_mo
         expect(log.attendance).to_be_focused()
         expect(log.attendance).to_contain_text("Completed")
     finally:
+        office.close()
         tablet.close()
 
 
 def test_my_day_opens_at_the_current_visit_and_reaches_it_in_one_tab(browser: Browser, base_url: str) -> None:
     """A visit planned to start shortly: the worker's day opens on it, with the visits already over folded away."""
-    start = (datetime.now(FACILITY_TZ) + timedelta(minutes=25)).replace(second=0, microsecond=0)
-    start -= timedelta(minutes=start.minute % 5)
-    if start.date() != datetime.now(FACILITY_TZ).date():
-        pytest.skip("too close to midnight to plan a visit for later today")
     office = browser.new_context(base_url=base_url, viewport=TABLET)
     tablet = browser.new_context(base_url=base_url, viewport=TABLET)
     try:
         page = office.new_page()
         sign_in(page, *COORDINATOR)
-        plan = open_plan(page, CLIENT)
-        plan.start_new_version.click()
-        plan.add_service.click()
-        form = ServiceForm(page)
-        form.fill(kind="Social contact", worker=WORKER_A[2], start=f"{start:%H:%M}", minutes=20,
-                  instructions="A cup of tea and the crossword.", tasks="Tea")
-        form.submit.click()
-        plan.review_and_activate.click()
-        page.get_by_role("button", name="Activate this plan").click()
-        expect(page.get_by_role("status").filter(has_text="The plan is active")).to_be_visible()
+        start = plan_a_visit_soon(page, CLIENT, WORKER_A[2], minutes_from_now=25)
 
         worker = tablet.new_page()
         sign_in(worker, WORKER_A[0], WORKER_A[1])
@@ -332,10 +350,14 @@ def test_a_late_check_in_records_the_real_times_and_the_family_sees_them(browser
         sign_in(family, *FAMILY)
         client_name = family_client_name(family)
         family.context.clear_cookies()
+        coordinator = office.new_page()
+        sign_in(coordinator, *COORDINATOR)
+        start = plan_a_visit_soon(coordinator, client_name, WORKER_A[2], minutes_from_now=65)
+        office.clear_cookies()
 
         page = tablet.new_page()
         sign_in(page, WORKER_A[0], WORKER_A[1])
-        log = open_a_visit_to_check_in(page, client=client_name)
+        log = open_the_visit(page, start, client_name)
         log.check_in()
         log.at_home()
         log.family_summary(summary)
@@ -377,14 +399,14 @@ def test_a_high_concern_is_emailed_to_the_coordinator_who_acknowledges_it(browse
     office = browser.new_context(base_url=base_url, viewport={"width": 1366, "height": 768})
     tablet = browser.new_context(base_url=base_url, viewport=TABLET)
     try:
-        family = office.new_page()
-        sign_in(family, *FAMILY)
-        client_name = family_client_name(family)
-        office.clear_cookies()
+        client_name = CLIENT
+        coordinator = office.new_page()
+        sign_in(coordinator, *COORDINATOR)
+        start = plan_a_visit_soon(coordinator, client_name, WORKER_A[2], minutes_from_now=85)
 
         page = tablet.new_page()
         sign_in(page, WORKER_A[0], WORKER_A[1])
-        log = open_a_visit_to_check_in(page, client=client_name)
+        log = open_the_visit(page, start, client_name)
         log.check_in()
         log.concern("High: needs action today", concern)
 
@@ -394,8 +416,6 @@ def test_a_high_concern_is_emailed_to_the_coordinator_who_acknowledges_it(browse
         assert concern not in body  # care details stay in Kinward
         path = re.search(r"https?://[^/\s]+(/visits/\d+/concern)", body).group(1)
 
-        coordinator = office.new_page()
-        sign_in(coordinator, *COORDINATOR)
         coordinator.goto(path)
         expect(coordinator.get_by_role("heading", name=f"Concern about {client_name}", level=1)).to_be_visible()
         expect(coordinator.get_by_text(concern)).to_be_visible()
