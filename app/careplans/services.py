@@ -241,9 +241,9 @@ def clash_message(other: dict, *, same_plan: bool) -> str:
     if same_plan:
         return _("This worker already has another service of this plan at {time} on some of the same days. "
                  "Choose another time, other days or another worker.").format(time=when)
-    return _("This worker already visits {client} at {time} on some of the same days. Choose another time, "
-             "other days or another worker.").format(client=f"{other['client_first_name']} {other['client_last_name']}",
-                                                     time=when)
+    # Only that the worker is busy then: the other client may be another team's, whom this coordinator may not see.
+    return _("This worker is busy at {time} on some of the same days. Choose another time, other days or another "
+             "worker.").format(time=when)
 
 
 async def worker_clash(*, plan: dict, details: ServiceDetails, service_id: Optional[int] = None) -> Optional[str]:

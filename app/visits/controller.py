@@ -148,12 +148,15 @@ async def team_week_page(request: Request, week: FromQuery[str] = "") -> Templat
         client_ids = [c["id"] for c in await clients.clients_for_worker(user=user, today=today(request))]
     visits = await with_states(request, await queries.visits_of_team(
         facility_id=user.facility_id, start=start, end=end, client_ids=client_ids))
-    rows: dict[Optional[int], dict] = {}
+    # One row per care worker, then one per outside provider (the agency named, as the service names it).
+    rows: dict[tuple, dict] = {}
     for visit in visits:
-        row = rows.setdefault(visit["worker_id"], {
-            "name": visit["worker_name"] or _("No care worker (other provider)"), "visits": []})
+        agency = visit["worker_id"] is None
+        key = ("agency", visit["provider_name"]) if agency else ("worker", visit["worker_id"])
+        name = (visit["provider_name"] or _("Outside provider")) if agency else visit["worker_name"]
+        row = rows.setdefault(key, {"name": name, "agency": agency, "visits": []})
         row["visits"].append(visit)
-    workers = sorted(rows.values(), key=lambda r: (r["name"] == _("No care worker (other provider)"), r["name"]))
+    workers = sorted(rows.values(), key=lambda r: (r["agency"], r["name"]))
     for row in workers:
         row["days"] = week_days(first, row.pop("visits"), tz)
     await audit_record(actor=actor_of(request), action="schedule.team_viewed", object_type="schedule",
