@@ -345,7 +345,7 @@ class ClientLiaisonController(Controller):
         return await self._choose(request, client_id, "liaison/summary_choose.html",
                                   Form(values=forms.sections_default()))
 
-    @post("/{client_id:int}/summary", opt={"action": "client.disclose"})
+    @post("/{client_id:int}/summary", opt={"action": "client.disclose"}, status_code=200)
     async def summary_print(self, request: Request, client_id: FromPath[int]) -> Template:
         await relation_for(request, client_id, "client.disclose")
         form, chosen = forms.disclose_form(await request.form())
@@ -364,7 +364,7 @@ class ClientLiaisonController(Controller):
         await record_viewed(request, relation, "fhir")
         return await self._choose(request, client_id, "liaison/fhir.html", Form(values=forms.sections_default()))
 
-    @post("/{client_id:int}/fhir", opt={"action": "client.disclose"})
+    @post("/{client_id:int}/fhir", opt={"action": "client.disclose"}, status_code=200)
     async def fhir_export(self, request: Request, client_id: FromPath[int]) -> Template | Response:
         await relation_for(request, client_id, "client.disclose")
         form, chosen = forms.disclose_form(await request.form())
@@ -470,7 +470,7 @@ class AgencyLinkController(Controller):
             return _link_gone()
         return await self._page(token, row["id"], Form())
 
-    @post("/{token:str}", opt={"action": PUBLIC})
+    @post("/{token:str}", opt={"action": PUBLIC}, status_code=200)
     async def link_answer(self, request: Request, token: FromPath[str]) -> Template:
         form, step = forms.link_step_form(await request.form())
         address = client_address(request)
