@@ -120,3 +120,6 @@ async def test_the_family_sees_only_referrals_marked_shareable(client):
     assert page.status_code == 200
     assert "Oak Tree Day Centre" in page.text and "Secret Clinic" not in page.text
     assert "Private matter" not in page.text and "Refer to an agency" not in page.text
+    home = (await client.get("/family")).text
+    assert f'hx-get="/clients/{world.own["id"]}/referrals"' in home
+    assert f'hx-get="/clients/{world.own["id"]}/providers"' in home
