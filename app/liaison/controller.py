@@ -23,7 +23,7 @@ from app.liaison.tables import AgencyKind
 from app.policy import PUBLIC, ClientRelation, can
 from app.web.auth import actor_of, client_address
 from app.web.forms import Form
-from app.web.records import record_viewed, relation_for, today, wants_fragment
+from app.clients.records import record_viewed, relation_for, today, wants_fragment
 from app.web.sessions import flash_push
 
 REFERRAL_STATUSES = tuple(s.value for s in ReferralStatus)

@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Optional
 
-from app.clients.forms import _max_length, _optional_email, _phone
 from app.i18n import _
 from app.liaison.queries import DEFAULT_SECTIONS, SECTIONS
 from app.liaison.rules import URGENCY_DAYS, ReferralStatus, expected_answer_default
 from app.liaison.services import AgencyDetails, ReferralDetails, ShareDetails
 from app.liaison.tables import AgencyKind
-from app.web.forms import Form
+from app.web.forms import Form, optional_email, phone
+from app.web.forms import max_length as _max_length
 from app.web.templating import local_datetime
 
 SHORT_MAX = 200
@@ -84,13 +84,13 @@ def agency_form(data: object) -> tuple[Form, Optional[AgencyDetails]]:
     name = form.required("name", _("Enter the agency's name."))
     _max_length(form, "name", SHORT_MAX)
     kind = form.choice("kind", tuple(k.value for k in AgencyKind))
-    phone = _phone(form, "phone")
-    email = _optional_email(form, "email")
+    phone_number = phone(form, "phone")
+    email = optional_email(form, "email")
     address = _max_length(form, "address", TEXT_MAX)
     notes = _max_length(form, "notes", TEXT_MAX)
     if not form.ok:
         return form, None
-    return form, AgencyDetails(name=name, kind=kind, address=address, phone=phone, email=email, notes=notes)
+    return form, AgencyDetails(name=name, kind=kind, address=address, phone=phone_number, email=email, notes=notes)
 
 
 def form_version(form: Form) -> int:
@@ -204,7 +204,7 @@ def share_form(data: object, *, agencies: dict[int, dict]) -> tuple[Form, Option
     sections = _sections(form)
     agency_id = _agency_choice(form, set(agencies), required=False)
     name = _max_length(form, "recipient_name", SHORT_MAX)
-    email = _optional_email(form, "recipient_email")
+    email = optional_email(form, "recipient_email")
     if agency_id is not None:
         name = name or agencies[agency_id]["name"]
         email = email or agencies[agency_id]["email"]
