@@ -79,8 +79,7 @@ class AgencyController(Controller):
             facility_id=request.user.facility_id, client_ids=await _managed_client_ids(request),
             filters=ReferralFilter(status="all", agency_id=agency["id"]), today=today(request))
         return Template("liaison/agency.html", context={
-            "agency": agency, "form": form, "labels": forms.labels(), "kinds": [k.value for k in AgencyKind],
-            "referrals": referrals, "may_manage": can(request.user, "agencies.manage"), "conflict": conflict,
+            "agency": agency, "form": form, "labels": forms.labels(), "referrals": referrals, "may_manage": can(request.user, "agencies.manage"), "conflict": conflict,
         }, status_code=status)
 
     @get("/{agency_id:int}", opt={"action": "agencies.view"})
@@ -239,7 +238,7 @@ class ClientLiaisonController(Controller):
         manage = can(request.user, "client.providers.manage", relation)
         context = {"client": await clients.client_name(client_id=client_id), "view": view, "manage": manage,
                    "providers": await queries.providers_for(client_id=client_id, view=view), "form": form,
-                   "labels": forms.labels(), "kinds": [k.value for k in AgencyKind],
+                   "labels": forms.labels(),
                    "agencies": await queries.agencies_for(facility_id=request.user.facility_id) if manage else []}
         template = _record_template(request, "providers") if status == 200 else "liaison/providers.html"
         return Template(template, context=context, status_code=status)
@@ -283,7 +282,7 @@ class ClientLiaisonController(Controller):
         context = {"client": await clients.client_name(client_id=client_id), "details": details, "manage": manage,
                    "referrals": await queries.referrals_for_client(client_id=client_id, today=today(request),
                                                                    shareable_only=not details),
-                   "form": form, "labels": forms.labels(), "urgencies": forms.URGENCIES,
+                   "form": form, "labels": forms.labels(),
                    "agencies": await queries.agencies_for(facility_id=request.user.facility_id) if manage else []}
         template = _record_template(request, "client_referrals") if status == 200 else "liaison/client_referrals.html"
         return Template(template, context=context, status_code=status)
