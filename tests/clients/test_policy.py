@@ -2,27 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Optional
-
 import pytest
 
 from app.accounts.tables import Role
-from app.policy import ROLE_RULES, ClientRelation, FamilyPermissions, can, known_action
-
-
-@dataclass(frozen=True)
-class Person:
-    role: str
-    id: int = 1
-    facility_id: int = 1
-
-
-def relation(*, facility_id: int = 1, team_role: Optional[str] = None, family: bool = False,
-             break_glass: bool = False, visit_window: bool = False) -> ClientRelation:
-    return ClientRelation(client_id=7, facility_id=facility_id, team_role=team_role,
-                          family=FamilyPermissions() if family else None, break_glass=break_glass,
-                          visit_window=visit_window)
+from app.policy import ROLE_RULES, can, known_action
+from tests.policy_helpers import Person, relation
 
 
 ON_TEAM_COORDINATOR = relation(team_role="coordinator")

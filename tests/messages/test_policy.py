@@ -2,25 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Optional
-
 import pytest
 
-from app.policy import ClientRelation, FamilyPermissions, can
-
-
-@dataclass(frozen=True)
-class Person:
-    role: str
-    id: int = 1
-    facility_id: int = 1
-
-
-def relation(*, team_role: Optional[str] = None, family: Optional[FamilyPermissions] = None,
-             break_glass: bool = False, facility_id: int = 1) -> ClientRelation:
-    return ClientRelation(client_id=7, facility_id=facility_id, team_role=team_role, family=family,
-                          break_glass=break_glass)
+from app.policy import FamilyPermissions, can
+from tests.policy_helpers import Person, relation
 
 
 MAY_MESSAGE = FamilyPermissions(may_message=True)

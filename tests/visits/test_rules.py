@@ -9,9 +9,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from app.accounts.tables import Role
-from app.policy import VISIT_CORRECTION_WINDOW, ClientRelation, can
+from app.policy import VISIT_CORRECTION_WINDOW, can
 from app.visits.rules import (Attendance, attendance, check_in_problem, check_in_window, check_out_problems,
                               checked_in_late, save_decision, section_basis, section_values)
+from tests.policy_helpers import Person, relation
 
 LONDON = "Europe/London"
 START = datetime(2026, 6, 1, 9, 0, tzinfo=ZoneInfo(LONDON)).astimezone(timezone.utc)
@@ -128,15 +129,6 @@ def test_a_save_over_someone_elses_change_of_the_same_section_is_a_conflict(stor
     assert save_decision(stored={"internal_note": stored}, mine={"internal_note": "mine"},
                          version_matches=version_matches, basis_matches=basis_matches,
                          overwrite=overwrite) == expected
-
-
-class Person:
-    def __init__(self, role: Role) -> None:
-        self.id, self.facility_id, self.role = 7, 1, role.value
-
-
-def relation(**values) -> ClientRelation:
-    return ClientRelation(client_id=3, facility_id=1, **values)
 
 
 def test_a_worker_logs_their_own_visit_and_corrects_it_for_24_hours_after_check_out():
