@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from tests.clients.factories import make_world
-from tests.conftest import login, post_form
+from tests.conftest import post_form, sign_in
 
 
 async def test_message_pages_and_refused_forms_are_html_with_their_status_and_message(client):
     world = await make_world()
-    await login(client, world.family)
+    await sign_in(client, world.family)
     thread = f"/clients/{world.own['id']}/messages"
     answers = [
         (await client.get("/family"), 200, "<h1>My family</h1>"),
