@@ -66,16 +66,11 @@ class ClientVisitsController(Controller):
         first = week_start(day_param(week, today(request)))
         start, _end = queries.day_bounds(first, tz)
         _start, end = queries.day_bounds(first + timedelta(days=6), tz)
-        visits = await queries.visits_of_client(client_id=client_id, start=start, end=end)
+        visits = await queries.week_for(user=request.user, relation=relation, start=start, end=end)
         details = can_on(request.user, "schedule.details", relation)
         for visit in visits:
             visit["may_open"] = can_on(request.user, "visit.view",
                                        replace(relation, own_visit=visit["worker_id"] == request.user.id))
-        if not details:
-            for visit in visits:
-                # The family's view: when, what, and who by first name; nothing the team keeps to itself.
-                visit.update(instructions="", task_list=[], cancel_reason="", double_booked=False,
-                             worker_name=queries.first_name_of(visit["worker_name"]))
         await record_viewed(request, relation, "visits", week=first.isoformat())
         context = {
             "client": await clients.client_name(client_id=client_id), "days": week_days(first, visits, tz),
@@ -97,19 +92,9 @@ async def my_day_page(request: Request, day: FromQuery[str] = "") -> Template:
     user = request.user
     shown = day_param(day, today(request))
     start, end = queries.day_bounds(shown, user.timezone)
-    visits = await queries.visits_of_worker(worker_id=user.id, start=start, end=end)
-    needs: dict[int, Optional[dict]] = {}
-    for client_id in dict.fromkeys(v["client"] for v in visits):
-        relation = await clients.client_relation(user=user, client_id=client_id, today=today(request))
-        if relation is not None and can_on(user, "client.view", relation):
-            needs[client_id] = await clients.client_record(client_id=client_id, confidential=False)
-            await record_viewed(request, relation, "my_day", day=shown.isoformat())
-        else:
-            needs[client_id] = None
-    for visit in visits:
-        visit["client"] = needs.get(visit["client"]) or {"id": visit["client"], "name": visit["client_first_name"]}
-        if needs.get(visit["client"]["id"]) is None:
-            visit.update(instructions="", task_list=[])
+    visits, records_shown = await queries.my_day_for(user=user, start=start, end=end, today=today(request))
+    for relation in records_shown:
+        await record_viewed(request, relation, "my_day", day=shown.isoformat())
     context = {"visits": visits, "day": shown, "today": today(request), "previous": shown - timedelta(days=1),
                "next": shown + timedelta(days=1), "labels": labels()}
     if wants_fragment(request):

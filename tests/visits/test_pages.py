@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from app.accounts.tables import User
 from app.audit.tables import AuditEvent
+from app.clients.queries import client_relation
+from app.policy import Person
+from app.visits.queries import day_bounds, week_for
 from app.visits.services import schedule_sync
 from app.visits.tables import Visit
 from tests.careplans.factories import add_service, make_plan
@@ -171,3 +175,28 @@ async def test_the_caseload_shows_the_next_visit(client, monday_morning):
     await sign_in(client, world.coordinator)
     page = await client.get("/caseload")
     assert "01 Jun 2026, 09:00" in page.text
+
+
+async def test_a_family_relations_week_from_the_selector_carries_no_instructions_reasons_or_surnames(monday_morning):
+    """The privacy of the family's week is the selector's: a page that forgets to redact still cannot leak."""
+    world = await planned_world()
+    await User.update({User.display_name: "Wendy Worker"}).where(User.id == world.worker["id"]).run()
+    first = await Visit.select(Visit.id).where(Visit.client == world.own["id"]).order_by(Visit.scheduled_start).first().run()
+    await Visit.update({Visit.status: "cancelled", Visit.cancel_reason: "In hospital"}).where(
+        Visit.id == first["id"]).run()
+    start, end = day_bounds(date(2026, 6, 1), "Europe/London")[0], day_bounds(date(2026, 6, 7), "Europe/London")[1]
+
+    async def week(person: dict) -> list[dict]:
+        viewer = Person(id=person["id"], facility_id=person["facility_id"], role=person["role"])
+        relation = await client_relation(user=viewer, client_id=world.own["id"], today=date(2026, 6, 1))
+        return await week_for(user=viewer, relation=relation, start=start, end=end)
+
+    team, family = await week(world.coordinator), await week(world.family)
+    assert len(family) == len(team) == 14
+    assert {v["instructions"] for v in team} == {"Wash and dress", "Soft diet"}
+    assert any(v["cancel_reason"] == "In hospital" for v in team) and team[0]["worker_name"] == "Wendy Worker"
+    for visit in family:
+        assert visit["instructions"] == "" and visit["task_list"] == [] and visit["cancel_reason"] == ""
+        assert visit["worker_name"] == "Wendy" and not visit["double_booked"]
+        assert "Worker" not in repr(visit) and "Wash and dress" not in repr(visit) and "Owens" not in repr(visit)
+    assert await week(world.family2) == []  # no link to this client: nothing at all
