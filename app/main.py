@@ -17,6 +17,7 @@ from app import db
 from app.accounts import passwords
 from app.accounts.controller import AccountController, AdminUsersController, LoginController, PasswordLinkController
 from app.audit.controller import AuditController
+from app.audit.services import audit_configure, audit_sealer
 from app.tablets.controller import DevicesController, PinController, TabletController
 from app.clients.controller import BreakGlassReviewController, ClientController, caseload_page
 from app.mail.sender import mail_worker_start, mail_worker_stop
@@ -33,6 +34,7 @@ from app.web.auth import SessionMiddleware, policy_guard
 from app.web.errors import EXCEPTION_HANDLERS
 from app.web.health import healthz
 from app.web.security import RequestTimerMiddleware, security_headers
+from app.web.writes import DeferredWritesMiddleware
 from app.web.templating import template_config
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
@@ -48,6 +50,8 @@ def create_app(settings: Optional[Settings] = None) -> Litestar:
     db.configure(settings.database_url)
     passwords.configure_concurrency(settings.password_hash_concurrency)
     mail_configure(base_url=settings.base_url)
+    audit_configure(key=settings.audit_key, checkpoint_path=settings.audit_checkpoint_path,
+                    checkpoint_minutes=settings.audit_checkpoint_minutes)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -56,11 +60,14 @@ def create_app(settings: Optional[Settings] = None) -> Litestar:
         keeper = asyncio.create_task(schedule_keeper(), name="kinward-schedule-keeper")
         # Every process runs one: outbox rows are claimed, so each email goes out once.
         mail = mail_worker_start(settings, jobs=(escalations_enqueue, digests_enqueue))
+        # Chains the audit rows requests stored; every process runs one, each chain is claimed.
+        sealer = asyncio.create_task(audit_sealer(), name="kinward-audit-sealer")
         try:
             yield
         finally:
             keeper.cancel()
-            await asyncio.gather(keeper, return_exceptions=True)
+            sealer.cancel()
+            await asyncio.gather(keeper, sealer, return_exceptions=True)
             await mail_worker_stop(mail)
             await db.stop()
 
@@ -98,7 +105,7 @@ def create_app(settings: Optional[Settings] = None) -> Litestar:
                                        include_in_schema=False),
         ],
         guards=[policy_guard],
-        middleware=[RequestTimerMiddleware(), SessionMiddleware()],
+        middleware=[RequestTimerMiddleware(), DeferredWritesMiddleware(), SessionMiddleware()],
         before_send=[security_headers],
         csrf_config=CSRFConfig(
             secret=settings.secret_key,

@@ -382,7 +382,7 @@ async def access_log_for(*, facility_id: int, client_id: int, page: int) -> tupl
     ).where(
         (AuditEvent.facility_id == facility_id) & (AuditEvent.client_id == client_id)
         & AuditEvent.action.is_in(list(ACCESS_LOG_ACTIONS))
-    ).order_by(AuditEvent.seq, ascending=False).limit(ACCESS_LOG_PAGE_SIZE + 1).offset(
+    ).order_by(AuditEvent.id, ascending=False).limit(ACCESS_LOG_PAGE_SIZE + 1).offset(
         (page - 1) * ACCESS_LOG_PAGE_SIZE
     ).run()
     actor_ids = sorted({e["actor_id"] for e in events if e["actor_id"] is not None})
