@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Optional
 
 from app.accounts.tables import Session
-from app import clock
+from app import clock, db
 from app.web.tokens import token_hash, token_new
 
 # last_seen_at is refreshed at most this often: a write per request would serialise all
@@ -121,7 +121,8 @@ async def session_resolve(*, token: str, idle_minutes: int, touch: bool = True) 
         await Session.update({Session.revoked_at: now}).where(Session.id == row["id"]).run()
         return None
     if touch and now - row["last_seen_at"] >= min(LAST_SEEN_GRANULARITY, idle / 10):
-        await Session.update({Session.last_seen_at: now}).where(Session.id == row["id"]).run()
+        # Stored with the request's other writes (its audit events), in one shared commit.
+        await db.write_soon(Session.update({Session.last_seen_at: now}).where(Session.id == row["id"]).querystrings[0])
     return CurrentUser(
         id=row["user_id"],
         facility_id=row["facility_id"],

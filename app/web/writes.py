@@ -30,7 +30,7 @@ class DeferredWritesMiddleware(ASGIMiddleware):
                 return
             if message["type"] == "http.response.start":
                 try:
-                    await db.commit_shared(db.deferred_take())
+                    await _store(db.deferred_take())
                 except Exception:
                     log.exception("a request's writes could not be stored")
                     failed = True
@@ -44,6 +44,11 @@ class DeferredWritesMiddleware(ASGIMiddleware):
         try:
             await next_app(scope, receive, send_after_writes)
             # An answer that never started (a dropped connection): what the request did is still stored.
-            await db.commit_shared(db.deferred_take())
+            await _store(db.deferred_take())
         finally:
             db.deferred_end(token)
+
+
+async def _store(writes: list) -> None:
+    if writes:
+        await db.commit_shared(writes)
