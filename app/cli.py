@@ -89,6 +89,16 @@ def cmd_demo(args: argparse.Namespace) -> int:
                 return False
         return await demo_seed()
 
+    async def run_scaled() -> dict:
+        from app.demo_scale import demo_scale
+
+        await demo_seed()
+        return await demo_scale(args.scale)
+
+    if args.scale:
+        counts = asyncio.run(_with_db(settings, run_scaled))
+        print("Added to the demo facility: " + ", ".join(f"{value:,} {name}" for name, value in counts.items()))
+        return 0
     created = asyncio.run(_with_db(settings, run))
     print("Demo facility created." if created else "Demo data already present (or the database is not empty).")
     if created or not args.if_empty:
@@ -225,6 +235,8 @@ def parser() -> argparse.ArgumentParser:
 
     demo = commands.add_parser("demo", help="create the demo facility and accounts")
     demo.add_argument("--if-empty", action="store_true", help="only when the database has no facility yet")
+    demo.add_argument("--scale", type=int, default=0, metavar="N",
+                      help="add N x (320 clients, 60 staff, 3 years of history: about 1,050,000 visits)")
     demo.set_defaults(func=cmd_demo)
 
     admin = commands.add_parser("create-admin", help="create an administrator (and the facility if needed)")

@@ -396,6 +396,35 @@ async def fetch(querystring: QueryString) -> list[dict]:
     return [dict(row) for row in await engine().run_querystring(querystring)]
 
 
+async def bulk_insert(table: str, columns: Sequence[str], rows: list[tuple]) -> None:
+    """Many rows at once, for building large data sets (PostgreSQL COPY; one SQLite transaction)."""
+    if not rows:
+        return
+    current = engine()
+    if isinstance(current, KinwardSQLiteEngine):
+        sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+
+        def insert_all() -> None:
+            if current._writer is None:
+                current._writer = current._connect()
+            writer = current._writer
+            writer.execute("BEGIN IMMEDIATE")
+            try:
+                writer.executemany(sql, rows)
+                writer.execute("COMMIT")
+            except BaseException:
+                writer.execute("ROLLBACK")
+                raise
+
+        async with current._writer_lock:
+            current.write_transactions += 1
+            await asyncio.get_running_loop().run_in_executor(current._writer_thread(), insert_all)
+        return
+    assert isinstance(current, PostgresEngine) and current.pool is not None
+    async with current.pool.acquire() as connection:
+        await connection.copy_records_to_table(table, records=rows, columns=list(columns))
+
+
 # Group commit -------------------------------------------------------------------------------
 
 
