@@ -98,14 +98,15 @@ async def my_day_page(request: Request, day: FromQuery[str] = "") -> Template:
     shown = day_param(day, today(request))
     start, end = queries.day_bounds(shown, user.timezone)
     visits = await queries.visits_of_worker(worker_id=user.id, start=start, end=end)
-    needs: dict[int, Optional[dict]] = {}
-    for client_id in dict.fromkeys(v["client"] for v in visits):
-        relation = await clients.client_relation(user=user, client_id=client_id, today=today(request))
-        if relation is not None and can(user, "client.view", relation):
-            needs[client_id] = await clients.client_record(client_id=client_id, confidential=False)
-            await record_viewed(request, relation, "my_day", day=shown.isoformat())
-        else:
-            needs[client_id] = None
+    # A few queries for the whole list, however many clients are on it.
+    relations = await clients.client_relations_for(user=user, client_ids=[v["client"] for v in visits],
+                                                   today=today(request))
+    allowed = [r for r in relations.values() if can(user, "client.view", r)]
+    records = await clients.client_records(client_ids=[r.client_id for r in allowed], confidential=False)
+    needs: dict[int, Optional[dict]] = {v["client"]: None for v in visits}
+    for relation in allowed:
+        needs[relation.client_id] = records[relation.client_id]
+        await record_viewed(request, relation, "my_day", day=shown.isoformat())
     for visit in visits:
         visit["client"] = needs.get(visit["client"]) or {"id": visit["client"], "name": visit["client_first_name"]}
         if needs.get(visit["client"]["id"]) is None:

@@ -243,14 +243,17 @@ def next_visit_sql(*, after: datetime) -> QueryString:
     )
 
 
-async def worker_visits_client(*, worker_id: int, client_id: int, today: date, tz: str) -> bool:
-    """Does the worker have a visit with the client within the visit window around today?"""
+async def worker_visits_clients(*, worker_id: int, client_ids: list[int], today: date, tz: str) -> set[int]:
+    """Which of the clients the worker has a visit with within the visit window around today (one query)."""
+    if not client_ids:
+        return set()
     start, _end = day_bounds(today - timedelta(days=VISIT_WINDOW_DAYS), tz)
     _start, end = day_bounds(today + timedelta(days=VISIT_WINDOW_DAYS), tz)
-    return await Visit.exists().where(
-        (Visit.worker == worker_id) & (Visit.client == client_id) & (Visit.scheduled_start >= start)
+    rows = await Visit.select(Visit.client).where(
+        (Visit.worker == worker_id) & Visit.client.is_in(client_ids) & (Visit.scheduled_start >= start)
         & (Visit.scheduled_start < end) & (Visit.status != VisitStatus.cancelled.value)
-    ).run()
+    ).distinct().run()
+    return {r["client"] for r in rows}
 
 
 async def upcoming_visits_for_family(*, client_id: int, now: datetime, limit: int = 10) -> list[dict]:

@@ -206,3 +206,35 @@ async def test_an_answer_is_not_sent_when_its_audit_events_cannot_be_stored(clie
     page = await client.get(f"/clients/{world.own['id']}")
     assert page.status_code == 503 and "Olive" not in page.text
 
+
+
+
+async def test_my_days_queries_do_not_grow_with_the_number_of_clients_on_it(client, fake_clock, monkeypatch):
+    """Counted in the engine: as many queries for three clients on the list as for one."""
+    from app.visits.tables import Visit
+
+    fake_clock.now = MONDAY_MORNING
+    world, clients = await busy_world()
+    await login(client, world.worker)
+    engine = db.engine()
+    original = engine.run_querystring
+    counted = {"n": 0}
+
+    async def counting(querystring, *args, **kwargs):
+        counted["n"] += 1
+        return await original(querystring, *args, **kwargs)
+
+    async def queries_of_my_day() -> tuple[int, str]:
+        monkeypatch.setattr(engine, "run_querystring", counting)
+        counted["n"] = 0
+        page = await client.get("/my-day")
+        monkeypatch.setattr(engine, "run_querystring", original)
+        assert page.status_code == 200
+        return counted["n"], page.text
+
+    three, page = await queries_of_my_day()
+    assert all(c["first_name"] in page for c in clients)
+    await Visit.delete().where(Visit.client != world.own["id"]).run()
+    one, page = await queries_of_my_day()
+    assert clients[1]["first_name"] not in page and world.own["first_name"] in page
+    assert three == one
