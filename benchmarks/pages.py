@@ -14,7 +14,7 @@ way), with no session, authentication, policy, audit or other middleware. To add
 Page(...) to PAGES: who views it, its address and its main query. Prints only; asserts nothing.
 """
 
-from __future__ import annotations
+
 
 import argparse
 import asyncio
@@ -243,7 +243,7 @@ def prepare(url: str, scale: int) -> None:
     print(f"  prepared {url} in {time.monotonic() - started:.0f} s")
 
 
-async def load(port: int, path: str, headers: dict[str, str], seconds: float) -> list[float]:
+async def load(port: int, path: str, headers: dict[str, str], seconds: float) -> tuple[list[float], float]:
     """16 keep-alive connections asking for `path` for `seconds`; the latency of every answer."""
     request = (f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept-Encoding: gzip\r\n"
                + "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n").encode()
@@ -274,10 +274,11 @@ async def load(port: int, path: str, headers: dict[str, str], seconds: float) ->
         finally:
             writer.close()
 
+    began = time.perf_counter()
     await asyncio.gather(*(connection() for _ in range(CONNECTIONS)))
     if failures["n"]:
         print(f"    ! {failures['n']} answers other than 200 for {path}")
-    return latencies
+    return latencies, time.perf_counter() - began
 
 
 def summary(latencies: list[float], seconds: float) -> dict[str, float]:
@@ -291,7 +292,8 @@ async def measure(url: str, seconds: float, rounds: int) -> dict[str, dict[str, 
     server = subprocess.Popen([sys.executable, __file__, "--serve", url, str(port)], cwd=ROOT,
                               env={**os.environ, "KINWARD_DATABASE_URL": url, "KINWARD_ENV": "production",
                                    "KINWARD_SECRET_KEY": "benchmark-secret-" + "x" * 32,
-                                   "FORWARDED_ALLOW_IPS": "127.0.0.1"})
+                                   "FORWARDED_ALLOW_IPS": "127.0.0.1"},
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     from app import db
 
@@ -299,12 +301,15 @@ async def measure(url: str, seconds: float, rounds: int) -> dict[str, dict[str, 
     try:
         import httpx
 
-        for _ in range(300):
+        deadline = time.monotonic() + 120
+        while True:
+            if server.poll() is not None or time.monotonic() > deadline:
+                sys.exit("the benchmark server did not start")
             try:
                 if httpx.get(f"{base}/healthz").status_code == 200:
                     break
             except httpx.TransportError:
-                time.sleep(0.1)
+                time.sleep(0.2)
         # Production cookies are Secure __Host- ones; the benchmark speaks plain HTTP, so it reads them itself.
         cookies = {email: await sign_in_cookie(base, email) for email in {p.who for p in PAGES}}
         ids = await ids_for_production(base, cookies)
@@ -322,15 +327,21 @@ async def measure(url: str, seconds: float, rounds: int) -> dict[str, dict[str, 
 
             floor_path = f"/__floor/{page.name.replace(' ', '%20')}?" + urlencode(
                 [("sql", page.floor_sql)] + [("arg", str(a)) for a in args])
-            real, floor = [], []
+            real, floor, real_time, floor_time = [], [], 0.0, 0.0
             for _ in range(rounds):
-                real += await load(port, path, headers, seconds)
-                floor += await load(port, floor_path, {}, seconds)
-            results[page.name] = {"page": summary(real, seconds * rounds), "floor": summary(floor, seconds * rounds)}
+                latencies, elapsed = await load(port, path, headers, seconds)
+                real, real_time = real + latencies, real_time + elapsed
+                latencies, elapsed = await load(port, floor_path, {}, seconds)
+                floor, floor_time = floor + latencies, floor_time + elapsed
+            results[page.name] = {"page": summary(real, real_time), "floor": summary(floor, floor_time)}
         return results
     finally:
         server.terminate()
-        server.wait(timeout=20)
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
 
 
 async def sign_in_cookie(base: str, email: str) -> str:
