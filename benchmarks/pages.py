@@ -217,6 +217,7 @@ def prepare(url: str, scale: int) -> None:
     if url.startswith("sqlite:///"):
         path = Path(url.removeprefix("sqlite:///"))
         if path.exists():
+            run_cli(url, "migrate")  # built by an earlier run: brought up to date
             return
         path.parent.mkdir(parents=True, exist_ok=True)
     else:
@@ -234,6 +235,7 @@ def prepare(url: str, scale: int) -> None:
                 await admin.close()
 
         if not asyncio.run(create()):
+            run_cli(url, "migrate")
             return
     started = time.monotonic()
     run_cli(url, "migrate")
