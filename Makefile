@@ -43,6 +43,7 @@ test: install-test browser
 
 bench: install-test
 	$(BIN)/python benchmarks/db_engine.py
+	$(BIN)/python benchmarks/pages.py
 
 # After changing a tables.py: generate the next migration.
 migration: install

@@ -5,7 +5,7 @@ from pathlib import Path
 from piccolo.conf.apps import AppConfig
 
 from app.accounts.tables import Device, Facility, LoginThrottle, OneTimeToken, Session, User
-from app.audit.tables import AuditEvent
+from app.audit.tables import AuditChain, AuditEvent
 from app.careplans.tables import CarePlan, Goal, Service
 from app.clients.tables import BreakGlassGrant, CareTeamMember, Client, ClientContact, ClientStatusChange, FamilyLink
 from app.liaison.tables import Agency, ClientProvider, Disclosure, Referral, ReferralEvent, ShareLink
@@ -18,7 +18,7 @@ MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 APP_CONFIG = AppConfig(
     app_name="kinward",
     migrations_folder_path=str(MIGRATIONS),
-    table_classes=[Facility, User, Device, Session, LoginThrottle, OneTimeToken, AuditEvent,
+    table_classes=[Facility, User, Device, Session, LoginThrottle, OneTimeToken, AuditEvent, AuditChain,
                    Client, ClientStatusChange, ClientContact, CareTeamMember, FamilyLink, BreakGlassGrant,
                    CarePlan, Goal, Service, Visit, CalendarFeed, Message, MessageRead, MessagePreference, Outbox,
                    VisitSubmission, Agency, ClientProvider, Referral, ReferralEvent, ShareLink, Disclosure],

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 import secrets
 from dataclasses import dataclass, field
@@ -37,6 +39,12 @@ class Settings:
     smtp_starttls: str = "auto"  # auto: when the server offers it; yes: required; no: never
     # Where people reach Kinward: links in emails (invitations, messages) start with it.
     base_url: str = DEFAULT_BASE_URL
+    # Keys the audit chain and signs its checkpoints; never stored in the database. Empty: derived
+    # from KINWARD_SECRET_KEY when that is set, else a fixed development key.
+    audit_key: str = field(default="", repr=False)
+    # Where the signed audit checkpoint is written (a place the operator keeps, outside the database).
+    audit_checkpoint_path: str = ""
+    audit_checkpoint_minutes: int = 15
 
     @property
     def is_production(self) -> bool:
@@ -71,6 +79,7 @@ class Settings:
             if len(key) < 32:
                 raise SettingsError("KINWARD_SECRET_KEY must be at least 32 characters long")
             values["secret_key"] = key
+            values["audit_key"] = hmac.new(key.encode(), b"kinward audit chain", hashlib.sha256).hexdigest()
         elif values.get("env") == "production":
             raise SettingsError("KINWARD_SECRET_KEY must be set when KINWARD_ENV=production")
 
@@ -79,10 +88,19 @@ class Settings:
             ("KINWARD_SESSION_ABSOLUTE_HOURS", "session_absolute_hours", 1, 24),
             ("KINWARD_PASSWORD_HASH_CONCURRENCY", "password_hash_concurrency", 1, 64),
             ("KINWARD_SMTP_PORT", "smtp_port", 1, 65535),
+            ("KINWARD_AUDIT_CHECKPOINT_MINUTES", "audit_checkpoint_minutes", 1, 24 * 60),
         ):
             raw = env.get(name, "").strip()
             if raw:
                 values[attr] = _int_in_range(name, raw, low, high)
+
+        audit_key = env.get("KINWARD_AUDIT_KEY", "")
+        if audit_key:
+            if len(audit_key) < 32:
+                raise SettingsError("KINWARD_AUDIT_KEY must be at least 32 characters long")
+            values["audit_key"] = audit_key
+        if env.get("KINWARD_AUDIT_CHECKPOINT", "").strip():
+            values["audit_checkpoint_path"] = env["KINWARD_AUDIT_CHECKPOINT"].strip()
 
         if env.get("KINWARD_SMTP_HOST"):
             values["smtp_host"] = env["KINWARD_SMTP_HOST"].strip()

@@ -242,7 +242,8 @@ class PlanController(Controller):
 
     @get("/services/new", opt={"action": "plan.edit"})
     async def service_new(self, request: Request, client_id: FromPath[int]) -> Template:
-        await relation_for(request, client_id, "plan.edit")
+        relation = await relation_for(request, client_id, "plan.edit")
+        await record_viewed(request, relation, "plan")
         draft = await self._draft(client_id)
         start = max(draft["starts_on"], today(request))
         return await self._service_page(request, client_id, Form(values={
@@ -357,7 +358,8 @@ class PlanController(Controller):
 
     @get("/close", opt={"action": "plan.edit"})
     async def close_page(self, request: Request, client_id: FromPath[int]) -> Template:
-        await relation_for(request, client_id, "plan.edit")
+        relation = await relation_for(request, client_id, "plan.edit")
+        await record_viewed(request, relation, "plan")
         return await self._close_page(request, client_id, Form())
 
     @post("/close", opt={"action": "plan.edit"})

@@ -66,7 +66,7 @@ def team_active_on(day: date) -> Any:
 # Whether a worker off the care team has a visit with the client near today is known to visits,
 # which stands above clients: the app registers that question when it is assembled (app/main.py).
 # Unregistered, no worker gets a visit window: access fails closed.
-VisitWindow = Callable[..., Awaitable[bool]]
+VisitWindow = Callable[..., Awaitable[set]]  # (worker_id, client_ids, today, tz) -> the clients within it
 _visit_window: list[VisitWindow] = []
 
 
@@ -76,37 +76,47 @@ def visit_window_register(lookup: VisitWindow) -> None:
 
 async def client_relation(*, user: Any, client_id: int, today: date) -> Optional[ClientRelation]:
     """The policy's view of how `user` stands to the client; None when no such client in their facility."""
-    client = await Client.select(Client.id, Client.facility).where(
-        (Client.id == client_id) & (Client.facility == user.facility_id)
-    ).first().run()
-    if client is None:
-        return None
+    return (await client_relations_for(user=user, client_ids=[client_id], today=today)).get(client_id)
+
+
+async def client_relations_for(*, user: Any, client_ids: list[int], today: date) -> dict[int, ClientRelation]:
+    """client_relation for many clients in a few queries, whatever their number (My day's list)."""
+    ids = list(dict.fromkeys(client_ids))
+    if not ids:
+        return {}
+    clients = await Client.select(Client.id, Client.facility).where(
+        Client.id.is_in(ids) & (Client.facility == user.facility_id)).run()
+    found = [c["id"] for c in clients]
+    if not found:
+        return {}
     role = Role(user.role)
-    team_role = None
-    family = None
-    break_glass = False
+    team: dict[int, str] = {}
+    break_glass: set[int] = set()
+    family: dict[int, FamilyPermissions] = {}
+    visit_window: set[int] = set()
     if role in (Role.coordinator, Role.worker):
-        member = await CareTeamMember.select(CareTeamMember.role).where(
-            (CareTeamMember.client == client_id) & (CareTeamMember.user == user.id) & team_active_on(today)
-        ).first().run()
-        team_role = member["role"] if member else None
-    if role == Role.coordinator and team_role is None:
-        break_glass = await BreakGlassGrant.exists().where(
-            (BreakGlassGrant.client == client_id) & (BreakGlassGrant.user == user.id)
-            & (BreakGlassGrant.session == user.session_id)
-        ).run()
+        members = await CareTeamMember.select(CareTeamMember.client, CareTeamMember.role).where(
+            CareTeamMember.client.is_in(found) & (CareTeamMember.user == user.id) & team_active_on(today)).run()
+        for member in members:
+            team.setdefault(member["client"], member["role"])
+    outside_team = [c for c in found if c not in team]
+    if role == Role.coordinator and outside_team:
+        grants = await BreakGlassGrant.select(BreakGlassGrant.client).where(
+            BreakGlassGrant.client.is_in(outside_team) & (BreakGlassGrant.user == user.id)
+            & (BreakGlassGrant.session == user.session_id)).run()
+        break_glass = {g["client"] for g in grants}
     if role == Role.family:
-        link = await FamilyLink.select(
-            FamilyLink.may_see_schedule, FamilyLink.may_see_visit_summaries, FamilyLink.may_message
-        ).where((FamilyLink.client == client_id) & (FamilyLink.user == user.id) & FamilyLink.ended_at.is_null()
-                ).first().run()
-        family = FamilyPermissions(**link) if link else None
-    visit_window = False
-    if role == Role.worker and team_role is None and _visit_window:
-        visit_window = await _visit_window[0](worker_id=user.id, client_id=client_id, today=today,
+        links = await FamilyLink.select(
+            FamilyLink.client, FamilyLink.may_see_schedule, FamilyLink.may_see_visit_summaries, FamilyLink.may_message
+        ).where(FamilyLink.client.is_in(found) & (FamilyLink.user == user.id) & FamilyLink.ended_at.is_null()).run()
+        for link in links:
+            family.setdefault(link.pop("client"), FamilyPermissions(**link))
+    if role == Role.worker and outside_team and _visit_window:
+        visit_window = await _visit_window[0](worker_id=user.id, client_ids=outside_team, today=today,
                                               tz=user.timezone)
-    return ClientRelation(client_id=client["id"], facility_id=client["facility"], team_role=team_role,
-                          family=family, break_glass=break_glass, visit_window=visit_window)
+    return {c["id"]: ClientRelation(client_id=c["id"], facility_id=c["facility"], team_role=team.get(c["id"]),
+                                    family=family.get(c["id"]), break_glass=c["id"] in break_glass,
+                                    visit_window=c["id"] in visit_window) for c in clients}
 
 
 async def client_relations_of(*, user: Principal, today: date) -> list[ClientRelation]:
@@ -140,10 +150,18 @@ def _columns(names: tuple[str, ...]) -> list[Column]:
 
 async def client_record(*, client_id: int, confidential: bool) -> dict:
     """The client's fields: all of them, or only the need-to-know ones (never fetched otherwise)."""
+    return (await client_records(client_ids=[client_id], confidential=confidential))[client_id]
+
+
+async def client_records(*, client_ids: list[int], confidential: bool) -> dict[int, dict]:
+    """client_record for many clients in one query."""
+    if not client_ids:
+        return {}
     names = NEED_TO_KNOW_FIELDS + (CONFIDENTIAL_FIELDS + ("version", "updated_at") if confidential else ())
-    row = await Client.select(Client.id, *_columns(names)).where(Client.id == client_id).first().run()
-    row["name"] = display_name(row)
-    return row
+    rows = await Client.select(Client.id, *_columns(names)).where(Client.id.is_in(list(client_ids))).run()
+    for row in rows:
+        row["name"] = display_name(row)
+    return {row["id"]: row for row in rows}
 
 
 async def client_name(*, client_id: int) -> dict:
@@ -385,7 +403,7 @@ async def access_log_for(*, facility_id: int, client_id: int, page: int) -> tupl
     ).where(
         (AuditEvent.facility_id == facility_id) & (AuditEvent.client_id == client_id)
         & AuditEvent.action.is_in(list(ACCESS_LOG_ACTIONS))
-    ).order_by(AuditEvent.seq, ascending=False).limit(ACCESS_LOG_PAGE_SIZE + 1).offset(
+    ).order_by(AuditEvent.id, ascending=False).limit(ACCESS_LOG_PAGE_SIZE + 1).offset(
         (page - 1) * ACCESS_LOG_PAGE_SIZE
     ).run()
     actor_ids = sorted({e["actor_id"] for e in events if e["actor_id"] is not None})

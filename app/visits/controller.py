@@ -124,8 +124,14 @@ async def team_week_page(request: Request, week: FromQuery[str] = "") -> Templat
     workers = sorted(rows.values(), key=lambda r: (r["name"] == _("No care worker (other provider)"), r["name"]))
     for row in workers:
         row["days"] = week_days(first, row.pop("visits"), tz)
-    await audit_record(actor=actor_of(request), action="schedule.team_viewed", object_type="schedule",
-                       object_id=first.isoformat(), detail={"clients": sorted({v["client"] for v in visits})})
+    shown = sorted({v["client"] for v in visits})
+    actor = actor_of(request)
+    await audit_record(actor=actor, action="schedule.team_viewed", object_type="schedule",
+                       object_id=first.isoformat(), detail={"clients": shown})
+    # Each client's own access log shows that the team week showed them (one shared insert, not N).
+    for client_id in shown:
+        await audit_record(actor=actor, action="client.viewed", client_id=client_id, object_type="client",
+                           object_id=client_id, detail={"page": "team_week", "week": first.isoformat()})
     context = {"workers": workers, "week": first, "days": [first + timedelta(days=n) for n in range(7)],
                "previous": first - timedelta(days=7), "next": first + timedelta(days=7),
                "this_week": week_start(today(request)), "today": today(request), "labels": labels(),

@@ -137,14 +137,13 @@ async def my_day_for(*, user: Principal, start: datetime, end: datetime,
     for the caller to audit each read.
     """
     visits = await visits_of_worker(worker_id=user.id, start=start, end=end)
-    records: dict[int, Optional[dict]] = {}
-    shown: list[ClientRelation] = []
-    for client_id in dict.fromkeys(v["client"] for v in visits):
-        relation = await clients.client_relation(user=user, client_id=client_id, today=today)
-        records[client_id] = None
-        if relation is not None and can_on(user, "client.view", relation):
-            records[client_id] = await clients.client_record(client_id=client_id, confidential=False)
-            shown.append(relation)
+    # A few queries for the whole list, however many clients are on it.
+    relations = await clients.client_relations_for(user=user, client_ids=[v["client"] for v in visits], today=today)
+    shown = [r for r in relations.values() if can_on(user, "client.view", r)]
+    found = await clients.client_records(client_ids=[r.client_id for r in shown], confidential=False)
+    records: dict[int, Optional[dict]] = {v["client"]: None for v in visits}
+    for relation in shown:
+        records[relation.client_id] = found[relation.client_id]
     for visit in visits:
         record = records[visit["client"]]
         visit["client"] = record or {"id": visit["client"], "name": visit["client_first_name"]}
@@ -286,14 +285,17 @@ def next_visit_sql(*, after: datetime) -> QueryString:
     )
 
 
-async def worker_visits_client(*, worker_id: int, client_id: int, today: date, tz: str) -> bool:
-    """Does the worker have a visit with the client within the visit window around today?"""
+async def worker_visits_clients(*, worker_id: int, client_ids: list[int], today: date, tz: str) -> set[int]:
+    """Which of the clients the worker has a visit with within the visit window around today (one query)."""
+    if not client_ids:
+        return set()
     start, _end = day_bounds(today - timedelta(days=VISIT_WINDOW_DAYS), tz)
     _start, end = day_bounds(today + timedelta(days=VISIT_WINDOW_DAYS), tz)
-    return await Visit.exists().where(
-        (Visit.worker == worker_id) & (Visit.client == client_id) & (Visit.scheduled_start >= start)
+    rows = await Visit.select(Visit.client).where(
+        (Visit.worker == worker_id) & Visit.client.is_in(client_ids) & (Visit.scheduled_start >= start)
         & (Visit.scheduled_start < end) & (Visit.status != VisitStatus.cancelled.value)
-    ).run()
+    ).distinct().run()
+    return {r["client"] for r in rows}
 
 
 async def upcoming_visits_for_family(*, client_id: int, now: datetime, limit: int = 10) -> list[dict]:

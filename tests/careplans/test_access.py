@@ -150,6 +150,17 @@ async def test_reading_plans_and_schedules_is_audited_with_the_client(client):
     assert any('"page": "plan"' in d for d in pages) and any('"page": "visits"' in d for d in pages)
 
 
+@pytest.mark.parametrize("url", ["/plan/services/new", "/plan/close", "/plan/activate"])
+async def test_every_plan_editing_page_that_shows_the_client_is_audited_with_the_client(client, url):
+    world = await planned_world()
+    await login(client, world.coordinator)
+    assert (await client.get(f"/clients/{world.own['id']}{url}")).status_code == 200
+    viewed = await AuditEvent.count().where(
+        (AuditEvent.client_id == world.own["id"]) & (AuditEvent.action == "client.viewed")
+        & (AuditEvent.actor_id == world.coordinator["id"])).run()
+    assert viewed == 1
+
+
 async def test_the_client_record_links_to_the_plan_and_the_visits_for_those_who_may_see_them(client):
     world = await planned_world()
     for person, shown in ((world.coordinator, True), (world.worker, True), (world.coordinator2, False)):

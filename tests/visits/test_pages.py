@@ -91,6 +91,15 @@ async def test_the_team_week_shows_who_visits_whom_for_the_coordinators_clients(
     assert (await client.get("/schedule")).status_code == 404
 
 
+async def test_the_team_week_appears_in_the_access_log_of_each_client_it_showed(client, monday_morning):
+    world = await planned_world()
+    await login(client, world.coordinator)
+    assert (await client.get("/schedule")).status_code == 200
+    shown = await AuditEvent.select(AuditEvent.client_id, AuditEvent.detail).where(
+        (AuditEvent.action == "client.viewed") & (AuditEvent.actor_id == world.coordinator["id"])).run()
+    assert [e["client_id"] for e in shown] == [world.own["id"]] and '"page": "team_week"' in shown[0]["detail"]
+
+
 async def test_a_coordinator_cancels_one_visit_with_a_reason(client, monday_morning):
     world = await planned_world()
     visit = await Visit.select().where(Visit.client == world.own["id"]).order_by(Visit.scheduled_start).first().run()
