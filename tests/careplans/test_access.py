@@ -153,7 +153,7 @@ async def test_reading_plans_and_schedules_is_audited_with_the_client(client):
 @pytest.mark.parametrize("url", ["/plan/services/new", "/plan/close", "/plan/activate"])
 async def test_every_plan_editing_page_that_shows_the_client_is_audited_with_the_client(client, url):
     world = await planned_world()
-    await login(client, world.coordinator)
+    await sign_in(client, world.coordinator)
     assert (await client.get(f"/clients/{world.own['id']}{url}")).status_code == 200
     viewed = await AuditEvent.count().where(
         (AuditEvent.client_id == world.own["id"]) & (AuditEvent.action == "client.viewed")

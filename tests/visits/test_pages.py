@@ -93,7 +93,7 @@ async def test_the_team_week_shows_who_visits_whom_for_the_coordinators_clients(
 
 async def test_the_team_week_appears_in_the_access_log_of_each_client_it_showed(client, monday_morning):
     world = await planned_world()
-    await login(client, world.coordinator)
+    await sign_in(client, world.coordinator)
     assert (await client.get("/schedule")).status_code == 200
     shown = await AuditEvent.select(AuditEvent.client_id, AuditEvent.detail).where(
         (AuditEvent.action == "client.viewed") & (AuditEvent.actor_id == world.coordinator["id"])).run()
