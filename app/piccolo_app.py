@@ -10,6 +10,7 @@ from app.careplans.tables import CarePlan, Goal, Service
 from app.clients.tables import BreakGlassGrant, CareTeamMember, Client, ClientContact, ClientStatusChange, FamilyLink
 from app.mail.tables import Outbox
 from app.messages.tables import Message, MessagePreference, MessageRead
+from app.records.tables import BackupRun, RetentionPurge
 from app.visits.tables import CalendarFeed, Visit, VisitSubmission
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
@@ -20,7 +21,7 @@ APP_CONFIG = AppConfig(
     table_classes=[Facility, User, Device, Session, LoginThrottle, OneTimeToken, AuditEvent,
                    Client, ClientStatusChange, ClientContact, CareTeamMember, FamilyLink, BreakGlassGrant,
                    CarePlan, Goal, Service, Visit, CalendarFeed, Message, MessageRead, MessagePreference, Outbox,
-                   VisitSubmission],
+                   VisitSubmission, BackupRun, RetentionPurge],
     migration_dependencies=[],
     commands=[],
 )
