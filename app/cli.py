@@ -214,6 +214,10 @@ def parser() -> argparse.ArgumentParser:
     audit = commands.add_parser("audit", help="audit trail tools")
     audit_commands = audit.add_subparsers(dest="audit_command", required=True)
     audit_commands.add_parser("verify", help="check the hash chain").set_defaults(func=cmd_audit_verify)
+
+    from app.records.cli import register as records_register
+
+    records_register(commands)
     return root
 
 

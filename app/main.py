@@ -24,6 +24,7 @@ from app.mail.services import mail_configure
 from app.messages.controller import MessagesController, NotificationsController, family_home, unanswered_page
 from app.messages.services import digests_enqueue, escalations_enqueue
 from app.policy import home_for
+from app.records.schedule import backup_worker
 from app.settings import Settings
 from app.careplans.controller import PlanController
 from app.visits.controller import (CalendarController, ClientVisitsController, VisitController, calendar_feed,
@@ -56,9 +57,16 @@ def create_app(settings: Optional[Settings] = None) -> Litestar:
         keeper = asyncio.create_task(schedule_keeper(), name="kinward-schedule-keeper")
         # Every process runs one: outbox rows are claimed, so each email goes out once.
         mail = mail_worker_start(settings, jobs=(escalations_enqueue, digests_enqueue))
+        # Every process runs one when backups are configured: each interval's backup is claimed once.
+        backups_stop = asyncio.Event()
+        backups = (asyncio.create_task(backup_worker(settings, backups_stop), name="kinward-backups")
+                   if settings.backup_dir else None)
         try:
             yield
         finally:
+            backups_stop.set()
+            if backups is not None:
+                await asyncio.gather(backups, return_exceptions=True)
             keeper.cancel()
             await asyncio.gather(keeper, return_exceptions=True)
             await mail_worker_stop(mail)
