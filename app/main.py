@@ -24,6 +24,7 @@ from app.mail.services import mail_configure
 from app.messages.controller import MessagesController, NotificationsController, family_home, unanswered_page
 from app.messages.services import digests_enqueue, escalations_enqueue
 from app.policy import home_for
+from app.records.controller import ClientExportController, RecordsAdminController
 from app.records.schedule import backup_worker
 from app.settings import Settings
 from app.careplans.controller import PlanController
@@ -102,6 +103,8 @@ def create_app(settings: Optional[Settings] = None) -> Litestar:
             MessagesController,
             unanswered_page,
             NotificationsController,
+            RecordsAdminController,
+            ClientExportController,
             create_static_files_router(path="/static", directories=[STATIC], opt={"action": "public"},
                                        include_in_schema=False),
         ],

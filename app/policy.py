@@ -42,6 +42,8 @@ ROLE_RULES: dict[str, frozenset[Role]] = {
     "calendar.manage": frozenset({Role.worker}),
     # Today's late and missed visits and open concerns of one's care teams, on the caseload.
     "caseload.visit_alerts": frozenset({Role.coordinator}),
+    # Backups, the retention period and purged records are the facility's, like its settings.
+    "records.manage": frozenset({Role.admin}),
 }
 
 # After check-out a worker may correct their own visit log for this long; later only a coordinator may.
@@ -167,6 +169,9 @@ RELATION_RULES: dict[str, dict[Role, tuple[RelationRule, ...]]] = {
     # after check-out), a coordinator of the team at any time, on the worker's behalf.
     "visit.log": {Role.coordinator: (_on_team,), Role.worker: (_own_visit_correctable,)},
     "visit.concern.resolve": {Role.coordinator: (_on_team,)},
+    # Subject access (UK GDPR art. 15/20): everything held about the client, for the client or
+    # their representative. Not by emergency access: that opens a record to give care, not to hand it out.
+    "client.export": {Role.admin: (_any,), Role.coordinator: (_on_team,)},
 }
 # At route level (no record yet) a role passes when some relation could allow it; the record decides.
 for _action, _by_role in RELATION_RULES.items():

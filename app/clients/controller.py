@@ -22,7 +22,7 @@ from app.web.sessions import flash_push
 # Shown on the client page as links, each only when the policy allows it for this record.
 PAGE_ACTIONS = ("client.edit", "client.team.manage", "client.family.manage", "client.access_log.view",
                 "client.access_log.details", "client.view_confidential", "client.messages.view", "plan.view",
-                "schedule.view")
+                "schedule.view", "client.export")
 
 
 def allowed(request: Request, relation: ClientRelation) -> dict[str, bool]:

@@ -182,6 +182,3 @@ async def backup_restore(*, path: Path, database_url: str, force: bool = False, 
                           f"of facility {broken.facility_id}: {broken.reason}")
     return RestoreReport(manifest=manifest, facts=facts, migrations_applied=applied)
 
-
-def backup_age(*, finished_at: Optional[datetime], now: datetime) -> Optional[float]:
-    return None if finished_at is None else max((now - finished_at).total_seconds(), 0.0)

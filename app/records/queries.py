@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Optional
+
+from piccolo.table import Table
 
 from app.accounts.tables import Facility
 from app.clients.tables import Client, ClientStatus
-from app.records.tables import BackupRun, BackupStatus, RetentionPurge
+from app.piccolo_app import APP_CONFIG
+from app.records.tables import BackupRun, RetentionPurge
+from app.records.tables import BackupStatus
 
 
 def purge_due_on(*, care_ended_on: date, retention_years: int) -> date:
@@ -64,3 +69,49 @@ async def backup_last_finished() -> Optional[dict]:
         BackupRun.finished_at, ascending=False).first().run()
 
 
+
+
+@dataclass(frozen=True)
+class BackupHealth:
+    last_good_at: Optional[datetime]
+    last_good_age_seconds: Optional[float]
+    last_failed: bool  # the latest backup to finish failed
+    last_error: str
+
+
+async def backup_health(*, now: datetime) -> BackupHealth:
+    good, last = await backup_last_good(), await backup_last_finished()
+    good_at = good["finished_at"] if good else None
+    failed = bool(last and last["status"] == BackupStatus.failed.value)
+    return BackupHealth(last_good_at=good_at,
+                        last_good_age_seconds=None if good_at is None else max((now - good_at).total_seconds(), 0.0),
+                        last_failed=failed, last_error=last["error"] if failed and last else "")
+
+
+def _tables_referring_to(table: type[Table]) -> list[tuple[type[Table], object]]:
+    return [(child, column) for child in APP_CONFIG.table_classes for column in child._meta.foreign_key_columns
+            if column._foreign_key_meta.resolved_references is table and child is not table]
+
+
+async def client_related_rows(*, client_id: int) -> list[tuple[type[Table], list[dict]]]:
+    """Every row that refers to the client, directly or through another such row (plans, their services,
+    the visits of those, messages and their read receipts...), each table after every table it refers to.
+
+    Found through the tables' foreign keys, so a feature's new tables are included without a change here.
+    """
+    found: dict[type[Table], dict[int, dict]] = {}
+    order: list[type[Table]] = []
+
+    async def walk(table: type[Table], ids: list[int]) -> None:
+        for child, column in _tables_referring_to(table):
+            rows = await child.select().where(column.is_in(ids)).run()  # type: ignore[attr-defined]
+            if not rows:
+                continue
+            found.setdefault(child, {}).update({row["id"]: row for row in rows})
+            if child in order:
+                order.remove(child)
+            order.append(child)  # after the table it was just found under
+            await walk(child, [row["id"] for row in rows])
+
+    await walk(Client, [client_id])
+    return [(table, sorted(found[table].values(), key=lambda row: row["id"])) for table in order]

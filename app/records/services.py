@@ -12,14 +12,11 @@ from collections import Counter
 from datetime import date, datetime, timedelta
 from typing import Optional
 
-from piccolo.table import Table
-
 from app import clock, db
 from app.audit.services import Actor, audit_record
 from app.clients.tables import Client
 from app.i18n import _
-from app.piccolo_app import APP_CONFIG
-from app.records.queries import retention_due_for
+from app.records.queries import client_related_rows, retention_due_for
 from app.records.tables import BackupRun, BackupStatus, RetentionPurge
 from app.web.tokens import token_new
 
@@ -49,25 +46,6 @@ async def retention_years_set(*, actor: Actor, facility_id: int, years: int) -> 
                            object_id=facility_id, detail={"retention_years": years})
 
 
-def _tables_referring_to(table: type[Table]) -> list[tuple[type[Table], object]]:
-    return [(child, column) for child in APP_CONFIG.table_classes for column in child._meta.foreign_key_columns
-            if column._foreign_key_meta.resolved_references is table]
-
-
-async def _delete_with_dependants(table: type[Table], ids: list[int], removed: Counter) -> None:
-    """Rows of every table that refers to these (visits, plans, messages and what hangs off them),
-    deepest first; tables added later are found the same way, so nothing is left pointing at a gap."""
-    for child, column in _tables_referring_to(table):
-        if child is table:
-            continue
-        rows = await child.select(child.id).where(column.is_in(ids)).run()  # type: ignore[attr-defined]
-        child_ids = [row["id"] for row in rows]
-        if child_ids:
-            await _delete_with_dependants(child, child_ids, removed)
-            await child.delete().where(child.id.is_in(child_ids)).run()
-            removed[child._meta.tablename] += len(child_ids)
-
-
 async def client_purge(*, client: dict, by: str, now: datetime) -> bool:
     """Remove one client's personal data; False when another process purged it first."""
     async with db.transaction():
@@ -78,7 +56,10 @@ async def client_purge(*, client: dict, by: str, now: datetime) -> bool:
         if not claimed:
             return False
         removed: Counter = Counter()
-        await _delete_with_dependants(Client, [client["id"]], removed)
+        # Those referring to others first: nothing is left pointing at a row that is gone.
+        for table, rows in reversed(await client_related_rows(client_id=client["id"])):
+            await table.delete().where(table.id.is_in([row["id"] for row in rows])).run()  # type: ignore[attr-defined]
+            removed[table._meta.tablename] += len(rows)
         await Client.delete().where(Client.id == client["id"]).run()
         removed[Client._meta.tablename] += 1
         await RetentionPurge.update({RetentionPurge.rows_removed: json.dumps(dict(sorted(removed.items())))}).where(
