@@ -60,7 +60,7 @@ class ClientExportController(Controller):
         await record_viewed(request, relation, "export")
         return Template("records/export.html", context={"client": await client_name(client_id=client_id)})
 
-    @post("/")
+    @post("/", status_code=200)
     async def export_download(self, request: Request, client_id: FromPath[int]) -> Response:
         await request.form()
         relation = await relation_for(request, client_id, "client.export")
