@@ -76,8 +76,20 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from app.demo import DEMO_EMAILS, demo_password, demo_seed
 
     settings = _settings()
+    if args.reset and settings.env != "development":
+        print("kinward: demo --reset empties the whole database; it runs only with KINWARD_ENV=development.",
+              file=sys.stderr)
+        return 2
 
     async def run() -> bool:
+        if args.reset:
+            from app.demo import DemoResetRefused, demo_reset
+
+            try:
+                await demo_reset()
+            except DemoResetRefused as refused:
+                sys.exit(f"kinward: demo --reset refused: {refused}.")
+            return True
         if args.if_empty:
             from app.accounts.queries import facility_count
 
@@ -191,6 +203,8 @@ def parser() -> argparse.ArgumentParser:
 
     demo = commands.add_parser("demo", help="create the demo facility and accounts")
     demo.add_argument("--if-empty", action="store_true", help="only when the database has no facility yet")
+    demo.add_argument("--reset", action="store_true",
+                      help="development only: empty the database and create the demo afresh")
     demo.set_defaults(func=cmd_demo)
 
     admin = commands.add_parser("create-admin", help="create an administrator (and the facility if needed)")
