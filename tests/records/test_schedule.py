@@ -112,3 +112,27 @@ async def test_a_failed_backup_is_recorded_and_shown_in_healthz_and_to_admins(tm
     assert page.status_code == 200
     assert "The last backup failed" in page.text
     assert runs[failed.slot]["error"][:40] in page.text
+
+
+async def test_two_served_app_processes_take_the_intervals_backup_once(tmp_path, monkeypatch):
+    """The backup worker runs in every `kinward serve` process; the interval's backup is taken by one."""
+    from tests.messages.test_two_processes import two_servers
+
+    await make_world()
+    backups = tmp_path / "backups"
+    monkeypatch.setenv("KINWARD_BACKUP_DIR", str(backups))
+    async with two_servers(tmp_path) as (first, second):
+        for _ in range(600):  # each process's first round starts as it starts serving
+            finished = await BackupRun.select().where(BackupRun.status != "running").run()
+            if finished:
+                break
+            await asyncio.sleep(0.1)
+        import httpx
+
+        async with httpx.AsyncClient() as probe:
+            health = [(await probe.get(f"{url}/healthz")).json()["backup"] for url in (first, second)]
+
+    runs = await BackupRun.select().run()
+    assert [run["status"] for run in runs] == ["ok"], runs
+    assert len(backup_files(backups)) == 1
+    assert all(h["scheduled"] and h["last_good_age_seconds"] is not None and not h["last_failed"] for h in health)
