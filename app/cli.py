@@ -73,7 +73,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from app.demo import DEMO_EMAILS, demo_password, demo_seed
+    from app.accounts.demo import DEMO_EMAILS, demo_password
+    from app.demo import demo_seed
 
     settings = _settings()
     if args.reset and settings.env != "development":
@@ -229,9 +230,12 @@ def parser() -> argparse.ArgumentParser:
     audit_commands = audit.add_subparsers(dest="audit_command", required=True)
     audit_commands.add_parser("verify", help="check the hash chain").set_defaults(func=cmd_audit_verify)
 
+    from app.migrations_state import known_migrations, migrations_apply, pending_migrations
+    from app.records.backups import Migrations
     from app.records.cli import register as records_register
 
-    records_register(commands)
+    records_register(commands, migrations=Migrations(known=known_migrations, pending=pending_migrations,
+                                                     apply=migrations_apply))
     return root
 
 

@@ -9,14 +9,22 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from importlib import metadata
 from pathlib import Path
-from typing import Optional
+from typing import Awaitable, Callable, Optional
 
 from app import clock, db
 from app.audit.queries import audit_chain_verify
-from app.migrations_state import known_migrations, migrations_apply, pending_migrations
 from app.records import snapshot
 from app.records.archive import FORMAT, BackupError, archive_read, archive_write, file_encrypt, sha256_file
 from app.records.snapshot import DatabaseFacts
+
+
+@dataclass(frozen=True)
+class Migrations:
+    """This Kinward's migrations, handed in by the assembly (app/migrations_state.py), which features do not import."""
+
+    known: Callable[[], frozenset[str]]
+    pending: Callable[[], Awaitable[list[str]]]
+    apply: Callable[[], Awaitable[None]]
 
 
 def kinward_version() -> str:
@@ -86,8 +94,8 @@ async def backup_create(*, database_url: str, path: Path, passphrase: str = "") 
     return BackupReport(path=path, manifest=manifest, file_sha256=file_sha)
 
 
-def _migrations_problem(manifest: dict) -> Optional[str]:
-    newer = sorted(set(manifest.get("migrations", [])) - known_migrations())
+def _migrations_problem(manifest: dict, migrations: Migrations) -> Optional[str]:
+    newer = sorted(set(manifest.get("migrations", [])) - migrations.known())
     if newer:
         return (f"the backup was made by a newer Kinward: it has {len(newer)} migration(s) this version does not "
                 f"know ({', '.join(newer[:3])}); upgrade Kinward first")
@@ -125,11 +133,11 @@ async def _checked_copy(copy: Path, manifest: dict, scratch_url: str) -> Databas
     return facts
 
 
-async def backup_verify(*, path: Path, database_url: str, passphrase: str = "") -> CheckReport:
+async def backup_verify(*, path: Path, database_url: str, migrations: Migrations, passphrase: str = "") -> CheckReport:
     """Every check a restore makes, on a scratch copy; the configured database is not touched."""
     with _workdir(path) as work:
         manifest, copy = archive_read(path=path, workdir=Path(work), passphrase=passphrase)
-        problem = _migrations_problem(manifest)
+        problem = _migrations_problem(manifest, migrations)
         if problem:
             raise BackupError(problem)
         if manifest["engine"] == "sqlite":
@@ -141,16 +149,17 @@ async def backup_verify(*, path: Path, database_url: str, passphrase: str = "") 
                 facts = await _checked_copy(copy, manifest, scratch)
             finally:
                 await snapshot.postgres_database_drop(scratch)
-    to_apply = sorted(known_migrations() - set(facts.migrations))
+    to_apply = sorted(migrations.known() - set(facts.migrations))
     return CheckReport(manifest=manifest, facts=facts, migrations_to_apply=to_apply)
 
 
-async def backup_restore(*, path: Path, database_url: str, force: bool = False, passphrase: str = "") -> RestoreReport:
+async def backup_restore(*, path: Path, database_url: str, migrations: Migrations, force: bool = False,
+                         passphrase: str = "") -> RestoreReport:
     """Replace the database at `database_url` with the backup, after checking it; then migrate it forward
     and verify its audit trail. Refuses to overwrite records unless `force`."""
     with _workdir(path) as work:
         manifest, copy = archive_read(path=path, workdir=Path(work), passphrase=passphrase)
-        problem = _migrations_problem(manifest)
+        problem = _migrations_problem(manifest, migrations)
         if problem:
             raise BackupError(problem)
         if manifest["engine"] != engine_of(database_url):
@@ -173,9 +182,9 @@ async def backup_restore(*, path: Path, database_url: str, force: bool = False, 
             await _checked_copy(copy, manifest, database_url)
             facts = await snapshot.postgres_target_facts(database_url)
     async with db.using(database_url):
-        applied = await pending_migrations()
+        applied = await migrations.pending()
         if applied:
-            await migrations_apply()
+            await migrations.apply()
         broken = await audit_chain_verify()
     if broken is not None:
         raise BackupError(f"restored, but the audit trail does not verify after migrating: row {broken.seq} "

@@ -8,12 +8,26 @@ import sys
 from pathlib import Path
 
 from app.records.archive import BackupError
+from app.records.backups import Migrations
+from app.settings import Settings, SettingsError
 
 
-def _settings():
-    from app.cli import _settings as settings
+def _settings() -> Settings:
+    try:
+        return Settings.from_env()
+    except SettingsError as error:
+        sys.exit(f"kinward: configuration error: {error}")
 
-    return settings()
+
+async def _with_db(settings: Settings, coro_factory):
+    from app import db
+
+    db.configure(settings.database_url)
+    await db.start()
+    try:
+        return await coro_factory()
+    finally:
+        await db.stop()
 
 
 def _summary(manifest: dict, facts) -> list[str]:
@@ -37,7 +51,7 @@ def cmd_backup(args: argparse.Namespace) -> int:
         path = Path(args.target[1])
         try:
             report = asyncio.run(backup_verify(path=path, database_url=settings.database_url,
-                                               passphrase=settings.backup_passphrase))
+                                               migrations=args.migrations, passphrase=settings.backup_passphrase))
         except BackupError as error:
             print(f"kinward: backup {path} REFUSED: {error}.", file=sys.stderr)
             return 1
@@ -70,7 +84,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
     path = Path(args.path)
     try:
         report = asyncio.run(backup_restore(path=path, database_url=settings.database_url, force=args.force,
-                                            passphrase=settings.backup_passphrase))
+                                            migrations=args.migrations, passphrase=settings.backup_passphrase))
     except BackupError as error:
         print(f"kinward: nothing restored from {path}: {error}.", file=sys.stderr)
         return 1
@@ -83,7 +97,6 @@ def cmd_restore(args: argparse.Namespace) -> int:
 
 def cmd_retention_report(args: argparse.Namespace) -> int:
     from app import clock
-    from app.cli import _with_db
     from app.records.queries import retention_due_for
 
     settings = _settings()
@@ -100,7 +113,6 @@ def cmd_retention_report(args: argparse.Namespace) -> int:
 
 def cmd_retention_purge(args: argparse.Namespace) -> int:
     from app import clock
-    from app.cli import _with_db
     from app.records.services import retention_purge
 
     settings = _settings()
@@ -114,16 +126,16 @@ def cmd_retention_purge(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(commands: argparse._SubParsersAction) -> None:
+def register(commands: argparse._SubParsersAction, *, migrations: Migrations) -> None:
     backup = commands.add_parser("backup", help="a consistent copy of the database while Kinward runs",
                                  description="kinward backup PATH  |  kinward backup verify PATH")
     backup.add_argument("target", nargs="+", metavar="PATH", help="where to write the backup (or: verify PATH)")
-    backup.set_defaults(func=cmd_backup)
+    backup.set_defaults(func=cmd_backup, migrations=migrations)
 
     restore = commands.add_parser("restore", help="replace the database with a checked backup")
     restore.add_argument("path", metavar="PATH")
     restore.add_argument("--force", action="store_true", help="replace a database that already holds records")
-    restore.set_defaults(func=cmd_restore)
+    restore.set_defaults(func=cmd_restore, migrations=migrations)
 
     retention = commands.add_parser("retention", help="records past the facility's retention period")
     retention_commands = retention.add_subparsers(dest="retention_command", required=True)

@@ -14,7 +14,7 @@ from app.records import forms, queries, services
 from app.records.export import client_export_files, export_zip
 from app.web.auth import actor_of
 from app.web.forms import Form
-from app.web.records import record_viewed, relation_for
+from app.clients.records import record_viewed, relation_for
 from app.web.sessions import flash_push
 
 

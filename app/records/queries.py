@@ -11,7 +11,6 @@ from piccolo.table import Table
 
 from app.accounts.tables import Facility
 from app.clients.tables import Client, ClientStatus
-from app.piccolo_app import APP_CONFIG
 from app.records.tables import BackupRun, RetentionPurge
 from app.records.tables import BackupStatus
 
@@ -89,8 +88,10 @@ async def backup_health(*, now: datetime) -> BackupHealth:
 
 
 def _tables_referring_to(table: type[Table]) -> list[tuple[type[Table], object]]:
-    return [(child, column) for child in APP_CONFIG.table_classes for column in child._meta.foreign_key_columns
-            if column._foreign_key_meta.resolved_references is table and child is not table]
+    # Piccolo records every foreign key pointing at a table; every table is imported once the
+    # engine is configured (it binds them all), so none is missed.
+    return [(column._meta.table, column) for column in table._meta.foreign_key_references
+            if column._meta.table is not table]
 
 
 async def client_related_rows(*, client_id: int) -> list[tuple[type[Table], list[dict]]]:

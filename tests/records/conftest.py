@@ -5,7 +5,9 @@ from typing import AsyncIterator
 
 import pytest
 
+from app.migrations_state import known_migrations, migrations_apply, pending_migrations
 from app.records import snapshot
+from app.records.backups import Migrations
 from tests.conftest import _TEST_URL
 
 
@@ -21,3 +23,6 @@ async def restore_url(tmp_path: Path) -> AsyncIterator[str]:
         yield url
     finally:
         await snapshot.postgres_database_drop(url)
+
+
+MIGRATIONS = Migrations(known=known_migrations, pending=pending_migrations, apply=migrations_apply)

@@ -19,6 +19,7 @@ from app.records.archive import BackupError
 from app.records.backups import backup_create, backup_restore, backup_verify
 from tests.clients.factories import make_world
 from tests.conftest import _TEST_URL
+from tests.records.conftest import MIGRATIONS
 
 WRITERS = 20
 PASSPHRASE = "correct horse battery staple backup"
@@ -56,7 +57,7 @@ async def test_a_backup_under_twenty_concurrent_writers_restores_every_acknowled
     assert len(before) >= 3 * WRITERS
     assert during, "the writers kept writing while the backup was taken"
 
-    restored = await backup_restore(path=tmp_path / "live.kwbackup", database_url=restore_url)
+    restored = await backup_restore(migrations=MIGRATIONS, path=tmp_path / "live.kwbackup", database_url=restore_url)
 
     assert restored.facts.tables == report.manifest["tables"]
     assert restored.migrations_applied == []
@@ -74,7 +75,7 @@ async def test_backup_verify_reports_what_the_backup_holds(tmp_path):
     world = await make_world()
     report = await backup_create(database_url=_TEST_URL, path=tmp_path / "b.kwbackup")
 
-    checked = await backup_verify(path=tmp_path / "b.kwbackup", database_url=_TEST_URL)
+    checked = await backup_verify(migrations=MIGRATIONS, path=tmp_path / "b.kwbackup", database_url=_TEST_URL)
 
     assert checked.facts.tables["client"] == 3
     assert checked.facts.tables == report.manifest["tables"]
@@ -97,7 +98,7 @@ async def test_a_flipped_byte_is_refused_by_the_checksum_file(tmp_path):
     path.write_bytes(bytes(data))
 
     with pytest.raises(BackupError, match="does not match the SHA-256 in b.kwbackup.sha256"):
-        await backup_verify(path=path, database_url=_TEST_URL)
+        await backup_verify(migrations=MIGRATIONS, path=path, database_url=_TEST_URL)
 
 
 async def test_a_flipped_byte_is_refused_by_the_manifest_without_the_checksum_file(tmp_path):
@@ -108,7 +109,7 @@ async def test_a_flipped_byte_is_refused_by_the_manifest_without_the_checksum_fi
     path.write_bytes(bytes(data))
 
     with pytest.raises(BackupError, match="does not match the SHA-256 in its manifest"):
-        await backup_verify(path=path, database_url=_TEST_URL)
+        await backup_verify(migrations=MIGRATIONS, path=path, database_url=_TEST_URL)
 
 
 async def test_a_truncated_backup_is_refused_and_the_database_is_left_alone(tmp_path, restore_url):
@@ -118,9 +119,9 @@ async def test_a_truncated_backup_is_refused_and_the_database_is_left_alone(tmp_
         file.truncate(path.stat().st_size // 2)
 
     with pytest.raises(BackupError, match="damaged or truncated"):
-        await backup_verify(path=path, database_url=_TEST_URL)
+        await backup_verify(migrations=MIGRATIONS, path=path, database_url=_TEST_URL)
     with pytest.raises(BackupError, match="damaged or truncated"):
-        await backup_restore(path=path, database_url=restore_url)
+        await backup_restore(migrations=MIGRATIONS, path=path, database_url=restore_url)
     if restore_url.startswith("sqlite"):
         assert not snapshot.sqlite_path(restore_url).exists()
     else:
@@ -136,11 +137,11 @@ async def test_a_truncated_backup_is_refused_and_the_database_is_left_alone(tmp_
 
 async def test_a_database_with_records_is_not_overwritten_without_force(tmp_path, restore_url):
     path = await _backup(tmp_path)
-    await backup_restore(path=path, database_url=restore_url)
+    await backup_restore(migrations=MIGRATIONS, path=path, database_url=restore_url)
 
     with pytest.raises(BackupError, match="already holds records.*--force"):
-        await backup_restore(path=path, database_url=restore_url)
-    again = await backup_restore(path=path, database_url=restore_url, force=True)
+        await backup_restore(migrations=MIGRATIONS, path=path, database_url=restore_url)
+    again = await backup_restore(migrations=MIGRATIONS, path=path, database_url=restore_url, force=True)
     assert again.facts.tables["client"] == 3
 
 
@@ -149,10 +150,10 @@ async def test_an_encrypted_backup_opens_only_with_its_passphrase(tmp_path, rest
     assert b"Olive" not in path.read_bytes()
 
     with pytest.raises(BackupError, match="is encrypted"):
-        await backup_verify(path=path, database_url=_TEST_URL)
+        await backup_verify(migrations=MIGRATIONS, path=path, database_url=_TEST_URL)
     with pytest.raises(BackupError, match="passphrase is wrong"):
-        await backup_verify(path=path, database_url=_TEST_URL, passphrase=PASSPHRASE + "x")
-    restored = await backup_restore(path=path, database_url=restore_url, passphrase=PASSPHRASE)
+        await backup_verify(migrations=MIGRATIONS, path=path, database_url=_TEST_URL, passphrase=PASSPHRASE + "x")
+    restored = await backup_restore(migrations=MIGRATIONS, path=path, database_url=restore_url, passphrase=PASSPHRASE)
     assert restored.facts.tables["client"] == 3
 
 
@@ -191,7 +192,7 @@ async def test_a_backup_of_an_older_database_is_migrated_forward_on_restore(tmp_
             result = await run_backwards(app_name="kinward", migration_id="1", auto_agree=True)
             assert result.success, result.message
         await backup_create(database_url=older, path=tmp_path / "older.kwbackup")
-        restored = await backup_restore(path=tmp_path / "older.kwbackup", database_url=restore_url)
+        restored = await backup_restore(migrations=MIGRATIONS, path=tmp_path / "older.kwbackup", database_url=restore_url)
     finally:
         if not older.startswith("sqlite"):
             await snapshot.postgres_database_drop(older)
