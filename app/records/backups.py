@@ -6,7 +6,6 @@ import asyncio
 import secrets
 import tempfile
 from dataclasses import dataclass, field
-from datetime import datetime
 from importlib import metadata
 from pathlib import Path
 from typing import Awaitable, Callable, Optional
