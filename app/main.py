@@ -20,6 +20,8 @@ from app.audit.controller import AuditController
 from app.tablets.controller import DevicesController, PinController, TabletController
 from app.clients import queries as clients_queries
 from app.clients.controller import BreakGlassReviewController, ClientController
+from app.liaison.controller import (AgencyController, AgencyLinkController, ClientLiaisonController,
+                                    ReferralController, ShareLinkController, caseload_referrals)
 from app.mail.sender import mail_worker_start, mail_worker_stop
 from app.mail.services import mail_configure
 from app.messages.controller import MessagesController, NotificationsController, family_home, unanswered_page
@@ -115,6 +117,12 @@ def create_app(settings: Optional[Settings] = None) -> Litestar:
             NotificationsController,
             RecordsAdminController,
             ClientExportController,
+            AgencyController,
+            ReferralController,
+            ClientLiaisonController,
+            caseload_referrals,
+            AgencyLinkController,
+            ShareLinkController,
             create_static_files_router(path="/static", directories=[STATIC], opt={"action": "public"},
                                        include_in_schema=False),
         ],

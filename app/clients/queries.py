@@ -417,3 +417,8 @@ async def break_glass_grants_for(*, facility_id: int, limit: int = 200) -> list[
     for row in rows:
         row["name"] = display_name(row)
     return rows
+
+
+async def client_facility_id(*, client_id: int) -> Optional[int]:
+    row = await Client.select(Client.facility).where(Client.id == client_id).first().run()
+    return row["facility"] if row else None

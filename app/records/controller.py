@@ -10,6 +10,8 @@ from app import clock
 from app.audit.services import audit_record
 from app.clients.queries import client_name
 from app.i18n import _
+from app.liaison.queries import SECTIONS
+from app.liaison.services import disclosure_record
 from app.records import forms, queries, services
 from app.records.export import client_export_files, export_zip
 from app.web.auth import actor_of
@@ -69,5 +71,9 @@ class ClientExportController(Controller):
         files = await client_export_files(client_id=client_id, exported_by=request.user.display_name, now=now)
         await audit_record(actor=actor, action="client.exported", client_id=relation.client_id, object_type="client",
                            object_id=client_id, detail={"files": sorted(files)})
+        # Information left Kinward: the disclosure log says so, as it does for a print or a FHIR export.
+        await disclosure_record(actor=actor, client_id=client_id, kind="subject_access", sections=SECTIONS,
+                                recipient=_("The client or their representative (subject access request)"),
+                                reason=_("Subject access request (UK GDPR articles 15 and 20)"))
         return Response(content=export_zip(files), media_type="application/zip", headers={
             "Content-Disposition": f'attachment; filename="kinward-client-{client_id}-{now:%Y%m%d}.zip"'})

@@ -59,6 +59,11 @@ async def test_the_coordinator_downloads_everything_held_about_their_client(clie
     assert {"records/care_plan.json", "records/care_service.json", "records/care_team_member.json"} <= set(files)
     assert any(e["action"] == "client.viewed" for e in json.loads(files["access_log.json"]))
     assert {p["id"] for p in json.loads(files["people.json"])} >= {world.coordinator["id"], world.family["id"]}
+    bundle = json.loads(files["fhir.json"])
+    assert bundle["resourceType"] == "Bundle"
+    assert any(e["resource"]["resourceType"] == "Patient" for e in bundle["entry"])
+    assert all("token_hash" not in row for name, content in files.items() if name.startswith("records/")
+               for row in json.loads(content))
     summary = files["summary.html"].decode()
     assert "Olive" in summary and "Watch for weight loss" in summary and "Team-only note" in summary
     everything = b"".join(files.values())
@@ -73,6 +78,11 @@ async def test_the_export_is_audited_without_the_clients_data(client):
     event = await AuditEvent.select().where(AuditEvent.action == "client.exported").first().run()
     assert event["client_id"] == world.own["id"] and event["actor_id"] == world.admin["id"]
     assert "Olive" not in event["detail"] and "client.json" in json.loads(event["detail"])["files"]
+    from app.liaison.tables import Disclosure
+
+    [disclosure] = await Disclosure.select().run()
+    assert disclosure["client"] == world.own["id"] and disclosure["kind"] == "subject_access"
+    assert disclosure["by_user"] == world.admin["id"]
     await login(client, world.coordinator)
     log = await client.get(f"/clients/{world.own['id']}/access-log")
     assert "Exported the records (subject access)" in log.text
@@ -97,6 +107,9 @@ async def test_only_an_admin_or_the_clients_coordinator_may_export(client, who, 
         assert "Olive" not in download.text and "Otto" not in download.text
     exported = await AuditEvent.count().where(AuditEvent.action == "client.exported").run()
     assert exported == (1 if allowed else 0)
+    from app.liaison.tables import Disclosure
+
+    assert await Disclosure.count().run() == (1 if allowed else 0)
 
 
 async def test_an_export_without_the_csrf_token_is_refused(client):
