@@ -5,16 +5,10 @@ from __future__ import annotations
 import json
 import zipfile
 
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 
 from e2e.pages import sign_in
-from e2e.test_clients import ADMIN, COORDINATOR, open_client_by_search
-
-
-def assert_no_axe_violations(page: Page) -> None:
-    results = Axe().run(page)
-    assert results.violations_count == 0, f"axe on {page.url}:\n{results.generate_report()}"
+from e2e.test_clients import ADMIN, COORDINATOR, assert_no_axe_violations, open_client_by_search
 
 
 def test_a_coordinator_downloads_everything_held_about_a_client(page: Page, tmp_path) -> None:
