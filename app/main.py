@@ -24,7 +24,7 @@ from app.liaison.controller import (AgencyController, AgencyLinkController, Clie
                                     ReferralController, ShareLinkController, caseload_referrals)
 from app.mail.sender import mail_worker_start, mail_worker_stop
 from app.mail.services import mail_configure
-from app.messages.controller import MessagesController, NotificationsController, family_home, unanswered_page
+from app.messages.controller import MessagesController, NotificationsController, unanswered_page
 from app.messages.services import digests_enqueue, escalations_enqueue
 from app.policy import home_for
 from app.records.controller import ClientExportController, RecordsAdminController
@@ -36,6 +36,7 @@ from app.visits.controller import (CalendarController, ClientVisitsController, V
                                    caseload_visits, my_day_page, team_week_page)
 from app.visits.services import schedule_keeper, schedule_sync
 from app.pages.caseload import caseload_page
+from app.pages.family import family_home
 from app.visits.queries import worker_visits_client
 from app.web.auth import SessionMiddleware, policy_guard
 from app.web.errors import EXCEPTION_HANDLERS

@@ -1,8 +1,15 @@
-"""Who may do what: DESIGN.md section 2 as data, with one `can()` entry point.
+"""Who may do what: DESIGN.md section 2 as data, with two questions and no edge between them.
 
-Every route declares the action it performs (`opt={"action": ...}`); the guard in
-app.web.auth asks `can()` before the handler runs. Record-level rules (a client on one's care
-team, one's own visit) are added here as relations, never re-implemented in controllers.
+- `can(user, action)`: a rule about a role (may this person open the caseload, manage users?).
+- `can_on(user, action, relation)`: a rule about a record (may this person read this client,
+  log this visit?), answered from how they stand to it (`ClientRelation`).
+
+Asking a record action without its record is an error, not a quiet role check: each raises
+`PolicyQuestionError` when asked the other's kind of action. Every route declares the action it
+performs (`opt={"action": ...}`); the guard in app.web.auth asks `route_allows()` before the
+handler runs (for a record action: could some relation allow it; the handler then asks
+`can_on()` with the record). Record-level rules are added here as relations, never
+re-implemented in controllers or queries; a query that filters by role asks `roles_for()`.
 """
 
 from __future__ import annotations
@@ -214,27 +221,65 @@ class Principal(Protocol):
     role: str
 
 
+@dataclass(frozen=True)
+class Person:
+    """A principal read from the database rather than from a session (a calendar feed's owner)."""
+
+    id: int
+    facility_id: int
+    role: str
+
+
 def known_action(action: str) -> bool:
     return action == PUBLIC or action in ROLE_RULES
 
 
-def can(user: Optional[Principal], action: str, obj: Optional[object] = None) -> bool:
-    """May `user` perform `action` (on `obj`, where the action concerns a record)?"""
+class PolicyQuestionError(Exception):
+    """A question the policy cannot answer as asked: a record action without its record, or the reverse."""
+
+
+def is_record_action(action: str) -> bool:
+    return action in RELATION_RULES
+
+
+def _role_allows(user: Optional[Principal], action: str) -> bool:
     if action == PUBLIC:
         return True
     if user is None:
         return False
     roles = ROLE_RULES.get(action)
-    if roles is None:
+    return roles is not None and Role(user.role) in roles
+
+
+def can(user: Optional[Principal], action: str) -> bool:
+    """May `user` perform `action`, a rule about roles (no record concerned)?"""
+    if is_record_action(action):
+        raise PolicyQuestionError(f"{action} concerns a record: ask can_on(user, action, relation)")
+    return _role_allows(user, action)
+
+
+def can_on(user: Optional[Principal], action: str, relation: ClientRelation) -> bool:
+    """May `user` perform `action` on the record they stand to as `relation`?"""
+    if not is_record_action(action):
+        raise PolicyQuestionError(f"{action} concerns no record: ask can(user, action)")
+    if not isinstance(relation, ClientRelation):
+        raise PolicyQuestionError(f"{action} needs the person's relation to the record, not {relation!r}")
+    if not _role_allows(user, action) or relation.facility_id != user.facility_id:
         return False
-    if Role(user.role) not in roles:
-        return False
-    facility_id = getattr(obj, "facility_id", None)
-    if obj is not None and facility_id is not None and facility_id != user.facility_id:
-        return False
-    if isinstance(obj, ClientRelation) and action in RELATION_RULES:
-        return any(rule(obj) for rule in RELATION_RULES[action].get(Role(user.role), ()))
-    return True
+    return any(rule(relation) for rule in RELATION_RULES[action].get(Role(user.role), ()))
+
+
+def route_allows(user: Optional[Principal], action: str) -> bool:
+    """The route guard's question, before any record is loaded: a role rule is answered in full; a
+    record action passes a role that some relation could allow, and the handler asks `can_on()`."""
+    return _role_allows(user, action)
+
+
+def roles_for(action: str) -> frozenset[Role]:
+    """The roles a role rule allows, for a query that selects people (e.g. who may unlock a tablet)."""
+    if is_record_action(action):
+        raise PolicyQuestionError(f"{action} concerns a record: its roles alone decide nothing")
+    return ROLE_RULES[action]
 
 
 def home_for(role: str) -> str:

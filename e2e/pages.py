@@ -1,10 +1,18 @@
-"""Page objects: what a person sees and uses, located by accessible name (label, role, text)."""
+"""Page objects: what a person sees and uses, located by accessible name (label, role, text).
+
+Every e2e test finds its pages here, and checks them with `assert_no_axe_violations`.
+"""
 
 from __future__ import annotations
 
 import re
+from datetime import date
 
-from playwright.sync_api import Locator, Page
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Locator, Page, expect
+
+# Autosaves answer within a few seconds even on a loaded machine.
+SAVE_TIMEOUT_MS = 15_000
 
 
 class LoginPage:
@@ -60,6 +68,232 @@ def sign_in(page: Page, email: str, password: str) -> SignedInPage:
 
 def sign_out(page: Page) -> None:
     SignedInPage(page).sign_out()
+
+
+def assert_no_axe_violations(page: Page) -> None:
+    results = Axe().run(page)
+    assert results.violations_count == 0, f"axe on {page.url}:\n{results.generate_report()}"
+
+
+class CaseloadPage:
+    """The coordinator's caseload: a live name search above the table of clients."""
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.heading = page.get_by_role("heading", name="Caseload", level=1)
+        self.search = page.get_by_label("Search by name")
+        self.table = page.get_by_role("table")
+
+    def open(self) -> CaseloadPage:
+        self.page.goto("/caseload")
+        return self
+
+    def client_link(self, name: str) -> Locator:
+        return self.table.get_by_role("link", name=name)
+
+    def client_links(self) -> Locator:
+        return self.table.get_by_role("rowheader").get_by_role("link")
+
+    def unread_badge(self, client_name: str) -> Locator:
+        return self.page.get_by_role("link", name=re.compile(rf"\d+ unread messages about {re.escape(client_name)}"))
+
+
+class ClientPage:
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.edit_link = page.get_by_role("link", name="Edit details")
+
+    def heading(self, name: str) -> Locator:
+        return self.page.get_by_role("heading", name=name, level=1)
+
+
+class EditClientPage:
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.heading = page.get_by_role("heading", name="Edit details", level=1)
+        self.save = page.get_by_role("button", name="Save changes")
+        self.conflict = page.get_by_role("alert").filter(has_text="Someone else saved this client")
+
+    def field(self, label: str) -> Locator:
+        return self.page.get_by_label(label, exact=True)
+
+
+class PlanPage:
+    """A client's care plan: the active version, and the draft the care team edits."""
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.heading = page.get_by_role("heading", name="Care plan", level=1)
+        self.start_new_version = page.get_by_role("button", name="Start a new version")
+        self.draft_services = page.get_by_role("table", name="Services in the draft")
+        self.add_service = page.get_by_role("link", name="Add a service")
+        self.review_and_activate = page.get_by_role("link", name="Review changes and activate")
+        self.visit_schedule = page.get_by_role("link", name="Visit schedule")
+
+    def remove_buttons(self) -> Locator:
+        return self.draft_services.get_by_role("button", name=re.compile(r"^Remove"))
+
+
+class ServiceForm:
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.heading = page.get_by_role("heading", name="Add a service", level=1)
+        self.kind = page.get_by_label("Kind of service")
+        self.worker = page.get_by_label("Care worker")
+        self.start_time = page.get_by_label("Start time")
+        self.duration = page.get_by_label("Duration (minutes)")
+        self.instructions = page.get_by_label("Instructions")
+        self.tasks = page.get_by_label("Task checklist")
+        self.submit = page.get_by_role("button", name="Add service")
+
+    def day(self, name: str) -> Locator:
+        return self.page.get_by_role("group", name="Days").get_by_label(name)
+
+    def fill(self, *, kind: str, worker: str, start: str, minutes: int, instructions: str, tasks: str) -> None:
+        self.kind.select_option(label=kind)
+        self.worker.select_option(label=worker)
+        for day in ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"):
+            self.day(day).check()
+        self.start_time.fill(start)
+        self.duration.fill(str(minutes))
+        self.instructions.fill(instructions)
+        self.tasks.fill(tasks)
+
+
+class WeekGrid:
+    """A client's visits, one column per day of the week."""
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.heading = page.get_by_role("heading", name="Visits", level=1)
+        self.next_week = page.get_by_role("link", name="Next week")
+
+    def day(self, when: date) -> Locator:
+        label = f"{when:%a %d %b}"
+        return self.page.get_by_role("listitem").filter(
+            has=self.page.get_by_role("heading", name=re.compile(rf"^{label}"), level=3))
+
+
+class MyDayPage:
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.heading = page.get_by_role("heading", name="My day", level=1)
+        self.next_day = page.get_by_role("link", name="Next day")
+
+    def open(self) -> MyDayPage:
+        self.page.goto("/my-day")
+        return self
+
+    def visit(self, start: str, client: str) -> Locator:
+        return self.page.get_by_role("article").filter(
+            has=self.page.get_by_role("heading", name=re.compile(rf"{start}–\d\d:\d\d\s+{client}")))
+
+
+class Thread:
+    """One client's conversation: the list of messages and the form to write one."""
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.messages = page.get_by_role("list", name="Messages")
+        self.body = page.get_by_label("Your message")
+        self.send = page.get_by_role("button", name="Send message")
+
+    def message(self, text: str) -> Locator:
+        return self.messages.get_by_role("listitem").filter(has_text=text)
+
+    def write(self, text: str) -> None:
+        self.body.fill(text)
+        self.send.click()
+
+
+class FamilyHomePage(Thread):
+    def open(self) -> FamilyHomePage:
+        self.page.goto("/family")
+        return self
+
+    def client_name(self) -> str:
+        """The relative this family member follows (the demo links each family account to one)."""
+        heading = self.page.get_by_role("main").get_by_role("heading", level=2).first
+        return re.sub(r"\s*\([^)]*\)$", "", heading.inner_text())
+
+
+class DevicesPage:
+    """The admin's tablet settings: register this browser, how soon tablets lock."""
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+
+    def open(self) -> DevicesPage:
+        self.page.goto("/admin/devices")
+        return self
+
+    def register(self, name: str) -> None:
+        self.page.get_by_label("Tablet name").fill(name)
+        self.page.get_by_role("button", name="Register this tablet").click()
+        expect(self.page.get_by_text("This browser is the registered tablet")).to_be_visible()
+
+    def lock_after(self, minutes: int) -> None:
+        self.page.get_by_label("Lock tablets after this many idle minutes").fill(str(minutes))
+        self.page.get_by_role("button", name="Save", exact=True).click()
+        expect(self.page.get_by_role("status").filter(has_text=f"lock after {minutes} idle minutes")).to_be_visible()
+
+
+class LockScreen:
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.heading = page.get_by_role("heading", name="Tablet locked", level=1)
+
+    def unlock(self, name: str, pin: str) -> None:
+        self.page.get_by_role("link", name=name).click()
+        self.page.get_by_label("PIN", exact=True).fill(pin)
+        self.page.get_by_role("button", name="Unlock").click()
+
+
+class VisitLog:
+    """The log on one visit's page: each part saves itself as it is entered."""
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.region = page.get_by_role("region", name="Visit log")
+
+    def status(self, form_id: str) -> Locator:
+        return self.page.locator(f"#log-{form_id}-status")
+
+    def saved(self, form_id: str) -> None:
+        expect(self.status(form_id)).to_contain_text("Saved", timeout=SAVE_TIMEOUT_MS)
+
+    def check_in(self) -> None:
+        self.region.get_by_role("button", name="Check in").click()
+        expect(self.region.get_by_text("Checked in", exact=True)).to_be_visible()
+
+    def tick(self, *tasks: str) -> None:
+        for task in tasks:
+            self.region.get_by_role("group", name="Tasks done").get_by_label(task, exact=True).check()
+        self.saved("tasks")
+
+    def at_home(self) -> None:
+        self.region.get_by_label("The client’s home").check()
+        self.saved("location")
+
+    def note(self, text: str) -> None:
+        self.region.get_by_label("Note for the care team").fill(text)
+        self.saved("note")
+
+    def family_summary(self, text: str) -> None:
+        self.region.get_by_label("Summary for the family").fill(text)
+        self.region.get_by_label("Share this summary with the family").check()
+        self.saved("summary")
+        expect(self.page.get_by_label("Share this summary with the family")).to_be_checked()
+
+    def concern(self, severity: str, text: str) -> None:
+        self.region.get_by_label("Flag a concern for the coordinator").check()
+        self.region.get_by_label("How serious is it?").select_option(label=severity)
+        self.region.get_by_label("What is the concern?").fill(text)
+        self.saved("concern")
+
+    def check_out(self) -> None:
+        self.region.get_by_role("button", name="Check out").click()
+        expect(self.region.get_by_text("Checked out", exact=True)).to_be_visible()
 
 
 # --- liaison ----------------------------------------------------------------------------------------

@@ -7,10 +7,9 @@ import re
 import time
 from uuid import uuid4
 
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page, expect
 
-from e2e.pages import AgenciesPage, AgencyLinkPage, ReferralForm, SharePage, sign_in
+from e2e.pages import AgenciesPage, AgencyLinkPage, ReferralForm, SharePage, assert_no_axe_violations, sign_in
 from tests.mail.smtp import Inbox
 
 COORDINATOR = ("coordinator@kinward.example", "kinward-demo-coordinator")
@@ -21,10 +20,6 @@ CLIENT = "Margaret Ellison (Peggy)"
 MAIL_WAIT_SECONDS = 30
 LINK = re.compile(r"(/r/[A-Za-z0-9_-]+)")
 
-
-def assert_no_axe_violations(page: Page) -> None:
-    results = Axe().run(page)
-    assert results.violations_count == 0, f"axe on {page.url}:\n{results.generate_report()}"
 
 
 def emailed_link(inbox: Inbox, address: str) -> str:

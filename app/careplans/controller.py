@@ -15,7 +15,7 @@ from app.careplans import forms, queries, services
 from app.careplans.tables import PlanStatus
 from app.clients import queries as clients
 from app.i18n import _
-from app.policy import ClientRelation, can
+from app.policy import ClientRelation, can_on
 from app.web.auth import actor_of
 from app.web.forms import Form
 from app.clients.records import record_viewed, relation_for, today
@@ -101,7 +101,7 @@ class PlanController(Controller):
                     details_form: Optional[Form] = None, goal_form: Optional[Form] = None,
                     conflicts: Optional[list[dict]] = None) -> Template:
         client_id = relation.client_id
-        may_edit = can(request.user, "plan.edit", relation)
+        may_edit = can_on(request.user, "plan.edit", relation)
         active = await queries.plan_in_status(client_id=client_id, status=PlanStatus.active)
         active = await queries.plan_with_parts(plan_id=active["id"]) if active else None
         draft = None
@@ -114,7 +114,7 @@ class PlanController(Controller):
         client = await clients.client_name(client_id=client_id)
         return Template("careplans/plan.html", context={
             "client": client, "active": active, "draft": draft, "versions": versions,
-            "may_edit": may_edit, "may_see_schedule": can(request.user, "schedule.view", relation),
+            "may_edit": may_edit, "may_see_schedule": can_on(request.user, "schedule.view", relation),
             "details_form": details_form or Form(), "goal_form": goal_form or Form(values={"status": "not_started"}),
             "conflicts": conflicts or [], "labels": labels(), "today": today(request),
             "review": queries.review_state(active["review_due"], today(request)) if active else "",

@@ -12,7 +12,7 @@ from litestar.response import Redirect, Template
 from app.audit.services import audit_record
 from app.clients import forms, queries, services
 from app.i18n import _
-from app.policy import ClientRelation, can
+from app.policy import ClientRelation, can_on
 from app.web.auth import actor_of
 from app.web.forms import Form
 from app.clients.records import record_viewed, relation_for, today, wants_fragment
@@ -21,11 +21,12 @@ from app.web.sessions import flash_push
 # Shown on the client page as links, each only when the policy allows it for this record.
 PAGE_ACTIONS = ("client.edit", "client.team.manage", "client.family.manage", "client.access_log.view",
                 "client.access_log.details", "client.view_confidential", "client.messages.view", "plan.view",
-                "schedule.view", "client.export")
+                "schedule.view", "client.referrals.manage", "client.referrals.details", "client.disclose",
+                "client.providers.view", "client.disclosures.details", "client.export")
 
 
 def allowed(request: Request, relation: ClientRelation) -> dict[str, bool]:
-    return {action.removeprefix("client.").replace(".", "_"): can(request.user, action, relation)
+    return {action.removeprefix("client.").replace(".", "_"): can_on(request.user, action, relation)
             for action in PAGE_ACTIONS}
 
 
@@ -282,8 +283,9 @@ class ClientController(Controller):
         await audit_record(actor=actor_of(request), action="client.access_log_viewed", client_id=client_id,
                            object_type="client", object_id=client_id, detail={"page": page})
         context = {"client": await queries.client_name(client_id=client_id), "events": events,
-                   "has_more": has_more, "page": page, "relation": relation,
-                   "details": can(request.user, "client.access_log.details", relation),
+                   "has_more": has_more, "page": page,
+                   "show_disclosures": can_on(request.user, "client.disclosures.view", relation),
+                   "details": can_on(request.user, "client.access_log.details", relation),
                    "action_labels": forms.action_labels()}
         if wants_fragment(request):
             return Template("clients/_access_log_rows.html", context=context)
@@ -304,9 +306,9 @@ class ClientController(Controller):
         """None when the client is already open to this user (nothing to break)."""
         user = request.user
         relation = await queries.client_relation(user=user, client_id=client_id, today=today(request))
-        if relation is not None and can(user, "client.view", relation):
+        if relation is not None and can_on(user, "client.view", relation):
             return None
-        if relation is None or not can(user, "client.break_glass", relation):
+        if relation is None or not can_on(user, "client.break_glass", relation):
             raise NotFoundException()
         return relation
 

@@ -20,7 +20,7 @@ from app.liaison.fhir import fhir_bundle_for
 from app.liaison.queries import ReferralFilter
 from app.liaison.rules import AGENCY_STEPS, TRANSITIONS, ReferralStatus
 from app.liaison.tables import AgencyKind
-from app.policy import PUBLIC, ClientRelation, can
+from app.policy import PUBLIC, ClientRelation, can, can_on
 from app.web.auth import actor_of, client_address
 from app.web.forms import Form
 from app.clients.records import record_viewed, relation_for, today, wants_fragment
@@ -122,7 +122,7 @@ async def _managed_client_ids(request: Request) -> Optional[list[int]]:
     if can(user, "client.list_all"):
         return None
     relations = await clients.client_relations_of(user=user, today=today(request))
-    return [r.client_id for r in relations if can(user, "client.referrals.manage", r)]
+    return [r.client_id for r in relations if can_on(user, "client.referrals.manage", r)]
 
 
 # --- referrals ----------------------------------------------------------------------------------
@@ -168,7 +168,7 @@ class ReferralController(Controller):
         return Template("liaison/referral.html", context={
             "referral": referral, "events": await queries.referral_events_of(referral_id=referral["id"]),
             "next_statuses": _next_statuses(referral), "form": form, "labels": forms.labels(),
-            "may_manage": can(request.user, "client.referrals.manage", relation), "now": clock.utcnow(),
+            "may_manage": can_on(request.user, "client.referrals.manage", relation), "now": clock.utcnow(),
         }, status_code=status)
 
     @get("/{referral_id:int}", opt={"action": "client.referrals.details"})
@@ -229,13 +229,13 @@ class ClientLiaisonController(Controller):
 
     async def _providers(self, request: Request, client_id: int, relation: ClientRelation, form: Form,
                          status: int = 200) -> Template:
-        if can(request.user, "client.providers.details", relation):
+        if can_on(request.user, "client.providers.details", relation):
             view = "full"
-        elif can(request.user, "client.providers.phones", relation):
+        elif can_on(request.user, "client.providers.phones", relation):
             view = "phones"
         else:
             view = "names"
-        manage = can(request.user, "client.providers.manage", relation)
+        manage = can_on(request.user, "client.providers.manage", relation)
         context = {"client": await clients.client_name(client_id=client_id), "view": view, "manage": manage,
                    "providers": await queries.providers_for(client_id=client_id, view=view), "form": form,
                    "labels": forms.labels(),
@@ -277,8 +277,8 @@ class ClientLiaisonController(Controller):
 
     async def _referrals(self, request: Request, client_id: int, relation: ClientRelation, form: Form,
                          status: int = 200) -> Template:
-        details = can(request.user, "client.referrals.details", relation)
-        manage = can(request.user, "client.referrals.manage", relation)
+        details = can_on(request.user, "client.referrals.details", relation)
+        manage = can_on(request.user, "client.referrals.manage", relation)
         context = {"client": await clients.client_name(client_id=client_id), "details": details, "manage": manage,
                    "referrals": await queries.referrals_for_client(client_id=client_id, today=today(request),
                                                                    shareable_only=not details),
@@ -319,7 +319,7 @@ class ClientLiaisonController(Controller):
     @get("/{client_id:int}/disclosures", opt={"action": "client.disclosures.view"})
     async def disclosures_page(self, request: Request, client_id: FromPath[int]) -> Template:
         relation = await relation_for(request, client_id, "client.disclosures.view")
-        details = can(request.user, "client.disclosures.details", relation)
+        details = can_on(request.user, "client.disclosures.details", relation)
         await record_viewed(request, relation, "disclosures")
         client = await clients.client_name(client_id=client_id)
         rows = await queries.disclosures_for(client_id=client_id)

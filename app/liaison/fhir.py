@@ -194,7 +194,3 @@ async def fhir_bundle_for(*, client_id: int, sections: tuple[str, ...] | list[st
     result = Bundle(type="collection", timestamp=now.isoformat(), entry=bundle.entries or None)
     return result.model_dump(mode="json", by_alias=True, exclude_none=True)
 
-
-def fhir_resource_types(bundle: dict) -> list[str]:
-    return [entry["resource"]["resourceType"] for entry in bundle.get("entry", [])]
-

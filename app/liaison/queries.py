@@ -219,14 +219,6 @@ async def share_link_of(*, client_id: int, link_id: int) -> Optional[dict]:
     return _share_row(row) if row else None
 
 
-async def share_link_by_token(*, token: str) -> Optional[dict]:
-    row = await ShareLink.select(
-        *ShareLink.all_columns(exclude=[ShareLink.token_hash]), ShareLink.client.facility.as_alias("facility_id"),
-        ShareLink.created_by.display_name.as_alias("created_by_name"),
-    ).where(ShareLink.token_hash == token_hash(token)).first().run()
-    return _share_row(row) if row else None
-
-
 async def disclosures_for(*, client_id: int, limit: int = 200) -> list[dict]:
     """What of the client's information left Kinward, newest first."""
     rows = await Disclosure.select(

@@ -17,7 +17,7 @@ from app.i18n import _, ngettext
 from app.mail.services import mail_link, outbox_enqueue
 from app.messages import queries
 from app.messages.tables import EmailMode, Message, MessagePreference, MessageRead, Visibility
-from app.policy import can
+from app.policy import can_on
 
 MESSAGE_MAX = 2000
 # Daily digests go out once the facility's day has begun, not at midnight.
@@ -173,7 +173,7 @@ async def escalations_enqueue(*, now: Optional[datetime] = None) -> int:
 async def thread_relations_of(*, person: Person, today: date) -> list:
     """The client threads this person takes part in, as the policy sees them."""
     relations = await clients.client_relations_of(user=person, today=today)
-    return [r for r in relations if can(person, "client.messages.view", r)]
+    return [r for r in relations if can_on(person, "client.messages.view", r)]
 
 
 async def digests_enqueue(*, now: Optional[datetime] = None) -> int:
@@ -191,7 +191,7 @@ async def digests_enqueue(*, now: Optional[datetime] = None) -> int:
         relations = await thread_relations_of(person=person, today=today)
         unread_by_client: dict[int, int] = {}
         for team in (True, False):
-            ids = [r.client_id for r in relations if can(person, "client.messages.team_notes", r) == team]
+            ids = [r.client_id for r in relations if can_on(person, "client.messages.team_notes", r) == team]
             unread_by_client.update(await queries.unread_counts_for(user_id=person.id, client_ids=ids, team=team))
         overdue = []
         if person.role == Role.coordinator.value:

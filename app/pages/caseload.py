@@ -12,7 +12,7 @@ from app.clients import queries as clients
 from app.clients.queries import CASELOAD_SORTS, CASELOAD_STATUSES, CaseloadFilter
 from app.clients.records import today, wants_fragment
 from app.messages.queries import unread_count_sql
-from app.policy import can
+from app.policy import can, route_allows
 from app.visits.queries import next_visit_sql
 from app.web.forms import Form
 
@@ -36,8 +36,10 @@ async def caseload_page(request: Request, q: FromQuery[str] = "", status: FromQu
                                "flagged": "1" if filters.flagged else "", "sort": filters.sort}.items() if v}
     context = {"caseload": caseload, "filters": filters, "query": query, "filter_form": Form(values=query),
                "all_clients": can(user, "client.list_all"), "may_create": can(user, "client.create"),
-               "may_break_glass": can(user, "client.break_glass"),
-               "show_unanswered": can(user, "messages.unanswered")}
+               "may_break_glass": route_allows(user, "client.break_glass"),
+               "show_unanswered": can(user, "messages.unanswered"),
+               "show_visit_alerts": can(user, "caseload.visit_alerts"),
+               "show_referral_alerts": can(user, "caseload.referral_alerts")}
     if wants_fragment(request):
         return Template("clients/_caseload_rows.html", context=context)
     return Template("clients/caseload.html", context=context)

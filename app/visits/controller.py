@@ -19,7 +19,7 @@ from app.careplans import queries as plans
 from app.careplans.forms import kind_labels
 from app.clients import queries as clients
 from app.i18n import _
-from app.policy import VISIT_CORRECTION_WINDOW, ClientRelation, can
+from app.policy import VISIT_CORRECTION_WINDOW, ClientRelation, Person, can, can_on
 from app.visits import forms, queries, rules, services
 from app.visits.calendar import visits_calendar
 from app.careplans.schedule import week_start
@@ -66,22 +66,17 @@ class ClientVisitsController(Controller):
         first = week_start(day_param(week, today(request)))
         start, _end = queries.day_bounds(first, tz)
         _start, end = queries.day_bounds(first + timedelta(days=6), tz)
-        visits = await queries.visits_of_client(client_id=client_id, start=start, end=end)
-        details = can(request.user, "schedule.details", relation)
+        visits = await queries.week_for(user=request.user, relation=relation, start=start, end=end)
+        details = can_on(request.user, "schedule.details", relation)
         for visit in visits:
-            visit["may_open"] = can(request.user, "visit.view",
-                                    replace(relation, own_visit=visit["worker_id"] == request.user.id))
-        if not details:
-            for visit in visits:
-                # The family's view: when, what, and who by first name; nothing the team keeps to itself.
-                visit.update(instructions="", task_list=[], cancel_reason="", double_booked=False,
-                             worker_name=queries.first_name_of(visit["worker_name"]))
+            visit["may_open"] = can_on(request.user, "visit.view",
+                                       replace(relation, own_visit=visit["worker_id"] == request.user.id))
         await record_viewed(request, relation, "visits", week=first.isoformat())
         context = {
             "client": await clients.client_name(client_id=client_id), "days": week_days(first, visits, tz),
             "week": first, "previous": first - timedelta(days=7), "next": first + timedelta(days=7),
             "this_week": week_start(today(request)), "today": today(request), "details": details,
-            "may_manage": can(request.user, "visit.manage", relation), "may_plan": can(request.user, "plan.view", relation),
+            "may_manage": can_on(request.user, "visit.manage", relation), "may_plan": can_on(request.user, "plan.view", relation),
             "labels": labels(),
         }
         if wants_fragment(request):
@@ -97,19 +92,9 @@ async def my_day_page(request: Request, day: FromQuery[str] = "") -> Template:
     user = request.user
     shown = day_param(day, today(request))
     start, end = queries.day_bounds(shown, user.timezone)
-    visits = await queries.visits_of_worker(worker_id=user.id, start=start, end=end)
-    needs: dict[int, Optional[dict]] = {}
-    for client_id in dict.fromkeys(v["client"] for v in visits):
-        relation = await clients.client_relation(user=user, client_id=client_id, today=today(request))
-        if relation is not None and can(user, "client.view", relation):
-            needs[client_id] = await clients.client_record(client_id=client_id, confidential=False)
-            await record_viewed(request, relation, "my_day", day=shown.isoformat())
-        else:
-            needs[client_id] = None
-    for visit in visits:
-        visit["client"] = needs.get(visit["client"]) or {"id": visit["client"], "name": visit["client_first_name"]}
-        if needs.get(visit["client"]["id"]) is None:
-            visit.update(instructions="", task_list=[])
+    visits, records_shown = await queries.my_day_for(user=user, start=start, end=end, today=today(request))
+    for relation in records_shown:
+        await record_viewed(request, relation, "my_day", day=shown.isoformat())
     context = {"visits": visits, "day": shown, "today": today(request), "previous": shown - timedelta(days=1),
                "next": shown + timedelta(days=1), "labels": labels()}
     if wants_fragment(request):
@@ -165,7 +150,7 @@ class VisitController(Controller):
             raise NotFoundException()
         relation = replace(relation, own_visit=owner["worker"] == request.user.id,
                            visit_checked_out_at=owner["check_out_at"], now=clock.utcnow())
-        if not can(request.user, action, relation):
+        if not can_on(request.user, action, relation):
             raise NotFoundException()
         visit = await queries.visit_detail(visit_id=visit_id)
         return visit, relation
@@ -173,7 +158,7 @@ class VisitController(Controller):
     async def _page(self, request: Request, visit: dict, relation: ClientRelation, *, status: int = 200,
                     cancel_form: Optional[Form] = None, reassign_form: Optional[Form] = None,
                     clashes: Optional[list[dict]] = None, error: str = "", log: Optional[dict] = None) -> Template:
-        may_manage = can(request.user, "visit.manage", relation)
+        may_manage = can_on(request.user, "visit.manage", relation)
         if log is None:
             log = await visit_log_context(request, relation, visit["id"])
         return Template("visits/visit.html", context={
@@ -347,7 +332,7 @@ async def visit_log_context(request: Request, relation: ClientRelation, visit_id
     `sections` overrides what a section shows (values as sent, a message or a conflict) when a save was refused.
     """
     user = request.user
-    if not can(user, "visit.log.view", relation):
+    if not can_on(user, "visit.log.view", relation):
         return None
     row = await queries.visit_log_of(visit_id=visit_id)
     now = clock.utcnow()
@@ -371,8 +356,8 @@ async def visit_log_context(request: Request, relation: ClientRelation, visit_id
         "late_after": row["scheduled_start"] + grace,
         "checked_in_late": rules.checked_in_late(scheduled_start=row["scheduled_start"],
                                                  check_in_at=row["check_in_at"], grace=grace),
-        "may_log": staffed and can(user, "visit.log", relation),
-        "may_resolve": can(user, "visit.concern.resolve", relation),
+        "may_log": staffed and can_on(user, "visit.log", relation),
+        "may_resolve": can_on(user, "visit.concern.resolve", relation),
         "on_behalf": not is_worker,
         "check_in_problem": rules.check_in_problem(
             status=row["status"], staffed=staffed, check_in_at=row["check_in_at"],
@@ -392,7 +377,7 @@ async def caseload_visits(request: Request) -> Template:
     """Today's late and missed visits and the open concerns of the coordinator's clients; the caseload polls it."""
     user = request.user
     relations = await clients.client_relations_of(user=user, today=today(request))
-    client_ids = [r.client_id for r in relations if can(user, "visit.log.view", r)]
+    client_ids = [r.client_id for r in relations if can_on(user, "visit.log.view", r)]
     facility = await facility_by_id(facility_id=user.facility_id)
     start, end = queries.day_bounds(today(request), user.timezone)
     found = await queries.late_and_missed_visits(client_ids=client_ids, start=start, end=end, now=clock.utcnow(),
@@ -446,7 +431,8 @@ class CalendarController(Controller):
 async def calendar_feed(token: FromPath[str]) -> Response:
     """The feed itself: no session (calendar apps have none); the secret token in the URL is the key."""
     feed = await queries.calendar_feed_owner(token=token.removesuffix(".ics"))
-    if feed is None or not feed["active"] or feed["role"] != "worker":
+    owner = feed and Person(id=feed["user_id"], facility_id=feed["facility_id"], role=feed["role"])
+    if feed is None or not feed["active"] or not can(owner, "calendar.manage"):
         raise NotFoundException()
     now = clock.utcnow()
     visits = await queries.visits_for_feed(worker_id=feed["user_id"], start=now - timedelta(days=FEED_PAST_DAYS),

@@ -9,8 +9,10 @@ from zoneinfo import ZoneInfo
 
 from piccolo.querystring import QueryString
 
+from app.clients import queries as clients
 from app.visits import rules
 from app.careplans.schedule import StoredVisit, double_booked
+from app.policy import ClientRelation, Principal, can_on
 from app.visits.tables import CalendarFeed, Visit, VisitStatus, VisitSubmission
 from app.web.tokens import token_hash
 
@@ -99,6 +101,56 @@ async def visits_of_worker(*, worker_id: int, start: datetime, end: datetime) ->
     for row in rows:
         row["task_list"] = json.loads(row.pop("tasks") or "[]")
     return await _with_flags(rows, start, end)
+
+
+# --- what each viewer may see (privacy lives here, not in the pages) -----------------------------
+
+
+async def week_for(*, user: Principal, relation: ClientRelation, start: datetime, end: datetime) -> list[dict]:
+    """The client's visits from `start` to `end` as this viewer may see them.
+
+    Those the schedule's details are for (the team, an admin) get everything; anyone else who may
+    see the schedule (a family member whose link allows it) gets when, what and the worker's first
+    name: instructions and checklists are never read, cancellation reasons and double bookings never
+    returned. Nobody else gets anything.
+    """
+    if not can_on(user, "schedule.view", relation):
+        return []
+    if can_on(user, "schedule.details", relation):
+        return await visits_of_client(client_id=relation.client_id, start=start, end=end)
+    rows = await Visit.select(*_VISIT_COLUMNS).where(
+        (Visit.client == relation.client_id) & (Visit.scheduled_start >= start)
+        & (Visit.scheduled_start < end)).order_by(Visit.scheduled_start).run()
+    for row in rows:
+        row.update(instructions="", task_list=[], cancel_reason="", double_booked=False,
+                   worker_name=first_name_of(row["worker_name"]))
+    return rows
+
+
+async def my_day_for(*, user: Principal, start: datetime, end: datetime,
+                     today: date) -> tuple[list[dict], list[ClientRelation]]:
+    """A worker's visits from `start` to `end`, each with what the worker may know of the client.
+
+    A client the worker may open (on the team, or a visit in the window) comes with their
+    need-to-know record and the visit's instructions and checklist; any other client is a first
+    name, and the visit carries no instructions. Also returns the relations of the records shown,
+    for the caller to audit each read.
+    """
+    visits = await visits_of_worker(worker_id=user.id, start=start, end=end)
+    records: dict[int, Optional[dict]] = {}
+    shown: list[ClientRelation] = []
+    for client_id in dict.fromkeys(v["client"] for v in visits):
+        relation = await clients.client_relation(user=user, client_id=client_id, today=today)
+        records[client_id] = None
+        if relation is not None and can_on(user, "client.view", relation):
+            records[client_id] = await clients.client_record(client_id=client_id, confidential=False)
+            shown.append(relation)
+    for visit in visits:
+        record = records[visit["client"]]
+        visit["client"] = record or {"id": visit["client"], "name": visit["client_first_name"]}
+        if record is None:
+            visit.update(instructions="", task_list=[])
+    return visits, shown
 
 
 async def visits_of_team(*, facility_id: int, start: datetime, end: datetime,

@@ -15,7 +15,7 @@ from litestar.response import Redirect, Response
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from app.audit.services import Actor, audit_record
-from app.policy import PUBLIC, can, known_action
+from app.policy import PUBLIC, known_action, route_allows
 from app.web.sessions import (cookie_name, device_by_token, device_cookie_name, flash_clear, session_resolve,
                               session_revoke)
 
@@ -91,7 +91,7 @@ def policy_guard(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
     user = connection.scope.get("user")
     if user is None:
         raise NotAuthorizedException()
-    if not can(user, action):
+    if not route_allows(user, action):
         raise NotFoundException()
 
 

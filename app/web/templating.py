@@ -78,7 +78,6 @@ def build_environment() -> Environment:
     env.filters["day"] = format_day
     env.filters["moment"] = local_moment
     env.globals["nav_items"] = nav_items
-    env.globals["can"] = can
     env.globals["htmx_version"] = HTMX_VERSION
     return env
 
