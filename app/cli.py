@@ -81,8 +81,20 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from app.demo import demo_seed
 
     settings = _settings()
+    if args.reset and settings.env != "development":
+        print("kinward: demo --reset empties the whole database; it runs only with KINWARD_ENV=development.",
+              file=sys.stderr)
+        return 2
 
     async def run() -> bool:
+        if args.reset:
+            from app.demo import DemoResetRefused, demo_reset
+
+            try:
+                await demo_reset()
+            except DemoResetRefused as refused:
+                sys.exit(f"kinward: demo --reset refused: {refused}.")
+            return True
         if args.if_empty:
             from app.accounts.queries import facility_count
 
@@ -238,6 +250,8 @@ def parser() -> argparse.ArgumentParser:
     demo.add_argument("--if-empty", action="store_true", help="only when the database has no facility yet")
     demo.add_argument("--scale", type=int, default=0, metavar="N",
                       help="add N x (320 clients, 60 staff, 3 years of history: about 1,050,000 visits)")
+    demo.add_argument("--reset", action="store_true",
+                      help="development only: empty the database and create the demo afresh")
     demo.set_defaults(func=cmd_demo)
 
     admin = commands.add_parser("create-admin", help="create an administrator (and the facility if needed)")
@@ -266,6 +280,13 @@ def parser() -> argparse.ArgumentParser:
     checkpoint = audit_commands.add_parser("checkpoint", help="seal, then sign and print every chain's head")
     checkpoint.add_argument("--output", default="", help="also write it here (default: KINWARD_AUDIT_CHECKPOINT)")
     checkpoint.set_defaults(func=cmd_audit_checkpoint)
+
+    from app.migrations_state import known_migrations, migrations_apply, pending_migrations
+    from app.records.backups import Migrations
+    from app.records.cli import register as records_register
+
+    records_register(commands, migrations=Migrations(known=known_migrations, pending=pending_migrations,
+                                                     apply=migrations_apply))
     return root
 
 

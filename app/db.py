@@ -11,10 +11,11 @@ import threading
 import weakref
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Optional, Sequence, Union
+from typing import Any, AsyncIterator, Optional, Sequence, Union
 
 from piccolo.conf.apps import AppRegistry
 from piccolo.engine.base import Engine
@@ -356,14 +357,41 @@ def configure(url: str) -> Engine:
         from pathlib import Path
 
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    _bind(engine)
+    _engine, _engine_url = engine, url
+    return engine
+
+
+def _bind(engine: Engine) -> None:
     from piccolo.apps.migrations.tables import Migration
 
     from app.piccolo_app import APP_CONFIG
 
     for table in [*APP_CONFIG.table_classes, Migration]:
         table._meta.db = engine
+
+
+@asynccontextmanager
+async def using(url: str) -> AsyncIterator[Engine]:
+    """Every table on the database at `url` for a while (a backup copy being checked, a restore
+    target), then back on the configured one, its connections untouched."""
+    global _engine, _engine_url
+    saved = (_engine, _engine_url)
+    engine = engine_from_url(url)
+    _bind(engine)
     _engine, _engine_url = engine, url
-    return engine
+    try:
+        if isinstance(engine, PostgresEngine):
+            await engine.start_connection_pool(min_size=1, max_size=4)
+        yield engine
+    finally:
+        if isinstance(engine, PostgresEngine):
+            await engine.close_connection_pool()
+        elif isinstance(engine, KinwardSQLiteEngine):
+            engine.close()
+        _engine, _engine_url = saved
+        if _engine is not None:
+            _bind(_engine)
 
 
 def engine() -> Engine:

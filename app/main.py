@@ -29,6 +29,8 @@ from app.mail.services import mail_configure
 from app.messages.controller import MessagesController, NotificationsController, unanswered_page
 from app.messages.services import digests_enqueue, escalations_enqueue
 from app.policy import home_for
+from app.records.controller import ClientExportController, RecordsAdminController
+from app.records.schedule import backup_worker
 from app.settings import Settings
 from app.careplans import services as plan_services
 from app.careplans.controller import PlanController
@@ -77,9 +79,16 @@ def create_app(settings: Optional[Settings] = None) -> Litestar:
         mail = mail_worker_start(settings, jobs=(escalations_enqueue, digests_enqueue))
         # Chains the audit rows requests stored; every process runs one, each chain is claimed.
         sealer = asyncio.create_task(audit_sealer(), name="kinward-audit-sealer")
+        # Every process runs one when backups are configured: each interval's backup is claimed once.
+        backups_stop = asyncio.Event()
+        backups = (asyncio.create_task(backup_worker(settings, backups_stop), name="kinward-backups")
+                   if settings.backup_dir else None)
         try:
             yield
         finally:
+            backups_stop.set()
+            if backups is not None:
+                await asyncio.gather(backups, return_exceptions=True)
             keeper.cancel()
             sealer.cancel()
             await asyncio.gather(keeper, sealer, return_exceptions=True)
@@ -116,6 +125,8 @@ def create_app(settings: Optional[Settings] = None) -> Litestar:
             MessagesController,
             unanswered_page,
             NotificationsController,
+            RecordsAdminController,
+            ClientExportController,
             AgencyController,
             ReferralController,
             ClientLiaisonController,

@@ -11,6 +11,7 @@ from app.clients.tables import BreakGlassGrant, CareTeamMember, Client, ClientCo
 from app.liaison.tables import Agency, ClientProvider, Disclosure, Referral, ReferralEvent, ShareLink
 from app.mail.tables import Outbox
 from app.messages.tables import Message, MessagePreference, MessageRead
+from app.records.tables import BackupRun, RetentionPurge
 from app.visits.tables import CalendarFeed, Visit, VisitSubmission
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
@@ -21,7 +22,8 @@ APP_CONFIG = AppConfig(
     table_classes=[Facility, User, Device, Session, LoginThrottle, OneTimeToken, AuditEvent, AuditChain,
                    Client, ClientStatusChange, ClientContact, CareTeamMember, FamilyLink, BreakGlassGrant,
                    CarePlan, Goal, Service, Visit, CalendarFeed, Message, MessageRead, MessagePreference, Outbox,
-                   VisitSubmission, Agency, ClientProvider, Referral, ReferralEvent, ShareLink, Disclosure],
+                   VisitSubmission, Agency, ClientProvider, Referral, ReferralEvent, ShareLink, Disclosure,
+                   BackupRun, RetentionPurge],
     migration_dependencies=[],
     commands=[],
 )

@@ -49,6 +49,8 @@ ROLE_RULES: dict[str, frozenset[Role]] = {
     "calendar.manage": frozenset({Role.worker}),
     # Today's late and missed visits and open concerns of one's care teams, on the caseload.
     "caseload.visit_alerts": frozenset({Role.coordinator}),
+    # Backups, the retention period and purged records are the facility's, like its settings.
+    "records.manage": frozenset({Role.admin}),
     # The facility's directory of providers and agencies, and its referrals (each referral's client decides).
     "agencies.view": frozenset({Role.admin, Role.coordinator}),
     "agencies.manage": frozenset({Role.admin, Role.coordinator}),
@@ -180,6 +182,9 @@ RELATION_RULES: dict[str, dict[Role, tuple[RelationRule, ...]]] = {
     # after check-out), a coordinator of the team at any time, on the worker's behalf.
     "visit.log": {Role.coordinator: (_on_team,), Role.worker: (_own_visit_correctable,)},
     "visit.concern.resolve": {Role.coordinator: (_on_team,)},
+    # Subject access (UK GDPR art. 15/20): everything held about the client, for the client or
+    # their representative. Not by emergency access: that opens a record to give care, not to hand it out.
+    "client.export": {Role.admin: (_any,), Role.coordinator: (_on_team,)},
     # The agencies involved in the client's care. Workers see the GP's and pharmacy's phone numbers
     # (need to know); family members see names only, when their link shows the schedule.
     "client.providers.view": {Role.admin: (_any,), Role.coordinator: (_on_team, _break_glass),

@@ -45,6 +45,10 @@ class Settings:
     # Where the signed audit checkpoint is written (a place the operator keeps, outside the database).
     audit_checkpoint_path: str = ""
     audit_checkpoint_minutes: int = 15
+    # Scheduled backups: off unless a directory is given. A passphrase encrypts every backup file.
+    backup_dir: str = ""
+    backup_interval_hours: int = 24
+    backup_passphrase: str = field(default="", repr=False)
 
     @property
     def is_production(self) -> bool:
@@ -89,6 +93,7 @@ class Settings:
             ("KINWARD_PASSWORD_HASH_CONCURRENCY", "password_hash_concurrency", 1, 64),
             ("KINWARD_SMTP_PORT", "smtp_port", 1, 65535),
             ("KINWARD_AUDIT_CHECKPOINT_MINUTES", "audit_checkpoint_minutes", 1, 24 * 60),
+            ("KINWARD_BACKUP_INTERVAL_HOURS", "backup_interval_hours", 1, 24 * 7),
         ):
             raw = env.get(name, "").strip()
             if raw:
@@ -105,6 +110,7 @@ class Settings:
         if env.get("KINWARD_SMTP_HOST"):
             values["smtp_host"] = env["KINWARD_SMTP_HOST"].strip()
         values.update(_mail_settings(env))
+        values.update(_backup_settings(env))
         if values.get("env") == "production" and values.get("smtp_host") and "base_url" not in values:
             raise SettingsError("KINWARD_BASE_URL must be set when KINWARD_SMTP_HOST is set in production: "
                                 "links in emails start with it")
@@ -140,6 +146,21 @@ def _mail_settings(env: Mapping[str, str]) -> dict[str, str]:
             raise SettingsError(f"KINWARD_BASE_URL must be the address people open, like https://care.example.org; "
                                 f"got {base_url!r}")
         values["base_url"] = base_url.rstrip("/")
+    return values
+
+
+def _backup_settings(env: Mapping[str, str]) -> dict[str, str]:
+    values: dict[str, str] = {}
+    directory = env.get("KINWARD_BACKUP_DIR", "").strip()
+    if directory:
+        if not Path(directory).is_absolute():
+            raise SettingsError(f"KINWARD_BACKUP_DIR must be an absolute path; got {directory!r}")
+        values["backup_dir"] = directory
+    passphrase = env.get("KINWARD_BACKUP_PASSPHRASE", "")
+    if passphrase:
+        if len(passphrase) < 15:
+            raise SettingsError("KINWARD_BACKUP_PASSPHRASE must be at least 15 characters long")
+        values["backup_passphrase"] = passphrase
     return values
 
 

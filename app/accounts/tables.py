@@ -21,6 +21,8 @@ class Facility(Table, tablename="facility"):
     message_answer_hours = Integer(default=24)
     # A visit not checked in this many minutes after its start is late (and missed once its end has passed).
     visit_grace_minutes = Integer(default=30)
+    # UK guidance keeps adult social care records for 8 years after care ends; then they may be purged.
+    retention_years = Integer(default=8)
     created_at = Timestamptz(default=TimestamptzNow())
 
 

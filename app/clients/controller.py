@@ -22,7 +22,7 @@ from app.web.sessions import flash_push
 PAGE_ACTIONS = ("client.edit", "client.team.manage", "client.family.manage", "client.access_log.view",
                 "client.access_log.details", "client.view_confidential", "client.messages.view", "plan.view",
                 "schedule.view", "client.referrals.manage", "client.referrals.details", "client.disclose",
-                "client.providers.view", "client.disclosures.details")
+                "client.providers.view", "client.disclosures.details", "client.export")
 
 
 def allowed(request: Request, relation: ClientRelation) -> dict[str, bool]:

@@ -208,4 +208,5 @@ def action_labels() -> dict[str, str]:
         "client.family_invited": _("Linked a family member"),
         "client.family_link_ended": _("Ended a family link"),
         "client.break_glass": _("Emergency access"),
+        "client.exported": _("Exported the records (subject access)"),
     }

@@ -39,7 +39,7 @@ ACCESS_LOG_PAGE_SIZE = 50
 ACCESS_LOG_ACTIONS = (
     "client.created", "client.viewed", "client.updated", "client.status_changed", "client.contact_added",
     "client.contact_removed", "client.team_member_added", "client.team_member_ended", "client.family_invited",
-    "client.family_link_ended", "client.break_glass",
+    "client.family_link_ended", "client.break_glass", "client.exported",
 )
 
 

@@ -76,7 +76,8 @@ def labels() -> dict[str, dict[str, str]]:
 def disclosure_labels() -> dict[str, str]:
     return {"print": _("Printed summary"), "fhir": _("FHIR export"), "share_created": _("Share link created"),
             "share_opened": _("Share link opened"), "share_fhir": _("FHIR downloaded through a share link"),
-            "referral_sent": _("Referral sent"), "referral_answered": _("Referral answered through its link")}
+            "referral_sent": _("Referral sent"), "referral_answered": _("Referral answered through its link"),
+            "subject_access": _("All records exported (subject access)")}
 
 
 def agency_form(data: object) -> tuple[Form, Optional[AgencyDetails]]:
@@ -241,6 +242,7 @@ def disclosure_kind_words() -> dict[str, str]:
         "share_fhir": _("{recipient} downloaded the shared care record"),
         "referral_sent": _("A referral was sent to {recipient}"),
         "referral_answered": _("{recipient} answered a referral and saw its details"),
+        "subject_access": _("A copy of everything held about your relative was exported for {recipient}"),
     }
 
 

@@ -34,6 +34,7 @@ NAVIGATION = (
     ("Audit trail", "/admin/audit", "audit.view"),
     ("Tablets", "/admin/devices", "devices.manage"),
     ("Emergency access", "/admin/break-glass", "break_glass.review"),
+    ("Backups and retention", "/admin/records", "records.manage"),
     ("Account", "/account/password", "account.change_password"),
 )
 
