@@ -19,3 +19,5 @@ handle  # Litestar's ASGIMiddleware hook
 undeclared_routes  # the route-completeness check (tests/test_policy_routes.py)
 local_start  # a slot's local time, read by the schedule's daylight-saving tests
 referral_counts_by_agency  # the agencies' figures (reports feature), tested in tests/liaison/test_queries.py
+mtime  # tarfile.TarInfo's modification time, read by tarfile when the backup archive is written
+row_factory  # sqlite3.Connection's row factory, read by sqlite3 for every fetched row
