@@ -11,6 +11,8 @@ from app.clients.tables import BreakGlassGrant, CareTeamMember, Client, ClientCo
 from app.mail.tables import Outbox
 from app.messages.tables import Message, MessagePreference, MessageRead
 from app.visits.tables import CalendarFeed, Visit, VisitSubmission
+from app.reviews.tables import FamilyReviewInput, Review, ReviewAddendum
+from app.reports.tables import SupervisionNote
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -20,7 +22,7 @@ APP_CONFIG = AppConfig(
     table_classes=[Facility, User, Device, Session, LoginThrottle, OneTimeToken, AuditEvent,
                    Client, ClientStatusChange, ClientContact, CareTeamMember, FamilyLink, BreakGlassGrant,
                    CarePlan, Goal, Service, Visit, CalendarFeed, Message, MessageRead, MessagePreference, Outbox,
-                   VisitSubmission],
+                   VisitSubmission, Review, ReviewAddendum, FamilyReviewInput, SupervisionNote],
     migration_dependencies=[],
     commands=[],
 )
