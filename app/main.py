@@ -23,6 +23,7 @@ from app.mail.sender import mail_worker_start, mail_worker_stop
 from app.mail.services import mail_configure
 from app.messages.controller import MessagesController, NotificationsController, family_home, unanswered_page
 from app.messages.services import digests_enqueue, escalations_enqueue
+from app.reviews.services import review_input_invitations_enqueue
 from app.policy import home_for
 from app.settings import Settings
 from app.careplans.controller import PlanController
@@ -55,7 +56,7 @@ def create_app(settings: Optional[Settings] = None) -> Litestar:
         # Keeps the visit horizon filled; safe in every process (unique visit slots).
         keeper = asyncio.create_task(schedule_keeper(), name="kinward-schedule-keeper")
         # Every process runs one: outbox rows are claimed, so each email goes out once.
-        mail = mail_worker_start(settings, jobs=(escalations_enqueue, digests_enqueue))
+        mail = mail_worker_start(settings, jobs=(escalations_enqueue, digests_enqueue, review_input_invitations_enqueue))
         try:
             yield
         finally:

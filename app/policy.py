@@ -42,6 +42,14 @@ ROLE_RULES: dict[str, frozenset[Role]] = {
     "calendar.manage": frozenset({Role.worker}),
     # Today's late and missed visits and open concerns of one's care teams, on the caseload.
     "caseload.visit_alerts": frozenset({Role.coordinator}),
+    # Reviews due and overdue: a coordinator's care teams, an admin's facility.
+    "reviews.list": frozenset({Role.admin, Role.coordinator}),
+    # A family member's answers before a review, and the summaries of reviews shared with them.
+    "family.reviews": frozenset({Role.family}),
+    # The dashboard: the facility for an admin, the caseload for a coordinator.
+    "dashboard.view": frozenset({Role.admin, Role.coordinator}),
+    # A care worker's own figures, on My day's account area: never anyone else's.
+    "reports.staff.own": frozenset({Role.worker}),
 }
 
 # After check-out a worker may correct their own visit log for this long; later only a coordinator may.
@@ -69,6 +77,7 @@ class ClientRelation:
     # Visit pages only: when the visit was checked out (None while it is open), and the moment of asking.
     visit_checked_out_at: Optional[datetime] = None
     now: Optional[datetime] = None
+    review_shared: bool = False  # review pages only: the review's summary is shared with the family
 
 
 RelationRule = Callable[[ClientRelation], bool]
@@ -108,6 +117,10 @@ def _family_may_see_schedule(relation: ClientRelation) -> bool:
 
 def _family_may_see_summaries(relation: ClientRelation) -> bool:
     return relation.family is not None and relation.family.may_see_visit_summaries
+
+
+def _family_shared_review(relation: ClientRelation) -> bool:
+    return relation.family is not None and relation.review_shared
 
 
 def _own_visit(relation: ClientRelation) -> bool:
@@ -167,9 +180,51 @@ RELATION_RULES: dict[str, dict[Role, tuple[RelationRule, ...]]] = {
     # after check-out), a coordinator of the team at any time, on the worker's behalf.
     "visit.log": {Role.coordinator: (_on_team,), Role.worker: (_own_visit_correctable,)},
     "visit.concern.resolve": {Role.coordinator: (_on_team,)},
+    # Care reviews are client records: the care team and the facility's admins, nobody else (no
+    # emergency access: a review is not needed to give care now).
+    "client.reviews.view": {Role.admin: (_any,), Role.coordinator: (_on_team,)},
+    "client.reviews.edit": {Role.admin: (_any,), Role.coordinator: (_on_team,)},
+    # Before a review, the family members whose link shows them the schedule are asked for their view.
+    "client.review.family_input": {Role.family: (_family_may_see_schedule,)},
+    # The family reads a review's summary only when the coordinator shared it.
+    "client.review.summary": {Role.family: (_family_shared_review,)},
 }
 # At route level (no record yet) a role passes when some relation could allow it; the record decides.
 for _action, _by_role in RELATION_RULES.items():
+    ROLE_RULES[_action] = frozenset(_by_role)
+
+
+@dataclass(frozen=True)
+class WorkerRelation:
+    """How one signed-in person stands to one care worker; computed by app.reports.queries."""
+
+    worker_id: int
+    facility_id: int
+    self: bool = False  # the worker is the person asking
+    coordinates: bool = False  # the person asking coordinates a care team the worker is on today
+
+
+WorkerRule = Callable[[WorkerRelation], bool]
+
+
+def _coordinates_worker(relation: WorkerRelation) -> bool:
+    return relation.coordinates
+
+
+def _is_self(relation: WorkerRelation) -> bool:
+    return relation.self
+
+
+# Figures about people are for those who supervise them: an admin, the worker's coordinators; a
+# worker sees their own and nobody else's.
+WORKER_RULES: dict[str, dict[Role, tuple[WorkerRule, ...]]] = {
+    "reports.staff": {Role.admin: (_any,), Role.coordinator: (_coordinates_worker,)},
+    "reports.staff.figures": {Role.admin: (_any,), Role.coordinator: (_coordinates_worker,),
+                              Role.worker: (_is_self,)},
+    # The supervision note: coordinators and admins only, never the worker.
+    "supervision.edit": {Role.admin: (_any,), Role.coordinator: (_coordinates_worker,)},
+}
+for _action, _by_role in WORKER_RULES.items():
     ROLE_RULES[_action] = frozenset(_by_role)
 
 HOME_BY_ROLE: dict[Role, str] = {
@@ -206,6 +261,8 @@ def can(user: Optional[Principal], action: str, obj: Optional[object] = None) ->
         return False
     if isinstance(obj, ClientRelation) and action in RELATION_RULES:
         return any(rule(obj) for rule in RELATION_RULES[action].get(Role(user.role), ()))
+    if isinstance(obj, WorkerRelation) and action in WORKER_RULES:
+        return any(rule(obj) for rule in WORKER_RULES[action].get(Role(user.role), ()))
     return True
 
 

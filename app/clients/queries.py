@@ -414,3 +414,50 @@ async def break_glass_grants_for(*, facility_id: int, limit: int = 200) -> list[
     for row in rows:
         row["name"] = display_name(row)
     return rows
+
+
+# --- review dates, for the reviews list and the dashboard ------------------------------------------
+
+REVIEW_SORTS = ("due", "name")
+
+
+def _in_scope(*, user: Principal, all_clients: bool, today: date) -> list[Any]:
+    where: list[Any] = [Client.facility == user.facility_id, Client.status != ClientStatus.discharged.value]
+    if not all_clients:
+        where.append(Client.id.is_in(
+            CareTeamMember.select(CareTeamMember.client).where((CareTeamMember.user == user.id) & team_active_on(today))
+        ))
+    return where
+
+
+async def reviews_due_for(*, user: Principal, all_clients: bool, today: date, until: date, sort: str = "due",
+                          page: int = 1, page_size: int = CASELOAD_PAGE_SIZE) -> tuple[list[dict], int, int]:
+    """The clients whose review date is on or before `until` (overdue first when sorted by date): rows, total, page."""
+    where = _in_scope(user=user, all_clients=all_clients, today=today) + [Client.review_due <= until]
+    total = await Client.count().where(*where).run()
+    pages = max(1, -(-total // page_size))
+    page = min(max(page, 1), pages)
+    query = Client.select(Client.id, Client.first_name, Client.last_name, Client.preferred_name,
+                          Client.review_due).where(*where)
+    if sort == "due":
+        query = query.order_by(Client.review_due)
+    rows = await query.order_by(Client.last_name).order_by(Client.first_name).order_by(Client.id).limit(
+        page_size).offset((page - 1) * page_size).run()
+    for row in rows:
+        row["name"] = display_name(row)
+        row["overdue"] = row["review_due"] < today
+    return rows, total, page
+
+
+async def review_due_counts(*, user: Principal, all_clients: bool, today: date, soon: date) -> dict[str, int]:
+    """How many clients' reviews are overdue, due by `soon`, later, or have no date: one query."""
+    where = _in_scope(user=user, all_clients=all_clients, today=today)
+    rows = await Client.select(
+        QueryString("SUM(CASE WHEN review_due < {} THEN 1 ELSE 0 END)", today).as_alias("overdue"),
+        QueryString("SUM(CASE WHEN review_due >= {} AND review_due <= {} THEN 1 ELSE 0 END)", today,
+                    soon).as_alias("due"),
+        QueryString("SUM(CASE WHEN review_due > {} THEN 1 ELSE 0 END)", soon).as_alias("later"),
+        QueryString("SUM(CASE WHEN review_due IS NULL THEN 1 ELSE 0 END)").as_alias("none"),
+    ).where(*where).run()
+    row = rows[0] if rows else {}
+    return {key: int(row.get(key) or 0) for key in ("overdue", "due", "later", "none")}
