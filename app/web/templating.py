@@ -22,6 +22,9 @@ HTMX_VERSION = "4.0.1"
 NAVIGATION = (
     ("Caseload", "/caseload", "caseload.view"),
     ("Team schedule", "/schedule", "schedule.team_week"),
+    ("Reviews", "/reviews", "reviews.list"),
+    ("Dashboard", "/dashboard", "dashboard.view"),
+    ("Staff", "/reports/staff", "reports.staff"),
     ("My day", "/my-day", "my_day.view"),
     ("My family", "/family", "family.home"),
     ("Email settings", "/account/notifications", "account.notifications"),
@@ -62,6 +65,13 @@ def format_day(value: Optional[date], fmt: str = "%d %b %Y") -> str:
     return value.strftime(fmt)
 
 
+def percent(value: Optional[float]) -> str:
+    """A share as a whole percentage; a dash when there was nothing to count."""
+    if value is None:
+        return "—"
+    return f"{round(value * 100)} %"
+
+
 def build_environment() -> Environment:
     env = Environment(
         loader=FileSystemLoader(TEMPLATES),
@@ -74,6 +84,7 @@ def build_environment() -> Environment:
     env.filters["localtime"] = local_datetime
     env.filters["day"] = format_day
     env.filters["moment"] = local_moment
+    env.filters["percent"] = percent
     env.globals["nav_items"] = nav_items
     env.globals["can"] = can
     env.globals["htmx_version"] = HTMX_VERSION
