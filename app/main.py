@@ -23,6 +23,7 @@ from app.mail.sender import mail_worker_start, mail_worker_stop
 from app.mail.services import mail_configure
 from app.messages.controller import MessagesController, NotificationsController, family_home, unanswered_page
 from app.messages.services import digests_enqueue, escalations_enqueue
+from app.reports.controller import DashboardController, StaffReportController
 from app.reviews.controller import ClientReviewsController, FamilyReviewsController, reviews_count, reviews_page
 from app.reviews.services import review_input_invitations_enqueue
 from app.policy import home_for
@@ -100,6 +101,8 @@ def create_app(settings: Optional[Settings] = None) -> Litestar:
             reviews_count,
             ClientReviewsController,
             FamilyReviewsController,
+            StaffReportController,
+            DashboardController,
             create_static_files_router(path="/static", directories=[STATIC], opt={"action": "public"},
                                        include_in_schema=False),
         ],

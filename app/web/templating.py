@@ -26,6 +26,7 @@ NAVIGATION = (
     ("Dashboard", "/dashboard", "dashboard.view"),
     ("Staff", "/reports/staff", "reports.staff"),
     ("My day", "/my-day", "my_day.view"),
+    ("My figures", "/reports/staff/me", "reports.staff.own"),
     ("My family", "/family", "family.home"),
     ("Email settings", "/account/notifications", "account.notifications"),
     ("Users", "/admin/users", "users.manage"),
