@@ -10,6 +10,8 @@ from app.careplans.demo import demo_care_plans
 from app.clients.demo import demo_clients
 from app.messages.demo import demo_conversations
 from app.visits.demo import demo_visit_logs
+from app.reports.demo import demo_supervision_notes
+from app.reviews.demo import demo_reviews, demo_visit_history
 
 DEMO_FACILITY = "Riverside Community Care (demo)"
 
@@ -44,4 +46,7 @@ async def demo_seed() -> bool:
     await demo_care_plans(facility_id=facility_id)
     await demo_visit_logs(facility_id=facility_id)
     await demo_conversations(facility_id=facility_id)
+    await demo_visit_history(facility_id=facility_id)
+    await demo_reviews(facility_id=facility_id)
+    await demo_supervision_notes(facility_id=facility_id)
     return True
