@@ -24,7 +24,7 @@ from app.reports import forms, queries, services
 from app.reviews.queries import period_bounds
 from app.web.auth import actor_of
 from app.web.forms import Form
-from app.web.records import today, wants_fragment
+from app.clients.records import today, wants_fragment
 from app.web.sessions import flash_push
 
 

@@ -19,7 +19,7 @@ from app.messages.queries import answer_overdue, unanswered_family_messages
 from app.policy import WorkerRelation
 from app.reports.tables import SupervisionNote
 from app.visits import figures
-from app.visits.queries import as_utc
+from app.db import as_utc
 from app.visits.tables import Visit
 
 VISITS_LIST_LIMIT = 200

@@ -23,7 +23,7 @@ from app.reviews import forms, queries, services
 from app.reviews.tables import ReviewStatus
 from app.web.auth import actor_of
 from app.web.forms import Form
-from app.web.records import record_viewed, relation_for, today, wants_fragment
+from app.clients.records import record_viewed, relation_for, today, wants_fragment
 from app.web.sessions import flash_push
 
 # The next review is suggested this many days after the one being finished.

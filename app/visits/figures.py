@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 from piccolo.querystring import QueryString
 
 from app import db
-from app.visits.queries import as_utc  # noqa: F401  (re-exported for callers reading raw rows)
+from app.db import as_utc
 
 
 def elapsed_ms_sql(start: str, end: str) -> str:

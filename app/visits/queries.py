@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime, time, timedelta, timezone
-from typing import Any, Optional
+from typing import Optional
 from zoneinfo import ZoneInfo
 
 from piccolo.querystring import QueryString
 
 from app.visits import rules
-from app.visits.schedule import StoredVisit, double_booked
+from app.careplans.schedule import StoredVisit, double_booked
 from app.visits.tables import CalendarFeed, Visit, VisitStatus, VisitSubmission
 from app.web.tokens import token_hash
 
@@ -33,15 +33,6 @@ def day_bounds(day: date, tz: str) -> tuple[datetime, datetime]:
     start = datetime.combine(day, time(0), tzinfo=zone).astimezone(timezone.utc)
     end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone).astimezone(timezone.utc)
     return start, end
-
-
-def as_utc(value: Any) -> Optional[datetime]:
-    """A timestamp from a raw SQL column: SQLite gives text, PostgreSQL a datetime."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
 
 
 def first_name_of(display_name: Optional[str]) -> str:

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from app.reviews import queries
+from app.db import as_utc
 from app.visits import figures, rules
 from app.visits.tables import Visit
 from tests.reviews.factories import (EXPECTED_EVENING, EXPECTED_MEALS, EXPECTED_NIGHT, EXPECTED_TOTAL,
@@ -107,12 +108,12 @@ async def test_the_sql_states_agree_with_the_visit_rules_visit_by_visit():
         for row in rows:
             state = rules.attendance(
                 status=row["status"], staffed=row["worker"] is not None,
-                scheduled_start=figures.as_utc(row["scheduled_start"]), scheduled_end=figures.as_utc(row["scheduled_end"]),
-                check_in_at=figures.as_utc(row["check_in_at"]), check_out_at=figures.as_utc(row["check_out_at"]),
+                scheduled_start=as_utc(row["scheduled_start"]), scheduled_end=as_utc(row["scheduled_end"]),
+                check_in_at=as_utc(row["check_in_at"]), check_out_at=as_utc(row["check_out_at"]),
                 now=now, grace=GRACE)
             assert bool(row["missed"]) == (state == rules.Attendance.missed), row
             assert bool(row["late"]) == rules.checked_in_late(
-                scheduled_start=figures.as_utc(row["scheduled_start"]), check_in_at=figures.as_utc(row["check_in_at"]),
+                scheduled_start=as_utc(row["scheduled_start"]), check_in_at=as_utc(row["check_in_at"]),
                 grace=GRACE), row
 
 
