@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from playwright.sync_api import Locator, Page
 
 
@@ -58,3 +60,70 @@ def sign_in(page: Page, email: str, password: str) -> SignedInPage:
 
 def sign_out(page: Page) -> None:
     SignedInPage(page).sign_out()
+
+
+class ReviewsDuePage:
+    """/reviews: the care reviews due and overdue."""
+
+    URL = "/reviews"
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.heading = page.get_by_role("heading", name="Care reviews due", level=1)
+        self.table = page.get_by_role("table", name=re.compile(r"^Reviews due"))
+
+    def open(self) -> ReviewsDuePage:
+        self.page.goto(self.URL)
+        return self
+
+    def row_with(self, text: str) -> Locator:
+        return self.table.get_by_role("row").filter(has_text=text)
+
+
+class ReviewPage:
+    """One care review: the five sections and the coordinator's judgement."""
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.delivery = page.get_by_role("region", name="1. Delivered and planned")
+        self.family_view = page.get_by_role("region", name="3. The client's and family's view")
+        self.judgement = page.get_by_role("region", name="5. Your judgement")
+        self.change_needed = page.get_by_label("Appropriate, with changes")
+        self.reasons = page.get_by_label("Reasons")
+        self.days_times = page.get_by_label("Days and times to change")
+        self.treatment_add = page.get_by_label("Type of treatment to add")
+        self.action = page.get_by_label("Action 1", exact=True)
+        self.action_owner = page.get_by_label("Who, for action 1")
+        self.action_due = page.get_by_label("Due, for action 1")
+        self.next_review = page.get_by_label("Next review")
+        self.change_plan = page.get_by_label("Change the plan")
+        self.finish = page.get_by_role("button", name="Finish and sign the review")
+
+
+class MyFiguresPage:
+    URL = "/reports/staff/me"
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.heading = page.get_by_role("heading", name="My figures", level=1)
+
+    def figures(self, name: str) -> Locator:
+        return self.page.get_by_role("table", name=f"Figures of {name}")
+
+
+class DashboardPage:
+    URL = "/dashboard"
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.heading = page.get_by_role("heading", name="Dashboard", level=1)
+        self.weeks = page.get_by_label("Weeks shown")
+        self.charts = page.locator("figure.chart")
+        self.svgs = page.get_by_role("img", name=re.compile("the table below lists the same figures"))
+
+    def open(self) -> DashboardPage:
+        self.page.goto(self.URL)
+        return self
+
+    def table(self, title: str) -> Locator:
+        return self.page.get_by_role("table", name=title)
