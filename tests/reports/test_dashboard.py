@@ -15,8 +15,7 @@ from app.reports import queries
 from app.visits.tables import Visit
 from tests.careplans.factories import add_service, make_plan
 from tests.clients.factories import make_world
-from app import db
-from tests.conftest import login
+from tests.conftest import login, queries_for
 
 NOW = datetime(2026, 6, 3, 12, 0, tzinfo=timezone.utc)  # a Wednesday
 
@@ -48,25 +47,6 @@ async def history(world, *, days: int, service_id: int = 0) -> int:
     for n in range(0, len(rows), 300):  # within both engines' limit of parameters per statement
         await Visit.insert(*rows[n:n + 300]).run()
     return service_id
-
-
-async def queries_for(client, url: str) -> int:
-    """How many statements one request sends (as tests/clients/test_caseload.py counts them), leaving the
-    test's other patches, such as its clock, in place."""
-    engine_class = type(db.engine())
-    original = engine_class.run_querystring
-    count = 0
-
-    async def counting(self, querystring, *args, **kwargs):
-        nonlocal count
-        count += 1
-        return await original(self, querystring, *args, **kwargs)
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(engine_class, "run_querystring", counting)
-        response = await client.get(url)
-    assert response.status_code == 200
-    return count
 
 
 def table_of(html: str, chart_id: str) -> list[list[str]]:

@@ -29,6 +29,13 @@ def version_in(html: str) -> str:
     return re.search(r'name="version" value="(\d+)"', html).group(1)
 
 
+async def review_started(client, client_id: int) -> tuple[str, str]:
+    """Start the client's review: its address and the version its form carries."""
+    await post_form(client, f"/clients/{client_id}/reviews", {})
+    url = f"/clients/{client_id}/reviews/1"
+    return url, version_in((await client.get(url)).text)
+
+
 def judgement(version: str, **overrides) -> dict:
     values = {"version": version, "appropriate": "change", "reasons": "Mornings are often late.",
               "care_needed": "ongoing", "next_review_due": (today() + timedelta(days=90)).isoformat(),
@@ -87,9 +94,7 @@ async def test_finishing_signs_locks_sets_the_next_review_and_opens_a_draft_plan
     plan_id, service_id = await plan_for(world.own["id"], today() - timedelta(days=3), worker=world.worker)
     meals = await add_service(plan_id=plan_id, kind="meals", provider_name="Meals on Wheels")
     await login(client, world.coordinator)
-    await post_form(client, f"/clients/{world.own['id']}/reviews", {})
-    url = f"/clients/{world.own['id']}/reviews/1"
-    version = version_in((await client.get(url)).text)
+    url, version = await review_started(client, world.own["id"])
     next_review = today() + timedelta(days=90)
     finished = await post_form(client, url, {**judgement(version), "finish": "1", "change_plan": "on",
                                              f"service_{meals}": "stop", f"service_{service_id}": "retime",
@@ -138,9 +143,7 @@ async def test_finishing_without_a_judgement_says_what_is_missing_and_keeps_what
     world = await make_world()
     await plan_for(world.own["id"], today() - timedelta(days=3))
     await login(client, world.coordinator)
-    await post_form(client, f"/clients/{world.own['id']}/reviews", {})
-    url = f"/clients/{world.own['id']}/reviews/1"
-    version = version_in((await client.get(url)).text)
+    url, version = await review_started(client, world.own["id"])
     answer = await post_form(client, url, {**judgement(version, appropriate="", next_review_due="",
                                                        action_owner_1=""), "finish": "1"})
     assert answer.status_code == 422
@@ -154,9 +157,7 @@ async def test_a_save_based_on_an_old_version_is_refused_and_keeps_the_typing(cl
     world = await make_world()
     await plan_for(world.own["id"], today() - timedelta(days=3))
     await login(client, world.coordinator)
-    await post_form(client, f"/clients/{world.own['id']}/reviews", {})
-    url = f"/clients/{world.own['id']}/reviews/1"
-    version = version_in((await client.get(url)).text)
+    url, version = await review_started(client, world.own["id"])
     assert (await post_form(client, url, judgement(version, reasons="First"))).status_code == 303
     stale = await post_form(client, url, judgement(version, reasons="Second, typed on another tab"))
     assert stale.status_code == 409 and "Second, typed on another tab" in stale.text
@@ -212,9 +213,8 @@ async def test_an_unshared_review_summary_is_not_found_for_the_family(client):
     world = await make_world()
     await plan_for(world.own["id"], today() - timedelta(days=3))
     await login(client, world.coordinator)
-    await post_form(client, f"/clients/{world.own['id']}/reviews", {})
-    url = f"/clients/{world.own['id']}/reviews/1"
-    await post_form(client, url, {**judgement(version_in((await client.get(url)).text)), "finish": "1"})
+    url, version = await review_started(client, world.own["id"])
+    await post_form(client, url, {**judgement(version), "finish": "1"})
     await login(client, world.family)
     assert (await client.get(f"{url}/summary")).status_code == 404
     assert (await client.get(url)).status_code == 404
