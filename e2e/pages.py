@@ -118,6 +118,9 @@ class DashboardPage:
         self.page = page
         self.heading = page.get_by_role("heading", name="Dashboard", level=1)
         self.weeks = page.get_by_label("Weeks shown")
+        self.show = page.get_by_role("button", name="Show")
+        # Where focus lands after the filters are applied.
+        self.status = page.get_by_role("status").filter(has_text="The charts are up to date.")
         self.charts = page.locator("figure.chart")
         self.svgs = page.get_by_role("img", name=re.compile("the table below lists the same figures"))
 

@@ -109,7 +109,9 @@ def test_the_dashboard_draws_its_charts_with_tables_at_tablet_and_desktop_size(b
             expect(weekly.locator("tbody tr")).to_have_count(12)
             assert_no_axe_violations(page)
             dashboard.weeks.select_option("4")
+            dashboard.show.click()
             expect(weekly.locator("tbody tr")).to_have_count(4)
+            expect(dashboard.status).to_be_focused()
             expect(page.get_by_role("link", name=re.compile(r"Download the data of .Visits delivered"))).to_have_attribute(
                 "href", re.compile(r"/dashboard/csv/delivered\?weeks=4"))
         finally:
