@@ -15,7 +15,7 @@ from app.accounts.tables import Role, User
 from app.audit.tables import AuditEvent
 from app.db import as_utc
 from app.clients.tables import (BreakGlassGrant, CareTeamMember, Client, ClientContact, ClientStatus,
-                                ClientStatusChange, FamilyLink)
+                                ClientStatusChange, FamilyLink, TeamRole)
 from app.policy import ClientRelation, FamilyPermissions, Principal
 
 # What a care worker needs to give care safely (DESIGN.md section 2); everything else on the
@@ -464,3 +464,21 @@ async def review_due_counts(*, user: Principal, all_clients: bool, today: date, 
     ).where(*where).run()
     row = rows[0] if rows else {}
     return {key: int(row.get(key) or 0) for key in ("overdue", "due", "later", "none")}
+
+
+# --- care teams, for the staff report and the dashboard ----------------------------------------------
+
+
+async def coordinator_client_ids(*, user_id: int, today: date) -> list[int]:
+    """The clients whose care team this person coordinates today."""
+    rows = await CareTeamMember.select(CareTeamMember.client).where(
+        (CareTeamMember.user == user_id) & (CareTeamMember.role == TeamRole.coordinator.value)
+        & team_active_on(today)).run()
+    return sorted({row["client"] for row in rows})
+
+
+def team_members_of_coordinator(*, user_id: int, today: date) -> Any:
+    """A subquery of the people on the care teams this person coordinates today (for `User.id.is_in`)."""
+    mine = CareTeamMember.select(CareTeamMember.client).where(
+        (CareTeamMember.user == user_id) & (CareTeamMember.role == TeamRole.coordinator.value) & team_active_on(today))
+    return CareTeamMember.select(CareTeamMember.user).where(CareTeamMember.client.is_in(mine) & team_active_on(today))

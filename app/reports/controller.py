@@ -18,6 +18,7 @@ from app import clock
 from app.accounts.queries import facility_by_id
 from app.audit.services import audit_record
 from app.careplans import forms as plan_forms
+from app.clients import queries as clients
 from app.i18n import _
 from app.policy import WorkerRelation, can
 from app.reports import forms, queries, services
@@ -50,7 +51,7 @@ async def _worker(request: Request, worker_id: int, action: str) -> WorkerRelati
 async def _client_scope(request: Request) -> Optional[list[int]]:
     """Whose visits count: a coordinator's clients; an admin's facility (None); a worker's own visits (None)."""
     if request.user.role == "coordinator":
-        return await queries.coordinator_client_ids(user_id=request.user.id, today=today(request))
+        return await clients.coordinator_client_ids(user_id=request.user.id, today=today(request))
     return None
 
 
@@ -158,14 +159,14 @@ class DashboardController(Controller):
             user, "client.list_all") else []
         if user.role == "coordinator":
             scope = queries.DashboardScope(facility_id=user.facility_id, tz=user.timezone, reviews_user=user,
-                                           client_ids=await queries.coordinator_client_ids(user_id=user.id,
+                                           client_ids=await clients.coordinator_client_ids(user_id=user.id,
                                                                                           today=today(request)),
                                            all_clients=False)
         elif team is not None and any(c["id"] == team for c in coordinators):
             scope = queries.DashboardScope(
                 facility_id=user.facility_id, tz=user.timezone, all_clients=False,
                 reviews_user=SimpleNamespace(id=team, facility_id=user.facility_id, role="coordinator"),
-                client_ids=await queries.coordinator_client_ids(user_id=team, today=today(request)))
+                client_ids=await clients.coordinator_client_ids(user_id=team, today=today(request)))
         else:
             if team is not None:
                 form.error("team", _("Choose one of the teams."))

@@ -12,14 +12,13 @@ from zoneinfo import ZoneInfo
 from piccolo.querystring import QueryString
 
 from app.accounts.tables import Role, User
-from app.clients.queries import review_due_counts, team_active_on
-from app.clients.tables import CareTeamMember
+from app.clients.queries import review_due_counts, team_members_of_coordinator
+from app.db import as_utc
 from app.i18n import _
 from app.messages.queries import answer_overdue, unanswered_family_messages
 from app.policy import WorkerRelation
 from app.reports.tables import SupervisionNote
 from app.visits import figures
-from app.db import as_utc
 from app.visits.tables import Visit
 
 VISITS_LIST_LIMIT = 200
@@ -39,10 +38,8 @@ async def worker_relation(*, user: Any, worker_id: int, today: date) -> Optional
         return None
     coordinates = False
     if user.role == Role.coordinator.value:
-        mine = CareTeamMember.select(CareTeamMember.client).where(
-            (CareTeamMember.user == user.id) & (CareTeamMember.role == "coordinator") & team_active_on(today))
-        coordinates = await CareTeamMember.exists().where(
-            (CareTeamMember.user == worker_id) & CareTeamMember.client.is_in(mine) & team_active_on(today)).run()
+        coordinates = await User.exists().where(
+            (User.id == worker_id) & User.id.is_in(team_members_of_coordinator(user_id=user.id, today=today))).run()
     return WorkerRelation(worker_id=worker_id, facility_id=worker["facility"], self=worker_id == user.id,
                           coordinates=coordinates)
 
@@ -52,17 +49,8 @@ async def workers_for(*, user: Any, all_workers: bool, today: date) -> list[dict
     query = User.select(User.id, User.display_name).where(
         (User.facility == user.facility_id) & (User.role == Role.worker.value) & (User.active == True))  # noqa: E712
     if not all_workers:
-        mine = CareTeamMember.select(CareTeamMember.client).where(
-            (CareTeamMember.user == user.id) & (CareTeamMember.role == "coordinator") & team_active_on(today))
-        query = query.where(User.id.is_in(CareTeamMember.select(CareTeamMember.user).where(
-            CareTeamMember.client.is_in(mine) & team_active_on(today))))
+        query = query.where(User.id.is_in(team_members_of_coordinator(user_id=user.id, today=today)))
     return await query.order_by(User.display_name).order_by(User.id).run()
-
-
-async def coordinator_client_ids(*, user_id: int, today: date) -> list[int]:
-    rows = await CareTeamMember.select(CareTeamMember.client).where(
-        (CareTeamMember.user == user_id) & (CareTeamMember.role == "coordinator") & team_active_on(today)).run()
-    return sorted({row["client"] for row in rows})
 
 
 # --- staff figures --------------------------------------------------------------------------------------
