@@ -482,3 +482,16 @@ def team_members_of_coordinator(*, user_id: int, today: date) -> Any:
     mine = CareTeamMember.select(CareTeamMember.client).where(
         (CareTeamMember.user == user_id) & (CareTeamMember.role == TeamRole.coordinator.value) & team_active_on(today))
     return CareTeamMember.select(CareTeamMember.user).where(CareTeamMember.client.is_in(mine) & team_active_on(today))
+
+
+async def family_with_review_between(*, start: date, end: date) -> list[dict]:
+    """Family members whose active link shows the schedule, of clients whose review date is from `start`
+    to `end`: who to ask for their view before the review."""
+    return await FamilyLink.select(
+        FamilyLink.client.id.as_alias("client_id"), FamilyLink.client.first_name.as_alias("client_first_name"),
+        FamilyLink.client.review_due.as_alias("review_due"), FamilyLink.user.id.as_alias("user_id"),
+        FamilyLink.user.email.as_alias("email"), FamilyLink.user.display_name.as_alias("display_name"),
+    ).where(FamilyLink.ended_at.is_null() & (FamilyLink.may_see_schedule == True)  # noqa: E712
+            & (FamilyLink.user.active == True) & (FamilyLink.client.status != ClientStatus.discharged.value)  # noqa: E712
+            & (FamilyLink.client.review_due >= start) & (FamilyLink.client.review_due <= end)).order_by(
+        FamilyLink.client).order_by(FamilyLink.user).run()

@@ -11,6 +11,7 @@ from piccolo.querystring import QueryString
 
 from app.careplans import queries as plans
 from app.careplans.tables import PlanStatus
+from app.clients.queries import family_with_review_between
 from app.messages.queries import message_counts_for
 from app.reviews.tables import FamilyReviewInput, Review, ReviewAddendum, ReviewStatus
 from app.visits import figures
@@ -272,17 +273,11 @@ async def family_input_invitees(*, now: datetime) -> list[dict]:
     """Family members to ask for their view: an active link that shows the schedule, a review date within
     FAMILY_INPUT_DAYS of today and not yet passed, and nobody asked them (no answer row) for that date."""
     today = now.date()
-    rows = await FamilyReviewInput.raw(
-        "SELECT c.id AS client_id, c.first_name AS client_first_name, c.review_due AS review_due, "
-        "u.id AS user_id, u.email AS email, u.display_name AS display_name "
-        "FROM family_link l JOIN client c ON c.id = l.client JOIN kinward_user u ON u.id = l.\"user\" "
-        "WHERE l.ended_at IS NULL AND l.may_see_schedule AND u.active AND c.status <> 'discharged' "
-        "AND c.review_due IS NOT NULL AND c.review_due >= {} AND c.review_due <= {} "
-        "AND NOT EXISTS (SELECT 1 FROM family_review_input i WHERE i.client = c.id AND i.\"user\" = u.id "
-        "AND i.due_on = c.review_due) ORDER BY c.id, u.id",
-        today, today + timedelta(days=FAMILY_INPUT_DAYS),
-    ).run()
-    for row in rows:
-        if isinstance(row["review_due"], str):
-            row["review_due"] = date.fromisoformat(row["review_due"])
-    return rows
+    candidates = await family_with_review_between(start=today, end=today + timedelta(days=FAMILY_INPUT_DAYS))
+    if not candidates:
+        return []
+    asked = {(row["client"], row["user"], row["due_on"]) for row in await FamilyReviewInput.select(
+        FamilyReviewInput.client, FamilyReviewInput.user, FamilyReviewInput.due_on).where(
+        FamilyReviewInput.client.is_in(sorted({c["client_id"] for c in candidates}))
+        & (FamilyReviewInput.due_on >= today)).run()}
+    return [c for c in candidates if (c["client_id"], c["user_id"], c["review_due"]) not in asked]

@@ -14,7 +14,7 @@ from app.mail.tables import Outbox
 from app.reviews.services import review_input_invitations_enqueue
 from app.reviews.tables import FamilyReviewInput, Review, ReviewAddendum
 from tests.careplans.factories import add_service, make_plan
-from tests.clients.factories import make_world, today
+from tests.clients.factories import link_family, make_world, today
 from tests.conftest import login, post_form
 
 
@@ -224,6 +224,8 @@ async def test_family_members_are_emailed_once_when_their_view_is_asked_for(clie
     world = await make_world()
     await plan_for(world.own["id"], today() + timedelta(days=10))
     await plan_for(world.others["id"], today() + timedelta(days=40))  # not yet
+    # A second family member whose link does not show the schedule is not asked.
+    await link_family(client_id=world.own["id"], user=world.family2, may_see_schedule=False)
     assert await review_input_invitations_enqueue() == 1
     assert await review_input_invitations_enqueue() == 0
     mails = await Outbox.select(Outbox.to_address, Outbox.kind).run()
