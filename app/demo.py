@@ -14,6 +14,7 @@ from app.accounts.tables import Facility
 from app.audit.services import Actor
 from app.careplans.demo import demo_care_plans
 from app.clients.demo import demo_clients
+from app.liaison.demo import demo_liaison
 from app.messages.demo import demo_conversations
 from app.visits.demo import demo_visit_logs
 from app.reports.demo import demo_supervision_notes
@@ -39,6 +40,7 @@ async def demo_seed() -> bool:
     await schedule_sync(now=midnight)
     await demo_visit_logs(facility_id=facility_id)
     await demo_conversations(facility_id=facility_id)
+    await demo_liaison(facility_id=facility_id)
     await demo_visit_history(facility_id=facility_id)
     await demo_reviews(facility_id=facility_id)
     await demo_supervision_notes(facility_id=facility_id)

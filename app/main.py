@@ -20,6 +20,8 @@ from app.audit.controller import AuditController
 from app.tablets.controller import DevicesController, PinController, TabletController
 from app.clients import queries as clients_queries
 from app.clients.controller import BreakGlassReviewController, ClientController
+from app.liaison.controller import (AgencyController, AgencyLinkController, ClientLiaisonController,
+                                    ReferralController, ShareLinkController, caseload_referrals)
 from app.mail.sender import mail_worker_start, mail_worker_stop
 from app.mail.services import mail_configure
 from app.messages.controller import MessagesController, NotificationsController, family_home, unanswered_page
@@ -107,6 +109,12 @@ def create_app(settings: Optional[Settings] = None) -> Litestar:
             MessagesController,
             unanswered_page,
             NotificationsController,
+            AgencyController,
+            ReferralController,
+            ClientLiaisonController,
+            caseload_referrals,
+            AgencyLinkController,
+            ShareLinkController,
             reviews_page,
             reviews_count,
             ClientReviewsController,

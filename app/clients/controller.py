@@ -282,7 +282,7 @@ class ClientController(Controller):
         await audit_record(actor=actor_of(request), action="client.access_log_viewed", client_id=client_id,
                            object_type="client", object_id=client_id, detail={"page": page})
         context = {"client": await queries.client_name(client_id=client_id), "events": events,
-                   "has_more": has_more, "page": page,
+                   "has_more": has_more, "page": page, "relation": relation,
                    "details": can(request.user, "client.access_log.details", relation),
                    "action_labels": forms.action_labels()}
         if wants_fragment(request):

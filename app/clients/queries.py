@@ -495,3 +495,8 @@ async def family_with_review_between(*, start: date, end: date) -> list[dict]:
             & (FamilyLink.user.active == True) & (FamilyLink.client.status != ClientStatus.discharged.value)  # noqa: E712
             & (FamilyLink.client.review_due >= start) & (FamilyLink.client.review_due <= end)).order_by(
         FamilyLink.client).order_by(FamilyLink.user).run()
+
+
+async def client_facility_id(*, client_id: int) -> Optional[int]:
+    row = await Client.select(Client.facility).where(Client.id == client_id).first().run()
+    return row["facility"] if row else None

@@ -297,3 +297,17 @@ async def visits_for_feed(*, worker_id: int, start: datetime, end: datetime) -> 
         Visit.updated_at,
     ).where((Visit.worker == worker_id) & (Visit.scheduled_start >= start) & (Visit.scheduled_start < end)).order_by(
         Visit.scheduled_start).run()
+
+
+# --- what liaison shares with providers -------------------------------------------------------
+
+
+async def visits_with_outcomes(*, client_id: int, start: datetime, end: datetime) -> list[dict]:
+    """The client's visits planned from `start` to `end` (UTC) with what happened: for summaries and exports."""
+    return await Visit.select(
+        Visit.id, Visit.scheduled_start, Visit.scheduled_end, Visit.status, Visit.check_in_at, Visit.check_out_at,
+        Visit.location, Visit.location_note, Visit.concern, Visit.concern_severity, Visit.concern_text,
+        Visit.family_summary, Visit.family_summary_shared, Visit.service.kind.as_alias("kind"),
+        Visit.worker.id.as_alias("worker_id"), Visit.worker.display_name.as_alias("worker_name"),
+    ).where((Visit.client == client_id) & (Visit.scheduled_start >= start) & (Visit.scheduled_start < end)
+            & (Visit.status != VisitStatus.cancelled.value)).order_by(Visit.scheduled_start).run()

@@ -10,6 +10,8 @@ from typing import Optional
 from app.i18n import _
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+PHONE_RE = re.compile(r"^\+?[0-9 ()./-]+$")
+PHONE_DIGITS = (7, 15)  # ITU E.164 allows at most 15 digits
 
 
 @dataclass
@@ -64,3 +66,28 @@ class Form:
         except ValueError:
             self.error(name, _("Enter a real date, like 2026-03-31."))
             return None
+
+
+def max_length(form: Form, name: str, limit: int) -> str:
+    value = form.values.get(name, "").strip()
+    if len(value) > limit:
+        form.error(name, _("Use at most {limit} characters.").format(limit=limit))
+    return value
+
+
+def phone(form: Form, name: str) -> str:
+    """An optional phone number, checked for its characters and its number of digits."""
+    value = form.values.get(name, "").strip()
+    if not value:
+        return ""
+    digits = sum(c.isdigit() for c in value)
+    if not PHONE_RE.match(value) or not PHONE_DIGITS[0] <= digits <= PHONE_DIGITS[1]:
+        form.error(name, _("Enter a phone number like 01632 960123 or +44 7700 900123."))
+    return value
+
+
+def optional_email(form: Form, name: str) -> str:
+    value = form.values.get(name, "").strip()
+    if value and not EMAIL_RE.match(value):
+        form.error(name, _("Enter an email address like name@example.org."))
+    return value.lower()

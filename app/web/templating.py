@@ -28,6 +28,8 @@ NAVIGATION = (
     ("My day", "/my-day", "my_day.view"),
     ("My figures", "/reports/staff/me", "reports.staff.own"),
     ("My family", "/family", "family.home"),
+    ("Agencies", "/agencies", "agencies.view"),
+    ("Referrals", "/referrals", "referrals.list"),
     ("Email settings", "/account/notifications", "account.notifications"),
     ("Users", "/admin/users", "users.manage"),
     ("Audit trail", "/admin/audit", "audit.view"),
