@@ -26,7 +26,7 @@ from app.mail.sender import mail_worker_start, mail_worker_stop
 from app.mail.services import mail_configure
 from app.messages.controller import MessagesController, NotificationsController, family_home, unanswered_page
 from app.messages.services import digests_enqueue, escalations_enqueue
-from app.reports.controller import DashboardController, StaffReportController
+from app.reports.controller import DashboardController, StaffReportController, agencies_report
 from app.reviews.controller import ClientReviewsController, FamilyReviewsController, reviews_count, reviews_page
 from app.reviews.services import review_input_invitations_enqueue
 from app.policy import home_for
@@ -121,6 +121,7 @@ def create_app(settings: Optional[Settings] = None) -> Litestar:
             FamilyReviewsController,
             StaffReportController,
             DashboardController,
+            agencies_report,
             create_static_files_router(path="/static", directories=[STATIC], opt={"action": "public"},
                                        include_in_schema=False),
         ],

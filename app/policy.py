@@ -56,6 +56,8 @@ ROLE_RULES: dict[str, frozenset[Role]] = {
     "dashboard.view": frozenset({Role.admin, Role.coordinator}),
     # A care worker's own figures, on My day's account area: never anyone else's.
     "reports.staff.own": frozenset({Role.worker}),
+    # Referral figures per agency (counts only, no client): admins and coordinators.
+    "reports.agencies": frozenset({Role.admin, Role.coordinator}),
 }
 
 # After check-out a worker may correct their own visit log for this long; later only a coordinator may.

@@ -94,7 +94,7 @@ def test_a_worker_sees_their_own_figures_and_not_another_workers(browser: Browse
 
 def test_the_dashboard_draws_its_charts_with_tables_at_tablet_and_desktop_size(browser: Browser,
                                                                                 base_url: str) -> None:
-    """The dashboard shows five charts, each an SVG with labelled bars and the same figures in a table."""
+    """The dashboard shows six charts, each an SVG with labelled bars and the same figures in a table."""
     for viewport in (TABLET, DESKTOP):
         context = browser.new_context(base_url=base_url, viewport=viewport)
         try:
@@ -102,8 +102,8 @@ def test_the_dashboard_draws_its_charts_with_tables_at_tablet_and_desktop_size(b
             sign_in(page, *COORDINATOR)
             dashboard = DashboardPage(page).open()
             expect(dashboard.heading).to_be_visible()
-            expect(dashboard.charts).to_have_count(5)
-            expect(dashboard.svgs).to_have_count(5)
+            expect(dashboard.charts).to_have_count(6)
+            expect(dashboard.svgs).to_have_count(6)
             expect(page.locator("svg.chart-svg rect")).not_to_have_count(0)
             weekly = dashboard.table("Visits delivered and planned, per week")
             expect(weekly.locator("tbody tr")).to_have_count(12)

@@ -145,6 +145,17 @@ class StaffReportController(Controller):
             "back": "/reports/staff/me" if worker_id == request.user.id else f"/reports/staff/{worker_id}"})
 
 
+@get("/reports/agencies", opt={"action": "reports.agencies"})
+async def agencies_report(request: Request) -> Template:
+    """Per agency over a period: the referrals made and what came of them."""
+    form, period = forms.period_form(request.query_params, today=today(request))
+    start, end = period_bounds(start=period.start, end=period.end, tz=request.user.timezone)
+    rows = await queries.agency_figures(facility_id=request.user.facility_id, since=start, until=end,
+                                        today=today(request))
+    return Template("reports/agencies.html", status_code=200 if form.ok else 422,
+                    context={"rows": rows, "form": form, "period": period})
+
+
 # --- the dashboard ----------------------------------------------------------------------------------------
 
 

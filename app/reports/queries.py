@@ -4,6 +4,7 @@ whatever the history), shaped here as rows that the chart, its table and its CSV
 
 from __future__ import annotations
 
+import statistics
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any, Optional
@@ -15,6 +16,7 @@ from app.accounts.tables import Role, User
 from app.clients.queries import review_due_counts, team_members_of_coordinator
 from app.db import as_utc
 from app.i18n import _
+from app.liaison.queries import overdue_referrals_for, referral_counts_by_agency
 from app.messages.queries import answer_overdue, unanswered_family_messages
 from app.policy import WorkerRelation
 from app.reports.tables import SupervisionNote
@@ -216,6 +218,33 @@ async def unanswered_by_state(*, facility_id: int, client_ids: Optional[list[int
     return counts
 
 
+async def overdue_referrals_by_agency(*, facility_id: int, client_ids: Optional[list[int]],
+                                      today: date) -> list[tuple[str, int]]:
+    """Referrals past their expected answer date with no answer, per agency (one query)."""
+    if client_ids is None:
+        rows = await referral_counts_by_agency(facility_id=facility_id, today=today)
+        return [(r["agency_name"], r["overdue"]) for r in rows if r["overdue"]]
+    counts: dict[str, int] = {}
+    for row in await overdue_referrals_for(client_ids=client_ids, today=today):
+        counts[row["agency_name"]] = counts.get(row["agency_name"], 0) + 1
+    return sorted(counts.items())
+
+
+async def agency_figures(*, facility_id: int, since: datetime, until: datetime, today: date) -> list[dict]:
+    """Per agency, the referrals made in the period: sent, answered, median days to answer, accepted,
+    declined, completed, overdue. Facts, in name order."""
+    rows = await referral_counts_by_agency(facility_id=facility_id, since=since, until=until, today=today)
+    for row in rows:
+        by = row["by_status"]
+        row["sent"] = row["total"] - by.get("draft", 0)
+        row["answered"] = len(row["answer_days"])
+        row["median_answer_days"] = round(statistics.median(row["answer_days"]), 1) if row["answer_days"] else None
+        row["accepted"] = sum(by.get(s, 0) for s in ("accepted", "in_progress", "completed"))
+        row["declined"] = by.get("declined", 0)
+        row["completed"] = by.get("completed", 0)
+    return rows
+
+
 async def reviews_by_state(*, user: Any, all_clients: bool, today: date, soon: date) -> dict[str, int]:
     return await review_due_counts(user=user, all_clients=all_clients, today=today, soon=soon)
 
@@ -310,4 +339,9 @@ async def dashboard_charts(*, scope: DashboardScope, today: date, weeks: int, no
                   "7_to_30_days": _("7 to 30 days"), "over_30_days": _("Over 30 days")}
     concern_chart = Chart(id="concerns", title=_("Open concerns by age"), columns=[_("Open for"), _("Concerns")],
                           patterns=["solid"], rows=[[age_labels[age], concerns[age]] for age in CONCERN_AGES])
-    return [delivered, missed, review_chart, message_chart, concern_chart]
+    referrals = await overdue_referrals_by_agency(facility_id=scope.facility_id, client_ids=scope.client_ids,
+                                                 today=today)
+    referral_chart = Chart(id="referrals", title=_("Referrals past their answer date, per agency"),
+                           columns=[_("Agency"), _("Referrals")], patterns=["solid"],
+                           rows=[[name, count] for name, count in referrals] or [[_("None"), 0]])
+    return [delivered, missed, review_chart, message_chart, concern_chart, referral_chart]

@@ -18,6 +18,8 @@ from app.careplans import queries as plans
 from app.careplans.tables import PlanStatus
 from app.clients import queries as clients
 from app.i18n import _
+from app.liaison.forms import disclose_form
+from app.liaison.services import disclosure_record
 from app.policy import ClientRelation, can
 from app.reviews import forms, queries, services
 from app.reviews.tables import ReviewStatus
@@ -28,6 +30,8 @@ from app.web.sessions import flash_push
 
 # The next review is suggested this many days after the one being finished.
 NEXT_REVIEW_DAYS = 182
+# What of the client's record a printed review carries, in the disclosure log's terms.
+REVIEW_SECTIONS = ("plan", "visits")
 
 
 def labels() -> dict[str, Any]:
@@ -103,7 +107,7 @@ class ClientReviewsController(Controller):
         return review
 
     async def _page(self, request: Request, relation: ClientRelation, review: dict, *, form: Optional[Form] = None,
-                    addendum_form: Optional[Form] = None, status: int = 200, conflict: bool = False,
+                    addendum_form: Optional[Form] = None, disclose_form: Optional[Form] = None, status: int = 200, conflict: bool = False,
                     template: str = "reviews/review.html") -> Template:
         client_id = relation.client_id
         plan = await plans.plan_in_status(client_id=client_id, status=PlanStatus.active)
@@ -115,6 +119,7 @@ class ClientReviewsController(Controller):
             "plan": plan, "services_now": services_now, "form": form,
             "services_by_lineage": {s["lineage"]: f"{labels()['kinds'].get(s['kind'], s['kind'])} {s['time_range']}"
                                     for s in services_now}, "addendum_form": addendum_form or Form(),
+            "disclose_form": disclose_form or Form(), "may_disclose": can(request.user, "client.disclose", relation),
             "action_rows": forms.action_rows(len(review["actions"])), "labels": labels(),
             "family_inputs": await queries.family_inputs_for_review(client_id=client_id, due_on=review["due_on"],
                                                                      review_id=review["id"]),
@@ -136,6 +141,23 @@ class ClientReviewsController(Controller):
         review = await self._review(client_id, number)
         await record_viewed(request, relation, "review_print", review=number)
         return await self._page(request, relation, review, template="reviews/print.html")
+
+    @post("/{number:int}/print", opt={"action": "client.disclose"})
+    async def review_disclose(self, request: Request, client_id: FromPath[int], number: FromPath[int]) -> Template | Redirect:
+        """Giving the printed review to someone outside the team is recorded as a disclosure."""
+        relation = await relation_for(request, client_id, "client.disclose")
+        review = await self._review(client_id, number)
+        form, chosen = disclose_form(await request.form())
+        if chosen is None:
+            return await self._page(request, relation, review, disclose_form=form, status=422,
+                                    template="reviews/print.html")
+        await disclosure_record(actor=actor_of(request), client_id=client_id, kind="print",
+                                sections=REVIEW_SECTIONS, recipient=chosen["recipient"],
+                                reason=_("Care review %(n)d: %(reason)s") % {"n": number, "reason": chosen["reason"]})
+        await flash_push(session_id=request.user.session_id,
+                         message=_("Recorded: this review was given to %(recipient)s.") % {
+                             "recipient": chosen["recipient"]})
+        return Redirect(path=f"/clients/{client_id}/reviews/{number}/print", status_code=303)
 
     @post("/{number:int}", opt={"action": "client.reviews.edit"})
     async def review_save(self, request: Request, client_id: FromPath[int], number: FromPath[int]) -> Template | Redirect:

@@ -25,6 +25,7 @@ NAVIGATION = (
     ("Reviews", "/reviews", "reviews.list"),
     ("Dashboard", "/dashboard", "dashboard.view"),
     ("Staff", "/reports/staff", "reports.staff"),
+    ("Agency figures", "/reports/agencies", "reports.agencies"),
     ("My day", "/my-day", "my_day.view"),
     ("My figures", "/reports/staff/me", "reports.staff.own"),
     ("My family", "/family", "family.home"),

@@ -64,7 +64,7 @@ async def test_the_dashboard_draws_each_chart_as_svg_with_a_table_and_the_csv_ha
     await login(client, world.coordinator)
     page = await client.get("/dashboard")
     assert page.status_code == 200
-    for chart_id in ("delivered", "missed-late", "reviews", "messages", "concerns"):
+    for chart_id in ("delivered", "missed-late", "reviews", "messages", "concerns", "referrals"):
         assert f'data-chart="{chart_id}"' in page.text
         table = table_of(page.text, chart_id)
         download = await client.get(f"/dashboard/csv/{chart_id}")
@@ -72,7 +72,7 @@ async def test_the_dashboard_draws_each_chart_as_svg_with_a_table_and_the_csv_ha
         assert list(csv.reader(io.StringIO(download.text))) == table
     delivered = table_of(page.text, "delivered")
     assert len(delivered) == 13  # the header and 12 weeks
-    assert len(re.findall(r'<g class="bar">', page.text)) == 12 * 2 + 12 * 2 + 4 + 2 + 4
+    assert len(re.findall(r'<g class="bar">', page.text)) == 12 * 2 + 12 * 2 + 4 + 2 + 4 + 1  # no referral overdue: one "None" bar
     concerns = dict(tuple(row) for row in table_of(page.text, "concerns")[1:])
     assert concerns["1 to 7 days"] == "1"  # the visit three days ago
 

@@ -69,7 +69,7 @@ async def test_list_report_and_dashboard_routes_by_role(client, role):
     await login(client, world.person(role))
     staff = role in ("admin", "coordinator")
     expected = {"/reviews": staff, "/reviews/count": staff, "/reports/staff": staff, "/dashboard": staff,
-                "/dashboard/csv/delivered": staff, "/reports/staff/me": role == "worker",
+                "/dashboard/csv/delivered": staff, "/reports/agencies": staff, "/reports/staff/me": role == "worker",
                 "/family/reviews": role == "family",
                 f"/reports/staff/{world.worker['id']}": staff,
                 f"/reports/staff/{world.worker['id']}/visits?figure=late": staff or role == "worker"}

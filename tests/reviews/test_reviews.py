@@ -230,3 +230,27 @@ async def test_family_members_are_emailed_once_when_their_view_is_asked_for(clie
     assert await review_input_invitations_enqueue() == 0
     mails = await Outbox.select(Outbox.to_address, Outbox.kind).run()
     assert mails == [{"to_address": world.family["email"], "kind": "review_input"}]
+
+
+async def test_giving_the_printed_review_to_someone_is_recorded_as_a_disclosure(client):
+    from app.liaison.tables import Disclosure
+    world = await make_world()
+    await plan_for(world.own["id"], today() - timedelta(days=3))
+    await login(client, world.coordinator)
+    url, version = await review_started(client, world.own["id"])
+    page = await client.get(f"{url}/print")
+    assert page.status_code == 200 and "Giving this review to someone outside the team?" in page.text
+    missing = await post_form(client, f"{url}/print", {"section_plan": "on", "section_visits": "on",
+                                                       "recipient": "", "reason": "GP appointment"})
+    assert missing.status_code == 422 and "Say who the information is for." in missing.text
+    assert "GP appointment" in missing.text
+    given = await post_form(client, f"{url}/print", {"section_plan": "on", "section_visits": "on",
+                                                     "recipient": "Dr Patel, Riverside surgery",
+                                                     "reason": "GP appointment"})
+    assert given.status_code == 303
+    recorded = await Disclosure.select(Disclosure.kind, Disclosure.recipient, Disclosure.reason).where(
+        Disclosure.client == world.own["id"]).run()
+    assert recorded == [{"kind": "print", "recipient": "Dr Patel, Riverside surgery",
+                         "reason": "Care review 1: GP appointment"}]
+    await login(client, world.worker)
+    assert (await post_form(client, f"{url}/print", {"recipient": "x", "reason": "y"})).status_code == 404
