@@ -12,6 +12,8 @@ from piccolo.querystring import QueryString
 from app.careplans import queries as plans
 from app.careplans.tables import PlanStatus
 from app.clients.queries import family_with_review_between
+from app.db import as_utc
+from app.liaison.queries import referrals_for_client
 from app.messages.queries import message_counts_for
 from app.reviews.tables import FamilyReviewInput, Review, ReviewAddendum, ReviewStatus
 from app.visits import figures
@@ -161,6 +163,10 @@ async def review_figures(*, client_id: int, period_start: date, period_end: date
         "messages": await message_counts_for(client_id=client_id, start=start, end=end),
         "services_by_kind": [{"kind": k, "count": n} for k, n in sorted(kinds.items())],
         "providers": sorted({s["provider_name"] for s in services if s["provider_name"]}),
+        "referrals": [{"agency": r["agency_name"], "reason": r["reason"], "status": r["status"],
+                       "outcome": r["outcome"] or "", "made_on": as_utc(r["created_at"]).date().isoformat()}
+                      for r in await referrals_for_client(client_id=client_id)
+                      if r["created_at"] is not None and start <= as_utc(r["created_at"]) < end],
     }
 
 

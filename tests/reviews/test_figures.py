@@ -140,3 +140,19 @@ def test_a_period_of_local_days_starts_and_ends_at_local_midnight():
     assert start == datetime(2026, 3, 27, 0, 0, tzinfo=timezone.utc)  # GMT
     assert end == datetime(2026, 3, 30, 23, 0, tzinfo=timezone.utc)  # midnight BST
     assert end - start == timedelta(days=4, hours=-1)
+
+
+async def test_referrals_made_in_the_period_are_listed_with_their_outcome():
+    from app.liaison.tables import Referral
+    from tests.liaison.factories import make_agency, make_referral
+    fixture = await review_fixture()
+    agency = await make_agency(facility_id=fixture.world.facility, name="Falls clinic")
+    inside = await make_referral(client_id=fixture.client_id, agency=agency, status="completed")
+    outside = await make_referral(client_id=fixture.client_id, agency=agency, reason="Earlier")
+    await Referral.update({Referral.created_at: datetime(2026, 3, 28, 10, tzinfo=timezone.utc),
+                           Referral.outcome: "Exercises at home"}).where(Referral.id == inside["id"]).run()
+    await Referral.update({Referral.created_at: datetime(2026, 3, 1, 10, tzinfo=timezone.utc)}).where(
+        Referral.id == outside["id"]).run()
+    assert (await facts(fixture))["referrals"] == [{"agency": "Falls clinic", "reason": "Falls assessment",
+                                                    "status": "completed", "outcome": "Exercises at home",
+                                                    "made_on": "2026-03-28"}]
