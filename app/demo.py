@@ -17,6 +17,8 @@ from app.clients.demo import demo_clients
 from app.liaison.demo import demo_liaison
 from app.messages.demo import demo_conversations
 from app.visits.demo import demo_visit_logs
+from app.reports.demo import demo_supervision_notes
+from app.reviews.demo import demo_reviews, demo_visit_history
 from app.visits.services import schedule_sync
 
 DEMO_TIMEZONE = "Europe/London"
@@ -39,6 +41,9 @@ async def demo_seed() -> bool:
     await demo_visit_logs(facility_id=facility_id)
     await demo_conversations(facility_id=facility_id)
     await demo_liaison(facility_id=facility_id)
+    await demo_visit_history(facility_id=facility_id)
+    await demo_reviews(facility_id=facility_id)
+    await demo_supervision_notes(facility_id=facility_id)
     return True
 
 

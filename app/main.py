@@ -28,6 +28,9 @@ from app.mail.sender import mail_worker_start, mail_worker_stop
 from app.mail.services import mail_configure
 from app.messages.controller import MessagesController, NotificationsController, unanswered_page
 from app.messages.services import digests_enqueue, escalations_enqueue
+from app.reports.controller import DashboardController, StaffReportController, agencies_report
+from app.reviews.controller import ClientReviewsController, FamilyReviewsController, reviews_count, reviews_page
+from app.reviews.services import review_input_invitations_enqueue
 from app.policy import home_for
 from app.records.controller import ClientExportController, RecordsAdminController
 from app.records.schedule import backup_worker
@@ -76,7 +79,7 @@ def create_app(settings: Optional[Settings] = None) -> Litestar:
         # Keeps the visit horizon filled; safe in every process (unique visit slots).
         keeper = asyncio.create_task(schedule_keeper(), name="kinward-schedule-keeper")
         # Every process runs one: outbox rows are claimed, so each email goes out once.
-        mail = mail_worker_start(settings, jobs=(escalations_enqueue, digests_enqueue))
+        mail = mail_worker_start(settings, jobs=(escalations_enqueue, digests_enqueue, review_input_invitations_enqueue))
         # Chains the audit rows requests stored; every process runs one, each chain is claimed.
         sealer = asyncio.create_task(audit_sealer(), name="kinward-audit-sealer")
         # Every process runs one when backups are configured: each interval's backup is claimed once.
@@ -133,6 +136,13 @@ def create_app(settings: Optional[Settings] = None) -> Litestar:
             caseload_referrals,
             AgencyLinkController,
             ShareLinkController,
+            reviews_page,
+            reviews_count,
+            ClientReviewsController,
+            FamilyReviewsController,
+            StaffReportController,
+            DashboardController,
+            agencies_report,
             create_static_files_router(path="/static", directories=[STATIC], opt={"action": "public"},
                                        include_in_schema=False),
         ],

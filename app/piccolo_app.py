@@ -13,6 +13,8 @@ from app.mail.tables import Outbox
 from app.messages.tables import Message, MessagePreference, MessageRead
 from app.records.tables import BackupRun, RetentionPurge
 from app.visits.tables import CalendarFeed, Visit, VisitSubmission
+from app.reviews.tables import FamilyReviewInput, Review, ReviewAddendum
+from app.reports.tables import SupervisionNote
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -23,7 +25,7 @@ APP_CONFIG = AppConfig(
                    Client, ClientStatusChange, ClientContact, CareTeamMember, FamilyLink, BreakGlassGrant,
                    CarePlan, Goal, Service, Visit, CalendarFeed, Message, MessageRead, MessagePreference, Outbox,
                    VisitSubmission, Agency, ClientProvider, Referral, ReferralEvent, ShareLink, Disclosure,
-                   BackupRun, RetentionPurge],
+                   BackupRun, RetentionPurge, Review, ReviewAddendum, FamilyReviewInput, SupervisionNote],
     migration_dependencies=[],
     commands=[],
 )

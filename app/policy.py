@@ -57,6 +57,16 @@ ROLE_RULES: dict[str, frozenset[Role]] = {
     "referrals.list": frozenset({Role.admin, Role.coordinator}),
     # Referrals of one's care teams past their answer date, on the caseload.
     "caseload.referral_alerts": frozenset({Role.admin, Role.coordinator}),
+    # Reviews due and overdue: a coordinator's care teams, an admin's facility.
+    "reviews.list": frozenset({Role.admin, Role.coordinator}),
+    # A family member's answers before a review, and the summaries of reviews shared with them.
+    "family.reviews": frozenset({Role.family}),
+    # The dashboard: the facility for an admin, the caseload for a coordinator.
+    "dashboard.view": frozenset({Role.admin, Role.coordinator}),
+    # A care worker's own figures, on My day's account area: never anyone else's.
+    "reports.staff.own": frozenset({Role.worker}),
+    # Referral figures per agency (counts only, no client): admins and coordinators.
+    "reports.agencies": frozenset({Role.admin, Role.coordinator}),
 }
 
 # After check-out a worker may correct their own visit log for this long; later only a coordinator may.
@@ -84,6 +94,7 @@ class ClientRelation:
     # Visit pages only: when the visit was checked out (None while it is open), and the moment of asking.
     visit_checked_out_at: Optional[datetime] = None
     now: Optional[datetime] = None
+    review_shared: bool = False  # review pages only: the review's summary is shared with the family
 
 
 RelationRule = Callable[[ClientRelation], bool]
@@ -123,6 +134,10 @@ def _family_may_see_schedule(relation: ClientRelation) -> bool:
 
 def _family_may_see_summaries(relation: ClientRelation) -> bool:
     return relation.family is not None and relation.family.may_see_visit_summaries
+
+
+def _family_shared_review(relation: ClientRelation) -> bool:
+    return relation.family is not None and relation.review_shared
 
 
 def _own_visit(relation: ClientRelation) -> bool:
@@ -202,9 +217,51 @@ RELATION_RULES: dict[str, dict[Role, tuple[RelationRule, ...]]] = {
     "client.disclosures.details": {Role.admin: (_any,), Role.coordinator: (_on_team,)},
     # Giving information to providers: printing, the FHIR export and share links each record a disclosure.
     "client.disclose": {Role.admin: (_any,), Role.coordinator: (_on_team,)},
+    # Care reviews are client records: the care team and the facility's admins, nobody else (no
+    # emergency access: a review is not needed to give care now).
+    "client.reviews.view": {Role.admin: (_any,), Role.coordinator: (_on_team,)},
+    "client.reviews.edit": {Role.admin: (_any,), Role.coordinator: (_on_team,)},
+    # Before a review, the family members whose link shows them the schedule are asked for their view.
+    "client.review.family_input": {Role.family: (_family_may_see_schedule,)},
+    # The family reads a review's summary only when the coordinator shared it.
+    "client.review.summary": {Role.family: (_family_shared_review,)},
 }
 # At route level (no record yet) a role passes when some relation could allow it; the record decides.
 for _action, _by_role in RELATION_RULES.items():
+    ROLE_RULES[_action] = frozenset(_by_role)
+
+
+@dataclass(frozen=True)
+class WorkerRelation:
+    """How one signed-in person stands to one care worker; computed by app.reports.queries."""
+
+    worker_id: int
+    facility_id: int
+    self: bool = False  # the worker is the person asking
+    coordinates: bool = False  # the person asking coordinates a care team the worker is on today
+
+
+WorkerRule = Callable[[WorkerRelation], bool]
+
+
+def _coordinates_worker(relation: WorkerRelation) -> bool:
+    return relation.coordinates
+
+
+def _is_self(relation: WorkerRelation) -> bool:
+    return relation.self
+
+
+# Figures about people are for those who supervise them: an admin, the worker's coordinators; a
+# worker sees their own and nobody else's.
+WORKER_RULES: dict[str, dict[Role, tuple[WorkerRule, ...]]] = {
+    "reports.staff": {Role.admin: (_any,), Role.coordinator: (_coordinates_worker,)},
+    "reports.staff.figures": {Role.admin: (_any,), Role.coordinator: (_coordinates_worker,),
+                              Role.worker: (_is_self,)},
+    # The supervision note: coordinators and admins only, never the worker.
+    "supervision.edit": {Role.admin: (_any,), Role.coordinator: (_coordinates_worker,)},
+}
+for _action, _by_role in WORKER_RULES.items():
     ROLE_RULES[_action] = frozenset(_by_role)
 
 HOME_BY_ROLE: dict[Role, str] = {
@@ -239,7 +296,7 @@ class PolicyQuestionError(Exception):
 
 
 def is_record_action(action: str) -> bool:
-    return action in RELATION_RULES
+    return action in RELATION_RULES or action in WORKER_RULES
 
 
 def _role_allows(user: Optional[Principal], action: str) -> bool:
@@ -258,15 +315,16 @@ def can(user: Optional[Principal], action: str) -> bool:
     return _role_allows(user, action)
 
 
-def can_on(user: Optional[Principal], action: str, relation: ClientRelation) -> bool:
+def can_on(user: Optional[Principal], action: str, relation: "ClientRelation | WorkerRelation") -> bool:
     """May `user` perform `action` on the record they stand to as `relation`?"""
     if not is_record_action(action):
         raise PolicyQuestionError(f"{action} concerns no record: ask can(user, action)")
-    if not isinstance(relation, ClientRelation):
+    rules = RELATION_RULES if isinstance(relation, ClientRelation) else WORKER_RULES
+    if not isinstance(relation, (ClientRelation, WorkerRelation)) or action not in rules:
         raise PolicyQuestionError(f"{action} needs the person's relation to the record, not {relation!r}")
     if not _role_allows(user, action) or relation.facility_id != user.facility_id:
         return False
-    return any(rule(relation) for rule in RELATION_RULES[action].get(Role(user.role), ()))
+    return any(rule(relation) for rule in rules[action].get(Role(user.role), ()))
 
 
 def route_allows(user: Optional[Principal], action: str) -> bool:

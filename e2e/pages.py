@@ -294,6 +294,74 @@ class VisitLog:
     def check_out(self) -> None:
         self.region.get_by_role("button", name="Check out").click()
         expect(self.region.get_by_text("Checked out", exact=True)).to_be_visible()
+class ReviewsDuePage:
+    """/reviews: the care reviews due and overdue."""
+
+    URL = "/reviews"
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.heading = page.get_by_role("heading", name="Care reviews due", level=1)
+        self.table = page.get_by_role("table", name=re.compile(r"^Reviews due"))
+
+    def open(self) -> ReviewsDuePage:
+        self.page.goto(self.URL)
+        return self
+
+    def row_with(self, text: str) -> Locator:
+        return self.table.get_by_role("row").filter(has_text=text)
+
+
+class ReviewPage:
+    """One care review: the five sections and the coordinator's judgement."""
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.delivery = page.get_by_role("region", name="1. Delivered and planned")
+        self.family_view = page.get_by_role("region", name="3. The client's and family's view")
+        self.judgement = page.get_by_role("region", name="5. Your judgement")
+        self.change_needed = page.get_by_label("Appropriate, with changes")
+        self.reasons = page.get_by_label("Reasons")
+        self.days_times = page.get_by_label("Days and times to change")
+        self.treatment_add = page.get_by_label("Type of treatment to add")
+        self.action = page.get_by_label("Action 1", exact=True)
+        self.action_owner = page.get_by_label("Who, for action 1")
+        self.action_due = page.get_by_label("Due, for action 1")
+        self.next_review = page.get_by_label("Next review")
+        self.change_plan = page.get_by_label("Change the plan")
+        self.finish = page.get_by_role("button", name="Finish and sign the review")
+
+
+class MyFiguresPage:
+    URL = "/reports/staff/me"
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.heading = page.get_by_role("heading", name="My figures", level=1)
+
+    def figures(self, name: str) -> Locator:
+        return self.page.get_by_role("table", name=f"Figures of {name}")
+
+
+class DashboardPage:
+    URL = "/dashboard"
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.heading = page.get_by_role("heading", name="Dashboard", level=1)
+        self.weeks = page.get_by_label("Weeks shown")
+        self.show = page.get_by_role("button", name="Show")
+        # Where focus lands after the filters are applied.
+        self.status = page.get_by_role("status").filter(has_text="The charts are up to date.")
+        self.charts = page.locator("figure.chart")
+        self.svgs = page.get_by_role("img", name=re.compile("the table below lists the same figures"))
+
+    def open(self) -> DashboardPage:
+        self.page.goto(self.URL)
+        return self
+
+    def table(self, title: str) -> Locator:
+        return self.page.get_by_role("table", name=title)
 
 
 # --- liaison ----------------------------------------------------------------------------------------

@@ -257,6 +257,28 @@ def fake_clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
     return fake
 
 
+async def queries_for(client: httpx.AsyncClient, url: str) -> int:
+    """How many statements one request sends to the database (every Piccolo query goes through run_querystring).
+
+    Patched on the class (PostgresEngine instances take no new attributes) and only for the request,
+    so the test's other patches, such as its clock, stay in place.
+    """
+    engine_class = type(db.engine())
+    original = engine_class.run_querystring
+    count = 0
+
+    async def counting(self, querystring, *args, **kwargs):
+        nonlocal count
+        count += 1
+        return await original(self, querystring, *args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(engine_class, "run_querystring", counting)
+        response = await client.get(url)
+    assert response.status_code == 200
+    return count
+
+
 def session_cookie_value(client: httpx.AsyncClient) -> Optional[str]:
     return client.cookies.get("kinward_session")
 

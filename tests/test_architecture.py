@@ -14,7 +14,8 @@ APP = Path(__file__).resolve().parent.parent / "app"
 # Features from the bottom up: each may import the ones before it, never the ones after it.
 # A new feature takes its place here (liaison, reviews and reports go after tablets), and
 # `pages`, which composes several features into one page, stays last.
-FEATURES = ["accounts", "clients", "careplans", "visits", "messages", "tablets", "liaison", "records", "pages"]
+FEATURES = ["accounts", "clients", "careplans", "visits", "messages", "tablets", "liaison", "reviews", "reports",
+            "records", "pages"]
 
 # What every feature uses; it imports no feature, except who the people are (accounts' tables
 # and reads: the policy's roles, the sessions' rows, the audit page's names).

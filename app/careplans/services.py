@@ -457,3 +457,21 @@ async def plan_close(*, actor: Actor, plan_id: int, reason: str) -> int:
                            client_id=plan["client"], object_type="care_plan", object_id=plan_id,
                            detail={"version": plan["version"]})
     return plan["client"]
+
+
+async def plan_review_due_set(*, actor: Actor, client_id: int, review_due: date) -> Optional[int]:
+    """The next review date of the client's active plan, set when a review is finished; the plan's id, or None."""
+    async with db.transaction():
+        plan = await CarePlan.select(CarePlan.id, CarePlan.review_due, CarePlan.client.facility.as_alias("facility_id"),
+                                     ).where((CarePlan.client == client_id)
+                                             & (CarePlan.status == PlanStatus.active.value)).first().run()
+        if plan is None:
+            return None
+        if plan["review_due"] != review_due:
+            await CarePlan.update({CarePlan.review_due: review_due, CarePlan.updated_at: clock.utcnow()}).where(
+                CarePlan.id == plan["id"]).run()
+            await audit_record(actor=actor, action="careplan.review_due_set", facility_id=plan["facility_id"],
+                               client_id=client_id, object_type="care_plan", object_id=plan["id"],
+                               detail={"review_due": review_due.isoformat()})
+        await client_review_due_set(actor=actor, client_id=client_id, review_due=review_due)
+    return plan["id"]

@@ -15,7 +15,7 @@ from app.accounts.tables import Role, User
 from app.audit.tables import AuditEvent
 from app.db import as_utc
 from app.clients.tables import (BreakGlassGrant, CareTeamMember, Client, ClientContact, ClientStatus,
-                                ClientStatusChange, FamilyLink)
+                                ClientStatusChange, FamilyLink, TeamRole)
 from app.policy import ClientRelation, FamilyPermissions, Principal
 
 # What a care worker needs to give care safely (DESIGN.md section 2); everything else on the
@@ -435,6 +435,84 @@ async def break_glass_grants_for(*, facility_id: int, limit: int = 200) -> list[
     for row in rows:
         row["name"] = display_name(row)
     return rows
+
+
+# --- review dates, for the reviews list and the dashboard ------------------------------------------
+
+REVIEW_SORTS = ("due", "name")
+
+
+def _in_scope(*, user: Principal, all_clients: bool, today: date) -> list[Any]:
+    where: list[Any] = [Client.facility == user.facility_id, Client.status != ClientStatus.discharged.value]
+    if not all_clients:
+        where.append(Client.id.is_in(
+            CareTeamMember.select(CareTeamMember.client).where((CareTeamMember.user == user.id) & team_active_on(today))
+        ))
+    return where
+
+
+async def reviews_due_for(*, user: Principal, all_clients: bool, today: date, until: date, sort: str = "due",
+                          page: int = 1, page_size: int = CASELOAD_PAGE_SIZE) -> tuple[list[dict], int, int]:
+    """The clients whose review date is on or before `until` (overdue first when sorted by date): rows, total, page."""
+    where = _in_scope(user=user, all_clients=all_clients, today=today) + [Client.review_due <= until]
+    total = await Client.count().where(*where).run()
+    pages = max(1, -(-total // page_size))
+    page = min(max(page, 1), pages)
+    query = Client.select(Client.id, Client.first_name, Client.last_name, Client.preferred_name,
+                          Client.review_due).where(*where)
+    if sort == "due":
+        query = query.order_by(Client.review_due)
+    rows = await query.order_by(Client.last_name).order_by(Client.first_name).order_by(Client.id).limit(
+        page_size).offset((page - 1) * page_size).run()
+    for row in rows:
+        row["name"] = display_name(row)
+        row["overdue"] = row["review_due"] < today
+    return rows, total, page
+
+
+async def review_due_counts(*, user: Principal, all_clients: bool, today: date, soon: date) -> dict[str, int]:
+    """How many clients' reviews are overdue, due by `soon`, later, or have no date: one query."""
+    where = _in_scope(user=user, all_clients=all_clients, today=today)
+    rows = await Client.select(
+        QueryString("SUM(CASE WHEN review_due < {} THEN 1 ELSE 0 END)", today).as_alias("overdue"),
+        QueryString("SUM(CASE WHEN review_due >= {} AND review_due <= {} THEN 1 ELSE 0 END)", today,
+                    soon).as_alias("due"),
+        QueryString("SUM(CASE WHEN review_due > {} THEN 1 ELSE 0 END)", soon).as_alias("later"),
+        QueryString("SUM(CASE WHEN review_due IS NULL THEN 1 ELSE 0 END)").as_alias("none"),
+    ).where(*where).run()
+    row = rows[0] if rows else {}
+    return {key: int(row.get(key) or 0) for key in ("overdue", "due", "later", "none")}
+
+
+# --- care teams, for the staff report and the dashboard ----------------------------------------------
+
+
+async def coordinator_client_ids(*, user_id: int, today: date) -> list[int]:
+    """The clients whose care team this person coordinates today."""
+    rows = await CareTeamMember.select(CareTeamMember.client).where(
+        (CareTeamMember.user == user_id) & (CareTeamMember.role == TeamRole.coordinator.value)
+        & team_active_on(today)).run()
+    return sorted({row["client"] for row in rows})
+
+
+def team_members_of_coordinator(*, user_id: int, today: date) -> Any:
+    """A subquery of the people on the care teams this person coordinates today (for `User.id.is_in`)."""
+    mine = CareTeamMember.select(CareTeamMember.client).where(
+        (CareTeamMember.user == user_id) & (CareTeamMember.role == TeamRole.coordinator.value) & team_active_on(today))
+    return CareTeamMember.select(CareTeamMember.user).where(CareTeamMember.client.is_in(mine) & team_active_on(today))
+
+
+async def family_with_review_between(*, start: date, end: date) -> list[dict]:
+    """Family members whose active link shows the schedule, of clients whose review date is from `start`
+    to `end`: who to ask for their view before the review."""
+    return await FamilyLink.select(
+        FamilyLink.client.id.as_alias("client_id"), FamilyLink.client.first_name.as_alias("client_first_name"),
+        FamilyLink.client.review_due.as_alias("review_due"), FamilyLink.user.id.as_alias("user_id"),
+        FamilyLink.user.email.as_alias("email"), FamilyLink.user.display_name.as_alias("display_name"),
+    ).where(FamilyLink.ended_at.is_null() & (FamilyLink.may_see_schedule == True)  # noqa: E712
+            & (FamilyLink.user.active == True) & (FamilyLink.client.status != ClientStatus.discharged.value)  # noqa: E712
+            & (FamilyLink.client.review_due >= start) & (FamilyLink.client.review_due <= end)).order_by(
+        FamilyLink.client).order_by(FamilyLink.user).run()
 
 
 async def client_facility_id(*, client_id: int) -> Optional[int]:

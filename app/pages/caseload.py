@@ -39,7 +39,8 @@ async def caseload_page(request: Request, q: FromQuery[str] = "", status: FromQu
                "may_break_glass": route_allows(user, "client.break_glass"),
                "show_unanswered": can(user, "messages.unanswered"),
                "show_visit_alerts": can(user, "caseload.visit_alerts"),
-               "show_referral_alerts": can(user, "caseload.referral_alerts")}
+               "show_referral_alerts": can(user, "caseload.referral_alerts"),
+               "show_review_count": can(user, "reviews.list")}
     if wants_fragment(request):
         return Template("clients/_caseload_rows.html", context=context)
     return Template("clients/caseload.html", context=context)

@@ -96,7 +96,8 @@ async def my_day_page(request: Request, day: FromQuery[str] = "") -> Template:
     for relation in records_shown:
         await record_viewed(request, relation, "my_day", day=shown.isoformat())
     context = {"visits": visits, "day": shown, "today": today(request), "previous": shown - timedelta(days=1),
-               "next": shown + timedelta(days=1), "labels": labels()}
+               "next": shown + timedelta(days=1), "labels": labels(),
+               "show_own_figures": can(user, "reports.staff.own")}
     if wants_fragment(request):
         return Template("visits/_my_day_visits.html", context=context)
     return Template("visits/my_day.html", context=context)

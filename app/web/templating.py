@@ -25,7 +25,12 @@ HTMX_VERSION = "4.0.1"
 NAVIGATION = (
     ("Caseload", "/caseload", "caseload.view"),
     ("Team schedule", "/schedule", "schedule.team_week"),
+    ("Reviews", "/reviews", "reviews.list"),
+    ("Dashboard", "/dashboard", "dashboard.view"),
+    ("Staff", "/reports/staff", "reports.staff"),
+    ("Agency figures", "/reports/agencies", "reports.agencies"),
     ("My day", "/my-day", "my_day.view"),
+    ("My figures", "/reports/staff/me", "reports.staff.own"),
     ("My family", "/family", "family.home"),
     ("Agencies", "/agencies", "agencies.view"),
     ("Referrals", "/referrals", "referrals.list"),
@@ -68,6 +73,13 @@ def format_day(value: Optional[date], fmt: str = "%d %b %Y") -> str:
     return value.strftime(fmt)
 
 
+def percent(value: Optional[float]) -> str:
+    """A share as a whole percentage; a dash when there was nothing to count."""
+    if value is None:
+        return "—"
+    return f"{round(value * 100)} %"
+
+
 @lru_cache(maxsize=None)
 def static_version(path: str) -> str:
     """The first hex digits of the file's SHA-256: changes exactly when its content does."""
@@ -99,6 +111,7 @@ def build_environment(*, development: bool = False) -> Environment:
     env.filters["localtime"] = local_datetime
     env.filters["day"] = format_day
     env.filters["moment"] = local_moment
+    env.filters["percent"] = percent
     env.globals["nav_items"] = nav_items
     env.globals["htmx_version"] = HTMX_VERSION
     env.globals["static"] = static_url

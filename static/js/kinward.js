@@ -87,4 +87,14 @@
       ctx.request.body = new URLSearchParams(new FormData(found.form, submitter));
     }
   });
+  // After a swap someone asked for (a filter, a sort, a page link), move focus to the result's
+  // status line, so keyboard and screen-reader users land on what changed; pollers never move it.
+  document.addEventListener("htmx:after:swap", function (event) {
+    var source = event.target;
+    if (!source || !source.getAttribute || !(source.tagName === "FORM" || source.tagName === "A")) { return; }
+    var selector = source.getAttribute("hx-target");
+    var region = selector ? document.querySelector(selector) : null;
+    var status = region ? region.querySelector("[data-swap-focus]") : null;
+    if (status) { setTimeout(function () { status.focus(); }, 0); }
+  });
 })();
