@@ -221,7 +221,10 @@ class ClientReviewsController(Controller):
     @get("/{number:int}/summary", opt={"action": "client.review.summary"})
     async def review_summary(self, request: Request, client_id: FromPath[int], number: FromPath[int]) -> Template:
         """The summary of a finished review, for the family, when the coordinator shared it."""
-        relation = await relation_for(request, client_id, "family.reviews")
+        # Whether the family may read it depends on the review itself (finished and shared), asked below.
+        relation = await clients.client_relation(user=request.user, client_id=client_id, today=today(request))
+        if relation is None:
+            raise NotFoundException()
         review = await self._review(client_id, number)
         shared = review["status"] == ReviewStatus.finished.value and review["summary_shared"]
         relation = dataclasses.replace(relation, review_shared=shared)

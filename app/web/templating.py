@@ -15,7 +15,7 @@ from litestar.template.config import TemplateConfig
 
 from app import clock
 from app.i18n import _, translations
-from app.policy import can
+from app.policy import route_allows
 
 TEMPLATES = Path(__file__).resolve().parent.parent.parent / "templates"
 STATIC = TEMPLATES.parent / "static"
@@ -45,7 +45,7 @@ NAVIGATION = (
 
 
 def nav_items(user: Any) -> list[dict]:
-    return [{"label": _(label), "href": href} for label, href, action in NAVIGATION if can(user, action)]
+    return [{"label": _(label), "href": href} for label, href, action in NAVIGATION if route_allows(user, action)]
 
 
 def local_datetime(value: Optional[datetime], tz: str = "UTC", fmt: str = "%d %b %Y, %H:%M") -> str:
