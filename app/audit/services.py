@@ -13,6 +13,19 @@ from app.audit.tables import AuditEvent
 from app import clock
 
 GENESIS = "0" * 64
+# A value in an event's detail is a name, an email, a reason: past this it is cut (the row stays bounded
+# whatever a request carried; the record itself holds the full text).
+DETAIL_VALUE_MAX = 500
+
+
+def _bounded(value: Any, limit: int) -> str:
+    text = str(value)
+    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
+
+
+def _bounded_detail(detail: dict) -> dict:
+    return {key: _bounded(value, DETAIL_VALUE_MAX) if isinstance(value, str) else value
+            for key, value in detail.items()}
 
 
 @dataclass(frozen=True)
@@ -51,7 +64,7 @@ async def audit_record(
 ) -> None:
     """Append one event to the facility's chain (defaults to the actor's facility)."""
     facility = facility_id if facility_id is not None else actor.facility_id
-    detail_text = json.dumps(detail, sort_keys=True, ensure_ascii=False) if detail else ""
+    detail_text = json.dumps(_bounded_detail(detail), sort_keys=True, ensure_ascii=False) if detail else ""
     at = clock.utcnow()
     async with db.transaction():
         if db.is_postgres():
@@ -64,8 +77,10 @@ async def audit_record(
         seq = (last["seq"] + 1) if last else 1
         prev = last["hash"] if last else GENESIS
         fields = dict(
-            facility_id=facility, seq=seq, at=at, actor_id=actor.user_id, actor_label=actor.label,
-            role=actor.role, action=action, object_type=object_type, object_id=str(object_id),
-            client_id=client_id, device_id=actor.device_id, address=actor.address, detail=detail_text,
+            facility_id=facility, seq=seq, at=at, actor_id=actor.user_id,
+            actor_label=_bounded(actor.label, AuditEvent.actor_label.length), role=actor.role, action=action,
+            object_type=object_type, object_id=_bounded(object_id, AuditEvent.object_id.length),
+            client_id=client_id, device_id=actor.device_id, address=_bounded(actor.address, AuditEvent.address.length),
+            detail=detail_text,
         )
         await AuditEvent.insert(AuditEvent(prev_hash=prev, hash=event_hash(prev_hash=prev, **fields), **fields)).run()

@@ -15,7 +15,7 @@ from app.clients.queries import CASELOAD_SORTS, CASELOAD_STATUSES, CaseloadFilte
 from app.i18n import _
 from app.policy import ClientRelation, can
 from app.web.auth import actor_of
-from app.web.forms import Form
+from app.web.forms import Form, query_text
 from app.web.records import record_viewed, relation_for, today, wants_fragment
 from app.web.sessions import flash_push
 
@@ -36,7 +36,7 @@ async def caseload_page(request: Request, q: FromQuery[str] = "", status: FromQu
                         page: FromQuery[int] = 1) -> Template:
     user = request.user
     filters = CaseloadFilter(
-        q=q.strip()[:100], status=status if status in CASELOAD_STATUSES else "", review_overdue=review == "overdue",
+        q=query_text(q, 100), status=status if status in CASELOAD_STATUSES else "", review_overdue=review == "overdue",
         flagged=flagged == "1", sort=sort if sort in CASELOAD_SORTS else "name", page=page,
     )
     caseload = await queries.caseload_for(user=user, all_clients=can(user, "client.list_all"), filters=filters,
@@ -316,7 +316,7 @@ class ClientController(Controller):
 
     @get("/find", opt={"action": "client.break_glass"})
     async def find_page(self, request: Request, q: FromQuery[str] = "") -> Template:
-        q = q.strip()[:100]
+        q = query_text(q, 100)
         results = await queries.clients_find(facility_id=request.user.facility_id, q=q) if len(q) >= 2 else []
         context = {"q": q, "results": results, "searched": len(q) >= 2}
         if wants_fragment(request):

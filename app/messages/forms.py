@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Optional
 
 from app.i18n import _
-from app.messages.services import message_body_clean, message_body_problem
+from app.messages.services import MESSAGE_MAX, message_body_clean, message_body_problem
 from app.messages.tables import EmailMode
 from app.web.forms import Form
 
@@ -16,7 +16,8 @@ RETURN_TO = ("thread", "family")
 
 def message_form(data: object, *, may_team_note: bool) -> tuple[Form, Optional[dict]]:
     """The compose form; the message is None while something needs correcting (the text is kept)."""
-    form = Form.from_data(data, MESSAGE_FIELDS)
+    # The body keeps its own message (with the count) up to twice its limit; past that the form's.
+    form = Form.from_data(data, MESSAGE_FIELDS, {"body": MESSAGE_MAX * 2})
     if form.values["return_to"] not in RETURN_TO:
         form.values["return_to"] = "thread"
     body = message_body_clean(form.values["body"])

@@ -12,6 +12,8 @@ from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from app.audit.services import Actor
+from app.i18n import _
+from app.web.errors import RequestRefused
 from app.policy import PUBLIC, can, known_action
 from app.web.sessions import cookie_name, device_cookie_name, flash_clear, session_resolve
 
@@ -91,6 +93,28 @@ def policy_guard(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
         raise NotAuthorizedException()
     if not can(user, action):
         raise NotFoundException()
+    bounded_numbers(connection, handler)
+
+
+def bounded_numbers(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
+    """Ids in paths and numbers in queries fit a database integer, before any query sees them.
+
+    An id past the largest a table can hold names no record (404); a page number past it is a
+    request nobody's browser makes (400).
+    """
+    from app.web.forms import INT_MAX
+
+    for value in connection.path_params.values():
+        if isinstance(value, int) and not 0 <= value <= INT_MAX:
+            raise NotFoundException()
+    parameters = handler.parsed_fn_signature.parameters
+    for name, value in connection.query_params.items():
+        parameter = parameters.get(name)
+        if parameter is None or int not in (parameter.annotation, *getattr(parameter.annotation, "__args__", ())):
+            continue
+        text = value.strip().removeprefix("-")
+        if text.isascii() and text.isdigit() and int(text) > INT_MAX:
+            raise RequestRefused(_("That page number is out of range."))
 
 
 def client_address(connection: ASGIConnection) -> str:
@@ -118,3 +142,31 @@ def undeclared_routes(app: Any) -> list[str]:
                 methods = ",".join(sorted(getattr(handler, "http_methods", ()) or ["*"]))
                 missing.append(f"{methods} {route.path}")
     return missing
+
+
+def csrf_cookie_name(*, production: bool) -> str:
+    return "__Host-csrftoken" if production else "csrftoken"
+
+
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+async def submitted_form_guard(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
+    """A change is made only from a form that arrived whole: its own CSRF field is in the body.
+
+    The CSRF header alone proves the page, not the form: a request whose body was lost or garbled on
+    the way would otherwise act on the path alone (end a family link, remove a contact).
+    """
+    # Ending one's own session is the safe direction: it is never held back for a lost body.
+    if connection.scope.get("method") not in UNSAFE_METHODS or handler.opt.get("without_form"):
+        return
+    from hmac import compare_digest
+
+    from litestar import Request
+
+    settings = connection.app.state.settings
+    cookie = _cookie(connection.scope, csrf_cookie_name(production=settings.is_production)) or ""
+    form = await Request(connection.scope, connection.receive).form()
+    sent = form.get("_csrf_token", "")
+    if not (isinstance(sent, str) and sent and cookie and compare_digest(sent.encode(), cookie.encode())):
+        raise RequestRefused(_("The form did not arrive whole. Reload the page and try again."))
