@@ -46,7 +46,7 @@ async def thread_context(request: Request, relation: ClientRelation, *, view: st
         "client_id": relation.client_id, "messages": messages, "earlier": earlier, "newly_read": newly_read,
         "state": await queries.thread_state(client_id=relation.client_id, team=team),
         "view": view, "live": before is None, "poll_seconds": POLL_SECONDS, "team": team, "may_post": may_post,
-        "may_team_note": may_post and team, "form": form or Form(values={"return_to": view}),
+        "may_team_note": may_post and team, "form": form or forms.compose_form(view=view),
         "body_max": services.MESSAGE_MAX,
     }
 

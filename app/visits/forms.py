@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import re
-import secrets
 from typing import Any, Optional
 
 from app.i18n import _
 from app.visits.rules import LOCATIONS, SECTIONS, SEVERITIES
-from app.web.forms import Form, whole
+from app.web.forms import Form, idempotency_key, submitted_key, whole  # noqa: F401  (the log's forms use both)
 
 TEXT_MAX = 2000
 CANCEL_FIELDS = ("reason", "version")
@@ -43,20 +41,6 @@ def status_labels() -> dict[str, str]:
 # --- the visit log ----------------------------------------------------------------------------
 
 LOG_TEXT_MAX = {"location_note": 200, "internal_note": 4000, "family_summary": 2000, "concern_text": 2000}
-KEY_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
-
-
-def idempotency_key() -> str:
-    """A fresh key for one rendering of a form: sending that form twice is recognised as one submission."""
-    return secrets.token_urlsafe(18)
-
-
-def submitted_key(data: object) -> str:
-    getter = getattr(data, "get", None)
-    key = str(getter("key", "") if getter else "")
-    return key if KEY_RE.match(key) else ""
-
-
 def _text(value: str) -> str:
     # Browsers send a textarea's line breaks as CRLF; the log stores them as they are shown.
     return value.replace("\r\n", "\n").replace("\r", "\n")

@@ -7,6 +7,7 @@ its form declares (the column's length, or the text limit of a Text column), els
 from __future__ import annotations
 
 import re
+import secrets
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Mapping, Optional
@@ -37,6 +38,20 @@ def whole(value: object, *, low: int = 0, high: int = INT_MAX) -> Optional[int]:
         return None
     number = int(text)
     return number if low <= number <= high else None
+
+
+KEY_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+
+
+def idempotency_key() -> str:
+    """A fresh key for one rendering of a form: sending that form twice is recognised as one submission."""
+    return secrets.token_urlsafe(18)
+
+
+def submitted_key(data: object) -> str:
+    getter = getattr(data, "get", None)
+    key = getter("key", "") if getter else ""
+    return key if isinstance(key, str) and KEY_RE.match(key) else ""
 
 
 def query_text(value: str, limit: int = FIELD_MAX) -> str:
