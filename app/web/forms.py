@@ -54,6 +54,15 @@ def submitted_key(data: object) -> str:
     return key if isinstance(key, str) and KEY_RE.match(key) else ""
 
 
+def iso_day(value: str) -> Optional[date]:
+    """The ISO date a string spells, if it is a real one between EARLIEST_DATE and LATEST_DATE."""
+    try:
+        parsed = date.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    return parsed if EARLIEST_DATE <= parsed <= LATEST_DATE else None
+
+
 def query_text(value: str, limit: int = FIELD_MAX) -> str:
     """A search or filter term as it may reach a query: control characters dropped, cut at `limit`."""
     return CONTROL_RE.sub("", value).strip()[:limit]
