@@ -73,7 +73,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from app.demo import DEMO_EMAILS, demo_password, demo_seed
+    from app.accounts.demo import DEMO_EMAILS, demo_password
+    from app.demo import demo_seed
 
     settings = _settings()
 

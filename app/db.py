@@ -10,6 +10,7 @@ import sqlite3
 import threading
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timezone
 from typing import Any, Optional
 
 import asyncpg
@@ -387,3 +388,12 @@ def __getattr__(name: str) -> Any:
     if name == "DB":
         return engine()
     raise AttributeError(name)
+
+
+def as_utc(value: Any) -> Optional[datetime]:
+    """A timestamp from a raw SQL column: SQLite gives text, PostgreSQL a datetime."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)

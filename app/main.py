@@ -18,20 +18,26 @@ from app.accounts import passwords
 from app.accounts.controller import AccountController, AdminUsersController, LoginController, PasswordLinkController
 from app.audit.controller import AuditController
 from app.tablets.controller import DevicesController, PinController, TabletController
-from app.clients.controller import BreakGlassReviewController, ClientController, caseload_page
+from app.clients import queries as clients_queries
+from app.clients.controller import BreakGlassReviewController, ClientController
+from app.liaison.controller import (AgencyController, AgencyLinkController, ClientLiaisonController,
+                                    ReferralController, ShareLinkController, caseload_referrals)
 from app.mail.sender import mail_worker_start, mail_worker_stop
 from app.mail.services import mail_configure
 from app.messages.controller import MessagesController, NotificationsController, family_home, unanswered_page
 from app.messages.services import digests_enqueue, escalations_enqueue
 from app.policy import home_for
 from app.settings import Settings
+from app.careplans import services as plan_services
 from app.careplans.controller import PlanController
 from app.visits.controller import (CalendarController, ClientVisitsController, VisitController, calendar_feed,
                                    caseload_visits, my_day_page, team_week_page)
-from app.visits.services import schedule_keeper
+from app.visits.services import schedule_keeper, schedule_sync
+from app.pages.caseload import caseload_page
+from app.visits.queries import worker_visits_client
 from app.web.auth import SessionMiddleware, csrf_cookie_name, policy_guard, submitted_form_guard
 from app.web.errors import EXCEPTION_HANDLERS
-from app.web.health import healthz
+from app.health import healthz
 from app.web.security import RequestTimerMiddleware, security_headers
 from app.web.templating import template_config
 
@@ -41,6 +47,12 @@ STATIC = Path(__file__).resolve().parent.parent / "static"
 @get("/", opt={"action": "signed_in"})
 async def root(request: Request) -> Redirect:
     return Redirect(path=home_for(request.user.role), status_code=303)
+
+
+# Clients stand below visits: the visit window of a worker's access to a record is wired in here.
+clients_queries.visit_window_register(worker_visits_client)
+# Care plans stand below visits too: the schedule follows an activated or closed plan.
+plan_services.schedule_update_register(schedule_sync)
 
 
 def create_app(settings: Optional[Settings] = None) -> Litestar:
@@ -94,6 +106,12 @@ def create_app(settings: Optional[Settings] = None) -> Litestar:
             MessagesController,
             unanswered_page,
             NotificationsController,
+            AgencyController,
+            ReferralController,
+            ClientLiaisonController,
+            caseload_referrals,
+            AgencyLinkController,
+            ShareLinkController,
             create_static_files_router(path="/static", directories=[STATIC], opt={"action": "public"},
                                        include_in_schema=False),
         ],

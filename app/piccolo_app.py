@@ -8,6 +8,7 @@ from app.accounts.tables import Device, Facility, LoginThrottle, OneTimeToken, S
 from app.audit.tables import AuditEvent
 from app.careplans.tables import CarePlan, Goal, Service
 from app.clients.tables import BreakGlassGrant, CareTeamMember, Client, ClientContact, ClientStatusChange, FamilyLink
+from app.liaison.tables import Agency, ClientProvider, Disclosure, Referral, ReferralEvent, ShareLink
 from app.mail.tables import Outbox
 from app.messages.tables import Message, MessagePreference, MessageRead
 from app.visits.tables import CalendarFeed, Visit, VisitSubmission
@@ -20,7 +21,7 @@ APP_CONFIG = AppConfig(
     table_classes=[Facility, User, Device, Session, LoginThrottle, OneTimeToken, AuditEvent,
                    Client, ClientStatusChange, ClientContact, CareTeamMember, FamilyLink, BreakGlassGrant,
                    CarePlan, Goal, Service, Visit, CalendarFeed, Message, MessageRead, MessagePreference, Outbox,
-                   VisitSubmission],
+                   VisitSubmission, Agency, ClientProvider, Referral, ReferralEvent, ShareLink, Disclosure],
     migration_dependencies=[],
     commands=[],
 )

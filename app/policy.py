@@ -42,6 +42,12 @@ ROLE_RULES: dict[str, frozenset[Role]] = {
     "calendar.manage": frozenset({Role.worker}),
     # Today's late and missed visits and open concerns of one's care teams, on the caseload.
     "caseload.visit_alerts": frozenset({Role.coordinator}),
+    # The facility's directory of providers and agencies, and its referrals (each referral's client decides).
+    "agencies.view": frozenset({Role.admin, Role.coordinator}),
+    "agencies.manage": frozenset({Role.admin, Role.coordinator}),
+    "referrals.list": frozenset({Role.admin, Role.coordinator}),
+    # Referrals of one's care teams past their answer date, on the caseload.
+    "caseload.referral_alerts": frozenset({Role.admin, Role.coordinator}),
 }
 
 # After check-out a worker may correct their own visit log for this long; later only a coordinator may.
@@ -167,6 +173,23 @@ RELATION_RULES: dict[str, dict[Role, tuple[RelationRule, ...]]] = {
     # after check-out), a coordinator of the team at any time, on the worker's behalf.
     "visit.log": {Role.coordinator: (_on_team,), Role.worker: (_own_visit_correctable,)},
     "visit.concern.resolve": {Role.coordinator: (_on_team,)},
+    # The agencies involved in the client's care. Workers see the GP's and pharmacy's phone numbers
+    # (need to know); family members see names only, when their link shows the schedule.
+    "client.providers.view": {Role.admin: (_any,), Role.coordinator: (_on_team, _break_glass),
+                              Role.worker: (_on_team, _visit_window), Role.family: (_family_may_see_schedule,)},
+    "client.providers.details": {Role.admin: (_any,), Role.coordinator: (_on_team, _break_glass)},
+    "client.providers.phones": {Role.worker: (_on_team, _visit_window)},
+    "client.providers.manage": {Role.admin: (_any,), Role.coordinator: (_on_team,)},
+    # Referrals: the team follows them; family members see the ones the team marked shareable.
+    "client.referrals.view": {Role.admin: (_any,), Role.coordinator: (_on_team, _break_glass),
+                              Role.family: (_family_linked,)},
+    "client.referrals.details": {Role.admin: (_any,), Role.coordinator: (_on_team, _break_glass)},
+    "client.referrals.manage": {Role.admin: (_any,), Role.coordinator: (_on_team,)},
+    # What was shared with whom: the team in full, the family in plain words (no addresses, no tokens).
+    "client.disclosures.view": {Role.admin: (_any,), Role.coordinator: (_on_team,), Role.family: (_family_linked,)},
+    "client.disclosures.details": {Role.admin: (_any,), Role.coordinator: (_on_team,)},
+    # Giving information to providers: printing, the FHIR export and share links each record a disclosure.
+    "client.disclose": {Role.admin: (_any,), Role.coordinator: (_on_team,)},
 }
 # At route level (no record yet) a role passes when some relation could allow it; the record decides.
 for _action, _by_role in RELATION_RULES.items():

@@ -25,6 +25,7 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 
 from e2e.browser import chromium_executable, chromium_found
+from tests.mail.smtp import Inbox, SMTPServer
 
 ROOT = Path(__file__).resolve().parent.parent
 STARTUP_SECONDS = 30
@@ -103,20 +104,38 @@ def wait_until_healthy(url: str, server: subprocess.Popen, log: Path) -> None:
 
 
 @pytest.fixture(scope="session")
-def kinward_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def mail_server() -> Iterator[SMTPServer]:
+    """A real SMTP server the Kinward server sends its email to, so a test can follow an emailed link."""
+    server = SMTPServer()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def inbox(mail_server: SMTPServer) -> Inbox:
+    return mail_server.inbox
+
+
+@pytest.fixture(scope="session")
+def kinward_server(tmp_path_factory: pytest.TempPathFactory, mail_server: SMTPServer) -> Iterator[str]:
     """The base URL of a real Kinward server with the demo facility, for the whole session."""
     scratch = tmp_path_factory.mktemp("kinward-e2e")
     database_url = e2e_database_url(os.environ.get("KINWARD_TEST_DATABASE_URL", ""), scratch)
     if database_url.startswith("postgres"):
         postgres_database_recreate(database_url)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
     # development: the settings of `make run`, so the login page lists the demo accounts.
     env = {**os.environ, "KINWARD_DATABASE_URL": database_url, "KINWARD_ENV": "development",
-           "KINWARD_SECRET_KEY": SECRET_KEY, "PYTHONUNBUFFERED": "1"}
+           "KINWARD_SECRET_KEY": SECRET_KEY, "PYTHONUNBUFFERED": "1",
+           "KINWARD_SMTP_HOST": "127.0.0.1", "KINWARD_SMTP_PORT": str(mail_server.port),
+           "KINWARD_SMTP_STARTTLS": "no", "KINWARD_BASE_URL": url}
     kinward("migrate", env=env)
     kinward("demo", env=env)
 
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
     log = scratch / "server.log"
     # A file, not a pipe: the server logs every request, and a full pipe would stall it.
     with log.open("w") as output:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import pytest
@@ -37,10 +36,6 @@ ACCOUNTS = {
     "family2": DemoAccount("family2@kinward.example", "Frank Family", "/family", "My family"),
 }
 ONE_PER_ROLE = ("admin", "coordinator", "worker", "family")
-
-
-def home_path(page: Page) -> str:
-    return re.sub(r"^https?://[^/]+", "", page.url)
 
 
 def assert_no_axe_violations(page: Page) -> None:

@@ -13,6 +13,7 @@ from typing import AsyncIterator, Optional
 
 import pytest
 import httpx
+from argon2 import PasswordHasher, Type
 
 _TEST_URL = os.environ.get("KINWARD_TEST_DATABASE_URL", "")
 if not _TEST_URL:
@@ -67,6 +68,18 @@ def pytest_configure(config: pytest.Config) -> None:
     _migrate()
 
 
+# argon2 with its production parameters costs ~130 ms a hash on the reference machine; tests that
+# are not about hashing use the same algorithm with the cheapest parameters. Tests marked
+# `real_argon2` (the password and rehash tests) keep the production hasher.
+CHEAP_HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1, hash_len=16, salt_len=8, type=Type.ID)
+
+
+@pytest.fixture(autouse=True)
+def cheap_password_hasher(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    if request.node.get_closest_marker("real_argon2") is None:
+        monkeypatch.setattr(passwords, "HASHER", CHEAP_HASHER)
+
+
 @pytest.fixture(autouse=True)
 async def clean_database() -> AsyncIterator[None]:
     """Each test starts from empty tables: no test depends on another's leftovers."""
@@ -115,14 +128,15 @@ async def client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
         yield browser
 
 
-_hash_cache: dict[str, str] = {}
+_hash_cache: dict[tuple[int, str], str] = {}
 
 
 async def hashed(password: str) -> str:
-    """argon2 is slow by design; hash each distinct test password once per run."""
-    if password not in _hash_cache:
-        _hash_cache[password] = await passwords.password_hash(password)
-    return _hash_cache[password]
+    """Hash each distinct test password once per run and per hasher in use."""
+    key = (id(passwords.HASHER), password)
+    if key not in _hash_cache:
+        _hash_cache[key] = await passwords.password_hash(password)
+    return _hash_cache[key]
 
 
 _counter = {"n": 0}
@@ -169,6 +183,17 @@ async def login(client: httpx.AsyncClient, user: dict, password: Optional[str] =
     response = await post_form(client, "/login", {"email": user["email"], "password": password or user["password"]})
     assert response.status_code == 303, response.text
     return response
+
+
+async def sign_in(client: httpx.AsyncClient, user: dict, *, device_id: Optional[int] = None) -> str:
+    """Sign a person in directly, as the login service does once their password checked out: a new
+    session row, its token in the browser's cookie. For tests that are not about signing in."""
+    from app.web.sessions import session_create
+
+    token = await session_create(user_id=user["id"], absolute_hours=Settings.session_absolute_hours,
+                                 device_id=device_id)
+    use_session_token(client, token)
+    return token
 
 
 class FakeClock:

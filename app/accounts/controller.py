@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from litestar import Controller, Request, get, post
-from litestar.datastructures import Cookie
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Response, Template
@@ -11,12 +10,12 @@ from litestar.response import Redirect, Response, Template
 from app.accounts import forms, services
 from app.accounts.queries import user_in_facility, users_for
 from app.accounts.tables import Role
-from app.audit.services import audit_record
+from app.accounts.demo import DEMO_EMAILS
 from app.i18n import _
 from app.policy import PUBLIC, home_for
-from app.web.auth import actor_of, client_address, device_of, session_token
+from app.web.auth import actor_of, client_address, device_of, session_cookie, session_end, session_token
 from app.web.forms import Form
-from app.web.sessions import cookie_name, flash_push, session_revoke
+from app.web.sessions import flash_push, session_revoke
 
 LOGIN_TEMPLATE = "accounts/login.html"
 
@@ -28,44 +27,6 @@ def safe_next(target: str) -> str:
     return ""
 
 
-def session_cookie(request: Request, token: str, *, max_age: int | None = None) -> Cookie:
-    settings = request.app.state.settings
-    return Cookie(
-        key=cookie_name(production=settings.is_production),
-        value=token,
-        path="/",
-        httponly=True,
-        secure=settings.is_production,
-        samesite="lax",
-        max_age=max_age,
-    )
-
-
-def clear_site_data(*, keep_cookies: bool) -> str:
-    """Drop cached pages (which Chrome could restore from its back/forward cache) and storage.
-
-    A shared tablet keeps its cookies: clearing them would unregister the device; the session
-    cookie is overwritten instead.
-    """
-    return '"cache", "storage"' if keep_cookies else '"cache", "cookies", "storage"'
-
-
-async def session_end(request: Request, *, action: str, elsewhere: str) -> Response:
-    """Sign out or lock: the session dies on the server, its cookie is overwritten, the browser's
-    cache and storage are cleared. A registered tablet returns to its lock screen."""
-    token = session_token(request)
-    if token:
-        await session_revoke(token=token)
-    await audit_record(actor=actor_of(request), action=action)
-    on_tablet = await device_of(request) is not None
-    return Redirect(
-        path="/tablet" if on_tablet else elsewhere,
-        status_code=303,
-        cookies=[session_cookie(request, "", max_age=0)],
-        headers={"Clear-Site-Data": clear_site_data(keep_cookies=on_tablet)},
-    )
-
-
 def link_url(request: Request, token: FromPath[str]) -> str:
     return f"{str(request.base_url).rstrip('/')}/set-password/{token}"
 
@@ -73,8 +34,6 @@ def link_url(request: Request, token: FromPath[str]) -> str:
 def demo_accounts(request: Request) -> list[str]:
     if request.app.state.settings.env != "development":
         return []
-    from app.demo import DEMO_EMAILS
-
     return list(DEMO_EMAILS)
 
 

@@ -16,11 +16,10 @@ from app.careplans.tables import PlanStatus
 from app.clients import queries as clients
 from app.i18n import _
 from app.policy import ClientRelation, can
-from app.visits import services as visits
 from app.web.auth import actor_of
 from app.web.errors import RequestRefused
 from app.web.forms import Form
-from app.web.records import record_viewed, relation_for, today
+from app.clients.records import record_viewed, relation_for, today
 from app.web.sessions import flash_push
 
 
@@ -347,7 +346,7 @@ class PlanController(Controller):
                 "Someone changed the draft while you were reading it. Check the changes below again, then activate."))
         except services.PlanError as error:
             return await self._activation_page(request, client_id, status=422, error=error.message)
-        result = await visits.schedule_sync(now=clock.utcnow(), client_ids=[client_id])
+        result = await services.schedule_update(now=clock.utcnow(), client_ids=[client_id])
         await flash_push(session_id=request.user.session_id, message=_(
             "The plan is active. The schedule was updated: {created} visits planned, {removed} removed.").format(
             created=result.created, removed=result.removed))
@@ -382,7 +381,7 @@ class PlanController(Controller):
             await services.plan_close(actor=actor_of(request), plan_id=active["id"], reason=reason)
         except services.PlanError:
             raise closed from None
-        result = await visits.schedule_sync(now=clock.utcnow(), client_ids=[client_id])
+        result = await services.schedule_update(now=clock.utcnow(), client_ids=[client_id])
         await flash_push(session_id=request.user.session_id, message=_(
             "The plan is closed. {removed} planned visits were removed.").format(removed=result.removed))
         return Redirect(path=f"/clients/{client_id}/plan", status_code=303)

@@ -6,8 +6,7 @@ outside the team (meals, befriending, district nurses) name their provider.
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import time, timedelta
 
 from app import clock
 from app.accounts.tables import User
@@ -16,7 +15,6 @@ from app.careplans import queries, services
 from app.careplans.services import GoalDetails, PlanDetails, ServiceDetails
 from app.clients.queries import care_team_for
 from app.clients.tables import Client
-from app.visits.services import schedule_sync
 
 EVERY_DAY = frozenset(range(1, 8))
 WEEKDAYS = frozenset(range(1, 6))
@@ -76,9 +74,6 @@ async def demo_care_plans(*, facility_id: int) -> None:
         await services.plan_activate(actor=actor, plan_id=plan_id, revision=revision)
         if client["status"] == "discharged":
             await services.plan_close(actor=actor, plan_id=plan_id, reason="Moved to residential care")
-    # From this morning, not from now: the demo's workers have a whole day of visits, whenever it is seeded.
-    midnight = datetime.combine(today, time(0), tzinfo=ZoneInfo(facility_tz))
-    await schedule_sync(now=midnight)
 
 
 def _services_for(*, index: int, worker_id, starts_on, mornings: dict[int, int],

@@ -8,7 +8,7 @@ from typing import Any, Optional
 
 from app.accounts.tables import Role, User
 from app.careplans.tables import CarePlan, Goal, PlanStatus, Service
-from app.visits.schedule import ServiceRule
+from app.careplans.schedule import ServiceRule
 
 PLAN_FIELDS = ("summary", "starts_on", "review_due", "ends_on")
 GOAL_FIELDS = ("description", "target_date", "status")
@@ -166,15 +166,6 @@ async def services_to_schedule(*, client_ids: Optional[list[int]] = None) -> lis
 def plan_dates(row: dict) -> dict[str, Any]:
     """A service row's plan dates, in the shape effective_rule() takes."""
     return {"starts_on": row["plan_starts_on"], "ends_on": row["plan_ends_on"]}
-
-
-async def plan_ids_active_for(*, client_ids: list[int]) -> dict[int, int]:
-    if not client_ids:
-        return {}
-    rows = await CarePlan.select(CarePlan.id, CarePlan.client).where(
-        CarePlan.client.is_in(client_ids) & (CarePlan.status == PlanStatus.active.value)
-    ).run()
-    return {row["client"]: row["id"] for row in rows}
 
 
 def review_state(review_due: Optional[date], today: date, soon_days: int = 14) -> str:

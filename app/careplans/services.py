@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, time
-from typing import Any, Optional
+from datetime import date, datetime, time
+from typing import Any, Awaitable, Callable, Optional
 
 from app import clock, db
 from app.audit.services import Actor, audit_record
@@ -16,7 +16,25 @@ from app.careplans.tables import CarePlan, Goal, PlanStatus, Service
 from app.clients.services import client_review_due_set
 from app.errors import FieldError, VersionConflict
 from app.i18n import _
-from app.visits.schedule import rules_overlap
+from app.careplans.schedule import rules_overlap
+
+
+# The schedule follows a plan that was activated or closed. Visits stand above care plans, so care
+# plans never import them: the app registers the schedule's update when it is assembled
+# (app/main.py), and an unregistered update is an error, never a silent skip.
+ScheduleUpdate = Callable[..., Awaitable[Any]]
+_schedule_update: list[ScheduleUpdate] = []
+
+
+def schedule_update_register(update: ScheduleUpdate) -> None:
+    _schedule_update[:] = [update]
+
+
+async def schedule_update(*, now: datetime, client_ids: Optional[list[int]] = None) -> Any:
+    if not _schedule_update:
+        raise RuntimeError("No schedule update is registered for care plans.")
+    return await _schedule_update[0](now=now, client_ids=client_ids)
+
 
 
 class PlanError(FieldError):

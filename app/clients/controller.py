@@ -1,4 +1,4 @@
-"""The caseload, client records and their sub-pages: thin handlers over queries, services and the policy."""
+"""Client records and their sub-pages (the caseload, which shows visits and messages too, is in app/pages): thin handlers over queries, services and the policy."""
 
 from __future__ import annotations
 
@@ -11,12 +11,11 @@ from litestar.response import Redirect, Template
 
 from app.audit.services import audit_record
 from app.clients import forms, queries, services
-from app.clients.queries import CASELOAD_SORTS, CASELOAD_STATUSES, CaseloadFilter
 from app.i18n import _
 from app.policy import ClientRelation, can
 from app.web.auth import actor_of
 from app.web.forms import Form, query_text
-from app.web.records import record_viewed, relation_for, today, wants_fragment
+from app.clients.records import record_viewed, relation_for, today, wants_fragment
 from app.web.sessions import flash_push
 
 # Shown on the client page as links, each only when the policy allows it for this record.
@@ -28,28 +27,6 @@ PAGE_ACTIONS = ("client.edit", "client.team.manage", "client.family.manage", "cl
 def allowed(request: Request, relation: ClientRelation) -> dict[str, bool]:
     return {action.removeprefix("client.").replace(".", "_"): can(request.user, action, relation)
             for action in PAGE_ACTIONS}
-
-
-@get("/caseload", opt={"action": "caseload.view"})
-async def caseload_page(request: Request, q: FromQuery[str] = "", status: FromQuery[str] = "",
-                        review: FromQuery[str] = "", flagged: FromQuery[str] = "", sort: FromQuery[str] = "name",
-                        page: FromQuery[int] = 1) -> Template:
-    user = request.user
-    filters = CaseloadFilter(
-        q=query_text(q, 100), status=status if status in CASELOAD_STATUSES else "", review_overdue=review == "overdue",
-        flagged=flagged == "1", sort=sort if sort in CASELOAD_SORTS else "name", page=page,
-    )
-    caseload = await queries.caseload_for(user=user, all_clients=can(user, "client.list_all"), filters=filters,
-                                          today=today(request))
-    query = {k: v for k, v in {"q": filters.q, "status": filters.status, "review": "overdue" if filters.review_overdue else "",
-                               "flagged": "1" if filters.flagged else "", "sort": filters.sort}.items() if v}
-    context = {"caseload": caseload, "filters": filters, "query": query, "filter_form": Form(values=query),
-               "all_clients": can(user, "client.list_all"), "may_create": can(user, "client.create"),
-               "may_break_glass": can(user, "client.break_glass"),
-               "show_unanswered": can(user, "messages.unanswered")}
-    if wants_fragment(request):
-        return Template("clients/_caseload_rows.html", context=context)
-    return Template("clients/caseload.html", context=context)
 
 
 class ClientController(Controller):
@@ -305,7 +282,7 @@ class ClientController(Controller):
         await audit_record(actor=actor_of(request), action="client.access_log_viewed", client_id=client_id,
                            object_type="client", object_id=client_id, detail={"page": page})
         context = {"client": await queries.client_name(client_id=client_id), "events": events,
-                   "has_more": has_more, "page": page,
+                   "has_more": has_more, "page": page, "relation": relation,
                    "details": can(request.user, "client.access_log.details", relation),
                    "action_labels": forms.action_labels()}
         if wants_fragment(request):

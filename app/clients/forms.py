@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import date
 from typing import Optional
 
@@ -11,14 +10,13 @@ from app.clients.services import BREAK_GLASS_REASON_MIN, ClientDetails
 from app.clients.tables import Client, ClientContact, ClientStatus, FamilyLink
 from app.accounts.tables import User
 from app.i18n import _
-from app.web.forms import EMAIL_RE, Form, whole
+from app.web.forms import Form, whole
+from app.web.forms import optional_email as _optional_email, phone as _phone
 
 NAME_MAX = Client.first_name.length
 SHORT_MAX = 200
 TEXT_MAX = 4000
 EARLIEST_BIRTH = date(1900, 1, 1)
-PHONE_RE = re.compile(r"^\+?[0-9 ()./-]+$")
-PHONE_DIGITS = (7, 15)  # ITU E.164 allows at most 15 digits
 
 LONG_TEXT_FIELDS = ("address", "allergies", "mobility", "communication", "what_matters", "risks",
                     "care_instructions", "confidential_notes")
@@ -43,23 +41,6 @@ TEAM_END_FIELDS = ("until",)
 FAMILY_FIELDS = ("display_name", "email", "relationship", "may_see_schedule", "may_see_visit_summaries",
                  "may_message")
 BREAK_GLASS_FIELDS = ("reason",)
-
-
-def _phone(form: Form, name: str) -> str:
-    value = form.values.get(name, "").strip()
-    if not value:
-        return ""
-    digits = sum(c.isdigit() for c in value)
-    if not PHONE_RE.match(value) or not PHONE_DIGITS[0] <= digits <= PHONE_DIGITS[1]:
-        form.error(name, _("Enter a phone number like 01632 960123 or +44 7700 900123."))
-    return value
-
-
-def _optional_email(form: Form, name: str) -> str:
-    value = form.values.get(name, "").strip()
-    if value and not EMAIL_RE.match(value):
-        form.error(name, _("Enter an email address like name@example.org."))
-    return value.lower()
 
 
 def _checked(form: Form, name: str) -> bool:

@@ -6,19 +6,17 @@ import json
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Optional
+from typing import Any, Awaitable, Callable, Optional
 
 from piccolo.columns import Column
 from piccolo.querystring import QueryString
 
-from app import clock
 from app.accounts.tables import Role, User
 from app.audit.tables import AuditEvent
+from app.db import as_utc
 from app.clients.tables import (BreakGlassGrant, CareTeamMember, Client, ClientContact, ClientStatus,
                                 ClientStatusChange, FamilyLink)
-from app.messages.queries import unread_count_sql
 from app.policy import ClientRelation, FamilyPermissions, Principal
-from app.visits.queries import as_utc, next_visit_sql, worker_visits_client
 
 # What a care worker needs to give care safely (DESIGN.md section 2); everything else on the
 # record is for the care team and admins only.
@@ -77,6 +75,17 @@ def team_active_on(day: date) -> Any:
     return (CareTeamMember.since <= day) & (CareTeamMember.until.is_null() | (CareTeamMember.until >= day))
 
 
+# Whether a worker off the care team has a visit with the client near today is known to visits,
+# which stands above clients: the app registers that question when it is assembled (app/main.py).
+# Unregistered, no worker gets a visit window: access fails closed.
+VisitWindow = Callable[..., Awaitable[bool]]
+_visit_window: list[VisitWindow] = []
+
+
+def visit_window_register(lookup: VisitWindow) -> None:
+    _visit_window[:] = [lookup]
+
+
 async def client_relation(*, user: Any, client_id: int, today: date) -> Optional[ClientRelation]:
     """The policy's view of how `user` stands to the client; None when no such client in their facility."""
     client = await Client.select(Client.id, Client.facility).where(
@@ -105,9 +114,9 @@ async def client_relation(*, user: Any, client_id: int, today: date) -> Optional
                 ).first().run()
         family = FamilyPermissions(**link) if link else None
     visit_window = False
-    if role == Role.worker and team_role is None:
-        visit_window = await worker_visits_client(worker_id=user.id, client_id=client_id, today=today,
-                                                  tz=user.timezone)
+    if role == Role.worker and team_role is None and _visit_window:
+        visit_window = await _visit_window[0](worker_id=user.id, client_id=client_id, today=today,
+                                              tz=user.timezone)
     return ClientRelation(client_id=client["id"], facility_id=client["facility"], team_role=team_role,
                           family=family, break_glass=break_glass, visit_window=visit_window)
 
@@ -229,13 +238,6 @@ async def status_history_for(*, client_id: int) -> list[dict]:
     ).where(ClientStatusChange.client == client_id).order_by(ClientStatusChange.id, ascending=False).run()
 
 
-async def last_status_change_on(*, client_id: int) -> Optional[date]:
-    row = await ClientStatusChange.select(ClientStatusChange.effective_on).where(
-        ClientStatusChange.client == client_id
-    ).order_by(ClientStatusChange.id, ascending=False).first().run()
-    return row["effective_on"] if row else None
-
-
 # --- the caseload ---------------------------------------------------------------------------
 
 CASELOAD_STATUSES = ("", "all") + tuple(s.value for s in ClientStatus)  # "": everyone not discharged
@@ -266,7 +268,7 @@ class CaseloadRow:
     review_overdue: bool
     flag: str
     coordinators: list[str] = field(default_factory=list)
-    # Filled by one batched query each once visits and messages exist (issues 4-6).
+    # Columns of the page query the caseload page passes in (app/pages/caseload.py).
     next_visit: Optional[datetime] = None
     unread_messages: int = 0
 
@@ -298,11 +300,13 @@ def _caseload_where(*, user: Principal, all_clients: bool, filters: CaseloadFilt
     return where
 
 
-async def caseload_for(*, user: Principal, all_clients: bool, filters: CaseloadFilter, today: date) -> CaseloadPage:
+async def caseload_for(*, user: Principal, all_clients: bool, filters: CaseloadFilter, today: date,
+                       next_visit: Any = None, unread_messages: Any = None) -> CaseloadPage:
     """One page of the caseload in a fixed number of queries, whatever its size.
 
-    The page query returns the client columns; each further column (coordinators now, next
-    visit and unread messages later) is one batched query over the page's client ids.
+    The page query returns the client columns, plus the SQL columns `next_visit` and
+    `unread_messages` the composing page passes in (clients stand below visits and messages);
+    the coordinators are one batched query over the page's client ids.
     """
     where = _caseload_where(user=user, all_clients=all_clients, filters=filters, today=today)
     total = await Client.count().where(*where).run()
@@ -310,11 +314,10 @@ async def caseload_for(*, user: Principal, all_clients: bool, filters: CaseloadF
     page = min(max(filters.page, 1), pages)
     columns: list[Any] = [Client.id, Client.first_name, Client.last_name, Client.preferred_name, Client.status,
                           Client.review_due, Client.flag]
-    if Role(user.role) == Role.coordinator:
-        # A column of the page query: counting unread messages costs no query of its own.
-        columns.append(unread_count_sql(user_id=user.id).as_alias("unread_messages"))
-    # A column of the page query too: the next visit costs no query of its own.
-    columns.append(next_visit_sql(after=clock.utcnow()).as_alias("next_visit"))
+    if unread_messages is not None:
+        columns.append(unread_messages.as_alias("unread_messages"))
+    if next_visit is not None:
+        columns.append(next_visit.as_alias("next_visit"))
     query = Client.select(*columns).where(*where)
     if filters.sort == "status":
         query = query.order_by(_STATUS_ORDER)
@@ -325,7 +328,7 @@ async def caseload_for(*, user: Principal, all_clients: bool, filters: CaseloadF
     rows = [
         CaseloadRow(id=r["id"], name=display_name(r), status=r["status"], review_due=r["review_due"],
                     review_overdue=r["review_due"] is not None and r["review_due"] < today, flag=r["flag"],
-                    unread_messages=r.get("unread_messages") or 0, next_visit=as_utc(r["next_visit"]))
+                    unread_messages=r.get("unread_messages") or 0, next_visit=as_utc(r.get("next_visit")))
         for r in records
     ]
     if rows:
@@ -422,3 +425,8 @@ async def break_glass_grants_for(*, facility_id: int, limit: int = 200) -> list[
     for row in rows:
         row["name"] = display_name(row)
     return rows
+
+
+async def client_facility_id(*, client_id: int) -> Optional[int]:
+    row = await Client.select(Client.facility).where(Client.id == client_id).first().run()
+    return row["facility"] if row else None

@@ -18,7 +18,7 @@ from app.policy import ClientRelation, can
 from app.visits import queries as visits
 from app.web.auth import actor_of
 from app.web.forms import Form
-from app.web.records import relation_for, today, wants_fragment
+from app.clients.records import relation_for, today, wants_fragment
 from app.web.sessions import flash_push
 
 # Polled in the background: these requests do not count as the person being active (see SessionMiddleware).

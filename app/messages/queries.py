@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, Optional
-from zoneinfo import ZoneInfo
 
 from piccolo.columns.combination import WhereRaw
 from piccolo.querystring import QueryString
@@ -41,14 +40,6 @@ class ThreadMessage:
     mine: bool
     new: bool = False  # unread by the viewer until this view
     receipts: list[Receipt] = field(default_factory=list)
-
-
-@dataclass
-class Thread:
-    messages: list[ThreadMessage]
-    # Older messages exist before the first one shown: the id to page back from.
-    earlier_before: Optional[int]
-    state: str
 
 
 def _visible(team: bool) -> list[Any]:
@@ -184,7 +175,3 @@ async def digest_candidates() -> list[dict]:
         MessagePreference.user.facility.id.as_alias("facility_id"),
         MessagePreference.user.facility.timezone.as_alias("timezone"),
     ).where(MessagePreference.email == EmailMode.digest.value).run()
-
-
-def local_day(moment: datetime, tz: str) -> date:
-    return moment.astimezone(ZoneInfo(tz)).date()

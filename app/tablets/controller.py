@@ -9,13 +9,12 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Response, Template
 
 from app import clock
-from app.accounts.controller import session_cookie, session_end
 from app.accounts.services import AccountError
 from app.accounts.queries import facility_by_id
 from app.i18n import _
 from app.policy import PUBLIC, home_for
 from app.tablets import forms, queries, services
-from app.web.auth import actor_of, client_address, device_of, session_token
+from app.web.auth import actor_of, client_address, device_of, session_cookie, session_end, session_token
 from app.web.forms import Form
 from app.web.sessions import device_cookie_name, flash_push, session_revoke
 

@@ -6,17 +6,9 @@ from datetime import datetime
 from typing import Optional
 
 from app.accounts.tables import Device, Role, Session, User
-from app.web.tokens import token_hash
 
 # Family members never use the facility's shared tablets.
 STAFF_ROLES = (Role.admin.value, Role.coordinator.value, Role.worker.value)
-
-
-async def device_by_token(*, token: str) -> Optional[dict]:
-    """The registered, unrevoked device behind a device cookie."""
-    return await Device.select(Device.id, Device.name, Device.facility).where(
-        (Device.token_hash == token_hash(token)) & Device.revoked_at.is_null()
-    ).first().run()
 
 
 async def devices_for(*, facility_id: int) -> list[dict]:

@@ -22,10 +22,10 @@ from app.i18n import _
 from app.policy import VISIT_CORRECTION_WINDOW, ClientRelation, can
 from app.visits import forms, queries, rules, services
 from app.visits.calendar import visits_calendar
-from app.visits.schedule import week_start
+from app.careplans.schedule import week_start
 from app.web.auth import actor_of
 from app.web.forms import Form, iso_day
-from app.web.records import record_viewed, relation_for, today, wants_fragment
+from app.clients.records import record_viewed, relation_for, today, wants_fragment
 from app.web.sessions import flash_push
 
 FEED_PAST_DAYS = 7

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime, time, timedelta, timezone
-from typing import Any, Optional
+from typing import Optional
 from zoneinfo import ZoneInfo
 
 from piccolo.querystring import QueryString
 
 from app.visits import rules
-from app.visits.schedule import StoredVisit, double_booked
+from app.careplans.schedule import StoredVisit, double_booked
 from app.visits.tables import CalendarFeed, Visit, VisitStatus, VisitSubmission
 from app.web.tokens import token_hash
 
@@ -33,15 +33,6 @@ def day_bounds(day: date, tz: str) -> tuple[datetime, datetime]:
     start = datetime.combine(day, time(0), tzinfo=zone).astimezone(timezone.utc)
     end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone).astimezone(timezone.utc)
     return start, end
-
-
-def as_utc(value: Any) -> Optional[datetime]:
-    """A timestamp from a raw SQL column: SQLite gives text, PostgreSQL a datetime."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
 
 
 def first_name_of(display_name: Optional[str]) -> str:
@@ -306,3 +297,17 @@ async def visits_for_feed(*, worker_id: int, start: datetime, end: datetime) -> 
         Visit.updated_at,
     ).where((Visit.worker == worker_id) & (Visit.scheduled_start >= start) & (Visit.scheduled_start < end)).order_by(
         Visit.scheduled_start).run()
+
+
+# --- what liaison shares with providers -------------------------------------------------------
+
+
+async def visits_with_outcomes(*, client_id: int, start: datetime, end: datetime) -> list[dict]:
+    """The client's visits planned from `start` to `end` (UTC) with what happened: for summaries and exports."""
+    return await Visit.select(
+        Visit.id, Visit.scheduled_start, Visit.scheduled_end, Visit.status, Visit.check_in_at, Visit.check_out_at,
+        Visit.location, Visit.location_note, Visit.concern, Visit.concern_severity, Visit.concern_text,
+        Visit.family_summary, Visit.family_summary_shared, Visit.service.kind.as_alias("kind"),
+        Visit.worker.id.as_alias("worker_id"), Visit.worker.display_name.as_alias("worker_name"),
+    ).where((Visit.client == client_id) & (Visit.scheduled_start >= start) & (Visit.scheduled_start < end)
+            & (Visit.status != VisitStatus.cancelled.value)).order_by(Visit.scheduled_start).run()

@@ -19,7 +19,7 @@ from app.careplans import queries as plans
 from app.errors import FieldError, VersionConflict
 from app.i18n import _
 from app.visits import queries, rules
-from app.visits.schedule import CHANGEABLE_STATUSES, PlannedVisit, ScheduleChanges, expand, schedule_changes
+from app.careplans.schedule import CHANGEABLE_STATUSES, PlannedVisit, ScheduleChanges, expand, schedule_changes
 from app.visits.tables import CalendarFeed, Visit, VisitStatus, VisitSubmission
 from app.web.tokens import token_hash, token_new
 

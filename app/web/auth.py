@@ -5,17 +5,21 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from litestar import Request
 from litestar.connection import ASGIConnection
+from litestar.datastructures import Cookie
 from litestar.exceptions import NotAuthorizedException, NotFoundException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import ASGIMiddleware
+from litestar.response import Redirect, Response
 from litestar.types import ASGIApp, Receive, Scope, Send
 
-from app.audit.services import Actor
+from app.audit.services import Actor, audit_record
 from app.i18n import _
 from app.web.errors import RequestRefused
 from app.policy import PUBLIC, can, known_action
-from app.web.sessions import cookie_name, device_cookie_name, flash_clear, session_resolve
+from app.web.sessions import (cookie_name, device_by_token, device_cookie_name, flash_clear, session_resolve,
+                              session_revoke)
 
 
 class SessionMiddleware(ASGIMiddleware):
@@ -69,8 +73,6 @@ def device_token(connection: ASGIConnection) -> str | None:
 
 async def device_of(connection: ASGIConnection) -> dict | None:
     """The registered shared tablet this browser is, if any."""
-    from app.tablets.queries import device_by_token
-
     token = device_token(connection)
     return await device_by_token(token=token) if token else None
 
@@ -142,6 +144,44 @@ def undeclared_routes(app: Any) -> list[str]:
                 methods = ",".join(sorted(getattr(handler, "http_methods", ()) or ["*"]))
                 missing.append(f"{methods} {route.path}")
     return missing
+
+
+def session_cookie(request: Request, token: str, *, max_age: int | None = None) -> Cookie:
+    settings = request.app.state.settings
+    return Cookie(
+        key=cookie_name(production=settings.is_production),
+        value=token,
+        path="/",
+        httponly=True,
+        secure=settings.is_production,
+        samesite="lax",
+        max_age=max_age,
+    )
+
+
+def clear_site_data(*, keep_cookies: bool) -> str:
+    """Drop cached pages (which Chrome could restore from its back/forward cache) and storage.
+
+    A shared tablet keeps its cookies: clearing them would unregister the device; the session
+    cookie is overwritten instead.
+    """
+    return '"cache", "storage"' if keep_cookies else '"cache", "cookies", "storage"'
+
+
+async def session_end(request: Request, *, action: str, elsewhere: str) -> Response:
+    """Sign out or lock: the session dies on the server, its cookie is overwritten, the browser's
+    cache and storage are cleared. A registered tablet returns to its lock screen."""
+    token = session_token(request)
+    if token:
+        await session_revoke(token=token)
+    await audit_record(actor=actor_of(request), action=action)
+    on_tablet = await device_of(request) is not None
+    return Redirect(
+        path="/tablet" if on_tablet else elsewhere,
+        status_code=303,
+        cookies=[session_cookie(request, "", max_age=0)],
+        headers={"Clear-Site-Data": clear_site_data(keep_cookies=on_tablet)},
+    )
 
 
 def csrf_cookie_name(*, production: bool) -> str:

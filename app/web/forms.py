@@ -66,6 +66,8 @@ def iso_day(value: str) -> Optional[date]:
 def query_text(value: str, limit: int = FIELD_MAX) -> str:
     """A search or filter term as it may reach a query: control characters dropped, cut at `limit`."""
     return CONTROL_RE.sub("", value).strip()[:limit]
+PHONE_RE = re.compile(r"^\+?[0-9 ()./-]+$")
+PHONE_DIGITS = (7, 15)  # ITU E.164 allows at most 15 digits
 
 
 @dataclass
@@ -146,3 +148,28 @@ class Form:
             self.error(name, message)
             return None
         return self.optional_date(name)
+
+
+def max_length(form: Form, name: str, limit: int) -> str:
+    value = form.values.get(name, "").strip()
+    if len(value) > limit:
+        form.error(name, _("Use at most {limit} characters.").format(limit=limit))
+    return value
+
+
+def phone(form: Form, name: str) -> str:
+    """An optional phone number, checked for its characters and its number of digits."""
+    value = form.values.get(name, "").strip()
+    if not value:
+        return ""
+    digits = sum(c.isdigit() for c in value)
+    if not PHONE_RE.match(value) or not PHONE_DIGITS[0] <= digits <= PHONE_DIGITS[1]:
+        form.error(name, _("Enter a phone number like 01632 960123 or +44 7700 900123."))
+    return value
+
+
+def optional_email(form: Form, name: str) -> str:
+    value = form.values.get(name, "").strip()
+    if value and not EMAIL_RE.match(value):
+        form.error(name, _("Enter an email address like name@example.org."))
+    return value.lower()

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Optional
 
-from app.accounts.tables import Session
+from app.accounts.tables import Device, Session
 from app import clock
 from app.web.tokens import token_hash, token_new
 
@@ -145,3 +145,10 @@ async def flash_push(*, session_id: int, message: str, kind: str = "info") -> No
 
 async def flash_clear(*, session_id: int) -> None:
     await Session.update({Session.flash: ""}).where(Session.id == session_id).run()
+
+
+async def device_by_token(*, token: str) -> Optional[dict]:
+    """The registered, unrevoked device behind a device cookie."""
+    return await Device.select(Device.id, Device.name, Device.facility).where(
+        (Device.token_hash == token_hash(token)) & Device.revoked_at.is_null()
+    ).first().run()

@@ -24,6 +24,8 @@ NAVIGATION = (
     ("Team schedule", "/schedule", "schedule.team_week"),
     ("My day", "/my-day", "my_day.view"),
     ("My family", "/family", "family.home"),
+    ("Agencies", "/agencies", "agencies.view"),
+    ("Referrals", "/referrals", "referrals.list"),
     ("Email settings", "/account/notifications", "account.notifications"),
     ("Users", "/admin/users", "users.manage"),
     ("Audit trail", "/admin/audit", "audit.view"),

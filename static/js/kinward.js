@@ -8,6 +8,13 @@
     }
   });
 
+  // The printable summary's Print button (no inline script under the Content-Security-Policy).
+  document.addEventListener("click", function (event) {
+    if (event.target.closest && event.target.closest("[data-print]")) {
+      window.print();
+    }
+  });
+
   // Shared tablets lock themselves after the facility's idle time; the server enforces the
   // same limit, this only makes it visible and tidy. A warning counts down the last minute.
   var idleSeconds = parseInt(document.body.getAttribute("data-idle-lock-seconds") || "0", 10);

@@ -146,6 +146,7 @@ async def test_sign_out_requires_a_post(client):
     assert (await client.get("/logout")).status_code == 405
 
 
+@pytest.mark.real_argon2
 async def test_password_is_rehashed_on_login_when_parameters_change(client, monkeypatch):
     from argon2 import PasswordHasher
 

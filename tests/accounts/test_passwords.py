@@ -1,5 +1,6 @@
 """The password policy: length, not composition; common passwords refused."""
 
+
 import asyncio
 import threading
 
@@ -7,6 +8,8 @@ import pytest
 
 from app.accounts import passwords
 from app.accounts.passwords import password_problem
+
+pytestmark = pytest.mark.real_argon2
 
 
 def test_fourteen_characters_are_too_few_and_fifteen_are_enough():

@@ -6,9 +6,10 @@ from app import clock
 from app.accounts.queries import user_by_email
 from app.careplans.tables import CarePlan, Service
 from app.clients.tables import Client
-from app.demo import demo_password, demo_seed
+from app.accounts.demo import demo_password
+from app.demo import demo_seed
 from app.visits.queries import day_bounds
-from app.visits.schedule import double_booked
+from app.careplans.schedule import double_booked
 from app.visits.services import schedule_sync
 from app.visits.tables import Visit
 from tests.conftest import login

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from app.accounts.queries import user_by_email
 from app.clients.tables import CareTeamMember, Client, FamilyLink
-from app.demo import demo_password, demo_seed
+from app.accounts.demo import demo_password
+from app.demo import demo_seed
 from tests.conftest import login
 
 

@@ -6,7 +6,8 @@ from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
 from app.accounts.queries import user_by_email
-from app.demo import demo_password, demo_seed
+from app.accounts.demo import demo_password
+from app.demo import demo_seed
 from app.visits.tables import Visit
 from tests.conftest import login, post_form
 

@@ -15,7 +15,7 @@ from app.visits.services import schedule_sync
 from app.visits.tables import Visit, VisitSubmission
 from tests.careplans.factories import add_service, make_plan
 from tests.clients.factories import add_team_member, make_world
-from tests.conftest import app_client, login, post_form
+from tests.conftest import app_client, login, post_form, sign_in
 from tests.visits.conftest import MONDAY_MORNING
 
 LONDON = ZoneInfo("Europe/London")
@@ -72,7 +72,7 @@ async def audit_of(action: str) -> list[dict]:
 async def test_checking_in_twice_with_the_same_form_counts_once(client, monday_morning):
     world, visit = await logging_world()
     monday_morning.advance(hours=2)  # 09:00
-    await login(client, world.worker)
+    await sign_in(client, world.worker)
     first = await check_in(client, visit, headers=HX)
     assert first.status_code == 200 and "<html" not in first.text and "Checked in" in first.text
     checked_in_at = (await stored(visit))["check_in_at"]
@@ -91,7 +91,7 @@ async def test_checking_in_twice_with_the_same_form_counts_once(client, monday_m
 async def test_check_in_uses_the_servers_time_and_marks_a_late_arrival(client, monday_morning):
     world, visit = await logging_world()
     monday_morning.advance(hours=2, minutes=31)  # 09:31: one minute past the 30-minute grace
-    await login(client, world.worker)
+    await sign_in(client, world.worker)
     assert (await check_in(client, visit)).status_code == 303
     assert (await stored(visit))["check_in_at"] == monday_morning.now
     [event] = await audit_of("visit.checked_in")
@@ -104,7 +104,7 @@ async def test_a_visit_cannot_be_checked_in_before_its_day(client, monday_mornin
     world, visit = await logging_world()
     tomorrow = await Visit.select().where((Visit.client == world.own["id"])
                                           & (Visit.scheduled_start == NINE + timedelta(days=1))).first().run()
-    await login(client, world.worker)
+    await sign_in(client, world.worker)
     refused = await check_in(client, tomorrow, headers=HX)
     assert refused.status_code == 409 and "Check-in opens on the day of the visit" in refused.text
     assert (await stored(tomorrow))["check_in_at"] is None
@@ -113,14 +113,14 @@ async def test_a_visit_cannot_be_checked_in_before_its_day(client, monday_mornin
 async def test_workers_log_only_their_own_visits(client, monday_morning):
     world, visit = await logging_world()
     await add_team_member(client_id=world.own["id"], user=world.worker2)
-    await login(client, world.worker2)
+    await sign_in(client, world.worker2)
     page = await client.get(f"/visits/{visit['id']}")  # a team member sees the visit, not its log
     assert page.status_code == 200 and 'id="visit-log"' not in page.text
     assert (await check_in(client, visit)).status_code == 404
     assert (await save(client, visit, "note", {"internal_note": "x"}, {"version": "1", "basis": ""})).status_code == 404
     await post_form(client, "/logout", {})
     for person in (world.family, world.admin, world.coordinator2, world.foreign_coordinator):
-        await login(client, person)
+        await sign_in(client, person)
         assert (await check_in(client, visit)).status_code == 404, person["email"]
         await post_form(client, "/logout", {})
     assert (await stored(visit))["check_in_at"] is None
@@ -129,7 +129,7 @@ async def test_workers_log_only_their_own_visits(client, monday_morning):
 async def test_a_coordinator_logs_on_the_workers_behalf_and_it_is_recorded_as_such(client, monday_morning):
     world, visit = await logging_world()
     monday_morning.advance(hours=2)
-    await login(client, world.coordinator)
+    await sign_in(client, world.coordinator)
     page = await client.get(f"/visits/{visit['id']}")
     assert "on behalf of" in page.text
     assert (await check_in(client, visit)).status_code == 303
@@ -150,7 +150,7 @@ async def test_a_coordinator_logs_on_the_workers_behalf_and_it_is_recorded_as_su
 async def test_a_visit_cannot_be_checked_out_before_check_in_nor_twice(client, monday_morning):
     world, visit = await logging_world()
     monday_morning.advance(hours=2)
-    await login(client, world.worker)
+    await sign_in(client, world.worker)
     early = await post_form(client, f"/visits/{visit['id']}/check-out", {"key": KEY}, headers=HX)
     assert early.status_code == 409 and "Check in first" in early.text
     await check_in(client, visit)
@@ -173,7 +173,7 @@ async def test_a_visit_cannot_be_checked_out_before_check_in_nor_twice(client, m
 async def test_check_out_asks_where_the_visit_was_and_what_the_concern_is(client, monday_morning):
     world, visit = await logging_world()
     monday_morning.advance(hours=2)
-    await login(client, world.worker)
+    await sign_in(client, world.worker)
     await check_in(client, visit)
     seen = await open_log(client, visit, "concern")
     await save(client, visit, "concern", {"concern": "on"}, seen)
@@ -186,7 +186,7 @@ async def test_check_out_asks_where_the_visit_was_and_what_the_concern_is(client
 async def test_each_section_is_saved_as_entered_and_every_change_is_audited(client, monday_morning):
     world, visit = await logging_world()
     monday_morning.advance(hours=2)
-    await login(client, world.worker)
+    await sign_in(client, world.worker)
     await check_in(client, visit)
     page = await client.get(f"/visits/{visit['id']}")
     assert 'hx-post="/visits/%d/log/note"' % visit["id"] in page.text and "input delay:1s" in page.text
@@ -214,7 +214,7 @@ async def test_each_section_is_saved_as_entered_and_every_change_is_audited(clie
 
 async def test_the_log_opens_with_check_in(client, monday_morning):
     world, visit = await logging_world()
-    await login(client, world.worker)
+    await sign_in(client, world.worker)
     refused = await save(client, visit, "note", {"internal_note": "Too soon"}, {"version": "1", "basis": ""},
                          headers=HX)
     assert refused.status_code == 409 and "Check in first" in refused.text
@@ -225,7 +225,7 @@ async def test_two_people_changing_the_same_section_see_both_values_and_nothing_
                                                                                          monday_morning):
     world, visit = await logging_world()
     monday_morning.advance(hours=2)
-    await login(client, world.worker)
+    await sign_in(client, world.worker)
     await check_in(client, visit)
     worker_screen = await client.get(f"/visits/{visit['id']}")
     async with app_client(settings) as coordinator:
@@ -252,7 +252,7 @@ async def test_two_people_changing_the_same_section_see_both_values_and_nothing_
 async def test_without_htmx_a_refused_save_shows_the_page_with_what_was_typed(client, monday_morning):
     world, visit = await logging_world()
     monday_morning.advance(hours=2)
-    await login(client, world.worker)
+    await sign_in(client, world.worker)
     await check_in(client, visit)
     seen = await open_log(client, visit, "location")
     refused = await save(client, visit, "location", {"location": "moon", "location_note": "Crater 9"}, seen)
@@ -264,7 +264,7 @@ async def test_without_htmx_a_refused_save_shows_the_page_with_what_was_typed(cl
 
 async def checked_out_visit(client, world, visit, clock) -> datetime:
     clock.advance(hours=2)
-    await login(client, world.worker)
+    await sign_in(client, world.worker)
     await check_in(client, visit)
     await save(client, visit, "location", {"location": "home"}, await open_log(client, visit, "location"))
     await post_form(client, f"/visits/{visit['id']}/check-out", {"key": "check-out-key-123456789"})
@@ -276,7 +276,7 @@ async def test_the_worker_corrects_the_log_for_24_hours_after_check_out_then_onl
     world, visit = await logging_world()
     checked_out_at = await checked_out_visit(client, world, visit, monday_morning)
     monday_morning.now = checked_out_at + VISIT_CORRECTION_WINDOW - timedelta(seconds=1)
-    await login(client, world.worker)  # a fresh sign-in: the earlier session has idled out meanwhile
+    await sign_in(client, world.worker)  # a fresh sign-in: the earlier session has idled out meanwhile
     seen = await open_log(client, visit, "summary")
     in_time = await save(client, visit, "summary", {"family_summary": "Corrected: she enjoyed the garden."}, seen,
                          headers=HX)
@@ -306,7 +306,7 @@ async def test_the_worker_corrects_the_log_for_24_hours_after_check_out_then_onl
 async def test_the_coordinator_resolves_a_concern(client, monday_morning):
     world, visit = await logging_world()
     monday_morning.advance(hours=2)
-    await login(client, world.worker)
+    await sign_in(client, world.worker)
     await check_in(client, visit)
     seen = await open_log(client, visit, "concern")
     await save(client, visit, "concern", {"concern": "on", "concern_severity": "high",
@@ -314,7 +314,7 @@ async def test_the_coordinator_resolves_a_concern(client, monday_morning):
     assert "Mark the concern resolved" not in (await client.get(f"/visits/{visit['id']}")).text
     assert (await post_form(client, f"/visits/{visit['id']}/concern/resolve", {"key": KEY})).status_code == 404
     await post_form(client, "/logout", {})
-    await login(client, world.coordinator)
+    await sign_in(client, world.coordinator)
     resolved = await post_form(client, f"/visits/{visit['id']}/concern/resolve",
                                {"key": KEY, "resolution": "GP called, seen today."})
     assert resolved.status_code == 303
@@ -327,12 +327,12 @@ async def test_the_coordinator_resolves_a_concern(client, monday_morning):
 
 async def test_the_caseload_shows_todays_late_and_missed_visits_and_open_concerns(client, monday_morning):
     world, visit = await logging_world()
-    await login(client, world.coordinator)
+    await sign_in(client, world.coordinator)
     caseload = await client.get("/caseload")
     assert 'hx-get="/caseload/visits"' in caseload.text and "every 15s" in caseload.text
 
     async def alerts() -> str:
-        await login(client, world.coordinator)  # hours pass between the looks: the session would idle out
+        await sign_in(client, world.coordinator)  # hours pass between the looks: the session would idle out
         response = await client.get("/caseload/visits", headers=HX)
         assert response.status_code == 200 and "<html" not in response.text
         return response.text
@@ -352,22 +352,22 @@ async def test_the_caseload_shows_todays_late_and_missed_visits_and_open_concern
     assert "Olive Owens" in listed(text, "missed") and "Olive Owens" not in listed(text, "late")
     assert "Otto" not in text  # coordinator2's client
 
-    await login(client, world.worker)
+    await sign_in(client, world.worker)
     await check_in(client, visit)  # late, but the same day: still logged
     await save(client, visit, "concern", {"concern": "on", "concern_severity": "medium", "concern_text": "Low mood"},
                await open_log(client, visit, "concern"))
     text = await alerts()
     assert "Olive Owens" not in listed(text, "missed")
     assert "Olive Owens: Medium" in listed(text, "concerns")
-    await login(client, world.coordinator2)
+    await sign_in(client, world.coordinator2)
     assert "Olive Owens" not in (await client.get("/caseload/visits", headers=HX)).text
-    await login(client, world.worker)
+    await sign_in(client, world.worker)
     assert (await client.get("/caseload/visits", headers=HX)).status_code == 404
 
 
 async def test_polling_the_alerts_does_not_keep_the_session_alive(client, monday_morning):
     world, _visit = await logging_world()
-    await login(client, world.coordinator)
+    await sign_in(client, world.coordinator)
     before = (await Session.select(Session.last_seen_at).first().run())["last_seen_at"]
     monday_morning.advance(minutes=10)
     assert (await client.get("/caseload/visits", headers=HX)).status_code == 200
@@ -376,7 +376,7 @@ async def test_polling_the_alerts_does_not_keep_the_session_alive(client, monday
 
 async def test_the_grace_time_is_a_facility_setting_for_admins(client):
     world = await make_world()
-    await login(client, world.admin)
+    await sign_in(client, world.admin)
     page = await client.get("/admin/devices")
     assert 'name="visit_grace_minutes" type="number" value="30"' in page.text
     settings = {"idle_lock_minutes": "5", "visit_grace_minutes": "999", "message_answer_hours": "24"}
@@ -386,7 +386,7 @@ async def test_the_grace_time_is_a_facility_setting_for_admins(client):
     assert (await Facility.select(Facility.visit_grace_minutes).where(
         Facility.id == world.facility).first().run())["visit_grace_minutes"] == 15
     assert await AuditEvent.exists().where(AuditEvent.action == "facility.settings_changed").run()
-    await login(client, world.coordinator)
+    await sign_in(client, world.coordinator)
     assert (await post_form(client, "/admin/devices/settings", {**settings, "visit_grace_minutes": "5"})).status_code == 404
 
 
@@ -398,7 +398,7 @@ async def test_another_facilitys_staff_get_not_found_on_every_visit_route(client
                  await make_user(facility_id=world.other_facility, role="admin"),
                  await make_user(facility_id=world.other_facility, role="worker")]
     for person in outsiders:
-        await login(client, person)
+        await sign_in(client, person)
         assert (await client.get(f"/visits/{visit['id']}")).status_code == 404, person["email"]
         assert (await client.get(f"/clients/{world.own['id']}/visits")).status_code == 404, person["email"]
         for action in ("check-in", "check-out", "log/note", "concern/resolve", "cancel", "restore", "reassign"):

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from hypothesis import given, settings, strategies as st
 
-from app.visits.schedule import (CHANGEABLE_STATUSES, PlannedVisit, ServiceRule, StoredVisit, _naive_visits,
+from app.careplans.schedule import (CHANGEABLE_STATUSES, PlannedVisit, ServiceRule, StoredVisit, _naive_visits,
                                  double_booked, expand, rules_overlap, schedule_changes, slot_on)
 
 ZONES = ("Europe/London", "America/New_York", "Australia/Sydney", "Europe/Berlin", "Asia/Kolkata", "UTC")

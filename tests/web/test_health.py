@@ -20,7 +20,7 @@ async def test_healthz_reports_an_unreachable_database(client, monkeypatch):
     async def unreachable():
         raise OSError("connection refused")
 
-    monkeypatch.setattr("app.web.health.pending_migrations", unreachable)
+    monkeypatch.setattr("app.health.pending_migrations", unreachable)
     response = await client.get("/healthz")
     assert response.status_code == 503
     assert response.json()["database"] is False
