@@ -10,7 +10,7 @@ import re
 import secrets
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import date, time
+from datetime import date, time, timedelta
 from html.parser import HTMLParser
 from typing import Any, AsyncIterator
 
@@ -18,6 +18,7 @@ import httpx
 
 from app import clock, db
 from app.accounts.tables import Device, Role
+from app.liaison.tables import ShareLink
 from app.main import create_app
 from app.piccolo_app import APP_CONFIG
 from app.policy import PUBLIC, ROLE_RULES
@@ -26,6 +27,7 @@ from app.visits.tables import Visit
 from tests.careplans.factories import add_service, make_plan
 from tests.clients.factories import add_contact, add_team_member, make_world
 from tests.conftest import csrf_token, login, make_user
+from tests.liaison.factories import make_agency, make_provider, make_referral
 
 ROLE_ORDER = (Role.coordinator, Role.admin, Role.worker, Role.family)
 # A coordinator asks for emergency access to a client whose team they are not on.
@@ -36,7 +38,9 @@ UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 VOLATILE_TABLES = {"audit_event", "kinward_session", "login_throttle"}
 VOLATILE_COLUMNS = re.compile(r"failed|last_seen|last_login|last_used|updated_at")
 # Destructive routes go last, so the records the others need still exist when they are walked.
-DESTRUCTIVE = re.compile(r"/(remove|end|discard|close|deactivate|revoke|reset-link)$")
+# (path segment, parameter) -> the record it names there, where the parameter's name alone is ambiguous.
+PATH_IDS = {("share", "link_id"): "share_link_id"}
+DESTRUCTIVE = re.compile(r"/(remove|end|discard|close|deactivate|revoke|reset-link|archive)$")
 
 
 @dataclass(frozen=True)
@@ -90,7 +94,14 @@ class RouteWorld:
     forms: dict[str, dict[str, list[str]]] = field(default_factory=dict)
 
     def path_for(self, case: RouteCase) -> str:
-        return re.sub(r"{(\w+):\w+}", lambda m: str(self.ids[m.group(1)]), case.path)
+        def value(match: re.Match) -> str:
+            # A name used by two kinds of record (a family link, a share link) is told apart by the path.
+            for (segment, name), record in PATH_IDS.items():
+                if name == match.group(1) and f"/{segment}/" in case.path:
+                    return str(self.ids[record])
+            return str(self.ids[match.group(1)])
+
+        return re.sub(r"{(\w+):\w+}", value, case.path)
 
     def browser(self, case: RouteCase) -> httpx.AsyncClient:
         return self.browsers[person_for(case.action)]
@@ -117,7 +128,14 @@ async def _route_records() -> tuple[dict[str, dict], dict[str, int | str]]:
     assert await CareTeamMember.exists().where(CareTeamMember.id == member_id).run()
     device = await Device.insert(Device(facility=world.facility, name="Lounge tablet",
                                         token_hash=secrets.token_hex(32))).run()
+    agency = await make_agency(facility_id=world.facility)
+    referral = await make_referral(client_id=client_id, agency=agency)
+    share = await ShareLink.insert(ShareLink(
+        client=client_id, agency=agency["id"], recipient_name="Dr Patel", reason="Hospital admission",
+        token_hash=secrets.token_hex(32), expires_at=clock.utcnow() + timedelta(days=7))).run()
     ids: dict[str, int | str] = {
+        "agency_id": agency["id"], "referral_id": referral["id"], "share_link_id": share[0]["id"],
+        "provider_id": await make_provider(client_id=client_id, agency=agency),
         "client_id": client_id, "contact_id": await add_contact(client_id=client_id), "link_id": link["id"],
         "member_id": member_id, "goal_id": goal["id"], "service_id": service_id,
         "visit_id": visit["id"] if visit else 1, "user_id": people["spare"]["id"], "device_id": device[0]["id"],
