@@ -89,6 +89,7 @@ def policy_guard(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
         # The route-rule test keeps this from ever shipping; refuse rather than serve unprotected.
         raise NotFoundException()
     if action == PUBLIC:
+        bounded_numbers(connection, handler)
         return
     user = connection.scope.get("user")
     if user is None:
@@ -104,13 +105,16 @@ def bounded_numbers(connection: ASGIConnection, handler: BaseRouteHandler) -> No
     An id past the largest a table can hold names no record (404); a page number past it is a
     request nobody's browser makes (400).
     """
-    from app.web.forms import INT_MAX
+    from app.web.forms import CONTROL_RE, INT_MAX
 
     for value in connection.path_params.values():
         if isinstance(value, int) and not 0 <= value <= INT_MAX:
             raise NotFoundException()
     parameters = handler.parsed_fn_signature.parameters
     for name, value in connection.query_params.items():
+        if CONTROL_RE.search(value):
+            # No form puts a control character in an address; PostgreSQL cannot even compare NUL.
+            raise RequestRefused(_("That address contains characters that cannot be searched for."))
         parameter = parameters.get(name)
         if parameter is None or int not in (parameter.annotation, *getattr(parameter.annotation, "__args__", ())):
             continue
