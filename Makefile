@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export KINWARD_DATABASE_URL ?= $(DATABASE)
 
-.PHONY: run demo-reset test install install-test browser unit e2e bench clean migration
+.PHONY: run demo-reset test install install-test browser unit e2e bench fuzz clean migration
 
 $(BIN)/kinward: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,12 @@ e2e: browser
 
 test: install-test browser
 	$(BIN)/python -m pytest tests e2e -q
+
+# The route fuzzer's long run (make test runs a few examples per route): FUZZ_EXAMPLES per route.
+FUZZ_EXAMPLES ?= 200
+fuzz: install-test
+	KINWARD_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest tests/web/test_route_fuzz.py -q -s \
+		-W ignore::hypothesis.errors.HypothesisWarning
 
 bench: install-test
 	$(BIN)/python benchmarks/db_engine.py

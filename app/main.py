@@ -43,7 +43,7 @@ from app.visits.services import schedule_keeper, schedule_sync
 from app.pages.caseload import caseload_page
 from app.pages.family import family_home
 from app.visits.queries import worker_visits_clients
-from app.web.auth import SessionMiddleware, policy_guard
+from app.web.auth import SessionMiddleware, csrf_cookie_name, policy_guard, submitted_form_guard
 from app.web.errors import EXCEPTION_HANDLERS
 from app.health import healthz
 from app.web.security import RequestTimerMiddleware, security_headers
@@ -146,12 +146,14 @@ def create_app(settings: Optional[Settings] = None) -> Litestar:
             create_static_files_router(path="/static", directories=[STATIC], opt={"action": "public"},
                                        include_in_schema=False),
         ],
-        guards=[policy_guard],
+        guards=[policy_guard, submitted_form_guard],
+        # The largest form (a client record) is a few tens of kilobytes; anything far past it is refused unread.
+        request_max_body_size=1024 * 1024,
         middleware=[RequestTimerMiddleware(), DeferredWritesMiddleware(), SessionMiddleware()],
         before_send=[security_headers],
         csrf_config=CSRFConfig(
             secret=settings.secret_key,
-            cookie_name="__Host-csrftoken" if settings.is_production else "csrftoken",
+            cookie_name=csrf_cookie_name(production=settings.is_production),
             cookie_secure=settings.is_production,
             cookie_httponly=True,
             cookie_samesite="lax",

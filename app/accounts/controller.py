@@ -75,7 +75,7 @@ class LoginController(Controller):
         target = safe_next(form.values["next"]) or home_for(result.user["role"])
         return Redirect(path=target, status_code=303, cookies=[session_cookie(request, result.token)])
 
-    @post("/logout", opt={"action": "signed_in"})
+    @post("/logout", opt={"action": "signed_in", "without_form": True})
     async def logout(self, request: Request) -> Response:
         return await session_end(request, action="logout", elsewhere="/login?signed_out=1")
 

@@ -25,6 +25,7 @@ from typing import Any, Optional
 from piccolo.querystring import QueryString
 
 from app import clock, db
+from app.audit.tables import AuditEvent
 
 GENESIS = "0" * 64
 SEAL_BATCH = 1000
@@ -59,6 +60,20 @@ def audit_configure(*, key: str, checkpoint_path: str = "", checkpoint_minutes: 
 
 def checkpoint_path() -> str:
     return _config.checkpoint_path
+
+# A value in an event's detail is a name, an email, a reason: past this it is cut (the row stays bounded
+# whatever a request carried; the record itself holds the full text).
+DETAIL_VALUE_MAX = 500
+
+
+def _bounded(value: Any, limit: int) -> str:
+    text = str(value)
+    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
+
+
+def _bounded_detail(detail: dict) -> dict:
+    return {key: _bounded(value, DETAIL_VALUE_MAX) if isinstance(value, str) else value
+            for key, value in detail.items()}
 
 
 @dataclass(frozen=True)
@@ -111,9 +126,11 @@ async def audit_record(
     request it is stored with the request's other writes before the answer goes out; elsewhere now.
     """
     facility = facility_id if facility_id is not None else actor.facility_id
-    detail_text = json.dumps(detail, sort_keys=True, ensure_ascii=False) if detail else ""
-    values = (facility, clock.utcnow(), actor.user_id, actor.label, actor.role, action, object_type,
-              str(object_id), client_id, actor.device_id, actor.address, detail_text)
+    detail_text = json.dumps(_bounded_detail(detail), sort_keys=True, ensure_ascii=False) if detail else ""
+    # Bounded to their columns whatever a request carried (a 9 MB "email" is not kept in the trail).
+    values = (facility, clock.utcnow(), actor.user_id, _bounded(actor.label, AuditEvent.actor_label.length),
+              actor.role, action, object_type, _bounded(object_id, AuditEvent.object_id.length), client_id,
+              actor.device_id, _bounded(actor.address, AuditEvent.address.length), detail_text)
     await db.write_soon(db.RowInsert("audit_event", AUDIT_COLUMNS, values))
 
 

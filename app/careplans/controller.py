@@ -17,6 +17,7 @@ from app.clients import queries as clients
 from app.i18n import _
 from app.policy import ClientRelation, can_on
 from app.web.auth import actor_of
+from app.web.errors import RequestRefused
 from app.web.forms import Form
 from app.clients.records import record_viewed, relation_for, today
 from app.web.sessions import flash_push
@@ -157,8 +158,14 @@ class PlanController(Controller):
     @post("/discard", opt={"action": "plan.edit"})
     async def draft_discard(self, request: Request, client_id: FromPath[int]) -> Redirect:
         await relation_for(request, client_id, "plan.edit")
-        draft = await self._draft(client_id)
-        await services.plan_draft_discard(actor=actor_of(request), plan_id=draft["id"])
+        gone = RequestRefused(detail=_("This draft was already discarded or activated."), status_code=409)
+        draft = await queries.plan_in_status(client_id=client_id, status=PlanStatus.draft)
+        if draft is None:
+            raise gone
+        try:
+            await services.plan_draft_discard(actor=actor_of(request), plan_id=draft["id"])
+        except services.PlanError:
+            raise gone from None
         await flash_push(session_id=request.user.session_id, message=_("The draft was discarded."))
         return Redirect(path=f"/clients/{client_id}/plan", status_code=303)
 
@@ -368,10 +375,14 @@ class PlanController(Controller):
         form, reason = forms.close_form(await request.form())
         if reason is None:
             return await self._close_page(request, client_id, form, status=422)
+        closed = RequestRefused(detail=_("This plan was already closed."), status_code=409)
         active = await queries.plan_in_status(client_id=client_id, status=PlanStatus.active)
         if active is None:
-            raise NotFoundException()
-        await services.plan_close(actor=actor_of(request), plan_id=active["id"], reason=reason)
+            raise closed
+        try:
+            await services.plan_close(actor=actor_of(request), plan_id=active["id"], reason=reason)
+        except services.PlanError:
+            raise closed from None
         result = await services.schedule_update(now=clock.utcnow(), client_ids=[client_id])
         await flash_push(session_id=request.user.session_id, message=_(
             "The plan is closed. {removed} planned visits were removed.").format(removed=result.removed))

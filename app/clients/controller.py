@@ -14,7 +14,7 @@ from app.clients import forms, queries, services
 from app.i18n import _
 from app.policy import ClientRelation, can_on
 from app.web.auth import actor_of
-from app.web.forms import Form
+from app.web.forms import Form, query_text
 from app.clients.records import record_viewed, relation_for, today, wants_fragment
 from app.web.sessions import flash_push
 
@@ -295,7 +295,7 @@ class ClientController(Controller):
 
     @get("/find", opt={"action": "client.break_glass"})
     async def find_page(self, request: Request, q: FromQuery[str] = "") -> Template:
-        q = q.strip()[:100]
+        q = query_text(q, 100)
         results = await queries.clients_find(facility_id=request.user.facility_id, q=q) if len(q) >= 2 else []
         context = {"q": q, "results": results, "searched": len(q) >= 2}
         if wants_fragment(request):

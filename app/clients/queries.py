@@ -50,6 +50,18 @@ def search_key(*parts: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
+# A search folds to at most this many words of at most this many letters: folding can spell one
+# character out into many words ("\ufdfa" is four), and each word is one more LIKE for the database.
+SEARCH_TERMS_MAX = 6
+SEARCH_TERM_LENGTH_MAX = 40
+
+
+def search_terms(q: str) -> list[str]:
+    """The words a name search looks for, folded as names are; LIKE wildcards typed are dropped."""
+    words = (w.replace("%", "").replace("_", "").replace("\\", "") for w in search_key(q).split())
+    return [w[:SEARCH_TERM_LENGTH_MAX] for w in words if w][:SEARCH_TERMS_MAX]
+
+
 def display_name(row: dict) -> str:
     name = f"{row['first_name']} {row['last_name']}".strip()
     preferred = row.get("preferred_name") or ""
@@ -297,11 +309,8 @@ def _caseload_where(*, user: Principal, all_clients: bool, filters: CaseloadFilt
         where.append(Client.status != ClientStatus.discharged.value)
     elif filters.status != "all":
         where.append(Client.status == filters.status)
-    for word in search_key(filters.q).split():
-        # LIKE wildcards typed by a person are taken literally by dropping them.
-        word = word.replace("%", "").replace("_", "").replace("\\", "")
-        if word:
-            where.append(Client.search_name.like(f"%{word}%"))
+    for word in search_terms(filters.q):
+        where.append(Client.search_name.like(f"%{word}%"))
     if filters.review_overdue:
         where.append(Client.review_due < today)
     if filters.flagged:
@@ -354,8 +363,7 @@ async def caseload_for(*, user: Principal, all_clients: bool, filters: CaseloadF
 
 async def clients_find(*, facility_id: int, q: str, limit: int = 20) -> list[dict]:
     """Clients of the facility by name, for emergency (break-glass) access: names and status only."""
-    words = [w.replace("%", "").replace("_", "").replace("\\", "") for w in search_key(q).split()]
-    words = [w for w in words if w]
+    words = search_terms(q)
     if not words:
         return []
     rows = await Client.select(Client.id, Client.first_name, Client.last_name, Client.preferred_name,

@@ -22,7 +22,7 @@ from app.liaison.rules import AGENCY_STEPS, TRANSITIONS, ReferralStatus
 from app.liaison.tables import AgencyKind
 from app.policy import PUBLIC, ClientRelation, can, can_on
 from app.web.auth import actor_of, client_address
-from app.web.forms import Form
+from app.web.forms import Form, whole
 from app.clients.records import record_viewed, relation_for, today, wants_fragment
 from app.web.sessions import flash_push
 
@@ -140,7 +140,7 @@ class ReferralController(Controller):
                              agency: FromQuery[str] = "", client: FromQuery[str] = "") -> Template:
         filters = ReferralFilter(
             status=status if status in REFERRAL_STATUSES + ("all",) else "", overdue=overdue == "1",
-            agency_id=int(agency) if agency.isdigit() else None, client_id=int(client) if client.isdigit() else None)
+            agency_id=whole(agency), client_id=whole(client))
         client_ids = await _managed_client_ids(request)
         rows = await queries.referrals_list(facility_id=request.user.facility_id, client_ids=client_ids,
                                             filters=filters, today=today(request))

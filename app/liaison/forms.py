@@ -6,11 +6,12 @@ from datetime import date, timedelta
 from typing import Optional
 
 from app.i18n import _
+from app.clients.queries import search_key
 from app.liaison.queries import DEFAULT_SECTIONS, SECTIONS
 from app.liaison.rules import URGENCY_DAYS, ReferralStatus, expected_answer_default
 from app.liaison.services import AgencyDetails, ReferralDetails, ShareDetails
-from app.liaison.tables import AgencyKind
-from app.web.forms import Form, optional_email, phone
+from app.liaison.tables import Agency, AgencyKind, ShareLink
+from app.web.forms import Form, optional_email, phone, whole
 from app.web.forms import max_length as _max_length
 from app.web.templating import local_datetime
 
@@ -25,6 +26,10 @@ LINK_STEP_FIELDS = ("to_status", "note", "outcome")
 SECTION_FIELDS = tuple(f"section_{s}" for s in SECTIONS)
 DISCLOSE_FIELDS = SECTION_FIELDS + ("recipient", "reason")
 SHARE_FIELDS = SECTION_FIELDS + ("agency_id", "recipient_name", "recipient_email", "reason", "expires", "allow_fhir")
+# Field -> most characters: a Varchar column's own length, TEXT_MAX for Text columns; the rest FIELD_MAX.
+LIMITS = {"address": TEXT_MAX, "notes": TEXT_MAX, "reason": TEXT_MAX, "request": TEXT_MAX, "note": TEXT_MAX,
+          "outcome": TEXT_MAX, "phone": Agency.phone.length, "email": Agency.email.length,
+          "recipient_email": ShareLink.recipient_email.length}
 # How long a share link may work, as offered on the form (hours).
 SHARE_EXPIRY_HOURS = (1, 4, 24, 72, 168, 336, 720)
 URGENCIES = tuple(URGENCY_DAYS)
@@ -81,9 +86,12 @@ def disclosure_labels() -> dict[str, str]:
 
 
 def agency_form(data: object) -> tuple[Form, Optional[AgencyDetails]]:
-    form = Form.from_data(data, AGENCY_FIELDS)
+    form = Form.from_data(data, AGENCY_FIELDS, LIMITS)
     name = form.required("name", _("Enter the agency's name."))
     _max_length(form, "name", SHORT_MAX)
+    if len(search_key(name)) > Agency.search_name.length:
+        # Some letters spell out into several when folded for search; past the column it cannot be found.
+        form.error("name", _("This name is too long to be searched for. Shorten it."))
     kind = form.choice("kind", tuple(k.value for k in AgencyKind))
     phone_number = phone(form, "phone")
     email = optional_email(form, "email")
@@ -96,21 +104,22 @@ def agency_form(data: object) -> tuple[Form, Optional[AgencyDetails]]:
 
 def form_version(form: Form) -> int:
     value = form.values.get("version", "")
-    return int(value) if value.isdigit() else 0
+    return whole(value) or 0
 
 
 def _agency_choice(form: Form, agency_ids: set[int], required: bool = True) -> Optional[int]:
     value = form.values.get("agency_id", "").strip()
     if not value and not required:
         return None
-    if not value.isdigit() or int(value) not in agency_ids:
+    agency_id = whole(value)
+    if agency_id is None or agency_id not in agency_ids:
         form.error("agency_id", _("Choose an agency from the directory."))
         return None
-    return int(value)
+    return agency_id
 
 
 def provider_form(data: object, *, agency_ids: set[int]) -> tuple[Form, Optional[dict]]:
-    form = Form.from_data(data, PROVIDER_FIELDS)
+    form = Form.from_data(data, PROVIDER_FIELDS, LIMITS)
     agency_id = _agency_choice(form, agency_ids)
     role = form.choice("role", tuple(k.value for k in AgencyKind))
     contact = _max_length(form, "contact_name", SHORT_MAX)
@@ -125,7 +134,7 @@ def referral_defaults(*, today: date) -> dict[str, str]:
 
 def referral_form(data: object, *, agency_ids: set[int], today: date) -> tuple[Form, Optional[ReferralDetails], bool]:
     """The referral typed, its expected answer date defaulting from the urgency; and whether to send it now."""
-    form = Form.from_data(data, REFERRAL_FIELDS)
+    form = Form.from_data(data, REFERRAL_FIELDS, LIMITS)
     agency_id = _agency_choice(form, agency_ids)
     reason = form.required("reason", _("Say why the client is referred."))
     _max_length(form, "reason", TEXT_MAX)
@@ -154,7 +163,7 @@ def referral_form(data: object, *, agency_ids: set[int], today: date) -> tuple[F
 
 
 def step_form(data: object) -> tuple[Form, Optional[dict]]:
-    form = Form.from_data(data, STEP_FIELDS)
+    form = Form.from_data(data, STEP_FIELDS, LIMITS)
     to_status = form.choice("to_status", tuple(s.value for s in ReferralStatus))
     note = _max_length(form, "note", TEXT_MAX)
     outcome = _max_length(form, "outcome", TEXT_MAX)
@@ -166,7 +175,7 @@ def step_form(data: object) -> tuple[Form, Optional[dict]]:
 
 
 def link_step_form(data: object) -> tuple[Form, Optional[dict]]:
-    form = Form.from_data(data, LINK_STEP_FIELDS)
+    form = Form.from_data(data, LINK_STEP_FIELDS, LIMITS)
     to_status = form.choice("to_status", ("received", "accepted", "declined", "in_progress", "completed"))
     note = _max_length(form, "note", TEXT_MAX)
     outcome = _max_length(form, "outcome", TEXT_MAX)
@@ -188,7 +197,7 @@ def _sections(form: Form) -> tuple[str, ...]:
 
 def disclose_form(data: object) -> tuple[Form, Optional[dict]]:
     """Sections, recipient and reason for a print or an export (a disclosure is recorded)."""
-    form = Form.from_data(data, DISCLOSE_FIELDS)
+    form = Form.from_data(data, DISCLOSE_FIELDS, LIMITS)
     sections = _sections(form)
     recipient = form.required("recipient", _("Say who the information is for."))
     _max_length(form, "recipient", SHORT_MAX)
@@ -201,7 +210,7 @@ def disclose_form(data: object) -> tuple[Form, Optional[dict]]:
 
 def share_form(data: object, *, agencies: dict[int, dict]) -> tuple[Form, Optional[ShareDetails]]:
     """A share link's recipient (an agency of the directory, or a name and an email), sections and expiry."""
-    form = Form.from_data(data, SHARE_FIELDS)
+    form = Form.from_data(data, SHARE_FIELDS, LIMITS)
     sections = _sections(form)
     agency_id = _agency_choice(form, set(agencies), required=False)
     name = _max_length(form, "recipient_name", SHORT_MAX)
@@ -213,14 +222,14 @@ def share_form(data: object, *, agencies: dict[int, dict]) -> tuple[Form, Option
         form.error("recipient_name", _("Choose an agency, or enter the recipient's name."))
     reason = form.required("reason", _("Say why this information is shared, for example: hospital appointment."))
     _max_length(form, "reason", TEXT_MAX)
-    hours = form.values.get("expires", "")
-    if not hours.isdigit() or int(hours) not in SHARE_EXPIRY_HOURS:
+    hours = whole(form.values.get("expires", "")) or 0
+    if hours not in SHARE_EXPIRY_HOURS:
         form.error("expires", _("Choose how long the link works: from one hour to 30 days."))
     if not form.ok:
         return form, None
     return form, ShareDetails(recipient_name=name, recipient_email=email, agency_id=agency_id, sections=sections,
                               allow_fhir=form.values.get("allow_fhir") == "on", reason=reason,
-                              lifetime=timedelta(hours=int(hours)))
+                              lifetime=timedelta(hours=hours))
 
 
 def expiry_labels() -> list[tuple[str, str]]:

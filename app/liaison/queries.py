@@ -10,7 +10,7 @@ from typing import Any, Optional
 
 from app.careplans.queries import goals_of, plan_in_status, services_of
 from app.careplans.tables import PlanStatus
-from app.clients.queries import care_team_for, client_record, display_name, search_key
+from app.clients.queries import care_team_for, client_record, display_name, search_terms
 from app.liaison.rules import AWAITING_ANSWER, CLOSED, ReferralStatus, referral_overdue
 from app.liaison.tables import Agency, ClientProvider, Disclosure, Referral, ReferralEvent, ShareLink
 from app.visits.queries import visits_with_outcomes
@@ -57,10 +57,8 @@ async def agencies_for(*, facility_id: int, q: str = "", kind: str = "", archive
     where.append(Agency.archived_at.is_not_null() if archived else Agency.archived_at.is_null())
     if kind:
         where.append(Agency.kind == kind)
-    for word in search_key(q).split():
-        word = word.replace("%", "").replace("_", "").replace("\\", "")
-        if word:
-            where.append(Agency.search_name.like(f"%{word}%"))
+    for word in search_terms(q):
+        where.append(Agency.search_name.like(f"%{word}%"))
     return await Agency.select().where(*where).order_by(Agency.name).run()
 
 

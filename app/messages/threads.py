@@ -10,7 +10,7 @@ from typing import Any, Optional
 from litestar import Request
 
 from app.audit.services import audit_record
-from app.messages import queries, services
+from app.messages import forms, queries, services
 from app.policy import ClientRelation, can_on
 from app.web.auth import actor_of
 from app.web.forms import Form
@@ -39,7 +39,7 @@ async def thread_context(request: Request, relation: ClientRelation, *, view: st
         "client_id": relation.client_id, "messages": messages, "earlier": earlier, "newly_read": newly_read,
         "state": await queries.thread_state(client_id=relation.client_id, team=team),
         "view": view, "live": before is None, "poll_seconds": POLL_SECONDS, "team": team, "may_post": may_post,
-        "may_team_note": may_post and team, "form": form or Form(values={"return_to": view}),
+        "may_team_note": may_post and team, "form": form or forms.compose_form(view=view),
         "body_max": services.MESSAGE_MAX,
     }
 

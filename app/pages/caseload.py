@@ -14,7 +14,7 @@ from app.clients.records import today, wants_fragment
 from app.messages.queries import unread_count_sql
 from app.policy import can, route_allows
 from app.visits.queries import next_visit_sql
-from app.web.forms import Form
+from app.web.forms import Form, query_text
 
 
 @get("/caseload", opt={"action": "caseload.view"})
@@ -23,7 +23,7 @@ async def caseload_page(request: Request, q: FromQuery[str] = "", status: FromQu
                         page: FromQuery[int] = 1) -> Template:
     user = request.user
     filters = CaseloadFilter(
-        q=q.strip()[:100], status=status if status in CASELOAD_STATUSES else "", review_overdue=review == "overdue",
+        q=query_text(q, 100), status=status if status in CASELOAD_STATUSES else "", review_overdue=review == "overdue",
         flagged=flagged == "1", sort=sort if sort in CASELOAD_SORTS else "name", page=page,
     )
     caseload = await clients.caseload_for(

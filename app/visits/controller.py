@@ -24,7 +24,7 @@ from app.visits import forms, queries, rules, services
 from app.visits.calendar import visits_calendar
 from app.careplans.schedule import week_start
 from app.web.auth import actor_of
-from app.web.forms import Form
+from app.web.forms import Form, iso_day
 from app.clients.records import record_viewed, relation_for, today, wants_fragment
 from app.web.sessions import flash_push
 
@@ -33,10 +33,7 @@ FEED_FUTURE_DAYS = 42
 
 
 def day_param(value: str, default: date) -> date:
-    try:
-        return date.fromisoformat(value) if value else default
-    except ValueError:
-        return default
+    return iso_day(value) or default
 
 
 def labels() -> dict[str, Any]:
