@@ -13,7 +13,6 @@ from app.i18n import _
 from app.web.forms import Form, whole
 from app.web.forms import optional_email as _optional_email, phone as _phone
 
-NAME_MAX = Client.first_name.length
 SHORT_MAX = 200
 TEXT_MAX = 4000
 EARLIEST_BIRTH = date(1900, 1, 1)

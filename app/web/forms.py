@@ -15,7 +15,6 @@ from typing import Mapping, Optional
 from app.i18n import _
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-EMAIL_MAX = 254  # RFC 5321 path limit; the email columns have this length
 # A field without a declared limit is a short one: an id, a choice, a date, a version.
 FIELD_MAX = 200
 # PostgreSQL cannot store NUL in text, and no other control character belongs in what people type.
