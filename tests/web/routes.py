@@ -133,7 +133,17 @@ async def _route_records() -> tuple[dict[str, dict], dict[str, int | str]]:
     share = await ShareLink.insert(ShareLink(
         client=client_id, agency=agency["id"], recipient_name="Dr Patel", reason="Hospital admission",
         token_hash=secrets.token_hex(32), expires_at=clock.utcnow() + timedelta(days=7))).run()
+    from app.audit.services import Actor
+    from app.reviews.services import review_start
+    from app.reviews.tables import Review
+
+    coordinator = people["coordinator"]
+    review_id = await review_start(actor=Actor(user_id=coordinator["id"], role="coordinator",
+                                               facility_id=world.facility), client_id=client_id,
+                                   today=date.today(), tz="Europe/London", grace=timedelta(minutes=30))
+    review = await Review.select(Review.number).where(Review.id == review_id).first().run()
     ids: dict[str, int | str] = {
+        "number": review["number"], "worker_id": people["worker"]["id"], "chart_id": "delivered",
         "agency_id": agency["id"], "referral_id": referral["id"], "share_link_id": share[0]["id"],
         "provider_id": await make_provider(client_id=client_id, agency=agency),
         "client_id": client_id, "contact_id": await add_contact(client_id=client_id), "link_id": link["id"],
