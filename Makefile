@@ -3,9 +3,11 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 DATABASE ?= sqlite:///$(CURDIR)/var/kinward.sqlite
+HOST ?= 127.0.0.1
+PORT ?= 8000
 export KINWARD_DATABASE_URL ?= $(DATABASE)
 
-.PHONY: run test install install-test browser unit e2e bench clean migration
+.PHONY: run demo-reset test install install-test browser unit e2e bench fuzz clean migration
 
 $(BIN)/kinward: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,7 +27,13 @@ run: install
 	mkdir -p var
 	$(BIN)/kinward migrate
 	$(BIN)/kinward demo --if-empty
-	$(BIN)/kinward serve --host 127.0.0.1 --port 8000
+	$(BIN)/kinward serve --host $(HOST) --port $(PORT)
+
+# Start the demo afresh: empties the database (development only) and seeds the demo facility again.
+demo-reset: install
+	mkdir -p var
+	$(BIN)/kinward migrate
+	$(BIN)/kinward demo --reset
 
 # A Chromium for the end-to-end tests: Playwright's own where it can be downloaded,
 # otherwise the system's (Debian/Ubuntu package `chromium`).
@@ -41,8 +49,15 @@ e2e: browser
 test: install-test browser
 	$(BIN)/python -m pytest tests e2e -q
 
+# The route fuzzer's long run (make test runs a few examples per route): FUZZ_EXAMPLES per route.
+FUZZ_EXAMPLES ?= 200
+fuzz: install-test
+	KINWARD_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest tests/web/test_route_fuzz.py -q -s \
+		-W ignore::hypothesis.errors.HypothesisWarning
+
 bench: install-test
 	$(BIN)/python benchmarks/db_engine.py
+	$(BIN)/python benchmarks/pages.py
 
 # After changing a tables.py: generate the next migration.
 migration: install

@@ -1,4 +1,4 @@
-"""The `kinward` command: serve, migrate, demo, create-admin, schedule, audit verify."""
+"""The `kinward` command: serve, migrate, demo, create-admin, schedule, audit verify and checkpoint."""
 
 from __future__ import annotations
 
@@ -23,8 +23,12 @@ async def _with_db(settings: Settings, coro_factory):
     from app import db
     from app.mail.services import mail_configure
 
+    from app.audit.services import audit_configure
+
     db.configure(settings.database_url)
     mail_configure(base_url=settings.base_url)
+    audit_configure(key=settings.audit_key, checkpoint_path=settings.audit_checkpoint_path,
+                    checkpoint_minutes=settings.audit_checkpoint_minutes)
     await db.start()
     try:
         return await coro_factory()
@@ -77,8 +81,20 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from app.demo import demo_seed
 
     settings = _settings()
+    if args.reset and settings.env != "development":
+        print("kinward: demo --reset empties the whole database; it runs only with KINWARD_ENV=development.",
+              file=sys.stderr)
+        return 2
 
     async def run() -> bool:
+        if args.reset:
+            from app.demo import DemoResetRefused, demo_reset
+
+            try:
+                await demo_reset()
+            except DemoResetRefused as refused:
+                sys.exit(f"kinward: demo --reset refused: {refused}.")
+            return True
         if args.if_empty:
             from app.accounts.queries import facility_count
 
@@ -86,6 +102,16 @@ def cmd_demo(args: argparse.Namespace) -> int:
                 return False
         return await demo_seed()
 
+    async def run_scaled() -> dict:
+        from app.demo_scale import demo_scale
+
+        await demo_seed()
+        return await demo_scale(args.scale)
+
+    if args.scale:
+        counts = asyncio.run(_with_db(settings, run_scaled))
+        print("Added to the demo facility: " + ", ".join(f"{value:,} {name}" for name, value in counts.items()))
+        return 0
     created = asyncio.run(_with_db(settings, run))
     print("Demo facility created." if created else "Demo data already present (or the database is not empty).")
     if created or not args.if_empty:
@@ -167,17 +193,47 @@ def cmd_mail_status(args: argparse.Namespace) -> int:
 
 
 def cmd_audit_verify(args: argparse.Namespace) -> int:
-    from app.audit.queries import audit_chain_verify
+    import json
+    from pathlib import Path
+
+    from app.audit.queries import CheckpointError, audit_chain_verify
 
     settings = _settings()
-    broken = asyncio.run(_with_db(settings, audit_chain_verify))
+    path = args.checkpoint or settings.audit_checkpoint_path
+    checkpoint = None
+    if path:
+        try:
+            checkpoint = json.loads(Path(path).read_text())
+        except (OSError, ValueError) as error:
+            print(f"Audit trail NOT VERIFIED: cannot read the checkpoint {path}: {error}", file=sys.stderr)
+            return 1
+    try:
+        broken = asyncio.run(_with_db(settings, lambda: audit_chain_verify(checkpoint)))
+    except CheckpointError as error:
+        print(f"Audit trail NOT VERIFIED: {error}.", file=sys.stderr)
+        return 1
     if broken is None:
-        print("Audit trail intact.")
+        print("Audit trail intact" + (f", and it reaches the checkpoint {path}." if checkpoint else
+                                      " (no checkpoint to check its end against)."))
         return 0
     chain = "no facility" if broken.facility_id is None else f"facility {broken.facility_id}"
     print(f"Audit trail BROKEN in the chain of {chain}: row {broken.seq} (id {broken.event_id}): {broken.reason}.",
           file=sys.stderr)
     return 1
+
+
+def cmd_audit_checkpoint(args: argparse.Namespace) -> int:
+    import json
+
+    from app.audit.services import audit_checkpoint_write
+
+    settings = _settings()
+    path = args.output or settings.audit_checkpoint_path
+    checkpoint = asyncio.run(_with_db(settings, lambda: audit_checkpoint_write(path)))
+    print(json.dumps(checkpoint, indent=2))
+    if path:
+        print(f"Written to {path}.", file=sys.stderr)
+    return 0
 
 
 def parser() -> argparse.ArgumentParser:
@@ -194,6 +250,10 @@ def parser() -> argparse.ArgumentParser:
 
     demo = commands.add_parser("demo", help="create the demo facility and accounts")
     demo.add_argument("--if-empty", action="store_true", help="only when the database has no facility yet")
+    demo.add_argument("--scale", type=int, default=0, metavar="N",
+                      help="add N x (320 clients, 60 staff, 3 years of history: about 1,050,000 visits)")
+    demo.add_argument("--reset", action="store_true",
+                      help="development only: empty the database and create the demo afresh")
     demo.set_defaults(func=cmd_demo)
 
     admin = commands.add_parser("create-admin", help="create an administrator (and the facility if needed)")
@@ -216,7 +276,19 @@ def parser() -> argparse.ArgumentParser:
 
     audit = commands.add_parser("audit", help="audit trail tools")
     audit_commands = audit.add_subparsers(dest="audit_command", required=True)
-    audit_commands.add_parser("verify", help="check the hash chain").set_defaults(func=cmd_audit_verify)
+    verify = audit_commands.add_parser("verify", help="check the keyed hash chains (and that they reach the checkpoint)")
+    verify.add_argument("--checkpoint", default="", help="checkpoint file (default: KINWARD_AUDIT_CHECKPOINT)")
+    verify.set_defaults(func=cmd_audit_verify)
+    checkpoint = audit_commands.add_parser("checkpoint", help="seal, then sign and print every chain's head")
+    checkpoint.add_argument("--output", default="", help="also write it here (default: KINWARD_AUDIT_CHECKPOINT)")
+    checkpoint.set_defaults(func=cmd_audit_checkpoint)
+
+    from app.migrations_state import known_migrations, migrations_apply, pending_migrations
+    from app.records.backups import Migrations
+    from app.records.cli import register as records_register
+
+    records_register(commands, migrations=Migrations(known=known_migrations, pending=pending_migrations,
+                                                     apply=migrations_apply))
     return root
 
 

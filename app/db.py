@@ -8,17 +8,25 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
+import weakref
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Optional
+from typing import Any, AsyncIterator, Optional, Sequence, Union
 
+import asyncpg
 from piccolo.conf.apps import AppRegistry
 from piccolo.engine.base import Engine
 from piccolo.engine.exceptions import TransactionError
-from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.postgres import PostgresEngine, PostgresTransaction
 from piccolo.engine.sqlite import SQLiteEngine, SQLiteTransaction, TransactionType
 from piccolo.querystring import QueryString
+
+# What a unique index raises on either engine, when two requests insert the same thing at once.
+UNIQUE_VIOLATIONS = (sqlite3.IntegrityError, asyncpg.UniqueViolationError)
 
 APP_REGISTRY = AppRegistry(apps=["app.piccolo_app"])
 
@@ -150,6 +158,7 @@ class KinwardSQLiteTransaction(SQLiteTransaction):
     async def begin(self) -> None:
         # IMMEDIATE takes the write lock up front, so a transaction never fails half-way on
         # SQLITE_BUSY when another process holds it; busy_timeout makes it wait instead.
+        self.engine.write_transactions += 1  # type: ignore[attr-defined]
         await self.connection.execute("BEGIN IMMEDIATE")
 
     async def __aexit__(self, exception_type, exception, traceback) -> bool:
@@ -193,6 +202,8 @@ class KinwardSQLiteEngine(SQLiteEngine):
         self._writer: Optional[sqlite3.Connection] = None
         self._executor: Optional[ThreadPoolExecutor] = None
         self._writer_lock = _WriterLock()
+        # Every write transaction (explicit, or one statement on its own): what a page view costs the disk.
+        self.write_transactions = 0
 
     def _connect(self) -> sqlite3.Connection:
         connection = sqlite3.connect(**self.connection_kwargs)
@@ -249,6 +260,7 @@ class KinwardSQLiteEngine(SQLiteEngine):
         if _is_read(sql):
             return self._read(sql, args)
         async with self._writer_lock:
+            self.write_transactions += 1
             return await self._on_writer(sql, args)
 
     async def run_querystring(self, querystring: QueryString, in_pool: bool = False):
@@ -303,11 +315,33 @@ def _is_read(sql: str) -> bool:
     return head == "SELECT"
 
 
+class KinwardPostgresTransaction(PostgresTransaction):
+    async def begin(self) -> None:
+        self.engine.write_transactions += 1  # type: ignore[attr-defined]
+        await super().begin()
+
+
+class KinwardPostgresEngine(PostgresEngine):
+    """Piccolo's PostgreSQL engine, counting write transactions as Kinward's SQLite engine does."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.write_transactions = 0
+
+    async def run_querystring(self, querystring: QueryString, in_pool: bool = True):
+        if self.current_transaction.get() is None and not _is_read(querystring.template):
+            self.write_transactions += 1
+        return await super().run_querystring(querystring, in_pool=in_pool)
+
+    def transaction(self, allow_nested: bool = True) -> PostgresTransaction:
+        return KinwardPostgresTransaction(engine=self, allow_nested=allow_nested)
+
+
 def engine_from_url(url: str) -> Engine:
     if url.startswith("sqlite:///"):
         return KinwardSQLiteEngine(path=url.removeprefix("sqlite:///"))
     if url.startswith(("postgresql://", "postgres://")):
-        return PostgresEngine(config={"dsn": url})
+        return KinwardPostgresEngine(config={"dsn": url})
     raise ValueError(f"unsupported database URL scheme: {url.split(':', 1)[0]}")
 
 
@@ -327,14 +361,41 @@ def configure(url: str) -> Engine:
         from pathlib import Path
 
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    _bind(engine)
+    _engine, _engine_url = engine, url
+    return engine
+
+
+def _bind(engine: Engine) -> None:
     from piccolo.apps.migrations.tables import Migration
 
     from app.piccolo_app import APP_CONFIG
 
     for table in [*APP_CONFIG.table_classes, Migration]:
         table._meta.db = engine
+
+
+@asynccontextmanager
+async def using(url: str) -> AsyncIterator[Engine]:
+    """Every table on the database at `url` for a while (a backup copy being checked, a restore
+    target), then back on the configured one, its connections untouched."""
+    global _engine, _engine_url
+    saved = (_engine, _engine_url)
+    engine = engine_from_url(url)
+    _bind(engine)
     _engine, _engine_url = engine, url
-    return engine
+    try:
+        if isinstance(engine, PostgresEngine):
+            await engine.start_connection_pool(min_size=1, max_size=4)
+        yield engine
+    finally:
+        if isinstance(engine, PostgresEngine):
+            await engine.close_connection_pool()
+        elif isinstance(engine, KinwardSQLiteEngine):
+            engine.close()
+        _engine, _engine_url = saved
+        if _engine is not None:
+            _bind(_engine)
 
 
 def engine() -> Engine:
@@ -352,6 +413,207 @@ def transaction():
 
 def is_postgres() -> bool:
     return isinstance(engine(), PostgresEngine)
+
+
+def in_transaction() -> bool:
+    return engine().current_transaction.get() is not None
+
+
+def write_transactions() -> int:
+    """How many write transactions this process's engine has run (tests count a page view's)."""
+    return getattr(engine(), "write_transactions", 0)
+
+
+async def fetch(querystring: QueryString) -> list[dict]:
+    """Prebuilt SQL with bound values, as plain dicts on either engine (no query building per call)."""
+    return [dict(row) for row in await engine().run_querystring(querystring)]
+
+
+async def bulk_insert(table: str, columns: Sequence[str], rows: list[tuple]) -> None:
+    """Many rows at once, for building large data sets (PostgreSQL COPY; one SQLite transaction)."""
+    if not rows:
+        return
+    current = engine()
+    if isinstance(current, KinwardSQLiteEngine):
+        sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+
+        def insert_all() -> None:
+            if current._writer is None:
+                current._writer = current._connect()
+            writer = current._writer
+            writer.execute("BEGIN IMMEDIATE")
+            try:
+                writer.executemany(sql, rows)
+                writer.execute("COMMIT")
+            except BaseException:
+                writer.execute("ROLLBACK")
+                raise
+
+        async with current._writer_lock:
+            current.write_transactions += 1
+            await asyncio.get_running_loop().run_in_executor(current._writer_thread(), insert_all)
+        return
+    assert isinstance(current, PostgresEngine) and current.pool is not None
+    async with current.pool.acquire() as connection:
+        await connection.copy_records_to_table(table, records=rows, columns=list(columns))
+
+
+# Group commit -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RowInsert:
+    """One row for `table`; a shared commit writes all rows of one table in one INSERT."""
+
+    table: str
+    columns: tuple[str, ...]
+    values: tuple[Any, ...]
+
+
+Write = Union[QueryString, RowInsert]
+# SQLite allows 32766 bound values in one statement; PostgreSQL 32767.
+MAX_BOUND_VALUES = 30_000
+
+
+def _statements(writes: Sequence[Write]) -> list[QueryString]:
+    """The writes in order, each table's consecutive rows folded into multi-row INSERTs."""
+    statements: list[QueryString] = []
+    group: list[RowInsert] = []
+
+    def flush_group() -> None:
+        if not group:
+            return
+        first = group[0]
+        per_statement = max(1, MAX_BOUND_VALUES // len(first.columns))
+        placeholders = "(" + ", ".join(["{}"] * len(first.columns)) + ")"
+        for start in range(0, len(group), per_statement):
+            chunk = group[start:start + per_statement]
+            template = (f"INSERT INTO {first.table} ({', '.join(first.columns)}) VALUES "
+                        + ", ".join([placeholders] * len(chunk)))
+            statements.append(QueryString(template, *[v for row in chunk for v in row.values]))
+        group.clear()
+
+    for write in writes:
+        if isinstance(write, RowInsert):
+            if group and (group[0].table, group[0].columns) != (write.table, write.columns):
+                flush_group()
+            group.append(write)
+        else:
+            flush_group()
+            statements.append(write)
+    flush_group()
+    return statements
+
+
+class _GroupCommit:
+    """Writes whatever requests are waiting in one transaction, then the next batch, and so on.
+
+    A request's writes are durable when its future resolves; everything that arrived while a
+    commit was on the disk shares the next commit, so N concurrent page views cost about one
+    fsync instead of N queued behind each other.
+    """
+
+    def __init__(self) -> None:
+        self._waiting: list[tuple[list[Write], asyncio.Future]] = []
+        self._running: Optional[asyncio.Task] = None
+        self.after_commit: list[Any] = []
+
+    async def commit(self, writes: list[Write]) -> None:
+        future = asyncio.get_running_loop().create_future()
+        self._waiting.append((writes, future))
+        if self._running is None or self._running.done():
+            self._running = asyncio.get_running_loop().create_task(self._drain(), name="kinward-group-commit")
+        # Shielded: a client that goes away must not cancel a commit others wait for.
+        await asyncio.shield(future)
+
+    async def _drain(self) -> None:
+        while self._waiting:
+            batch, self._waiting = self._waiting, []
+            try:
+                async with transaction():
+                    for statement in _statements([w for writes, _ in batch for w in writes]):
+                        await engine().run_querystring(statement)
+            except BaseException as error:  # every waiter learns its writes were not stored
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(error if isinstance(error, Exception) else RuntimeError(str(error)))
+                if not isinstance(error, Exception):
+                    raise
+                continue
+            for _, future in batch:
+                if not future.done():
+                    future.set_result(None)
+            for hook in self.after_commit:
+                hook()
+
+
+_committers: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _GroupCommit]" = weakref.WeakKeyDictionary()
+_after_commit_hooks: list[Any] = []
+
+
+def _committer() -> _GroupCommit:
+    loop = asyncio.get_running_loop()
+    committer = _committers.get(loop)
+    if committer is None:
+        committer = _committers[loop] = _GroupCommit()
+        committer.after_commit = _after_commit_hooks
+    return committer
+
+
+def on_shared_commit(hook: Any) -> None:
+    """Call `hook()` after each shared commit (the audit sealer wakes up)."""
+    if hook not in _after_commit_hooks:
+        _after_commit_hooks.append(hook)
+
+
+async def commit_shared(writes: list[Write]) -> None:
+    """Make `writes` durable in a commit shared with every other request waiting at the same time."""
+    if writes:
+        await _committer().commit(writes)
+
+
+# Writes a request defers to its end: the page's one write transaction ------------------------
+
+
+@dataclass
+class DeferredWrites:
+    writes: list[Write] = field(default_factory=list)
+
+
+_deferred: ContextVar[Optional[DeferredWrites]] = ContextVar("kinward_deferred_writes", default=None)
+
+
+def deferred_begin() -> Any:
+    """Start collecting this request's deferrable writes; returns the token for deferred_end."""
+    return _deferred.set(DeferredWrites())
+
+
+def deferred_end(token: Any) -> list[Write]:
+    pending = _deferred.get()
+    _deferred.reset(token)
+    return pending.writes if pending else []
+
+
+def deferred_take() -> list[Write]:
+    """The writes collected so far (emptied): the request stores them before its answer goes out."""
+    pending = _deferred.get()
+    if pending is None:
+        return []
+    writes, pending.writes = pending.writes, []
+    return writes
+
+
+async def write_soon(write: Write) -> None:
+    """Inside a transaction: part of it. In a request: stored with the request's other writes
+    before its answer is sent. Elsewhere (commands, background jobs): stored now, in a shared commit."""
+    if in_transaction():
+        await engine().run_querystring(_statements([write])[0])
+        return
+    pending = _deferred.get()
+    if pending is not None:
+        pending.writes.append(write)
+        return
+    await commit_shared([write])
 
 
 _pool_users = 0

@@ -5,22 +5,27 @@ from pathlib import Path
 from piccolo.conf.apps import AppConfig
 
 from app.accounts.tables import Device, Facility, LoginThrottle, OneTimeToken, Session, User
-from app.audit.tables import AuditEvent
+from app.audit.tables import AuditChain, AuditEvent
 from app.careplans.tables import CarePlan, Goal, Service
 from app.clients.tables import BreakGlassGrant, CareTeamMember, Client, ClientContact, ClientStatusChange, FamilyLink
+from app.liaison.tables import Agency, ClientProvider, Disclosure, Referral, ReferralEvent, ShareLink
 from app.mail.tables import Outbox
 from app.messages.tables import Message, MessagePreference, MessageRead
+from app.records.tables import BackupRun, RetentionPurge
 from app.visits.tables import CalendarFeed, Visit, VisitSubmission
+from app.reviews.tables import FamilyReviewInput, Review, ReviewAddendum
+from app.reports.tables import SupervisionNote
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 APP_CONFIG = AppConfig(
     app_name="kinward",
     migrations_folder_path=str(MIGRATIONS),
-    table_classes=[Facility, User, Device, Session, LoginThrottle, OneTimeToken, AuditEvent,
+    table_classes=[Facility, User, Device, Session, LoginThrottle, OneTimeToken, AuditEvent, AuditChain,
                    Client, ClientStatusChange, ClientContact, CareTeamMember, FamilyLink, BreakGlassGrant,
                    CarePlan, Goal, Service, Visit, CalendarFeed, Message, MessageRead, MessagePreference, Outbox,
-                   VisitSubmission],
+                   VisitSubmission, Agency, ClientProvider, Referral, ReferralEvent, ShareLink, Disclosure,
+                   BackupRun, RetentionPurge, Review, ReviewAddendum, FamilyReviewInput, SupervisionNote],
     migration_dependencies=[],
     commands=[],
 )

@@ -1,8 +1,15 @@
-"""Who may do what: DESIGN.md section 2 as data, with one `can()` entry point.
+"""Who may do what: DESIGN.md section 2 as data, with two questions and no edge between them.
 
-Every route declares the action it performs (`opt={"action": ...}`); the guard in
-app.web.auth asks `can()` before the handler runs. Record-level rules (a client on one's care
-team, one's own visit) are added here as relations, never re-implemented in controllers.
+- `can(user, action)`: a rule about a role (may this person open the caseload, manage users?).
+- `can_on(user, action, relation)`: a rule about a record (may this person read this client,
+  log this visit?), answered from how they stand to it (`ClientRelation`).
+
+Asking a record action without its record is an error, not a quiet role check: each raises
+`PolicyQuestionError` when asked the other's kind of action. Every route declares the action it
+performs (`opt={"action": ...}`); the guard in app.web.auth asks `route_allows()` before the
+handler runs (for a record action: could some relation allow it; the handler then asks
+`can_on()` with the record). Record-level rules are added here as relations, never
+re-implemented in controllers or queries; a query that filters by role asks `roles_for()`.
 """
 
 from __future__ import annotations
@@ -42,6 +49,24 @@ ROLE_RULES: dict[str, frozenset[Role]] = {
     "calendar.manage": frozenset({Role.worker}),
     # Today's late and missed visits and open concerns of one's care teams, on the caseload.
     "caseload.visit_alerts": frozenset({Role.coordinator}),
+    # Backups, the retention period and purged records are the facility's, like its settings.
+    "records.manage": frozenset({Role.admin}),
+    # The facility's directory of providers and agencies, and its referrals (each referral's client decides).
+    "agencies.view": frozenset({Role.admin, Role.coordinator}),
+    "agencies.manage": frozenset({Role.admin, Role.coordinator}),
+    "referrals.list": frozenset({Role.admin, Role.coordinator}),
+    # Referrals of one's care teams past their answer date, on the caseload.
+    "caseload.referral_alerts": frozenset({Role.admin, Role.coordinator}),
+    # Reviews due and overdue: a coordinator's care teams, an admin's facility.
+    "reviews.list": frozenset({Role.admin, Role.coordinator}),
+    # A family member's answers before a review, and the summaries of reviews shared with them.
+    "family.reviews": frozenset({Role.family}),
+    # The dashboard: the facility for an admin, the caseload for a coordinator.
+    "dashboard.view": frozenset({Role.admin, Role.coordinator}),
+    # A care worker's own figures, on My day's account area: never anyone else's.
+    "reports.staff.own": frozenset({Role.worker}),
+    # Referral figures per agency (counts only, no client): admins and coordinators.
+    "reports.agencies": frozenset({Role.admin, Role.coordinator}),
 }
 
 # After check-out a worker may correct their own visit log for this long; later only a coordinator may.
@@ -69,6 +94,7 @@ class ClientRelation:
     # Visit pages only: when the visit was checked out (None while it is open), and the moment of asking.
     visit_checked_out_at: Optional[datetime] = None
     now: Optional[datetime] = None
+    review_shared: bool = False  # review pages only: the review's summary is shared with the family
 
 
 RelationRule = Callable[[ClientRelation], bool]
@@ -108,6 +134,10 @@ def _family_may_see_schedule(relation: ClientRelation) -> bool:
 
 def _family_may_see_summaries(relation: ClientRelation) -> bool:
     return relation.family is not None and relation.family.may_see_visit_summaries
+
+
+def _family_shared_review(relation: ClientRelation) -> bool:
+    return relation.family is not None and relation.review_shared
 
 
 def _own_visit(relation: ClientRelation) -> bool:
@@ -170,9 +200,71 @@ RELATION_RULES: dict[str, dict[Role, tuple[RelationRule, ...]]] = {
     # the admins it escalates to; acknowledging, actioning and resolving it are the team coordinators'.
     "visit.concern.view": {Role.admin: (_any,), Role.coordinator: (_on_team, _break_glass)},
     "visit.concern.resolve": {Role.coordinator: (_on_team,)},
+    # Subject access (UK GDPR art. 15/20): everything held about the client, for the client or
+    # their representative. Not by emergency access: that opens a record to give care, not to hand it out.
+    "client.export": {Role.admin: (_any,), Role.coordinator: (_on_team,)},
+    # The agencies involved in the client's care. Workers see the GP's and pharmacy's phone numbers
+    # (need to know); family members see names only, when their link shows the schedule.
+    "client.providers.view": {Role.admin: (_any,), Role.coordinator: (_on_team, _break_glass),
+                              Role.worker: (_on_team, _visit_window), Role.family: (_family_may_see_schedule,)},
+    "client.providers.details": {Role.admin: (_any,), Role.coordinator: (_on_team, _break_glass)},
+    "client.providers.phones": {Role.worker: (_on_team, _visit_window)},
+    "client.providers.manage": {Role.admin: (_any,), Role.coordinator: (_on_team,)},
+    # Referrals: the team follows them; family members see the ones the team marked shareable.
+    "client.referrals.view": {Role.admin: (_any,), Role.coordinator: (_on_team, _break_glass),
+                              Role.family: (_family_linked,)},
+    "client.referrals.details": {Role.admin: (_any,), Role.coordinator: (_on_team, _break_glass)},
+    "client.referrals.manage": {Role.admin: (_any,), Role.coordinator: (_on_team,)},
+    # What was shared with whom: the team in full, the family in plain words (no addresses, no tokens).
+    "client.disclosures.view": {Role.admin: (_any,), Role.coordinator: (_on_team,), Role.family: (_family_linked,)},
+    "client.disclosures.details": {Role.admin: (_any,), Role.coordinator: (_on_team,)},
+    # Giving information to providers: printing, the FHIR export and share links each record a disclosure.
+    "client.disclose": {Role.admin: (_any,), Role.coordinator: (_on_team,)},
+    # Care reviews are client records: the care team and the facility's admins, nobody else (no
+    # emergency access: a review is not needed to give care now).
+    "client.reviews.view": {Role.admin: (_any,), Role.coordinator: (_on_team,)},
+    "client.reviews.edit": {Role.admin: (_any,), Role.coordinator: (_on_team,)},
+    # Before a review, the family members whose link shows them the schedule are asked for their view.
+    "client.review.family_input": {Role.family: (_family_may_see_schedule,)},
+    # The family reads a review's summary only when the coordinator shared it.
+    "client.review.summary": {Role.family: (_family_shared_review,)},
 }
 # At route level (no record yet) a role passes when some relation could allow it; the record decides.
 for _action, _by_role in RELATION_RULES.items():
+    ROLE_RULES[_action] = frozenset(_by_role)
+
+
+@dataclass(frozen=True)
+class WorkerRelation:
+    """How one signed-in person stands to one care worker; computed by app.reports.queries."""
+
+    worker_id: int
+    facility_id: int
+    self: bool = False  # the worker is the person asking
+    coordinates: bool = False  # the person asking coordinates a care team the worker is on today
+
+
+WorkerRule = Callable[[WorkerRelation], bool]
+
+
+def _coordinates_worker(relation: WorkerRelation) -> bool:
+    return relation.coordinates
+
+
+def _is_self(relation: WorkerRelation) -> bool:
+    return relation.self
+
+
+# Figures about people are for those who supervise them: an admin, the worker's coordinators; a
+# worker sees their own and nobody else's.
+WORKER_RULES: dict[str, dict[Role, tuple[WorkerRule, ...]]] = {
+    "reports.staff": {Role.admin: (_any,), Role.coordinator: (_coordinates_worker,)},
+    "reports.staff.figures": {Role.admin: (_any,), Role.coordinator: (_coordinates_worker,),
+                              Role.worker: (_is_self,)},
+    # The supervision note: coordinators and admins only, never the worker.
+    "supervision.edit": {Role.admin: (_any,), Role.coordinator: (_coordinates_worker,)},
+}
+for _action, _by_role in WORKER_RULES.items():
     ROLE_RULES[_action] = frozenset(_by_role)
 
 HOME_BY_ROLE: dict[Role, str] = {
@@ -189,27 +281,66 @@ class Principal(Protocol):
     role: str
 
 
+@dataclass(frozen=True)
+class Person:
+    """A principal read from the database rather than from a session (a calendar feed's owner)."""
+
+    id: int
+    facility_id: int
+    role: str
+
+
 def known_action(action: str) -> bool:
     return action == PUBLIC or action in ROLE_RULES
 
 
-def can(user: Optional[Principal], action: str, obj: Optional[object] = None) -> bool:
-    """May `user` perform `action` (on `obj`, where the action concerns a record)?"""
+class PolicyQuestionError(Exception):
+    """A question the policy cannot answer as asked: a record action without its record, or the reverse."""
+
+
+def is_record_action(action: str) -> bool:
+    return action in RELATION_RULES or action in WORKER_RULES
+
+
+def _role_allows(user: Optional[Principal], action: str) -> bool:
     if action == PUBLIC:
         return True
     if user is None:
         return False
     roles = ROLE_RULES.get(action)
-    if roles is None:
+    return roles is not None and Role(user.role) in roles
+
+
+def can(user: Optional[Principal], action: str) -> bool:
+    """May `user` perform `action`, a rule about roles (no record concerned)?"""
+    if is_record_action(action):
+        raise PolicyQuestionError(f"{action} concerns a record: ask can_on(user, action, relation)")
+    return _role_allows(user, action)
+
+
+def can_on(user: Optional[Principal], action: str, relation: "ClientRelation | WorkerRelation") -> bool:
+    """May `user` perform `action` on the record they stand to as `relation`?"""
+    if not is_record_action(action):
+        raise PolicyQuestionError(f"{action} concerns no record: ask can(user, action)")
+    rules = RELATION_RULES if isinstance(relation, ClientRelation) else WORKER_RULES
+    if not isinstance(relation, (ClientRelation, WorkerRelation)) or action not in rules:
+        raise PolicyQuestionError(f"{action} needs the person's relation to the record, not {relation!r}")
+    if not _role_allows(user, action) or relation.facility_id != user.facility_id:
         return False
-    if Role(user.role) not in roles:
-        return False
-    facility_id = getattr(obj, "facility_id", None)
-    if obj is not None and facility_id is not None and facility_id != user.facility_id:
-        return False
-    if isinstance(obj, ClientRelation) and action in RELATION_RULES:
-        return any(rule(obj) for rule in RELATION_RULES[action].get(Role(user.role), ()))
-    return True
+    return any(rule(relation) for rule in rules[action].get(Role(user.role), ()))
+
+
+def route_allows(user: Optional[Principal], action: str) -> bool:
+    """The route guard's question, before any record is loaded: a role rule is answered in full; a
+    record action passes a role that some relation could allow, and the handler asks `can_on()`."""
+    return _role_allows(user, action)
+
+
+def roles_for(action: str) -> frozenset[Role]:
+    """The roles a role rule allows, for a query that selects people (e.g. who may unlock a tablet)."""
+    if is_record_action(action):
+        raise PolicyQuestionError(f"{action} concerns a record: its roles alone decide nothing")
+    return ROLE_RULES[action]
 
 
 def home_for(role: str) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 import secrets
 from dataclasses import dataclass, field
@@ -37,6 +39,16 @@ class Settings:
     smtp_starttls: str = "auto"  # auto: when the server offers it; yes: required; no: never
     # Where people reach Kinward: links in emails (invitations, messages) start with it.
     base_url: str = DEFAULT_BASE_URL
+    # Keys the audit chain and signs its checkpoints; never stored in the database. Empty: derived
+    # from KINWARD_SECRET_KEY when that is set, else a fixed development key.
+    audit_key: str = field(default="", repr=False)
+    # Where the signed audit checkpoint is written (a place the operator keeps, outside the database).
+    audit_checkpoint_path: str = ""
+    audit_checkpoint_minutes: int = 15
+    # Scheduled backups: off unless a directory is given. A passphrase encrypts every backup file.
+    backup_dir: str = ""
+    backup_interval_hours: int = 24
+    backup_passphrase: str = field(default="", repr=False)
 
     @property
     def is_production(self) -> bool:
@@ -71,6 +83,7 @@ class Settings:
             if len(key) < 32:
                 raise SettingsError("KINWARD_SECRET_KEY must be at least 32 characters long")
             values["secret_key"] = key
+            values["audit_key"] = hmac.new(key.encode(), b"kinward audit chain", hashlib.sha256).hexdigest()
         elif values.get("env") == "production":
             raise SettingsError("KINWARD_SECRET_KEY must be set when KINWARD_ENV=production")
 
@@ -79,14 +92,25 @@ class Settings:
             ("KINWARD_SESSION_ABSOLUTE_HOURS", "session_absolute_hours", 1, 24),
             ("KINWARD_PASSWORD_HASH_CONCURRENCY", "password_hash_concurrency", 1, 64),
             ("KINWARD_SMTP_PORT", "smtp_port", 1, 65535),
+            ("KINWARD_AUDIT_CHECKPOINT_MINUTES", "audit_checkpoint_minutes", 1, 24 * 60),
+            ("KINWARD_BACKUP_INTERVAL_HOURS", "backup_interval_hours", 1, 24 * 7),
         ):
             raw = env.get(name, "").strip()
             if raw:
                 values[attr] = _int_in_range(name, raw, low, high)
 
+        audit_key = env.get("KINWARD_AUDIT_KEY", "")
+        if audit_key:
+            if len(audit_key) < 32:
+                raise SettingsError("KINWARD_AUDIT_KEY must be at least 32 characters long")
+            values["audit_key"] = audit_key
+        if env.get("KINWARD_AUDIT_CHECKPOINT", "").strip():
+            values["audit_checkpoint_path"] = env["KINWARD_AUDIT_CHECKPOINT"].strip()
+
         if env.get("KINWARD_SMTP_HOST"):
             values["smtp_host"] = env["KINWARD_SMTP_HOST"].strip()
         values.update(_mail_settings(env))
+        values.update(_backup_settings(env))
         if values.get("env") == "production" and values.get("smtp_host") and "base_url" not in values:
             raise SettingsError("KINWARD_BASE_URL must be set when KINWARD_SMTP_HOST is set in production: "
                                 "links in emails start with it")
@@ -122,6 +146,21 @@ def _mail_settings(env: Mapping[str, str]) -> dict[str, str]:
             raise SettingsError(f"KINWARD_BASE_URL must be the address people open, like https://care.example.org; "
                                 f"got {base_url!r}")
         values["base_url"] = base_url.rstrip("/")
+    return values
+
+
+def _backup_settings(env: Mapping[str, str]) -> dict[str, str]:
+    values: dict[str, str] = {}
+    directory = env.get("KINWARD_BACKUP_DIR", "").strip()
+    if directory:
+        if not Path(directory).is_absolute():
+            raise SettingsError(f"KINWARD_BACKUP_DIR must be an absolute path; got {directory!r}")
+        values["backup_dir"] = directory
+    passphrase = env.get("KINWARD_BACKUP_PASSPHRASE", "")
+    if passphrase:
+        if len(passphrase) < 15:
+            raise SettingsError("KINWARD_BACKUP_PASSPHRASE must be at least 15 characters long")
+        values["backup_passphrase"] = passphrase
     return values
 
 

@@ -105,18 +105,17 @@ def wait_until_healthy(url: str, server: subprocess.Popen, log: Path) -> None:
 
 @pytest.fixture(scope="session")
 def mail_server() -> Iterator[SMTPServer]:
-    """A real SMTP server (aiosmtpd) the Kinward server sends its mail to."""
-    smtp = SMTPServer()
-    smtp.start()
+    """A real SMTP server the Kinward server sends its email to, so a test can follow an emailed link."""
+    server = SMTPServer()
+    server.start()
     try:
-        yield smtp
+        yield server
     finally:
-        smtp.stop()
+        server.stop()
 
 
-@pytest.fixture(scope="session")
-def mail_inbox(mail_server: SMTPServer) -> Inbox:
-    """What the SMTP server received from Kinward."""
+@pytest.fixture
+def inbox(mail_server: SMTPServer) -> Inbox:
     return mail_server.inbox
 
 
@@ -127,16 +126,16 @@ def kinward_server(tmp_path_factory: pytest.TempPathFactory, mail_server: SMTPSe
     database_url = e2e_database_url(os.environ.get("KINWARD_TEST_DATABASE_URL", ""), scratch)
     if database_url.startswith("postgres"):
         postgres_database_recreate(database_url)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
     # development: the settings of `make run`, so the login page lists the demo accounts.
     env = {**os.environ, "KINWARD_DATABASE_URL": database_url, "KINWARD_ENV": "development",
            "KINWARD_SECRET_KEY": SECRET_KEY, "PYTHONUNBUFFERED": "1",
            "KINWARD_SMTP_HOST": "127.0.0.1", "KINWARD_SMTP_PORT": str(mail_server.port),
-           "KINWARD_SMTP_STARTTLS": "no"}
+           "KINWARD_SMTP_STARTTLS": "no", "KINWARD_BASE_URL": url}
     kinward("migrate", env=env)
     kinward("demo", env=env)
 
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
     log = scratch / "server.log"
     # A file, not a pipe: the server logs every request, and a full pipe would stall it.
     with log.open("w") as output:

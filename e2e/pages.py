@@ -1,10 +1,18 @@
-"""Page objects: what a person sees and uses, located by accessible name (label, role, text)."""
+"""Page objects: what a person sees and uses, located by accessible name (label, role, text).
+
+Every e2e test finds its pages here, and checks them with `assert_no_axe_violations`.
+"""
 
 from __future__ import annotations
 
 import re
+from datetime import date
 
-from playwright.sync_api import Locator, Page
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Locator, Page, expect
+
+# Autosaves answer within a few seconds even on a loaded machine.
+SAVE_TIMEOUT_MS = 15_000
 
 
 class LoginPage:
@@ -62,16 +70,376 @@ def sign_out(page: Page) -> None:
     SignedInPage(page).sign_out()
 
 
-class MyDay:
+def assert_no_axe_violations(page: Page) -> None:
+    results = Axe().run(page)
+    assert results.violations_count == 0, f"axe on {page.url}:\n{results.generate_report()}"
+
+
+class CaseloadPage:
+    """The coordinator's caseload: a live name search above the table of clients."""
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.heading = page.get_by_role("heading", name="Caseload", level=1)
+        self.search = page.get_by_label("Search by name")
+        self.table = page.get_by_role("table")
+
+    def open(self) -> CaseloadPage:
+        self.page.goto("/caseload")
+        return self
+
+    def client_link(self, name: str) -> Locator:
+        return self.table.get_by_role("link", name=name)
+
+    def client_links(self) -> Locator:
+        return self.table.get_by_role("rowheader").get_by_role("link")
+
+    def unread_badge(self, client_name: str) -> Locator:
+        return self.page.get_by_role("link", name=re.compile(rf"\d+ unread messages about {re.escape(client_name)}"))
+
+
+class ClientPage:
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.edit_link = page.get_by_role("link", name="Edit details")
+
+    def heading(self, name: str) -> Locator:
+        return self.page.get_by_role("heading", name=name, level=1)
+
+
+class EditClientPage:
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.heading = page.get_by_role("heading", name="Edit details", level=1)
+        self.save = page.get_by_role("button", name="Save changes")
+        self.conflict = page.get_by_role("alert").filter(has_text="Someone else saved this client")
+
+    def field(self, label: str) -> Locator:
+        return self.page.get_by_label(label, exact=True)
+
+
+class PlanPage:
+    """A client's care plan: the active version, and the draft the care team edits."""
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.heading = page.get_by_role("heading", name="Care plan", level=1)
+        self.start_new_version = page.get_by_role("button", name="Start a new version")
+        self.draft_services = page.get_by_role("table", name="Services in the draft")
+        self.add_service = page.get_by_role("link", name="Add a service")
+        self.review_and_activate = page.get_by_role("link", name="Review changes and activate")
+        self.visit_schedule = page.get_by_role("link", name="Visit schedule")
+
+    def remove_buttons(self) -> Locator:
+        return self.draft_services.get_by_role("button", name=re.compile(r"^Remove"))
+
+
+class ServiceForm:
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.heading = page.get_by_role("heading", name="Add a service", level=1)
+        self.kind = page.get_by_label("Kind of service")
+        self.worker = page.get_by_label("Care worker")
+        self.start_time = page.get_by_label("Start time")
+        self.duration = page.get_by_label("Duration (minutes)")
+        self.instructions = page.get_by_label("Instructions")
+        self.tasks = page.get_by_label("Task checklist")
+        self.submit = page.get_by_role("button", name="Add service")
+
+    def day(self, name: str) -> Locator:
+        return self.page.get_by_role("group", name="Days").get_by_label(name)
+
+    def fill(self, *, kind: str, worker: str, start: str, minutes: int, instructions: str, tasks: str) -> None:
+        self.kind.select_option(label=kind)
+        self.worker.select_option(label=worker)
+        for day in ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"):
+            self.day(day).check()
+        self.start_time.fill(start)
+        self.duration.fill(str(minutes))
+        self.instructions.fill(instructions)
+        self.tasks.fill(tasks)
+
+
+class WeekGrid:
+    """A client's visits, one column per day of the week."""
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.heading = page.get_by_role("heading", name="Visits", level=1)
+        self.next_week = page.get_by_role("link", name="Next week")
+
+    def day(self, when: date) -> Locator:
+        label = f"{when:%a %d %b}"
+        return self.page.get_by_role("listitem").filter(
+            has=self.page.get_by_role("heading", name=re.compile(rf"^{label}"), level=3))
+
+
+class MyDayPage:
     """The worker's day: it opens at the visit they are at or going to next; visits that are over are one line each."""
 
     def __init__(self, page: Page) -> None:
         self.page = page
         self.heading = page.get_by_role("heading", name="My day", level=1)
+        self.next_day = page.get_by_role("link", name="Next day")
         self.current = page.get_by_role("article").filter(has_text="now / next")
         self.go_to_current = page.get_by_role("link", name=re.compile(r"^Go to the current visit"))
         self.folded = page.locator(".visit-line")
 
-    def open(self) -> MyDay:
+    def open(self) -> MyDayPage:
         self.page.goto("/my-day")
         return self
+
+    def visit(self, start: str, client: str) -> Locator:
+        return self.page.get_by_role("article").filter(
+            has=self.page.get_by_role("heading", name=re.compile(rf"{start}–\d\d:\d\d\s+{client}")))
+
+
+class Thread:
+    """One client's conversation: the list of messages and the form to write one."""
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.messages = page.get_by_role("list", name="Messages")
+        self.body = page.get_by_label("Your message")
+        self.send = page.get_by_role("button", name="Send message")
+
+    def message(self, text: str) -> Locator:
+        return self.messages.get_by_role("listitem").filter(has_text=text)
+
+    def write(self, text: str) -> None:
+        self.body.fill(text)
+        self.send.click()
+
+
+class FamilyHomePage(Thread):
+    def open(self) -> FamilyHomePage:
+        self.page.goto("/family")
+        return self
+
+    def client_name(self) -> str:
+        """The relative this family member follows (the demo links each family account to one)."""
+        heading = self.page.get_by_role("main").get_by_role("heading", level=2).first
+        return re.sub(r"\s*\([^)]*\)$", "", heading.inner_text())
+
+
+class DevicesPage:
+    """The admin's tablet settings: register this browser, how soon tablets lock."""
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+
+    def open(self) -> DevicesPage:
+        self.page.goto("/admin/devices")
+        return self
+
+    def register(self, name: str) -> None:
+        self.page.get_by_label("Tablet name").fill(name)
+        self.page.get_by_role("button", name="Register this tablet").click()
+        expect(self.page.get_by_text("This browser is the registered tablet")).to_be_visible()
+
+    def lock_after(self, minutes: int) -> None:
+        self.page.get_by_label("Lock tablets after this many idle minutes").fill(str(minutes))
+        self.page.get_by_role("button", name="Save", exact=True).click()
+        expect(self.page.get_by_role("status").filter(has_text=f"lock after {minutes} idle minutes")).to_be_visible()
+
+
+class LockScreen:
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.heading = page.get_by_role("heading", name="Tablet locked", level=1)
+
+    def unlock(self, name: str, pin: str) -> None:
+        self.page.get_by_role("link", name=name).click()
+        self.page.get_by_label("PIN", exact=True).fill(pin)
+        self.page.get_by_role("button", name="Unlock").click()
+
+
+class VisitLog:
+    """The log on one visit's page: each part saves itself as it is entered."""
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.region = page.get_by_role("region", name="Visit log")
+        # Where the visit stands (its attendance badge): focus lands here after check-in and check-out.
+        self.attendance = self.region.locator("[data-swap-focus]")
+        self.real_times = page.get_by_role("region", name="When the visit really happened")
+
+    def error_summary(self, title: str) -> Locator:
+        return self.region.get_by_role("alert").filter(has=self.page.get_by_role("heading", name=title))
+
+    def status(self, form_id: str) -> Locator:
+        return self.page.locator(f"#log-{form_id}-status")
+
+    def saved(self, form_id: str) -> None:
+        expect(self.status(form_id)).to_contain_text("Saved", timeout=SAVE_TIMEOUT_MS)
+
+    def check_in(self) -> None:
+        self.region.get_by_role("button", name="Check in").click()
+        expect(self.region.get_by_text("Checked in", exact=True)).to_be_visible()
+
+    def tick(self, *tasks: str) -> None:
+        for task in tasks:
+            self.region.get_by_role("group", name="Tasks done").get_by_label(task, exact=True).check()
+        self.saved("tasks")
+
+    def at_home(self) -> None:
+        self.region.get_by_label("The client’s home").check()
+        self.saved("location")
+
+    def note(self, text: str) -> None:
+        self.region.get_by_label("Note for the care team").fill(text)
+        self.saved("note")
+
+    def family_summary(self, text: str) -> None:
+        self.region.get_by_label("Summary for the family").fill(text)
+        self.region.get_by_label("Share this summary with the family").check()
+        self.saved("summary")
+        expect(self.page.get_by_label("Share this summary with the family")).to_be_checked()
+
+    def concern(self, severity: str, text: str) -> None:
+        self.region.get_by_label("Flag a concern for the coordinator").check()
+        self.region.get_by_label("How serious is it?").select_option(label=severity)
+        self.region.get_by_label("What is the concern?").fill(text)
+        self.saved("concern")
+
+    def check_out(self) -> None:
+        self.region.get_by_role("button", name="Check out").click()
+        expect(self.region.get_by_text("Checked out", exact=True)).to_be_visible()
+
+
+class ReviewsDuePage:
+    """/reviews: the care reviews due and overdue."""
+
+    URL = "/reviews"
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.heading = page.get_by_role("heading", name="Care reviews due", level=1)
+        self.table = page.get_by_role("table", name=re.compile(r"^Reviews due"))
+
+    def open(self) -> ReviewsDuePage:
+        self.page.goto(self.URL)
+        return self
+
+    def row_with(self, text: str) -> Locator:
+        return self.table.get_by_role("row").filter(has_text=text)
+
+
+class ReviewPage:
+    """One care review: the five sections and the coordinator's judgement."""
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.delivery = page.get_by_role("region", name="1. Delivered and planned")
+        self.family_view = page.get_by_role("region", name="3. The client's and family's view")
+        self.judgement = page.get_by_role("region", name="5. Your judgement")
+        self.change_needed = page.get_by_label("Appropriate, with changes")
+        self.reasons = page.get_by_label("Reasons")
+        self.days_times = page.get_by_label("Days and times to change")
+        self.treatment_add = page.get_by_label("Type of treatment to add")
+        self.action = page.get_by_label("Action 1", exact=True)
+        self.action_owner = page.get_by_label("Who, for action 1")
+        self.action_due = page.get_by_label("Due, for action 1")
+        self.next_review = page.get_by_label("Next review")
+        self.change_plan = page.get_by_label("Change the plan")
+        self.finish = page.get_by_role("button", name="Finish and sign the review")
+
+
+class MyFiguresPage:
+    URL = "/reports/staff/me"
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.heading = page.get_by_role("heading", name="My figures", level=1)
+
+    def figures(self, name: str) -> Locator:
+        return self.page.get_by_role("table", name=f"Figures of {name}")
+
+
+class DashboardPage:
+    URL = "/dashboard"
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.heading = page.get_by_role("heading", name="Dashboard", level=1)
+        self.weeks = page.get_by_label("Weeks shown")
+        self.show = page.get_by_role("button", name="Show")
+        # Where focus lands after the filters are applied.
+        self.status = page.get_by_role("status").filter(has_text="The charts are up to date.")
+        self.charts = page.locator("figure.chart")
+        self.svgs = page.get_by_role("img", name=re.compile("the table below lists the same figures"))
+
+    def open(self) -> DashboardPage:
+        self.page.goto(self.URL)
+        return self
+
+    def table(self, title: str) -> Locator:
+        return self.page.get_by_role("table", name=title)
+
+
+# --- liaison ----------------------------------------------------------------------------------------
+
+
+class AgenciesPage:
+    """The directory of providers and agencies, with the form to add one."""
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.results = page.get_by_role("table", name=re.compile(r"^Agencies"))
+
+    def open(self) -> AgenciesPage:
+        self.page.goto("/agencies")
+        return self
+
+    def add(self, *, name: str, kind: str, email: str, phone: str = "") -> None:
+        self.page.get_by_label("Name", exact=True).fill(name)
+        self.page.get_by_label("Kind", exact=True).select_option(label=kind)
+        self.page.get_by_label("Secure email for referrals").fill(email)
+        if phone:
+            self.page.get_by_label("Phone", exact=True).fill(phone)
+        self.page.get_by_role("button", name="Add agency").click()
+
+
+class ReferralForm:
+    """A client's referrals page: the referrals so far and the form to refer to an agency."""
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+
+    def refer(self, *, agency: str, reason: str, consent_by: str, urgency: str = "Soon (within a week)",
+              shareable: bool = True) -> None:
+        self.page.get_by_label("Agency", exact=True).select_option(label=agency)
+        self.page.get_by_label("Reason for the referral").fill(reason)
+        self.page.get_by_label("Urgency").select_option(label=urgency)
+        self.page.get_by_label("Who gave consent").fill(consent_by)
+        if shareable:
+            self.page.get_by_label("Show this referral to the family").check()
+        self.page.get_by_role("button", name="Save referral").click()
+
+
+class AgencyLinkPage:
+    """What an agency sees through its emailed link, without an account."""
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.accept = page.get_by_role("button", name="Accept the referral")
+        self.outcome = page.get_by_label("Outcome: what was done")
+        self.record_outcome = page.get_by_role("button", name="Record the outcome")
+        self.status = page.get_by_role("status")
+
+
+class SharePage:
+    """A client's share links: the list, and the form to create one."""
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.link = page.get_by_label("Share link", exact=True)
+
+    def create(self, *, agency: str, reason: str) -> str:
+        self.page.get_by_label("Recipient agency").select_option(label=agency)
+        self.page.get_by_label("Why it is shared").fill(reason)
+        self.page.get_by_role("button", name="Create link").click()
+        return self.link.input_value()
+
+    def revoke(self, recipient: str) -> None:
+        self.page.get_by_role("button", name=f"Revoke the link for {recipient}").click()

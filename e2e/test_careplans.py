@@ -6,10 +6,9 @@ import re
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Browser, Locator, Page, expect
+from playwright.sync_api import Browser, Page, expect
 
-from e2e.pages import SignedInPage, sign_in
+from e2e.pages import MyDayPage, PlanPage, ServiceForm, SignedInPage, WeekGrid, assert_no_axe_violations, sign_in
 
 COORDINATOR = ("coordinator@kinward.example", "kinward-demo-coordinator")
 WORKER = ("worker@kinward.example", "kinward-demo-worker")
@@ -25,82 +24,6 @@ def first_visit_day() -> date:
     """Visits are planned from now on: today's 19:00 visit exists unless the evening is already under way."""
     now = datetime.now(FACILITY_TZ)
     return now.date() if now.hour < 18 else now.date() + timedelta(days=1)
-
-
-class PlanPage:
-    """A client's care plan: the active version, and the draft the care team edits."""
-
-    def __init__(self, page: Page) -> None:
-        self.page = page
-        self.heading = page.get_by_role("heading", name="Care plan", level=1)
-        self.start_new_version = page.get_by_role("button", name="Start a new version")
-        self.draft_services = page.get_by_role("table", name="Services in the draft")
-        self.add_service = page.get_by_role("link", name="Add a service")
-        self.review_and_activate = page.get_by_role("link", name="Review changes and activate")
-        self.visit_schedule = page.get_by_role("link", name="Visit schedule")
-
-    def remove_buttons(self) -> Locator:
-        return self.draft_services.get_by_role("button", name=re.compile(r"^Remove"))
-
-
-class ServiceForm:
-    def __init__(self, page: Page) -> None:
-        self.page = page
-        self.heading = page.get_by_role("heading", name="Add a service", level=1)
-        self.kind = page.get_by_label("Kind of service")
-        self.worker = page.get_by_label("Care worker")
-        self.start_time = page.get_by_label("Start time")
-        self.duration = page.get_by_label("Duration (minutes)")
-        self.instructions = page.get_by_label("Instructions")
-        self.tasks = page.get_by_label("Task checklist")
-        self.submit = page.get_by_role("button", name="Add service")
-
-    def day(self, name: str) -> Locator:
-        return self.page.get_by_role("group", name="Days").get_by_label(name)
-
-    def fill(self, *, kind: str, worker: str, start: str, minutes: int, instructions: str, tasks: str) -> None:
-        self.kind.select_option(label=kind)
-        self.worker.select_option(label=worker)
-        for day in ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"):
-            self.day(day).check()
-        self.start_time.fill(start)
-        self.duration.fill(str(minutes))
-        self.instructions.fill(instructions)
-        self.tasks.fill(tasks)
-
-
-class WeekGrid:
-    """A client's visits, one column per day of the week."""
-
-    def __init__(self, page: Page) -> None:
-        self.page = page
-        self.heading = page.get_by_role("heading", name="Visits", level=1)
-        self.next_week = page.get_by_role("link", name="Next week")
-
-    def day(self, when: date) -> Locator:
-        label = f"{when:%a %d %b}"
-        return self.page.get_by_role("listitem").filter(
-            has=self.page.get_by_role("heading", name=re.compile(rf"^{label}"), level=3))
-
-
-class MyDayPage:
-    def __init__(self, page: Page) -> None:
-        self.page = page
-        self.heading = page.get_by_role("heading", name="My day", level=1)
-        self.next_day = page.get_by_role("link", name="Next day")
-
-    def open(self) -> MyDayPage:
-        self.page.goto("/my-day")
-        return self
-
-    def visit(self, start: str, client: str) -> Locator:
-        return self.page.get_by_role("article").filter(
-            has=self.page.get_by_role("heading", name=re.compile(rf"{start}–\d\d:\d\d\s+{client}")))
-
-
-def assert_no_axe_violations(page: Page) -> None:
-    results = Axe().run(page)
-    assert results.violations_count == 0, f"axe on {page.url}:\n{results.generate_report()}"
 
 
 def open_plan(page: Page, client: str) -> PlanPage:

@@ -4,54 +4,13 @@ from __future__ import annotations
 
 import re
 
-from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Browser, Locator, Page, expect
+from playwright.sync_api import Browser, Page, expect
 
-from e2e.pages import sign_in
+from e2e.pages import CaseloadPage, ClientPage, EditClientPage, assert_no_axe_violations, sign_in
 
 COORDINATOR = ("coordinator@kinward.example", "kinward-demo-coordinator")
 ADMIN = ("admin@kinward.example", "kinward-demo-admin")
 FAMILY = ("family@kinward.example", "kinward-demo-family")
-
-
-class CaseloadPage:
-    """The coordinator's caseload: a live name search above the table of clients."""
-
-    def __init__(self, page: Page) -> None:
-        self.page = page
-        self.heading = page.get_by_role("heading", name="Caseload", level=1)
-        self.search = page.get_by_label("Search by name")
-        self.table = page.get_by_role("table")
-
-    def open(self) -> CaseloadPage:
-        self.page.goto("/caseload")
-        return self
-
-    def client_link(self, name: str) -> Locator:
-        return self.table.get_by_role("link", name=name)
-
-    def client_links(self) -> Locator:
-        return self.table.get_by_role("rowheader").get_by_role("link")
-
-
-class ClientPage:
-    def __init__(self, page: Page) -> None:
-        self.page = page
-        self.edit_link = page.get_by_role("link", name="Edit details")
-
-    def heading(self, name: str) -> Locator:
-        return self.page.get_by_role("heading", name=name, level=1)
-
-
-class EditClientPage:
-    def __init__(self, page: Page) -> None:
-        self.page = page
-        self.heading = page.get_by_role("heading", name="Edit details", level=1)
-        self.save = page.get_by_role("button", name="Save changes")
-        self.conflict = page.get_by_role("alert").filter(has_text="Someone else saved this client")
-
-    def field(self, label: str) -> Locator:
-        return self.page.get_by_label(label, exact=True)
 
 
 def open_client_by_search(page: Page, typed: str, name: str) -> ClientPage:
@@ -62,11 +21,6 @@ def open_client_by_search(page: Page, typed: str, name: str) -> ClientPage:
     client = ClientPage(page)
     expect(client.heading(name)).to_be_visible()
     return client
-
-
-def assert_no_axe_violations(page: Page) -> None:
-    results = Axe().run(page)
-    assert results.violations_count == 0, f"axe on {page.url}:\n{results.generate_report()}"
 
 
 def test_a_coordinator_finds_a_client_by_typing_part_of_the_name_and_edits_a_field(page: Page) -> None:

@@ -5,10 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import BrowserType, ConsoleMessage, Page, expect
 
-from e2e.pages import LoginPage, SignedInPage, sign_in
+from e2e.pages import LoginPage, SignedInPage, assert_no_axe_violations, sign_in
 
 MISMATCH = "That email and password do not match an active account."
 MIN_TOUCH_TARGET_PX = 44
@@ -36,11 +35,6 @@ ACCOUNTS = {
     "family2": DemoAccount("family2@kinward.example", "Frank Family", "/family", "My family"),
 }
 ONE_PER_ROLE = ("admin", "coordinator", "worker", "family")
-
-
-def assert_no_axe_violations(page: Page) -> None:
-    results = Axe().run(page)
-    assert results.violations_count == 0, f"axe on {page.url}:\n{results.generate_report()}"
 
 
 @pytest.mark.parametrize("who", ACCOUNTS)

@@ -5,60 +5,14 @@ from __future__ import annotations
 import re
 from uuid import uuid4
 
-from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Browser, Locator, Page, expect
+from playwright.sync_api import Browser, Page, expect
 
-from e2e.pages import sign_in
+from e2e.pages import CaseloadPage, FamilyHomePage, Thread, assert_no_axe_violations, sign_in
 
 COORDINATOR = ("coordinator@kinward.example", "kinward-demo-coordinator")
 FAMILY = ("family@kinward.example", "kinward-demo-family")
 # The thread polls every few seconds; allow a few rounds.
 LIVE_TIMEOUT_MS = 15_000
-
-
-class Thread:
-    """One client's conversation: the list of messages and the form to write one."""
-
-    def __init__(self, page: Page) -> None:
-        self.page = page
-        self.messages = page.get_by_role("list", name="Messages")
-        self.body = page.get_by_label("Your message")
-        self.send = page.get_by_role("button", name="Send message")
-
-    def message(self, text: str) -> Locator:
-        return self.messages.get_by_role("listitem").filter(has_text=text)
-
-    def write(self, text: str) -> None:
-        self.body.fill(text)
-        self.send.click()
-
-
-class FamilyHomePage(Thread):
-    def open(self) -> FamilyHomePage:
-        self.page.goto("/family")
-        return self
-
-    def client_name(self) -> str:
-        """The relative this family member follows (the demo links each family account to one)."""
-        heading = self.page.get_by_role("main").get_by_role("heading", level=2).first
-        return re.sub(r"\s*\([^)]*\)$", "", heading.inner_text())
-
-
-class CaseloadPage:
-    def __init__(self, page: Page) -> None:
-        self.page = page
-
-    def open(self) -> CaseloadPage:
-        self.page.goto("/caseload")
-        return self
-
-    def unread_badge(self, client_name: str) -> Locator:
-        return self.page.get_by_role("link", name=re.compile(rf"\d+ unread messages about {re.escape(client_name)}"))
-
-
-def assert_no_axe_violations(page: Page) -> None:
-    results = Axe().run(page)
-    assert results.violations_count == 0, f"axe on {page.url}:\n{results.generate_report()}"
 
 
 def test_family_and_coordinator_talk_and_each_sees_the_other_without_reloading(browser: Browser,

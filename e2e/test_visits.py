@@ -8,12 +8,11 @@ from email.message import Message
 from uuid import uuid4
 
 import pytest
+from playwright.sync_api import Browser, Page, expect
 
-from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Browser, Locator, Page, expect
-
-from e2e.pages import LoginPage, MyDay, sign_in
-from e2e.test_careplans import CLIENT, FACILITY_TZ, PlanPage, ServiceForm
+from e2e.pages import (SAVE_TIMEOUT_MS, DevicesPage, FamilyHomePage, LockScreen, LoginPage, MyDayPage, PlanPage,
+                       ServiceForm, VisitLog, assert_no_axe_violations, sign_in)
+from e2e.test_careplans import CLIENT, FACILITY_TZ
 from tests.mail.smtp import Inbox
 
 ADMIN = ("admin@kinward.example", "kinward-demo-admin")
@@ -25,44 +24,6 @@ TABLET = {"width": 768, "height": 1024}
 # The facility's shortest idle lock is one minute; the warning counts down its last half.
 IDLE_LOCK_MINUTES = 1
 IDLE_TIMEOUT_MS = 100_000
-SAVE_TIMEOUT_MS = 15_000
-
-
-def assert_no_axe_violations(page: Page) -> None:
-    results = Axe().run(page)
-    assert results.violations_count == 0, f"axe on {page.url}:\n{results.generate_report()}"
-
-
-class DevicesPage:
-    """The admin's tablet settings: register this browser, how soon tablets lock."""
-
-    def __init__(self, page: Page) -> None:
-        self.page = page
-
-    def open(self) -> DevicesPage:
-        self.page.goto("/admin/devices")
-        return self
-
-    def register(self, name: str) -> None:
-        self.page.get_by_label("Tablet name").fill(name)
-        self.page.get_by_role("button", name="Register this tablet").click()
-        expect(self.page.get_by_text("This browser is the registered tablet")).to_be_visible()
-
-    def lock_after(self, minutes: int) -> None:
-        self.page.get_by_label("Lock tablets after this many idle minutes").fill(str(minutes))
-        self.page.get_by_role("button", name="Save", exact=True).click()
-        expect(self.page.get_by_role("status").filter(has_text=f"lock after {minutes} idle minutes")).to_be_visible()
-
-
-class LockScreen:
-    def __init__(self, page: Page) -> None:
-        self.page = page
-        self.heading = page.get_by_role("heading", name="Tablet locked", level=1)
-
-    def unlock(self, name: str, pin: str) -> None:
-        self.page.get_by_role("link", name=name).click()
-        self.page.get_by_label("PIN", exact=True).fill(pin)
-        self.page.get_by_role("button", name="Unlock").click()
 
 
 def sign_in_on_tablet_and_set_pin(page: Page, email: str, password: str, pin: str) -> None:
@@ -78,59 +39,6 @@ def sign_in_on_tablet_and_set_pin(page: Page, email: str, password: str, pin: st
     expect(page.get_by_text("Your tablet PIN is set.")).to_be_visible()
     page.get_by_role("button", name="Lock").click()
     expect(LockScreen(page).heading).to_be_visible()
-
-
-class VisitLog:
-    """The log on one visit's page: each part saves itself as it is entered."""
-
-    def __init__(self, page: Page) -> None:
-        self.page = page
-        self.region = page.get_by_role("region", name="Visit log")
-        # Where the visit stands (its attendance badge): focus lands here after check-in and check-out.
-        self.attendance = self.region.locator("[data-swap-focus]")
-        self.real_times = page.get_by_role("region", name="When the visit really happened")
-
-    def error_summary(self, title: str) -> Locator:
-        return self.region.get_by_role("alert").filter(has=self.page.get_by_role("heading", name=title))
-
-    def status(self, form_id: str) -> Locator:
-        return self.page.locator(f"#log-{form_id}-status")
-
-    def saved(self, form_id: str) -> None:
-        expect(self.status(form_id)).to_contain_text("Saved", timeout=SAVE_TIMEOUT_MS)
-
-    def check_in(self) -> None:
-        self.region.get_by_role("button", name="Check in").click()
-        expect(self.region.get_by_text("Checked in", exact=True)).to_be_visible()
-
-    def tick(self, *tasks: str) -> None:
-        for task in tasks:
-            self.region.get_by_role("group", name="Tasks done").get_by_label(task, exact=True).check()
-        self.saved("tasks")
-
-    def at_home(self) -> None:
-        self.region.get_by_label("The client’s home").check()
-        self.saved("location")
-
-    def note(self, text: str) -> None:
-        self.region.get_by_label("Note for the care team").fill(text)
-        self.saved("note")
-
-    def family_summary(self, text: str) -> None:
-        self.region.get_by_label("Summary for the family").fill(text)
-        self.region.get_by_label("Share this summary with the family").check()
-        self.saved("summary")
-        expect(self.page.get_by_label("Share this summary with the family")).to_be_checked()
-
-    def concern(self, severity: str, text: str) -> None:
-        self.region.get_by_label("Flag a concern for the coordinator").check()
-        self.region.get_by_label("How serious is it?").select_option(label=severity)
-        self.region.get_by_label("What is the concern?").fill(text)
-        self.saved("concern")
-
-    def check_out(self) -> None:
-        self.region.get_by_role("button", name="Check out").click()
-        expect(self.region.get_by_text("Checked out", exact=True)).to_be_visible()
 
 
 def plan_a_visit_soon(page: Page, client_name: str, worker_name: str, minutes_from_now: int) -> datetime:
@@ -170,12 +78,6 @@ def open_the_visit(page: Page, start: datetime, client_name: str) -> VisitLog:
     return log
 
 
-def family_client_name(page: Page) -> str:
-    """The relative the demo family member follows (their home's first section heading)."""
-    heading = page.get_by_role("main").get_by_role("heading", level=2).first
-    return re.sub(r"\s*\([^)]*\)$", "", heading.inner_text())
-
-
 def test_a_worker_logs_a_visit_on_a_shared_tablet_and_the_team_and_family_see_it(browser: Browser,
                                                                                  base_url: str) -> None:
     """Worker A unlocks with a PIN and logs a visit; the idle tablet locks; worker B unlocks; coordinator and family see it."""
@@ -187,7 +89,7 @@ def test_a_worker_logs_a_visit_on_a_shared_tablet_and_the_team_and_family_see_it
     try:
         family_page = office.new_page()
         sign_in(family_page, *FAMILY)
-        client_name = family_client_name(family_page)
+        client_name = FamilyHomePage(family_page).client_name()
         family_page.close()
         office.clear_cookies()
 
@@ -322,7 +224,7 @@ def test_my_day_opens_at_the_current_visit_and_reaches_it_in_one_tab(browser: Br
 
         worker = tablet.new_page()
         sign_in(worker, WORKER_A[0], WORKER_A[1])
-        my_day = MyDay(worker)
+        my_day = MyDayPage(worker)
         expect(my_day.heading).to_be_visible()
         expect(my_day.current).to_be_focused()
         expect(my_day.current).to_contain_text(f"{start:%H:%M}")
@@ -348,7 +250,7 @@ def test_a_late_check_in_records_the_real_times_and_the_family_sees_them(browser
     try:
         family = office.new_page()
         sign_in(family, *FAMILY)
-        client_name = family_client_name(family)
+        client_name = FamilyHomePage(family).client_name()
         family.context.clear_cookies()
         coordinator = office.new_page()
         sign_in(coordinator, *COORDINATOR)
@@ -393,7 +295,7 @@ def wait_for_mail(page: Page, inbox: Inbox, address: str, subject: str) -> Messa
 
 
 def test_a_high_concern_is_emailed_to_the_coordinator_who_acknowledges_it(browser: Browser, base_url: str,
-                                                                          mail_inbox: Inbox) -> None:
+                                                                          inbox: Inbox) -> None:
     """A worker flags a high concern; the coordinator gets an email at once, opens the concern and acknowledges it."""
     concern = f"Fell in the bathroom last night, bruised hip ({uuid4().hex[:6]})."
     office = browser.new_context(base_url=base_url, viewport={"width": 1366, "height": 768})
@@ -411,7 +313,7 @@ def test_a_high_concern_is_emailed_to_the_coordinator_who_acknowledges_it(browse
         log.concern("High: needs action today", concern)
 
         first_name = client_name.split(" ")[0]
-        mail = wait_for_mail(page, mail_inbox, COORDINATOR[0], f"A high concern about {first_name}")
+        mail = wait_for_mail(page, inbox, COORDINATOR[0], f"A high concern about {first_name}")
         body = mail.get_payload(decode=True).decode()
         assert concern not in body  # care details stay in Kinward
         path = re.search(r"https?://[^/\s]+(/visits/\d+/concern)", body).group(1)

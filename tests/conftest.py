@@ -93,6 +93,47 @@ async def clean_database() -> AsyncIterator[None]:
     yield
 
 
+# The demo facility as `demo_seed()` leaves it, per hour of seeding (the demo's day of visits and
+# what is already logged follow "now"): every table's rows, read once and written back for each test.
+_demo_snapshots: dict[object, tuple[bool, list[tuple[str, list[dict]]]]] = {}
+
+
+async def demo_seeded() -> bool:
+    """The demo, for tests that read it: the first test of a session (and of each hour, or of each
+    fake clock setting) seeds it for real, later tests get a copy of those rows in their emptied
+    tables. Returns what `demo_seed()` returned the first time."""
+    from app import clock
+    from app.demo import demo_seed
+
+    now = clock.utcnow()
+    faked = clock.utcnow.__module__ != "app.clock"  # the fake_clock fixture's moment, exactly
+    key = now if faked else now.replace(minute=0, second=0, microsecond=0)
+    if key not in _demo_snapshots:
+        created = await demo_seed()
+        rows = [(t._meta.tablename, await t.raw(f"SELECT * FROM {t._meta.tablename} ORDER BY id").run())
+                for t in APP_CONFIG.table_classes]
+        _demo_snapshots[key] = (created, rows)
+        return created
+    created, snapshot = _demo_snapshots[key]
+    async with db.transaction():
+        for tablename, table_rows in snapshot:
+            if not table_rows:
+                continue
+            table = next(t for t in APP_CONFIG.table_classes if t._meta.tablename == tablename)
+            columns = list(table_rows[0])
+            names = ", ".join(f'"{c}"' for c in columns)
+            per_batch = max(1, 30_000 // len(columns))  # both engines cap the arguments of one statement
+            for start in range(0, len(table_rows), per_batch):
+                batch = table_rows[start:start + per_batch]
+                values = ", ".join("(" + ", ".join("{}" for _ in columns) + ")" for _ in batch)
+                await table.raw(f"INSERT INTO {tablename} ({names}) VALUES {values}",
+                                *[row[c] for row in batch for c in columns]).run()
+            if db.is_postgres():
+                await table.raw(f"SELECT setval(pg_get_serial_sequence('{tablename}', 'id'), "
+                                f"(SELECT MAX(id) FROM {tablename}))").run()
+    return created
+
+
 def settings_for_tests(**overrides) -> Settings:
     values = dict(database_url=_TEST_URL, env="test", secret_key=TEST_SECRET)
     values.update(overrides)
@@ -214,6 +255,28 @@ def fake_clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
     fake = FakeClock()
     monkeypatch.setattr("app.clock.utcnow", lambda: fake.now)
     return fake
+
+
+async def queries_for(client: httpx.AsyncClient, url: str) -> int:
+    """How many statements one request sends to the database (every Piccolo query goes through run_querystring).
+
+    Patched on the class (PostgresEngine instances take no new attributes) and only for the request,
+    so the test's other patches, such as its clock, stay in place.
+    """
+    engine_class = type(db.engine())
+    original = engine_class.run_querystring
+    count = 0
+
+    async def counting(self, querystring, *args, **kwargs):
+        nonlocal count
+        count += 1
+        return await original(self, querystring, *args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(engine_class, "run_querystring", counting)
+        response = await client.get(url)
+    assert response.status_code == 200
+    return count
 
 
 def session_cookie_value(client: httpx.AsyncClient) -> Optional[str]:

@@ -14,7 +14,8 @@ APP = Path(__file__).resolve().parent.parent / "app"
 # Features from the bottom up: each may import the ones before it, never the ones after it.
 # A new feature takes its place here (liaison, reviews and reports go after tablets), and
 # `pages`, which composes several features into one page, stays last.
-FEATURES = ["accounts", "clients", "careplans", "visits", "messages", "tablets", "pages"]
+FEATURES = ["accounts", "clients", "careplans", "visits", "messages", "tablets", "liaison", "reviews", "reports",
+            "records", "pages"]
 
 # What every feature uses; it imports no feature, except who the people are (accounts' tables
 # and reads: the policy's roles, the sessions' rows, the audit page's names).
@@ -22,7 +23,7 @@ BASE = {"clock", "i18n", "errors", "settings", "db", "policy", "audit", "mail", 
 BASE_MAY_IMPORT = {"app.accounts.tables", "app.accounts.queries"}
 
 # Where the app is put together: it may import anything, and nothing else imports it.
-ASSEMBLY = {"main", "cli", "demo", "piccolo_app", "migrations_state", "health"}
+ASSEMBLY = {"main", "cli", "demo", "demo_scale", "piccolo_app", "migrations_state", "health"}
 # The engine binds every table to itself when it is configured.
 ASSEMBLY_IMPORTED_BY = {("app.db", "app.piccolo_app")}
 

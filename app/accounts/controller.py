@@ -12,7 +12,7 @@ from app.accounts.queries import user_in_facility, users_for
 from app.accounts.tables import Role
 from app.accounts.demo import DEMO_EMAILS
 from app.i18n import _
-from app.policy import PUBLIC, home_for
+from app.policy import PUBLIC, can, home_for
 from app.web.auth import actor_of, client_address, device_of, session_cookie, session_end, session_token
 from app.web.forms import Form
 from app.web.sessions import flash_push, session_revoke
@@ -75,17 +75,21 @@ class LoginController(Controller):
         target = safe_next(form.values["next"]) or home_for(result.user["role"])
         return Redirect(path=target, status_code=303, cookies=[session_cookie(request, result.token)])
 
-    @post("/logout", opt={"action": "signed_in"})
+    @post("/logout", opt={"action": "signed_in", "without_form": True})
     async def logout(self, request: Request) -> Response:
         return await session_end(request, action="logout", elsewhere="/login?signed_out=1")
+
+
+def _password_context(request: Request, form: Form) -> dict:
+    return {"form": form, "may_set_pin": can(request.user, "account.set_pin")}
 
 
 class AccountController(Controller):
     path = "/account"
 
     @get("/password", opt={"action": "account.change_password"})
-    async def password_page(self) -> Template:
-        return Template("accounts/password.html", context={"form": Form()})
+    async def password_page(self, request: Request) -> Template:
+        return Template("accounts/password.html", context=_password_context(request, Form()))
 
     @post("/password", opt={"action": "account.change_password"})
     async def password_change(self, request: Request) -> Response:
@@ -100,7 +104,7 @@ class AccountController(Controller):
                 form.error(error.field, error.message)
         if not form.ok:
             form.values = {}  # passwords are never echoed back into the page
-            return Template("accounts/password.html", context={"form": form}, status_code=422)
+            return Template("accounts/password.html", context=_password_context(request, form), status_code=422)
         await flash_push(session_id=user.session_id,
                          message=_("Your password was changed. Other devices were signed out."))
         return Redirect(path=home_for(user.role), status_code=303)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from app.accounts.passwords import password_problem
-from app.accounts.tables import Role
+from app.accounts.passwords import MAX_LENGTH, password_problem
+from app.accounts.tables import Role, User
 from app.i18n import _
 from app.web.forms import Form
 
@@ -11,10 +11,15 @@ LOGIN_FIELDS = ("email", "password", "next")
 USER_FIELDS = ("email", "display_name", "role")
 PASSWORD_CHANGE_FIELDS = ("current_password", "new_password", "confirm_password")
 PASSWORD_SET_FIELDS = ("new_password", "confirm_password")
+# A password longer than any Kinward accepts cannot match; a little room keeps the message about length.
+PASSWORD_LIMITS = {name: MAX_LENGTH * 4 for name in ("password", "current_password", "new_password",
+                                                     "confirm_password")}
+LOGIN_LIMITS = {"email": User.email.length, "next": 2000, **PASSWORD_LIMITS}
+USER_LIMITS = {"email": User.email.length, "display_name": User.display_name.length}
 
 
 def login_form(data: object) -> Form:
-    form = Form.from_data(data, LOGIN_FIELDS)
+    form = Form.from_data(data, LOGIN_FIELDS, LOGIN_LIMITS)
     form.required("email", _("Enter your email address."))
     if not form.values["password"]:
         form.error("password", _("Enter your password."))
@@ -22,7 +27,7 @@ def login_form(data: object) -> Form:
 
 
 def user_form(data: object) -> Form:
-    form = Form.from_data(data, USER_FIELDS)
+    form = Form.from_data(data, USER_FIELDS, USER_LIMITS)
     form.email("email")
     form.required("display_name", _("Enter the person's name."))
     form.choice("role", tuple(r.value for r in Role))
@@ -39,7 +44,7 @@ def new_password_checked(form: Form, *, email: str = "") -> None:
 
 
 def password_change_form(data: object, *, email: str) -> Form:
-    form = Form.from_data(data, PASSWORD_CHANGE_FIELDS)
+    form = Form.from_data(data, PASSWORD_CHANGE_FIELDS, PASSWORD_LIMITS)
     if not form.values["current_password"]:
         form.error("current_password", _("Enter your current password."))
     new_password_checked(form, email=email)
@@ -47,6 +52,6 @@ def password_change_form(data: object, *, email: str) -> Form:
 
 
 def password_set_form(data: object, *, email: str) -> Form:
-    form = Form.from_data(data, PASSWORD_SET_FIELDS)
+    form = Form.from_data(data, PASSWORD_SET_FIELDS, PASSWORD_LIMITS)
     new_password_checked(form, email=email)
     return form

@@ -135,14 +135,18 @@ async def user_create(*, actor: Actor, facility_id: int, email: str, display_nam
             raise AccountError("password", problem)
         hashed = await password_hash(password)
     role = Role(role)
-    async with db.transaction():
-        rows = await User.insert(
-            User(facility=facility_id, email=email, display_name=display_name.strip(), role=role.value,
-                 password_hash=hashed)
-        ).run()
-        user_id = rows[0]["id"]
-        await audit_record(actor=actor, action="user.created", facility_id=facility_id, object_type="user",
-                           object_id=user_id, detail={"role": role.value})
+    try:
+        async with db.transaction():
+            rows = await User.insert(
+                User(facility=facility_id, email=email, display_name=display_name.strip(), role=role.value,
+                     password_hash=hashed)
+            ).run()
+            user_id = rows[0]["id"]
+            await audit_record(actor=actor, action="user.created", facility_id=facility_id, object_type="user",
+                               object_id=user_id, detail={"role": role.value})
+    except db.UNIQUE_VIOLATIONS:
+        # The same address added twice at once: the unique index kept the first.
+        raise AccountError("email", _("An account with this email already exists.")) from None
     return user_id
 
 

@@ -23,6 +23,8 @@ class Facility(Table, tablename="facility"):
     visit_grace_minutes = Integer(default=30)
     # A high concern no coordinator acknowledged within this many minutes is escalated to the admins.
     concern_escalation_minutes = Integer(default=120)
+    # UK guidance keeps adult social care records for 8 years after care ends; then they may be purged.
+    retention_years = Integer(default=8)
     created_at = Timestamptz(default=TimestamptzNow())
 
 

@@ -11,7 +11,8 @@ from litestar.response import Template
 from app.accounts.queries import users_for
 from app.audit.queries import AuditFilter, audit_actions_for, audit_events_for
 from app.i18n import _
-from app.web.forms import Form
+from app.audit.tables import AuditEvent
+from app.web.forms import Form, whole
 
 
 class AuditController(Controller):
@@ -23,11 +24,12 @@ class AuditController(Controller):
                          day_from: FromQuery[str] = "", day_to: FromQuery[str] = "",
                          page: FromQuery[int] = 1) -> Template:
         user = request.user
-        form = Form(values={"person": person, "action": action, "day_from": day_from, "day_to": day_to})
+        form = Form.from_data({"person": person, "action": action, "day_from": day_from, "day_to": day_to},
+                              ("person", "action", "day_from", "day_to"), {"action": AuditEvent.action.length})
         start, end = form.optional_date("day_from"), form.optional_date("day_to")
         if start and end and end < start:
             form.error("day_to", _("The end date is before the start date."))
-        actor_id: Optional[int] = int(person) if person.isdigit() else None
+        actor_id: Optional[int] = whole(person)
         events, has_more = ([], False)
         if form.ok:
             events, has_more = await audit_events_for(

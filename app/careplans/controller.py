@@ -15,8 +15,9 @@ from app.careplans import forms, queries, services
 from app.careplans.tables import PlanStatus
 from app.clients import queries as clients
 from app.i18n import _
-from app.policy import ClientRelation, can
+from app.policy import ClientRelation, can_on
 from app.web.auth import actor_of
+from app.web.errors import RequestRefused
 from app.web.forms import Form, save_merged
 from app.clients.records import record_viewed, relation_for, today
 from app.web.sessions import flash_push
@@ -102,7 +103,7 @@ class PlanController(Controller):
                     details_form: Optional[Form] = None, goal_form: Optional[Form] = None,
                     conflicts: Optional[list[dict]] = None) -> Template:
         client_id = relation.client_id
-        may_edit = can(request.user, "plan.edit", relation)
+        may_edit = can_on(request.user, "plan.edit", relation)
         active = await queries.plan_in_status(client_id=client_id, status=PlanStatus.active)
         active = await queries.plan_with_parts(plan_id=active["id"]) if active else None
         draft = None
@@ -115,7 +116,7 @@ class PlanController(Controller):
         client = await clients.client_name(client_id=client_id)
         return Template("careplans/plan.html", context={
             "client": client, "active": active, "draft": draft, "versions": versions,
-            "may_edit": may_edit, "may_see_schedule": can(request.user, "schedule.view", relation),
+            "may_edit": may_edit, "may_see_schedule": can_on(request.user, "schedule.view", relation),
             "details_form": details_form or Form(), "goal_form": goal_form or Form(values={"status": "not_started"}),
             "conflicts": conflicts or [], "labels": labels(), "today": today(request), "merge_fields": PLAN_MERGE_FIELDS,
             "review": queries.review_state(active["review_due"], today(request)) if active else "",
@@ -170,8 +171,14 @@ class PlanController(Controller):
     @post("/discard", opt={"action": "plan.edit"})
     async def draft_discard(self, request: Request, client_id: FromPath[int]) -> Redirect:
         await relation_for(request, client_id, "plan.edit")
-        draft = await self._draft(client_id)
-        await services.plan_draft_discard(actor=actor_of(request), plan_id=draft["id"])
+        gone = RequestRefused(detail=_("This draft was already discarded or activated."), status_code=409)
+        draft = await queries.plan_in_status(client_id=client_id, status=PlanStatus.draft)
+        if draft is None:
+            raise gone
+        try:
+            await services.plan_draft_discard(actor=actor_of(request), plan_id=draft["id"])
+        except services.PlanError:
+            raise gone from None
         await flash_push(session_id=request.user.session_id, message=_("The draft was discarded."))
         return Redirect(path=f"/clients/{client_id}/plan", status_code=303)
 
@@ -260,7 +267,8 @@ class PlanController(Controller):
 
     @get("/services/new", opt={"action": "plan.edit"})
     async def service_new(self, request: Request, client_id: FromPath[int]) -> Template:
-        await relation_for(request, client_id, "plan.edit")
+        relation = await relation_for(request, client_id, "plan.edit")
+        await record_viewed(request, relation, "plan")
         draft = await self._draft(client_id)
         start = max(draft["starts_on"], today(request))
         return await self._service_page(request, client_id, Form(values={
@@ -383,7 +391,8 @@ class PlanController(Controller):
 
     @get("/close", opt={"action": "plan.edit"})
     async def close_page(self, request: Request, client_id: FromPath[int]) -> Template:
-        await relation_for(request, client_id, "plan.edit")
+        relation = await relation_for(request, client_id, "plan.edit")
+        await record_viewed(request, relation, "plan")
         return await self._close_page(request, client_id, Form())
 
     @post("/close", opt={"action": "plan.edit"})
@@ -392,10 +401,14 @@ class PlanController(Controller):
         form, reason = forms.close_form(await request.form())
         if reason is None:
             return await self._close_page(request, client_id, form, status=422)
+        closed = RequestRefused(detail=_("This plan was already closed."), status_code=409)
         active = await queries.plan_in_status(client_id=client_id, status=PlanStatus.active)
         if active is None:
-            raise NotFoundException()
-        await services.plan_close(actor=actor_of(request), plan_id=active["id"], reason=reason)
+            raise closed
+        try:
+            await services.plan_close(actor=actor_of(request), plan_id=active["id"], reason=reason)
+        except services.PlanError:
+            raise closed from None
         result = await services.schedule_update(now=clock.utcnow(), client_ids=[client_id])
         await flash_push(session_id=request.user.session_id, message=_(
             "The plan is closed. {removed} planned visits were removed.").format(removed=result.removed))

@@ -17,6 +17,8 @@ from app.clients.queries import care_team_for
 from app.clients.tables import Client
 
 EVERY_DAY = frozenset(range(1, 8))
+# The plans began this long ago: room for three months of visit history behind them.
+PLAN_HISTORY_DAYS = 100
 WEEKDAYS = frozenset(range(1, 6))
 SUMMARIES = (
     "Support to stay safely at home after a fall, rebuilding confidence on the stairs.",
@@ -62,13 +64,13 @@ async def demo_care_plans(*, facility_id: int) -> None:
         plan_id = await services.plan_draft_start(actor=actor, client_id=client["id"], today=today)
         draft = await queries.plan_by_id(plan_id=plan_id)
         await services.plan_details_update(actor=actor, plan_id=plan_id, revision=draft["revision"], details=PlanDetails(
-            summary=SUMMARIES[index % len(SUMMARIES)], starts_on=today - timedelta(days=60),
+            summary=SUMMARIES[index % len(SUMMARIES)], starts_on=today - timedelta(days=PLAN_HISTORY_DAYS),
             review_due=client["review_due"]))
         for goal in (GOALS[index % len(GOALS)], GOALS[(index + 2) % len(GOALS)])[: 1 + index % 2]:
             await services.goal_add(actor=actor, plan_id=plan_id, details=GoalDetails(
                 description=goal[0], target_date=today + timedelta(days=30 + index), status=goal[1]))
         for details in _services_for(index=index, worker_id=worker["user_id"] if worker else None,
-                                     starts_on=today - timedelta(days=60), mornings=mornings, teatimes=teatimes):
+                                     starts_on=today - timedelta(days=PLAN_HISTORY_DAYS), mornings=mornings, teatimes=teatimes):
             await services.service_add(actor=actor, plan_id=plan_id, details=details)
         revision = (await queries.plan_by_id(plan_id=plan_id))["revision"]
         await services.plan_activate(actor=actor, plan_id=plan_id, revision=revision)

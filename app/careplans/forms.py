@@ -7,9 +7,9 @@ from typing import Optional
 
 from app.careplans.queries import weekdays_of
 from app.careplans.services import GoalDetails, PlanDetails, ServiceDetails
-from app.careplans.tables import GoalStatus, ServiceKind
+from app.careplans.tables import GoalStatus, Service, ServiceKind
 from app.i18n import _
-from app.web.forms import Form
+from app.web.forms import Form, whole
 
 TEXT_MAX = 4000
 SHORT_MAX = 200
@@ -21,31 +21,23 @@ GOAL_FIELDS = ("description", "target_date", "status", "version")
 SERVICE_FIELDS = ("kind", "worker_id", "provider_name", "start_time", "duration_minutes", "starts_on", "ends_on",
                   "instructions", "tasks", "version")
 CLOSE_FIELDS = ("reason",)
-
-
-def _max_length(form: Form, name: str, limit: int) -> str:
-    value = form.values.get(name, "").strip()
-    if len(value) > limit:
-        form.error(name, _("Use at most {limit} characters.").format(limit=limit))
-    return value
-
-
-def _required_date(form: Form, name: str, message: str) -> Optional[date]:
-    if not form.values.get(name, "").strip():
-        form.error(name, message)
-        return None
-    return form.optional_date(name)
+# Field -> most characters (the columns of goals and services are Text but for the provider's name).
+PLAN_LIMITS = {"summary": TEXT_MAX}
+GOAL_LIMITS = {"description": TEXT_MAX}
+SERVICE_LIMITS = {"provider_name": Service.provider_name.length, "instructions": TEXT_MAX,
+                  "tasks": TASKS_MAX * (SHORT_MAX + 2)}
+CLOSE_LIMITS = {"reason": TEXT_MAX}
 
 
 def form_number(form: Form, name: str) -> int:
     value = form.values.get(name, "").strip()
-    return int(value) if value.isdigit() else 0
+    return whole(value) or 0
 
 
 def plan_form(data: object) -> tuple[Form, Optional[PlanDetails]]:
-    form = Form.from_data(data, PLAN_FIELDS)
-    summary = _max_length(form, "summary", TEXT_MAX)
-    starts_on = _required_date(form, "starts_on", _("Enter the day care under this plan starts."))
+    form = Form.from_data(data, PLAN_FIELDS, PLAN_LIMITS)
+    summary = form.values["summary"].strip()
+    starts_on = form.required_date("starts_on", _("Enter the day care under this plan starts."))
     review_due = form.optional_date("review_due")
     ends_on = form.optional_date("ends_on")
     if starts_on and ends_on and ends_on < starts_on:
@@ -58,11 +50,10 @@ def plan_form(data: object) -> tuple[Form, Optional[PlanDetails]]:
 
 
 def goal_form(data: object) -> tuple[Form, Optional[GoalDetails]]:
-    form = Form.from_data(data, GOAL_FIELDS)
+    form = Form.from_data(data, GOAL_FIELDS, GOAL_LIMITS)
     if not form.values["status"]:
         form.values["status"] = GoalStatus.not_started.value
     description = form.required("description", _("Describe the goal, e.g. “Walks to the shop with a frame”."))
-    _max_length(form, "description", TEXT_MAX)
     target_date = form.optional_date("target_date")
     status = form.choice("status", tuple(s.value for s in GoalStatus))
     if not form.ok:
@@ -90,17 +81,17 @@ def _weekdays(data: object) -> str:
 
 def service_form(data: object, *, worker_ids: set[int]) -> tuple[Form, Optional[ServiceDetails]]:
     """The service form; details are None while anything needs correcting."""
-    form = Form.from_data(data, SERVICE_FIELDS)
+    form = Form.from_data(data, SERVICE_FIELDS, SERVICE_LIMITS)
     form.values["weekdays"] = _weekdays(data)
     kind = form.choice("kind", tuple(k.value for k in ServiceKind))
     raw_worker = form.values["worker_id"]
-    provider = _max_length(form, "provider_name", SHORT_MAX)
+    provider = form.values["provider_name"].strip()
     worker_id: Optional[int] = None
     if raw_worker:
-        if not raw_worker.isdigit() or int(raw_worker) not in worker_ids:
+        if whole(raw_worker) not in worker_ids:
             form.error("worker_id", _("Choose one of the care workers."))
         else:
-            worker_id = int(raw_worker)
+            worker_id = whole(raw_worker)
             if provider:
                 form.error("provider_name", _("Choose a care worker or name another provider, not both."))
     elif not provider:
@@ -111,7 +102,7 @@ def service_form(data: object, *, worker_ids: set[int]) -> tuple[Form, Optional[
     start_time = _time(form, "start_time")
     duration_text = form.values["duration_minutes"].strip()
     duration = 0
-    if not duration_text.lstrip("-").isdigit():
+    if whole(duration_text.removeprefix("-")) is None:
         form.error("duration_minutes", _("Enter the duration in minutes, like 30."))
     else:
         duration = int(duration_text)
@@ -119,11 +110,11 @@ def service_form(data: object, *, worker_ids: set[int]) -> tuple[Form, Optional[
             form.error("duration_minutes", _("The duration must be at least one minute."))
         elif duration > DURATION_MAX:
             form.error("duration_minutes", _("A visit can last at most 24 hours (1440 minutes)."))
-    starts_on = _required_date(form, "starts_on", _("Enter the first day of the service."))
+    starts_on = form.required_date("starts_on", _("Enter the first day of the service."))
     ends_on = form.optional_date("ends_on")
     if starts_on and ends_on and ends_on < starts_on:
         form.error("ends_on", _("The end date is before the start date."))
-    instructions = _max_length(form, "instructions", TEXT_MAX)
+    instructions = form.values["instructions"].strip()
     tasks = tuple(line.strip() for line in form.values["tasks"].splitlines() if line.strip())
     if len(tasks) > TASKS_MAX:
         form.error("tasks", _("List at most {n} tasks, one per line.").format(n=TASKS_MAX))
@@ -137,9 +128,8 @@ def service_form(data: object, *, worker_ids: set[int]) -> tuple[Form, Optional[
 
 
 def close_form(data: object) -> tuple[Form, Optional[str]]:
-    form = Form.from_data(data, CLOSE_FIELDS)
+    form = Form.from_data(data, CLOSE_FIELDS, CLOSE_LIMITS)
     reason = form.required("reason", _("Say why care under this plan ends, e.g. “Moved to residential care”."))
-    _max_length(form, "reason", TEXT_MAX)
     return form, reason if form.ok else None
 
 

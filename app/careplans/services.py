@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any, Awaitable, Callable, Optional
-
-import asyncpg
 
 from app import clock, db
 from app.audit.services import Actor, audit_record
@@ -106,7 +103,7 @@ async def plan_draft_start(*, actor: Actor, client_id: int, today: date) -> int:
     """The client's draft plan: the existing one, or a new version copied from the latest plan."""
     try:
         return await _draft_create(actor=actor, client_id=client_id, today=today)
-    except (sqlite3.IntegrityError, asyncpg.UniqueViolationError):
+    except db.UNIQUE_VIOLATIONS:
         # Two people started a draft at the same moment: the one-draft-per-client index kept one.
         existing = await queries.plan_in_status(client_id=client_id, status=PlanStatus.draft)
         if existing is None:
@@ -180,7 +177,11 @@ async def plan_draft_discard(*, actor: Actor, plan_id: int) -> None:
         plan = await _draft(plan_id)
         await Goal.delete().where(Goal.plan == plan_id).run()
         await Service.delete().where(Service.plan == plan_id).run()
-        await CarePlan.delete().where(CarePlan.id == plan_id).run()
+        # Only while still a draft: of two discards at once, the second finds nothing and says so.
+        gone = await CarePlan.delete().where((CarePlan.id == plan_id)
+                                             & (CarePlan.status == PlanStatus.draft.value)).returning(CarePlan.id).run()
+        if not gone:
+            raise PlanError("plan", _("This draft was already discarded or activated."))
         await audit_record(actor=actor, action="careplan.draft_discarded", facility_id=plan["facility_id"],
                            client_id=plan["client"], object_type="care_plan", object_id=plan_id)
 
@@ -455,10 +456,32 @@ async def plan_close(*, actor: Actor, plan_id: int, reason: str) -> int:
         if plan is None or plan["status"] != PlanStatus.active.value:
             raise PlanError("plan", _("Only the active plan can be closed."))
         now = clock.utcnow()
-        await CarePlan.update({CarePlan.status: PlanStatus.closed.value, CarePlan.closed_at: now,
-                               CarePlan.closed_by: actor.user_id, CarePlan.close_reason: reason,
-                               CarePlan.updated_at: now}).where(CarePlan.id == plan_id).run()
+        # Only while still active: of two closings at once, the second changes nothing and says so.
+        closed = await CarePlan.update({CarePlan.status: PlanStatus.closed.value, CarePlan.closed_at: now,
+                                        CarePlan.closed_by: actor.user_id, CarePlan.close_reason: reason,
+                                        CarePlan.updated_at: now}).where(
+            (CarePlan.id == plan_id) & (CarePlan.status == PlanStatus.active.value)).returning(CarePlan.id).run()
+        if not closed:
+            raise PlanError("plan", _("This plan was already closed."))
         await audit_record(actor=actor, action="careplan.closed", facility_id=plan["facility_id"],
                            client_id=plan["client"], object_type="care_plan", object_id=plan_id,
                            detail={"version": plan["version"]})
     return plan["client"]
+
+
+async def plan_review_due_set(*, actor: Actor, client_id: int, review_due: date) -> Optional[int]:
+    """The next review date of the client's active plan, set when a review is finished; the plan's id, or None."""
+    async with db.transaction():
+        plan = await CarePlan.select(CarePlan.id, CarePlan.review_due, CarePlan.client.facility.as_alias("facility_id"),
+                                     ).where((CarePlan.client == client_id)
+                                             & (CarePlan.status == PlanStatus.active.value)).first().run()
+        if plan is None:
+            return None
+        if plan["review_due"] != review_due:
+            await CarePlan.update({CarePlan.review_due: review_due, CarePlan.updated_at: clock.utcnow()}).where(
+                CarePlan.id == plan["id"]).run()
+            await audit_record(actor=actor, action="careplan.review_due_set", facility_id=plan["facility_id"],
+                               client_id=client_id, object_type="care_plan", object_id=plan["id"],
+                               detail={"review_due": review_due.isoformat()})
+        await client_review_due_set(actor=actor, client_id=client_id, review_due=review_due)
+    return plan["id"]

@@ -13,20 +13,21 @@ from app.audit.services import audit_record
 from app.clients import forms, queries, services
 from app.clients.queries import EDITABLE_FIELDS
 from app.i18n import _
-from app.policy import ClientRelation, can
+from app.policy import ClientRelation, can_on
 from app.web.auth import actor_of
-from app.web.forms import Form, save_merged
+from app.web.forms import Form, query_text, save_merged
 from app.clients.records import record_viewed, relation_for, today, wants_fragment
 from app.web.sessions import flash_push
 
 # Shown on the client page as links, each only when the policy allows it for this record.
 PAGE_ACTIONS = ("client.edit", "client.team.manage", "client.family.manage", "client.access_log.view",
                 "client.access_log.details", "client.view_confidential", "client.messages.view", "plan.view",
-                "schedule.view")
+                "schedule.view", "client.referrals.manage", "client.referrals.details", "client.disclose",
+                "client.providers.view", "client.disclosures.details", "client.export")
 
 
 def allowed(request: Request, relation: ClientRelation) -> dict[str, bool]:
-    return {action.removeprefix("client.").replace(".", "_"): can(request.user, action, relation)
+    return {action.removeprefix("client.").replace(".", "_"): can_on(request.user, action, relation)
             for action in PAGE_ACTIONS}
 
 
@@ -290,7 +291,8 @@ class ClientController(Controller):
                            object_type="client", object_id=client_id, detail={"page": page})
         context = {"client": await queries.client_name(client_id=client_id), "events": events,
                    "has_more": has_more, "page": page,
-                   "details": can(request.user, "client.access_log.details", relation),
+                   "show_disclosures": can_on(request.user, "client.disclosures.view", relation),
+                   "details": can_on(request.user, "client.access_log.details", relation),
                    "action_labels": forms.action_labels()}
         if wants_fragment(request):
             return Template("clients/_access_log_rows.html", context=context)
@@ -300,7 +302,7 @@ class ClientController(Controller):
 
     @get("/find", opt={"action": "client.break_glass"})
     async def find_page(self, request: Request, q: FromQuery[str] = "") -> Template:
-        q = q.strip()[:100]
+        q = query_text(q, 100)
         results = await queries.clients_find(facility_id=request.user.facility_id, q=q) if len(q) >= 2 else []
         context = {"q": q, "results": results, "searched": len(q) >= 2}
         if wants_fragment(request):
@@ -311,9 +313,9 @@ class ClientController(Controller):
         """None when the client is already open to this user (nothing to break)."""
         user = request.user
         relation = await queries.client_relation(user=user, client_id=client_id, today=today(request))
-        if relation is not None and can(user, "client.view", relation):
+        if relation is not None and can_on(user, "client.view", relation):
             return None
-        if relation is None or not can(user, "client.break_glass", relation):
+        if relation is None or not can_on(user, "client.break_glass", relation):
             raise NotFoundException()
         return relation
 

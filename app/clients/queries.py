@@ -15,7 +15,7 @@ from app.accounts.tables import Role, User
 from app.audit.tables import AuditEvent
 from app.db import as_utc
 from app.clients.tables import (BreakGlassGrant, CareTeamMember, Client, ClientContact, ClientStatus,
-                                ClientStatusChange, FamilyLink)
+                                ClientStatusChange, FamilyLink, TeamRole)
 from app.policy import ClientRelation, FamilyPermissions, Principal
 
 # What a care worker needs to give care safely (DESIGN.md section 2); everything else on the
@@ -39,7 +39,7 @@ ACCESS_LOG_PAGE_SIZE = 50
 ACCESS_LOG_ACTIONS = (
     "client.created", "client.viewed", "client.updated", "client.status_changed", "client.contact_added",
     "client.contact_removed", "client.team_member_added", "client.team_member_ended", "client.family_invited",
-    "client.family_link_ended", "client.break_glass",
+    "client.family_link_ended", "client.break_glass", "client.exported",
 )
 
 
@@ -48,6 +48,18 @@ def search_key(*parts: str) -> str:
     text = " ".join(p.strip() for p in parts if p and p.strip())
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+# A search folds to at most this many words of at most this many letters: folding can spell one
+# character out into many words ("\ufdfa" is four), and each word is one more LIKE for the database.
+SEARCH_TERMS_MAX = 6
+SEARCH_TERM_LENGTH_MAX = 40
+
+
+def search_terms(q: str) -> list[str]:
+    """The words a name search looks for, folded as names are; LIKE wildcards typed are dropped."""
+    words = (w.replace("%", "").replace("_", "").replace("\\", "") for w in search_key(q).split())
+    return [w[:SEARCH_TERM_LENGTH_MAX] for w in words if w][:SEARCH_TERMS_MAX]
 
 
 def display_name(row: dict) -> str:
@@ -66,7 +78,7 @@ def team_active_on(day: date) -> Any:
 # Whether a worker off the care team has a visit with the client near today is known to visits,
 # which stands above clients: the app registers that question when it is assembled (app/main.py).
 # Unregistered, no worker gets a visit window: access fails closed.
-VisitWindow = Callable[..., Awaitable[bool]]
+VisitWindow = Callable[..., Awaitable[set]]  # (worker_id, client_ids, today, tz) -> the clients within it
 _visit_window: list[VisitWindow] = []
 
 
@@ -76,37 +88,47 @@ def visit_window_register(lookup: VisitWindow) -> None:
 
 async def client_relation(*, user: Any, client_id: int, today: date) -> Optional[ClientRelation]:
     """The policy's view of how `user` stands to the client; None when no such client in their facility."""
-    client = await Client.select(Client.id, Client.facility).where(
-        (Client.id == client_id) & (Client.facility == user.facility_id)
-    ).first().run()
-    if client is None:
-        return None
+    return (await client_relations_for(user=user, client_ids=[client_id], today=today)).get(client_id)
+
+
+async def client_relations_for(*, user: Any, client_ids: list[int], today: date) -> dict[int, ClientRelation]:
+    """client_relation for many clients in a few queries, whatever their number (My day's list)."""
+    ids = list(dict.fromkeys(client_ids))
+    if not ids:
+        return {}
+    clients = await Client.select(Client.id, Client.facility).where(
+        Client.id.is_in(ids) & (Client.facility == user.facility_id)).run()
+    found = [c["id"] for c in clients]
+    if not found:
+        return {}
     role = Role(user.role)
-    team_role = None
-    family = None
-    break_glass = False
+    team: dict[int, str] = {}
+    break_glass: set[int] = set()
+    family: dict[int, FamilyPermissions] = {}
+    visit_window: set[int] = set()
     if role in (Role.coordinator, Role.worker):
-        member = await CareTeamMember.select(CareTeamMember.role).where(
-            (CareTeamMember.client == client_id) & (CareTeamMember.user == user.id) & team_active_on(today)
-        ).first().run()
-        team_role = member["role"] if member else None
-    if role == Role.coordinator and team_role is None:
-        break_glass = await BreakGlassGrant.exists().where(
-            (BreakGlassGrant.client == client_id) & (BreakGlassGrant.user == user.id)
-            & (BreakGlassGrant.session == user.session_id)
-        ).run()
+        members = await CareTeamMember.select(CareTeamMember.client, CareTeamMember.role).where(
+            CareTeamMember.client.is_in(found) & (CareTeamMember.user == user.id) & team_active_on(today)).run()
+        for member in members:
+            team.setdefault(member["client"], member["role"])
+    outside_team = [c for c in found if c not in team]
+    if role == Role.coordinator and outside_team:
+        grants = await BreakGlassGrant.select(BreakGlassGrant.client).where(
+            BreakGlassGrant.client.is_in(outside_team) & (BreakGlassGrant.user == user.id)
+            & (BreakGlassGrant.session == user.session_id)).run()
+        break_glass = {g["client"] for g in grants}
     if role == Role.family:
-        link = await FamilyLink.select(
-            FamilyLink.may_see_schedule, FamilyLink.may_see_visit_summaries, FamilyLink.may_message
-        ).where((FamilyLink.client == client_id) & (FamilyLink.user == user.id) & FamilyLink.ended_at.is_null()
-                ).first().run()
-        family = FamilyPermissions(**link) if link else None
-    visit_window = False
-    if role == Role.worker and team_role is None and _visit_window:
-        visit_window = await _visit_window[0](worker_id=user.id, client_id=client_id, today=today,
+        links = await FamilyLink.select(
+            FamilyLink.client, FamilyLink.may_see_schedule, FamilyLink.may_see_visit_summaries, FamilyLink.may_message
+        ).where(FamilyLink.client.is_in(found) & (FamilyLink.user == user.id) & FamilyLink.ended_at.is_null()).run()
+        for link in links:
+            family.setdefault(link.pop("client"), FamilyPermissions(**link))
+    if role == Role.worker and outside_team and _visit_window:
+        visit_window = await _visit_window[0](worker_id=user.id, client_ids=outside_team, today=today,
                                               tz=user.timezone)
-    return ClientRelation(client_id=client["id"], facility_id=client["facility"], team_role=team_role,
-                          family=family, break_glass=break_glass, visit_window=visit_window)
+    return {c["id"]: ClientRelation(client_id=c["id"], facility_id=c["facility"], team_role=team.get(c["id"]),
+                                    family=family.get(c["id"]), break_glass=c["id"] in break_glass,
+                                    visit_window=c["id"] in visit_window) for c in clients}
 
 
 async def client_relations_of(*, user: Principal, today: date) -> list[ClientRelation]:
@@ -140,10 +162,18 @@ def _columns(names: tuple[str, ...]) -> list[Column]:
 
 async def client_record(*, client_id: int, confidential: bool) -> dict:
     """The client's fields: all of them, or only the need-to-know ones (never fetched otherwise)."""
+    return (await client_records(client_ids=[client_id], confidential=confidential))[client_id]
+
+
+async def client_records(*, client_ids: list[int], confidential: bool) -> dict[int, dict]:
+    """client_record for many clients in one query."""
+    if not client_ids:
+        return {}
     names = NEED_TO_KNOW_FIELDS + (CONFIDENTIAL_FIELDS + ("version", "updated_at") if confidential else ())
-    row = await Client.select(Client.id, *_columns(names)).where(Client.id == client_id).first().run()
-    row["name"] = display_name(row)
-    return row
+    rows = await Client.select(Client.id, *_columns(names)).where(Client.id.is_in(list(client_ids))).run()
+    for row in rows:
+        row["name"] = display_name(row)
+    return {row["id"]: row for row in rows}
 
 
 async def client_name(*, client_id: int) -> dict:
@@ -279,11 +309,8 @@ def _caseload_where(*, user: Principal, all_clients: bool, filters: CaseloadFilt
         where.append(Client.status != ClientStatus.discharged.value)
     elif filters.status != "all":
         where.append(Client.status == filters.status)
-    for word in search_key(filters.q).split():
-        # LIKE wildcards typed by a person are taken literally by dropping them.
-        word = word.replace("%", "").replace("_", "").replace("\\", "")
-        if word:
-            where.append(Client.search_name.like(f"%{word}%"))
+    for word in search_terms(filters.q):
+        where.append(Client.search_name.like(f"%{word}%"))
     if filters.review_overdue:
         where.append(Client.review_due < today)
     if filters.flagged:
@@ -336,8 +363,7 @@ async def caseload_for(*, user: Principal, all_clients: bool, filters: CaseloadF
 
 async def clients_find(*, facility_id: int, q: str, limit: int = 20) -> list[dict]:
     """Clients of the facility by name, for emergency (break-glass) access: names and status only."""
-    words = [w.replace("%", "").replace("_", "").replace("\\", "") for w in search_key(q).split()]
-    words = [w for w in words if w]
+    words = search_terms(q)
     if not words:
         return []
     rows = await Client.select(Client.id, Client.first_name, Client.last_name, Client.preferred_name,
@@ -385,7 +411,7 @@ async def access_log_for(*, facility_id: int, client_id: int, page: int) -> tupl
     ).where(
         (AuditEvent.facility_id == facility_id) & (AuditEvent.client_id == client_id)
         & AuditEvent.action.is_in(list(ACCESS_LOG_ACTIONS))
-    ).order_by(AuditEvent.seq, ascending=False).limit(ACCESS_LOG_PAGE_SIZE + 1).offset(
+    ).order_by(AuditEvent.id, ascending=False).limit(ACCESS_LOG_PAGE_SIZE + 1).offset(
         (page - 1) * ACCESS_LOG_PAGE_SIZE
     ).run()
     actor_ids = sorted({e["actor_id"] for e in events if e["actor_id"] is not None})
@@ -417,3 +443,86 @@ async def break_glass_grants_for(*, facility_id: int, limit: int = 200) -> list[
     for row in rows:
         row["name"] = display_name(row)
     return rows
+
+
+# --- review dates, for the reviews list and the dashboard ------------------------------------------
+
+REVIEW_SORTS = ("due", "name")
+
+
+def _in_scope(*, user: Principal, all_clients: bool, today: date) -> list[Any]:
+    where: list[Any] = [Client.facility == user.facility_id, Client.status != ClientStatus.discharged.value]
+    if not all_clients:
+        where.append(Client.id.is_in(
+            CareTeamMember.select(CareTeamMember.client).where((CareTeamMember.user == user.id) & team_active_on(today))
+        ))
+    return where
+
+
+async def reviews_due_for(*, user: Principal, all_clients: bool, today: date, until: date, sort: str = "due",
+                          page: int = 1, page_size: int = CASELOAD_PAGE_SIZE) -> tuple[list[dict], int, int]:
+    """The clients whose review date is on or before `until` (overdue first when sorted by date): rows, total, page."""
+    where = _in_scope(user=user, all_clients=all_clients, today=today) + [Client.review_due <= until]
+    total = await Client.count().where(*where).run()
+    pages = max(1, -(-total // page_size))
+    page = min(max(page, 1), pages)
+    query = Client.select(Client.id, Client.first_name, Client.last_name, Client.preferred_name,
+                          Client.review_due).where(*where)
+    if sort == "due":
+        query = query.order_by(Client.review_due)
+    rows = await query.order_by(Client.last_name).order_by(Client.first_name).order_by(Client.id).limit(
+        page_size).offset((page - 1) * page_size).run()
+    for row in rows:
+        row["name"] = display_name(row)
+        row["overdue"] = row["review_due"] < today
+    return rows, total, page
+
+
+async def review_due_counts(*, user: Principal, all_clients: bool, today: date, soon: date) -> dict[str, int]:
+    """How many clients' reviews are overdue, due by `soon`, later, or have no date: one query."""
+    where = _in_scope(user=user, all_clients=all_clients, today=today)
+    rows = await Client.select(
+        QueryString("SUM(CASE WHEN review_due < {} THEN 1 ELSE 0 END)", today).as_alias("overdue"),
+        QueryString("SUM(CASE WHEN review_due >= {} AND review_due <= {} THEN 1 ELSE 0 END)", today,
+                    soon).as_alias("due"),
+        QueryString("SUM(CASE WHEN review_due > {} THEN 1 ELSE 0 END)", soon).as_alias("later"),
+        QueryString("SUM(CASE WHEN review_due IS NULL THEN 1 ELSE 0 END)").as_alias("none"),
+    ).where(*where).run()
+    row = rows[0] if rows else {}
+    return {key: int(row.get(key) or 0) for key in ("overdue", "due", "later", "none")}
+
+
+# --- care teams, for the staff report and the dashboard ----------------------------------------------
+
+
+async def coordinator_client_ids(*, user_id: int, today: date) -> list[int]:
+    """The clients whose care team this person coordinates today."""
+    rows = await CareTeamMember.select(CareTeamMember.client).where(
+        (CareTeamMember.user == user_id) & (CareTeamMember.role == TeamRole.coordinator.value)
+        & team_active_on(today)).run()
+    return sorted({row["client"] for row in rows})
+
+
+def team_members_of_coordinator(*, user_id: int, today: date) -> Any:
+    """A subquery of the people on the care teams this person coordinates today (for `User.id.is_in`)."""
+    mine = CareTeamMember.select(CareTeamMember.client).where(
+        (CareTeamMember.user == user_id) & (CareTeamMember.role == TeamRole.coordinator.value) & team_active_on(today))
+    return CareTeamMember.select(CareTeamMember.user).where(CareTeamMember.client.is_in(mine) & team_active_on(today))
+
+
+async def family_with_review_between(*, start: date, end: date) -> list[dict]:
+    """Family members whose active link shows the schedule, of clients whose review date is from `start`
+    to `end`: who to ask for their view before the review."""
+    return await FamilyLink.select(
+        FamilyLink.client.id.as_alias("client_id"), FamilyLink.client.first_name.as_alias("client_first_name"),
+        FamilyLink.client.review_due.as_alias("review_due"), FamilyLink.user.id.as_alias("user_id"),
+        FamilyLink.user.email.as_alias("email"), FamilyLink.user.display_name.as_alias("display_name"),
+    ).where(FamilyLink.ended_at.is_null() & (FamilyLink.may_see_schedule == True)  # noqa: E712
+            & (FamilyLink.user.active == True) & (FamilyLink.client.status != ClientStatus.discharged.value)  # noqa: E712
+            & (FamilyLink.client.review_due >= start) & (FamilyLink.client.review_due <= end)).order_by(
+        FamilyLink.client).order_by(FamilyLink.user).run()
+
+
+async def client_facility_id(*, client_id: int) -> Optional[int]:
+    row = await Client.select(Client.facility).where(Client.id == client_id).first().run()
+    return row["facility"] if row else None

@@ -12,7 +12,7 @@ from litestar.exceptions import NotFoundException
 from app import clock
 from app.audit.services import audit_record
 from app.clients import queries as clients
-from app.policy import ClientRelation, can
+from app.policy import ClientRelation, can_on
 from app.web.auth import actor_of
 
 
@@ -29,7 +29,7 @@ def today(request: Request) -> date:
 async def relation_for(request: Request, client_id: int, action: str) -> ClientRelation:
     """The user's relation to the client if the policy allows `action` on it; otherwise 404, never 403."""
     relation = await clients.client_relation(user=request.user, client_id=client_id, today=today(request))
-    if relation is None or not can(request.user, action, relation):
+    if relation is None or not can_on(request.user, action, relation):
         raise NotFoundException()
     return relation
 

@@ -329,7 +329,11 @@ async def family_link_end(*, actor: Actor, client_id: int, link_id: int) -> None
 
 
 async def break_glass_open(*, actor: Actor, client_id: int, session_id: int, reason: str) -> None:
-    """Emergency access to a client outside one's team, for this session only; admins review it."""
+    """Emergency access to a client outside one's team, for this session only; admins review it.
+
+    The reason is free text about the client: it is kept in the grant (purged with the client's
+    record), and the audit row points at the grant.
+    """
     reason = reason.strip()
     if len(reason) < BREAK_GLASS_REASON_MIN:
         raise ClientError("reason", _("Explain in a sentence why you need to open this record now."))
@@ -338,7 +342,7 @@ async def break_glass_open(*, actor: Actor, client_id: int, session_id: int, rea
             client=client_id, user=actor.user_id, session=session_id, reason=reason,
         )).run()
         await audit_record(actor=actor, action="client.break_glass", client_id=client_id, object_type="client",
-                           object_id=client_id, detail={"reason": reason, "grant_id": rows[0]["id"]})
+                           object_id=client_id, detail={"grant_id": rows[0]["id"]})
 
 
 async def client_review_due_set(*, actor: Actor, client_id: int, review_due: Optional[date]) -> None:

@@ -21,8 +21,9 @@ log = logging.getLogger("kinward.mail")
 
 WORKER_INTERVAL_SECONDS = 5.0
 SMTP_TIMEOUT_SECONDS = 30.0
-# Set-password links are secrets: once delivered, the outbox keeps only who, when and what about.
-REDACT_AFTER_SENDING = frozenset({"family_invitation"})
+# Set-password, referral and share links are secrets: once delivered, the outbox keeps only who, when and
+# what about. Emails holding a link that opens something without an account: the link is not kept once sent.
+REDACT_AFTER_SENDING = frozenset({"family_invitation", "referral_link", "referral_reminder", "share_link"})
 
 Job = Callable[[], Awaitable[object]]
 

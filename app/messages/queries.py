@@ -175,3 +175,15 @@ async def digest_candidates() -> list[dict]:
         MessagePreference.user.facility.id.as_alias("facility_id"),
         MessagePreference.user.facility.timezone.as_alias("timezone"),
     ).where(MessagePreference.email == EmailMode.digest.value).run()
+
+
+async def message_counts_for(*, client_id: int, start: datetime, end: datetime) -> dict[str, int]:
+    """Messages of the client's thread from `start` to `end`: from the family, from the team, team-only notes."""
+    rows = await Message.select(
+        QueryString("SUM(CASE WHEN author_role = 'family' THEN 1 ELSE 0 END)").as_alias("from_family"),
+        QueryString("SUM(CASE WHEN author_role <> 'family' AND visibility = 'family' THEN 1 ELSE 0 END)").as_alias(
+            "to_family"),
+        QueryString("SUM(CASE WHEN visibility = 'team' THEN 1 ELSE 0 END)").as_alias("team_notes"),
+    ).where((Message.client == client_id) & (Message.created_at >= start) & (Message.created_at < end)).run()
+    row = rows[0] if rows else {}
+    return {key: int(row.get(key) or 0) for key in ("from_family", "to_family", "team_notes")}

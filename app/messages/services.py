@@ -17,7 +17,7 @@ from app.i18n import _, ngettext
 from app.mail.services import mail_link, outbox_enqueue
 from app.messages import queries
 from app.messages.tables import EmailMode, Message, MessagePreference, MessageRead, Visibility
-from app.policy import can
+from app.policy import can_on
 
 MESSAGE_MAX = 2000
 # Daily digests go out once the facility's day has begun, not at midnight.
@@ -53,10 +53,13 @@ def message_body_clean(body: str) -> str:
     return "".join(c for c in body if c in "\n\t" or c >= " ").strip()
 
 
-async def message_post(*, actor: Actor, client_id: int, facility_id: int, body: str, team_only: bool) -> int:
+async def message_post(*, actor: Actor, client_id: int, facility_id: int, body: str, team_only: bool,
+                       key: str = "") -> int:
     """Add a message to the client's thread and queue the email notices, in one transaction.
 
-    Messages are never edited or deleted afterwards: a correction is a new message.
+    Messages are never edited or deleted afterwards: a correction is a new message. `key` is the
+    compose form's idempotency key: the same form sent again (a retry after a lost answer, a double
+    click) answers with the message it already made, and no second email goes out.
     """
     body = message_body_clean(body)
     problem = message_body_problem(body)
@@ -66,10 +69,18 @@ async def message_post(*, actor: Actor, client_id: int, facility_id: int, body: 
         raise MessageError("body", _("Family members cannot write team-only notes."))
     visibility = Visibility.team if team_only else Visibility.family
     now = clock.utcnow()
+    submission = f"{actor.user_id}:{key}" if key else None
     async with db.transaction():
+        if submission:
+            if db.is_postgres():
+                # One post per person at a time, released at commit (SQLite's BEGIN IMMEDIATE already is).
+                await Message.raw("SELECT pg_advisory_xact_lock(4246, {})", actor.user_id).run()
+            sent = await Message.select(Message.id).where(Message.submission == submission).first().run()
+            if sent is not None:
+                return sent["id"]
         rows = await Message.insert(Message(
             client=client_id, author=actor.user_id, author_role=actor.role, visibility=visibility.value,
-            body=body, created_at=now,
+            body=body, created_at=now, submission=submission,
         )).run()
         message_id = rows[0]["id"]
         await _notify_new_message(actor=actor, client_id=client_id, facility_id=facility_id, team_only=team_only)
@@ -173,7 +184,7 @@ async def escalations_enqueue(*, now: Optional[datetime] = None) -> int:
 async def thread_relations_of(*, person: Person, today: date) -> list:
     """The client threads this person takes part in, as the policy sees them."""
     relations = await clients.client_relations_of(user=person, today=today)
-    return [r for r in relations if can(person, "client.messages.view", r)]
+    return [r for r in relations if can_on(person, "client.messages.view", r)]
 
 
 async def digests_enqueue(*, now: Optional[datetime] = None) -> int:
@@ -191,7 +202,7 @@ async def digests_enqueue(*, now: Optional[datetime] = None) -> int:
         relations = await thread_relations_of(person=person, today=today)
         unread_by_client: dict[int, int] = {}
         for team in (True, False):
-            ids = [r.client_id for r in relations if can(person, "client.messages.team_notes", r) == team]
+            ids = [r.client_id for r in relations if can_on(person, "client.messages.team_notes", r) == team]
             unread_by_client.update(await queries.unread_counts_for(user_id=person.id, client_ids=ids, team=team))
         overdue = []
         if person.role == Role.coordinator.value:

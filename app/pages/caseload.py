@@ -12,9 +12,9 @@ from app.clients import queries as clients
 from app.clients.queries import CASELOAD_SORTS, CASELOAD_STATUSES, CaseloadFilter
 from app.clients.records import today, wants_fragment
 from app.messages.queries import unread_count_sql
-from app.policy import can
+from app.policy import can, route_allows
 from app.visits.queries import next_visit_sql
-from app.web.forms import Form
+from app.web.forms import Form, query_text
 
 
 @get("/caseload", opt={"action": "caseload.view"})
@@ -23,7 +23,7 @@ async def caseload_page(request: Request, q: FromQuery[str] = "", status: FromQu
                         page: FromQuery[int] = 1) -> Template:
     user = request.user
     filters = CaseloadFilter(
-        q=q.strip()[:100], status=status if status in CASELOAD_STATUSES else "", review_overdue=review == "overdue",
+        q=query_text(q, 100), status=status if status in CASELOAD_STATUSES else "", review_overdue=review == "overdue",
         flagged=flagged == "1", sort=sort if sort in CASELOAD_SORTS else "name", page=page,
     )
     caseload = await clients.caseload_for(
@@ -36,8 +36,11 @@ async def caseload_page(request: Request, q: FromQuery[str] = "", status: FromQu
                                "flagged": "1" if filters.flagged else "", "sort": filters.sort}.items() if v}
     context = {"caseload": caseload, "filters": filters, "query": query, "filter_form": Form(values=query),
                "all_clients": can(user, "client.list_all"), "may_create": can(user, "client.create"),
-               "may_break_glass": can(user, "client.break_glass"),
-               "show_unanswered": can(user, "messages.unanswered")}
+               "may_break_glass": route_allows(user, "client.break_glass"),
+               "show_unanswered": can(user, "messages.unanswered"),
+               "show_visit_alerts": can(user, "caseload.visit_alerts"),
+               "show_referral_alerts": can(user, "caseload.referral_alerts"),
+               "show_review_count": can(user, "reviews.list")}
     if wants_fragment(request):
         return Template("clients/_caseload_rows.html", context=context)
     return Template("clients/caseload.html", context=context)

@@ -72,7 +72,7 @@ class TabletController(Controller):
             await session_revoke(token=presented)  # switching user ends the previous person's session
         return Redirect(path=home_for(result.role), status_code=303, cookies=[session_cookie(request, result.token)])
 
-    @post("/lock", opt={"action": "signed_in"})
+    @post("/lock", opt={"action": "signed_in", "without_form": True})
     async def lock(self, request: Request) -> Response:
         return await session_end(request, action="tablet.locked", elsewhere="/login")
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Optional
 
+from app.accounts.forms import PASSWORD_LIMITS
+from app.accounts.tables import Device
 from app.i18n import _
 from app.tablets.services import ANSWER_HOURS_RANGE, IDLE_LOCK_RANGE, pin_problem
 from app.visits.rules import GRACE_RANGE
@@ -11,7 +13,7 @@ from app.web.forms import Form
 
 
 def pin_set_form(data: object) -> Form:
-    form = Form.from_data(data, ("current_password", "pin", "confirm_pin"))
+    form = Form.from_data(data, ("current_password", "pin", "confirm_pin"), PASSWORD_LIMITS)
     if not form.values["current_password"]:
         form.error("current_password", _("Enter your current password."))
     problem = pin_problem(form.values["pin"].strip())
@@ -30,10 +32,8 @@ def unlock_form(data: object) -> Form:
 
 
 def device_form(data: object) -> Form:
-    form = Form.from_data(data, ("name",))
-    name = form.required("name", _("Give the tablet a name people will recognise, like \u201cLounge tablet\u201d."))
-    if len(name) > 100:
-        form.error("name", _("Use at most 100 characters."))
+    form = Form.from_data(data, ("name",), {"name": Device.name.length})
+    form.required("name", _("Give the tablet a name people will recognise, like \u201cLounge tablet\u201d."))
     return form
 
 

@@ -5,10 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Optional
 
-from app.accounts.tables import Device, Role, Session, User
-
-# Family members never use the facility's shared tablets.
-STAFF_ROLES = (Role.admin.value, Role.coordinator.value, Role.worker.value)
+from app.accounts.tables import Device, Session, User
+from app.policy import roles_for
 
 
 async def devices_for(*, facility_id: int) -> list[dict]:
@@ -35,7 +33,8 @@ async def tablet_roster(*, device_id: int, facility_id: int, now: datetime) -> l
         & (Session.expires_at > now)
         & (Session.user.active == True)  # noqa: E712 - Piccolo builds SQL from the comparison
         & (Session.user.facility == facility_id)
-        & Session.user.role.is_in(list(STAFF_ROLES))
+        # Who may hold a tablet PIN (staff: family members use their own devices) may unlock one.
+        & Session.user.role.is_in(sorted(role.value for role in roles_for("account.set_pin")))
     ).order_by(Session.expires_at, ascending=False).run()
     roster: dict[int, dict] = {}
     for row in rows:

@@ -19,12 +19,12 @@ from app.careplans import queries as plans
 from app.careplans.forms import kind_labels
 from app.clients import queries as clients
 from app.i18n import _
-from app.policy import VISIT_CORRECTION_WINDOW, ClientRelation, can
+from app.policy import VISIT_CORRECTION_WINDOW, ClientRelation, Person, can, can_on
 from app.visits import forms, queries, rules, services
 from app.visits.calendar import visits_calendar
 from app.careplans.schedule import week_start
 from app.web.auth import actor_of
-from app.web.forms import Form
+from app.web.forms import Form, iso_day
 from app.clients.records import record_viewed, relation_for, today, wants_fragment
 from app.web.sessions import flash_push
 
@@ -33,10 +33,7 @@ FEED_FUTURE_DAYS = 42
 
 
 def day_param(value: str, default: date) -> date:
-    try:
-        return date.fromisoformat(value) if value else default
-    except ValueError:
-        return default
+    return iso_day(value) or default
 
 
 def labels() -> dict[str, Any]:
@@ -75,22 +72,18 @@ class ClientVisitsController(Controller):
         first = week_start(day_param(week, today(request)))
         start, _end = queries.day_bounds(first, tz)
         _start, end = queries.day_bounds(first + timedelta(days=6), tz)
-        visits = await with_states(request, await queries.visits_of_client(client_id=client_id, start=start, end=end))
-        details = can(request.user, "schedule.details", relation)
+        visits = await with_states(request, await queries.week_for(user=request.user, relation=relation,
+                                                                   start=start, end=end))
+        details = can_on(request.user, "schedule.details", relation)
         for visit in visits:
-            visit["may_open"] = can(request.user, "visit.view",
-                                    replace(relation, own_visit=visit["worker_id"] == request.user.id))
-        if not details:
-            for visit in visits:
-                # The family's view: when, what, and who by first name; nothing the team keeps to itself.
-                visit.update(instructions="", task_list=[], cancel_reason="", double_booked=False,
-                             worker_name=queries.first_name_of(visit["worker_name"]))
+            visit["may_open"] = can_on(request.user, "visit.view",
+                                       replace(relation, own_visit=visit["worker_id"] == request.user.id))
         await record_viewed(request, relation, "visits", week=first.isoformat())
         context = {
             "client": await clients.client_name(client_id=client_id), "days": week_days(first, visits, tz),
             "week": first, "previous": first - timedelta(days=7), "next": first + timedelta(days=7),
             "this_week": week_start(today(request)), "today": today(request), "details": details,
-            "may_manage": can(request.user, "visit.manage", relation), "may_plan": can(request.user, "plan.view", relation),
+            "may_manage": can_on(request.user, "visit.manage", relation), "may_plan": can_on(request.user, "plan.view", relation),
             "labels": labels(),
         }
         if wants_fragment(request):
@@ -106,28 +99,20 @@ async def my_day_page(request: Request, day: FromQuery[str] = "") -> Template:
     user = request.user
     shown = day_param(day, today(request))
     start, end = queries.day_bounds(shown, user.timezone)
-    visits = await with_states(request, await queries.visits_of_worker(worker_id=user.id, start=start, end=end))
+    visits, records_shown = await queries.my_day_for(user=user, start=start, end=end, today=today(request))
+    for relation in records_shown:
+        await record_viewed(request, relation, "my_day", day=shown.isoformat())
+    visits = await with_states(request, visits)
     # The day opens at the visit the worker is at or going to next; the visits that are over fold to a line.
     current = rules.current_visit([(v["id"], rules.Attendance(v["state"]), v["scheduled_end"]) for v in visits],
                                   now=clock.utcnow()) if shown == today(request) else None
     for visit in visits:
         visit["current"] = visit["id"] == current
         visit["folded"] = rules.Attendance(visit["state"]) in rules.FINISHED
-    needs: dict[int, Optional[dict]] = {}
-    for client_id in dict.fromkeys(v["client"] for v in visits):
-        relation = await clients.client_relation(user=user, client_id=client_id, today=today(request))
-        if relation is not None and can(user, "client.view", relation):
-            needs[client_id] = await clients.client_record(client_id=client_id, confidential=False)
-            await record_viewed(request, relation, "my_day", day=shown.isoformat())
-        else:
-            needs[client_id] = None
-    for visit in visits:
-        visit["client"] = needs.get(visit["client"]) or {"id": visit["client"], "name": visit["client_first_name"]}
-        if needs.get(visit["client"]["id"]) is None:
-            visit.update(instructions="", task_list=[])
     context = {"visits": visits, "current": next((v for v in visits if v["current"]), None),
                "day": shown, "today": today(request), "previous": shown - timedelta(days=1),
-               "next": shown + timedelta(days=1), "labels": labels()}
+               "next": shown + timedelta(days=1), "labels": labels(),
+               "show_own_figures": can(user, "reports.staff.own")}
     if wants_fragment(request):
         return Template("visits/_my_day_visits.html", context=context)
     return Template("visits/my_day.html", context=context)
@@ -159,8 +144,14 @@ async def team_week_page(request: Request, week: FromQuery[str] = "") -> Templat
     workers = sorted(rows.values(), key=lambda r: (r["agency"], r["name"]))
     for row in workers:
         row["days"] = week_days(first, row.pop("visits"), tz)
-    await audit_record(actor=actor_of(request), action="schedule.team_viewed", object_type="schedule",
-                       object_id=first.isoformat(), detail={"clients": sorted({v["client"] for v in visits})})
+    shown = sorted({v["client"] for v in visits})
+    actor = actor_of(request)
+    await audit_record(actor=actor, action="schedule.team_viewed", object_type="schedule",
+                       object_id=first.isoformat(), detail={"clients": shown})
+    # Each client's own access log shows that the team week showed them (one shared insert, not N).
+    for client_id in shown:
+        await audit_record(actor=actor, action="client.viewed", client_id=client_id, object_type="client",
+                           object_id=client_id, detail={"page": "team_week", "week": first.isoformat()})
     context = {"workers": workers, "week": first, "days": [first + timedelta(days=n) for n in range(7)],
                "previous": first - timedelta(days=7), "next": first + timedelta(days=7),
                "this_week": week_start(today(request)), "today": today(request), "labels": labels(),
@@ -185,7 +176,7 @@ class VisitController(Controller):
             raise NotFoundException()
         relation = replace(relation, own_visit=owner["worker"] == request.user.id,
                            visit_checked_out_at=owner["check_out_at"], now=clock.utcnow())
-        if not can(request.user, action, relation):
+        if not can_on(request.user, action, relation):
             raise NotFoundException()
         visit = await queries.visit_detail(visit_id=visit_id)
         return visit, relation
@@ -193,7 +184,7 @@ class VisitController(Controller):
     async def _page(self, request: Request, visit: dict, relation: ClientRelation, *, status: int = 200,
                     cancel_form: Optional[Form] = None, reassign_form: Optional[Form] = None,
                     clashes: Optional[list[dict]] = None, error: str = "", log: Optional[dict] = None) -> Template:
-        may_manage = can(request.user, "visit.manage", relation)
+        may_manage = can_on(request.user, "visit.manage", relation)
         if log is None:
             log = await visit_log_context(request, relation, visit["id"])
         return Template("visits/visit.html", context={
@@ -370,7 +361,7 @@ class VisitController(Controller):
         return Template("visits/concern.html", context={
             "visit": visit, "row": row, "client": await clients.client_name(client_id=visit["client"]),
             "labels": {**labels(), **forms.log_labels()}, "tz": request.user.timezone, "error": error,
-            "may_act": can(request.user, "visit.concern.resolve", relation),
+            "may_act": can_on(request.user, "visit.concern.resolve", relation),
             "action_form": action_form or Form(), "resolve_form": resolve_form or Form(),
             "form_keys": {"resolve": forms.idempotency_key()},
         }, status_code=status)
@@ -434,7 +425,7 @@ async def visit_log_context(request: Request, relation: ClientRelation, visit_id
     `sections` overrides what a section shows (values as sent, a message or a conflict) when a save was refused.
     """
     user = request.user
-    if not can(user, "visit.log.view", relation):
+    if not can_on(user, "visit.log.view", relation):
         return None
     row = await queries.visit_log_of(visit_id=visit_id)
     now = clock.utcnow()
@@ -459,8 +450,8 @@ async def visit_log_context(request: Request, relation: ClientRelation, visit_id
         "late_after": row["scheduled_start"] + grace,
         "checked_in_late": rules.checked_in_late(scheduled_start=row["scheduled_start"],
                                                  check_in_at=row["check_in_at"], grace=grace),
-        "may_log": staffed and can(user, "visit.log", relation),
-        "may_resolve": can(user, "visit.concern.resolve", relation),
+        "may_log": staffed and can_on(user, "visit.log", relation),
+        "may_resolve": can_on(user, "visit.concern.resolve", relation),
         "on_behalf": not is_worker,
         "check_in_problem": rules.check_in_problem(
             status=row["status"], staffed=staffed, check_in_at=row["check_in_at"],
@@ -487,7 +478,7 @@ async def caseload_visits(request: Request) -> Template:
     """Today's late and missed visits and the open concerns of the coordinator's clients; the caseload polls it."""
     user = request.user
     relations = await clients.client_relations_of(user=user, today=today(request))
-    client_ids = [r.client_id for r in relations if can(user, "visit.log.view", r)]
+    client_ids = [r.client_id for r in relations if can_on(user, "visit.log.view", r)]
     facility = await facility_by_id(facility_id=user.facility_id)
     start, end = queries.day_bounds(today(request), user.timezone)
     found = await queries.late_and_missed_visits(client_ids=client_ids, start=start, end=end, now=clock.utcnow(),
@@ -542,7 +533,8 @@ class CalendarController(Controller):
 async def calendar_feed(token: FromPath[str]) -> Response:
     """The feed itself: no session (calendar apps have none); the secret token in the URL is the key."""
     feed = await queries.calendar_feed_owner(token=token.removesuffix(".ics"))
-    if feed is None or not feed["active"] or feed["role"] != "worker":
+    owner = feed and Person(id=feed["user_id"], facility_id=feed["facility_id"], role=feed["role"])
+    if feed is None or not feed["active"] or not can(owner, "calendar.manage"):
         raise NotFoundException()
     now = clock.utcnow()
     visits = await queries.visits_for_feed(worker_id=feed["user_id"], start=now - timedelta(days=FEED_PAST_DAYS),

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from app.i18n import _
 from app.visits.rules import LOCATIONS, SECTIONS, SEVERITIES
-from app.web.forms import Form
+from app.web.forms import Form, idempotency_key, submitted_key, whole  # noqa: F401  (the log's forms use both)
 
 TEXT_MAX = 2000
 CANCEL_FIELDS = ("reason", "version")
@@ -19,24 +19,22 @@ REASSIGN_FIELDS = ("worker_id", "version", "double_booking_ok")
 
 def form_version(form: Form) -> int:
     value = form.values.get("version", "")
-    return int(value) if value.isdigit() else 0
+    return whole(value) or 0
 
 
 def cancel_form(data: object) -> tuple[Form, Optional[str]]:
-    form = Form.from_data(data, CANCEL_FIELDS)
+    form = Form.from_data(data, CANCEL_FIELDS, {"reason": TEXT_MAX})
     reason = form.required("reason", _("Say why the visit is cancelled, e.g. “In hospital”."))
-    if len(reason) > TEXT_MAX:
-        form.error("reason", _("Use at most {limit} characters.").format(limit=TEXT_MAX))
     return form, reason if form.ok else None
 
 
 def reassign_form(data: object, *, worker_ids: set[int]) -> tuple[Form, Optional[int]]:
     form = Form.from_data(data, REASSIGN_FIELDS)
-    raw = form.values["worker_id"]
-    if not raw.isdigit() or int(raw) not in worker_ids:
+    worker_id = whole(form.values["worker_id"])
+    if worker_id is None or worker_id not in worker_ids:
         form.error("worker_id", _("Choose one of the care workers."))
         return form, None
-    return form, int(raw)
+    return form, worker_id
 
 
 def status_labels() -> dict[str, str]:
@@ -47,20 +45,6 @@ def status_labels() -> dict[str, str]:
 # --- the visit log ----------------------------------------------------------------------------
 
 LOG_TEXT_MAX = {"location_note": 200, "internal_note": 4000, "family_summary": 2000, "concern_text": 2000}
-KEY_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
-
-
-def idempotency_key() -> str:
-    """A fresh key for one rendering of a form: sending that form twice is recognised as one submission."""
-    return secrets.token_urlsafe(18)
-
-
-def submitted_key(data: object) -> str:
-    getter = getattr(data, "get", None)
-    key = str(getter("key", "") if getter else "")
-    return key if KEY_RE.match(key) else ""
-
-
 def _text(value: str) -> str:
     # Browsers send a textarea's line breaks as CRLF; the log stores them as they are shown.
     return value.replace("\r\n", "\n").replace("\r", "\n")
@@ -69,7 +53,7 @@ def _text(value: str) -> str:
 def log_section_form(section: str, data: object, *, task_list: list[str]) -> tuple[Form, dict[str, Any]]:
     """One section of the log as sent: the form (its messages) and the values, typed, even when refused."""
     names = tuple(name for name in SECTIONS[section] if name != "tasks_done")
-    form = Form.from_data(data, names + ("version", "basis", "overwrite"))
+    form = Form.from_data(data, names + ("version", "basis", "overwrite"), LOG_TEXT_MAX)
     values: dict[str, Any] = {}
     for name in names:
         raw = form.values[name]
@@ -81,8 +65,6 @@ def log_section_form(section: str, data: object, *, task_list: list[str]) -> tup
                 form.error(name, _("Choose one of the options."))
         else:
             values[name] = _text(raw)
-            if len(values[name]) > LOG_TEXT_MAX[name]:
-                form.error(name, _("Use at most {limit} characters.").format(limit=LOG_TEXT_MAX[name]))
     if section == "tasks":
         getall = getattr(data, "getall", None)
         ticked = {str(t) for t in (getall("task", []) if getall else [])}
@@ -126,10 +108,8 @@ def times_form(data: object, *, tz: str) -> tuple[Form, Optional[datetime], Opti
 
 
 def resolve_form(data: object) -> tuple[Form, Optional[str]]:
-    form = Form.from_data(data, ("resolution",))
+    form = Form.from_data(data, ("resolution",), {"resolution": TEXT_MAX})
     note = _text(form.values["resolution"]).strip()
-    if len(note) > TEXT_MAX:
-        form.error("resolution", _("Use at most {limit} characters.").format(limit=TEXT_MAX))
     return form, note if form.ok else None
 
 

@@ -9,8 +9,10 @@ from zoneinfo import ZoneInfo
 
 from piccolo.querystring import QueryString
 
+from app.clients import queries as clients
 from app.visits import rules
 from app.careplans.schedule import StoredVisit, double_booked
+from app.policy import ClientRelation, Principal, can_on
 from app.visits.tables import CalendarFeed, Visit, VisitStatus, VisitSubmission
 from app.web.tokens import token_hash
 
@@ -99,6 +101,55 @@ async def visits_of_worker(*, worker_id: int, start: datetime, end: datetime) ->
     for row in rows:
         row["task_list"] = json.loads(row.pop("tasks") or "[]")
     return await _with_flags(rows, start, end)
+
+
+# --- what each viewer may see (privacy lives here, not in the pages) -----------------------------
+
+
+async def week_for(*, user: Principal, relation: ClientRelation, start: datetime, end: datetime) -> list[dict]:
+    """The client's visits from `start` to `end` as this viewer may see them.
+
+    Those the schedule's details are for (the team, an admin) get everything; anyone else who may
+    see the schedule (a family member whose link allows it) gets when, what and the worker's first
+    name: instructions and checklists are never read, cancellation reasons and double bookings never
+    returned. Nobody else gets anything.
+    """
+    if not can_on(user, "schedule.view", relation):
+        return []
+    if can_on(user, "schedule.details", relation):
+        return await visits_of_client(client_id=relation.client_id, start=start, end=end)
+    rows = await Visit.select(*_VISIT_COLUMNS).where(
+        (Visit.client == relation.client_id) & (Visit.scheduled_start >= start)
+        & (Visit.scheduled_start < end)).order_by(Visit.scheduled_start).run()
+    for row in rows:
+        row.update(instructions="", task_list=[], cancel_reason="", double_booked=False,
+                   worker_name=first_name_of(row["worker_name"]))
+    return rows
+
+
+async def my_day_for(*, user: Principal, start: datetime, end: datetime,
+                     today: date) -> tuple[list[dict], list[ClientRelation]]:
+    """A worker's visits from `start` to `end`, each with what the worker may know of the client.
+
+    A client the worker may open (on the team, or a visit in the window) comes with their
+    need-to-know record and the visit's instructions and checklist; any other client is a first
+    name, and the visit carries no instructions. Also returns the relations of the records shown,
+    for the caller to audit each read.
+    """
+    visits = await visits_of_worker(worker_id=user.id, start=start, end=end)
+    # A few queries for the whole list, however many clients are on it.
+    relations = await clients.client_relations_for(user=user, client_ids=[v["client"] for v in visits], today=today)
+    shown = [r for r in relations.values() if can_on(user, "client.view", r)]
+    found = await clients.client_records(client_ids=[r.client_id for r in shown], confidential=False)
+    records: dict[int, Optional[dict]] = {v["client"]: None for v in visits}
+    for relation in shown:
+        records[relation.client_id] = found[relation.client_id]
+    for visit in visits:
+        record = records[visit["client"]]
+        visit["client"] = record or {"id": visit["client"], "name": visit["client_first_name"]}
+        if record is None:
+            visit.update(instructions="", task_list=[])
+    return visits, shown
 
 
 async def visits_of_team(*, facility_id: int, start: datetime, end: datetime,
@@ -251,14 +302,17 @@ def next_visit_sql(*, after: datetime) -> QueryString:
     )
 
 
-async def worker_visits_client(*, worker_id: int, client_id: int, today: date, tz: str) -> bool:
-    """Does the worker have a visit with the client within the visit window around today?"""
+async def worker_visits_clients(*, worker_id: int, client_ids: list[int], today: date, tz: str) -> set[int]:
+    """Which of the clients the worker has a visit with within the visit window around today (one query)."""
+    if not client_ids:
+        return set()
     start, _end = day_bounds(today - timedelta(days=VISIT_WINDOW_DAYS), tz)
     _start, end = day_bounds(today + timedelta(days=VISIT_WINDOW_DAYS), tz)
-    return await Visit.exists().where(
-        (Visit.worker == worker_id) & (Visit.client == client_id) & (Visit.scheduled_start >= start)
+    rows = await Visit.select(Visit.client).where(
+        (Visit.worker == worker_id) & Visit.client.is_in(client_ids) & (Visit.scheduled_start >= start)
         & (Visit.scheduled_start < end) & (Visit.status != VisitStatus.cancelled.value)
-    ).run()
+    ).distinct().run()
+    return {r["client"] for r in rows}
 
 
 async def upcoming_visits_for_family(*, client_id: int, now: datetime, limit: int = 10) -> list[dict]:
@@ -330,3 +384,17 @@ async def visits_for_feed(*, worker_id: int, start: datetime, end: datetime) -> 
         Visit.updated_at,
     ).where((Visit.worker == worker_id) & (Visit.scheduled_start >= start) & (Visit.scheduled_start < end)).order_by(
         Visit.scheduled_start).run()
+
+
+# --- what liaison shares with providers -------------------------------------------------------
+
+
+async def visits_with_outcomes(*, client_id: int, start: datetime, end: datetime) -> list[dict]:
+    """The client's visits planned from `start` to `end` (UTC) with what happened: for summaries and exports."""
+    return await Visit.select(
+        Visit.id, Visit.scheduled_start, Visit.scheduled_end, Visit.status, Visit.check_in_at, Visit.check_out_at,
+        Visit.location, Visit.location_note, Visit.concern, Visit.concern_severity, Visit.concern_text,
+        Visit.family_summary, Visit.family_summary_shared, Visit.service.kind.as_alias("kind"),
+        Visit.worker.id.as_alias("worker_id"), Visit.worker.display_name.as_alias("worker_name"),
+    ).where((Visit.client == client_id) & (Visit.scheduled_start >= start) & (Visit.scheduled_start < end)
+            & (Visit.status != VisitStatus.cancelled.value)).order_by(Visit.scheduled_start).run()

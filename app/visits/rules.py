@@ -19,7 +19,6 @@ from zoneinfo import ZoneInfo
 
 from app.i18n import _
 
-DEFAULT_GRACE_MINUTES = 30
 GRACE_RANGE = (0, 240)
 # A worker who arrives early may check in this long before the start, even before the visit's day.
 CHECK_IN_EARLY = timedelta(hours=2)

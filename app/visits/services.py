@@ -178,7 +178,10 @@ async def _visit_for_change(visit_id: int, version: int) -> dict:
 
 
 async def visit_cancel(*, actor: Actor, visit_id: int, version: int, reason: str) -> None:
-    """Cancel one visit, with the reason; the schedule keeps it cancelled (it is not planned again)."""
+    """Cancel one visit, with the reason; the schedule keeps it cancelled (it is not planned again).
+
+    The reason stays on the visit, not in the audit row: it is free text about the client.
+    """
     async with db.transaction():
         stored = await _visit_for_change(visit_id, version)
         if stored["status"] != VisitStatus.scheduled.value:
@@ -191,8 +194,7 @@ async def visit_cancel(*, actor: Actor, visit_id: int, version: int, reason: str
         if not updated:
             raise VisitVersionConflict(stored)
         await audit_record(actor=actor, action="visit.cancelled", facility_id=stored["facility_id"],
-                           client_id=stored["client"], object_type="visit", object_id=visit_id,
-                           detail={"reason": reason})
+                           client_id=stored["client"], object_type="visit", object_id=visit_id)
 
 
 async def visit_restore(*, actor: Actor, visit_id: int, version: int) -> None:

@@ -15,7 +15,9 @@ from litestar.response import Redirect, Response
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from app.audit.services import Actor, audit_record
-from app.policy import PUBLIC, can, known_action
+from app.i18n import _
+from app.web.errors import RequestRefused
+from app.policy import PUBLIC, known_action, route_allows
 from app.web.sessions import (cookie_name, device_by_token, device_cookie_name, flash_clear, session_resolve,
                               session_revoke)
 
@@ -87,12 +89,38 @@ def policy_guard(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
         # The route-rule test keeps this from ever shipping; refuse rather than serve unprotected.
         raise NotFoundException()
     if action == PUBLIC:
+        bounded_numbers(connection, handler)
         return
     user = connection.scope.get("user")
     if user is None:
         raise NotAuthorizedException()
-    if not can(user, action):
+    if not route_allows(user, action):
         raise NotFoundException()
+    bounded_numbers(connection, handler)
+
+
+def bounded_numbers(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
+    """Ids in paths and numbers in queries fit a database integer, before any query sees them.
+
+    An id past the largest a table can hold names no record (404); a page number past it is a
+    request nobody's browser makes (400).
+    """
+    from app.web.forms import CONTROL_RE, INT_MAX
+
+    for value in connection.path_params.values():
+        if isinstance(value, int) and not 0 <= value <= INT_MAX:
+            raise NotFoundException()
+    parameters = handler.parsed_fn_signature.parameters
+    for name, value in connection.query_params.items():
+        if CONTROL_RE.search(value):
+            # No form puts a control character in an address; PostgreSQL cannot even compare NUL.
+            raise RequestRefused(_("That address contains characters that cannot be searched for."))
+        parameter = parameters.get(name)
+        if parameter is None or int not in (parameter.annotation, *getattr(parameter.annotation, "__args__", ())):
+            continue
+        text = value.strip().removeprefix("-")
+        if text.isascii() and text.isdigit() and int(text) > INT_MAX:
+            raise RequestRefused(_("That page number is out of range."))
 
 
 def client_address(connection: ASGIConnection) -> str:
@@ -158,3 +186,31 @@ async def session_end(request: Request, *, action: str, elsewhere: str) -> Respo
         cookies=[session_cookie(request, "", max_age=0)],
         headers={"Clear-Site-Data": clear_site_data(keep_cookies=on_tablet)},
     )
+
+
+def csrf_cookie_name(*, production: bool) -> str:
+    return "__Host-csrftoken" if production else "csrftoken"
+
+
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+async def submitted_form_guard(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
+    """A change is made only from a form that arrived whole: its own CSRF field is in the body.
+
+    The CSRF header alone proves the page, not the form: a request whose body was lost or garbled on
+    the way would otherwise act on the path alone (end a family link, remove a contact).
+    """
+    # Ending one's own session is the safe direction: it is never held back for a lost body.
+    if connection.scope.get("method") not in UNSAFE_METHODS or handler.opt.get("without_form"):
+        return
+    from hmac import compare_digest
+
+    from litestar import Request
+
+    settings = connection.app.state.settings
+    cookie = _cookie(connection.scope, csrf_cookie_name(production=settings.is_production)) or ""
+    form = await Request(connection.scope, connection.receive).form()
+    sent = form.get("_csrf_token", "")
+    if not (isinstance(sent, str) and sent and cookie and compare_digest(sent.encode(), cookie.encode())):
+        raise RequestRefused(_("The form did not arrive whole. Reload the page and try again."))

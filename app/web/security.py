@@ -5,10 +5,13 @@ from __future__ import annotations
 import json
 import logging
 import time
+from urllib.parse import parse_qs
 
 from litestar.datastructures import MutableScopeHeaders
 from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.web.templating import static_version
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -28,11 +31,28 @@ async def security_headers(message: Message, scope: Scope) -> None:
     headers["Referrer-Policy"] = "same-origin"
     headers["X-Frame-Options"] = "DENY"
     headers["Cross-Origin-Opener-Policy"] = "same-origin"
-    if not scope.get("path", "").startswith("/static/"):
+    path = scope.get("path", "")
+    if not path.startswith("/static/"):
         # Care data must not linger in shared caches or the browser's disk cache; pages are
         # cheap to render, so every page (signed in or not) is no-store rather than guessing.
         headers["Cache-Control"] = "no-store"
+    elif message["status"] == 200:
+        headers["Cache-Control"] = static_cache_control(path.removeprefix("/static/"), scope.get("query_string", b""))
     log_request(message, scope)
+
+
+STATIC_IMMUTABLE = "public, max-age=31536000, immutable"
+
+
+def static_cache_control(path: str, query_string: bytes) -> str:
+    """A year, never revalidated, for the address pages link to (its version is the content's hash);
+    any other address of a static file is checked with the server each time."""
+    version = parse_qs(query_string.decode("latin-1")).get("v", [""])[0]
+    try:
+        current = static_version(path)
+    except (OSError, ValueError):
+        return "no-cache"
+    return STATIC_IMMUTABLE if version == current else "no-cache"
 
 
 class RequestTimerMiddleware(ASGIMiddleware):

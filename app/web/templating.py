@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Optional
 from zoneinfo import ZoneInfo
@@ -13,28 +15,37 @@ from litestar.template.config import TemplateConfig
 
 from app import clock
 from app.i18n import _, translations
-from app.policy import can
+from app.policy import route_allows
 
 TEMPLATES = Path(__file__).resolve().parent.parent.parent / "templates"
+STATIC = TEMPLATES.parent / "static"
 HTMX_VERSION = "4.0.1"
 
 # (label, href, action): a link is shown only to those the policy lets perform the action.
 NAVIGATION = (
     ("Caseload", "/caseload", "caseload.view"),
     ("Team schedule", "/schedule", "schedule.team_week"),
+    ("Reviews", "/reviews", "reviews.list"),
+    ("Dashboard", "/dashboard", "dashboard.view"),
+    ("Staff", "/reports/staff", "reports.staff"),
+    ("Agency figures", "/reports/agencies", "reports.agencies"),
     ("My day", "/my-day", "my_day.view"),
+    ("My figures", "/reports/staff/me", "reports.staff.own"),
     ("My family", "/family", "family.home"),
+    ("Agencies", "/agencies", "agencies.view"),
+    ("Referrals", "/referrals", "referrals.list"),
     ("Email settings", "/account/notifications", "account.notifications"),
     ("Users", "/admin/users", "users.manage"),
     ("Audit trail", "/admin/audit", "audit.view"),
     ("Tablets", "/admin/devices", "devices.manage"),
     ("Emergency access", "/admin/break-glass", "break_glass.review"),
+    ("Backups and retention", "/admin/records", "records.manage"),
     ("Account", "/account/password", "account.change_password"),
 )
 
 
 def nav_items(user: Any) -> list[dict]:
-    return [{"label": _(label), "href": href} for label, href, action in NAVIGATION if can(user, action)]
+    return [{"label": _(label), "href": href} for label, href, action in NAVIGATION if route_allows(user, action)]
 
 
 def local_datetime(value: Optional[datetime], tz: str = "UTC", fmt: str = "%d %b %Y, %H:%M") -> str:
@@ -62,23 +73,51 @@ def format_day(value: Optional[date], fmt: str = "%d %b %Y") -> str:
     return value.strftime(fmt)
 
 
-def build_environment() -> Environment:
+def percent(value: Optional[float]) -> str:
+    """A share as a whole percentage; a dash when there was nothing to count."""
+    if value is None:
+        return "—"
+    return f"{round(value * 100)} %"
+
+
+@lru_cache(maxsize=None)
+def static_version(path: str) -> str:
+    """The first hex digits of the file's SHA-256: changes exactly when its content does."""
+    return hashlib.sha256((STATIC / path).read_bytes()).hexdigest()[:12]
+
+
+_reload = {"static": False}
+
+
+def static_url(path: str) -> str:
+    """A versioned address for a static file: browsers may keep it a year (see app.web.security)."""
+    if _reload["static"]:  # development: an edited file gets its new address at once
+        static_version.cache_clear()
+    return f"/static/{path}?v={static_version(path)}"
+
+
+def build_environment(*, development: bool = False) -> Environment:
     env = Environment(
         loader=FileSystemLoader(TEMPLATES),
         autoescape=select_autoescape(["html", "xml"]),
         extensions=["jinja2.ext.i18n"],
         trim_blocks=True,
         lstrip_blocks=True,
+        # Outside development templates are compiled once: no file-system check on every render.
+        auto_reload=development,
+        cache_size=-1,
     )
     env.install_gettext_translations(translations(), newstyle=True)  # type: ignore[attr-defined]
     env.filters["localtime"] = local_datetime
     env.filters["day"] = format_day
     env.filters["moment"] = local_moment
+    env.filters["percent"] = percent
     env.globals["nav_items"] = nav_items
-    env.globals["can"] = can
     env.globals["htmx_version"] = HTMX_VERSION
+    env.globals["static"] = static_url
     return env
 
 
-def template_config() -> TemplateConfig:
-    return TemplateConfig(instance=JinjaTemplateEngine.from_environment(build_environment()))
+def template_config(*, development: bool = False) -> TemplateConfig:
+    _reload["static"] = development
+    return TemplateConfig(instance=JinjaTemplateEngine.from_environment(build_environment(development=development)))

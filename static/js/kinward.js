@@ -8,6 +8,13 @@
     }
   });
 
+  // The printable summary's Print button (no inline script under the Content-Security-Policy).
+  document.addEventListener("click", function (event) {
+    if (event.target.closest && event.target.closest("[data-print]")) {
+      window.print();
+    }
+  });
+
   // Shared tablets lock themselves after the facility's idle time; the server enforces the
   // same limit, this only makes it visible and tidy. A warning counts down the last minute.
   var idleSeconds = parseInt(document.body.getAttribute("data-idle-lock-seconds") || "0", 10);
@@ -43,31 +50,113 @@
     }, 1000);
   }
 
-  // The visit log saves as it is typed (forms with data-save-status). A save that does not reach
-  // the server, or fails there, says "not saved — retry" next to its field; the text stays in
-  // the box and the form's Save button sends it again. 409 and 422 answers explain themselves.
-  var saving = function (ctx) {
+  // htmx error answers, in one place (the server side is app/web/errors.py). An answer that is not
+  // a form re-rendered with its messages (409, 422) or a sign-in redirect (401) never replaces what
+  // it targets: the form keeps what was typed and says "not sent — retry" with a Retry button, and a
+  // poller stays, backs off and keeps asking until the server answers again. The visit log's forms
+  // (data-save-status) show the same message in their own status line; their Save button retries.
+  var REDRAWN = {401: true, 409: true, 422: true};
+  var POLL_BACKOFF_MAX = 60000;
+  var texts = function () {
+    var node = document.getElementById("request-texts");
+    return node ? node.dataset : {};
+  };
+  var sourceOf = function (ctx) {
     var source = ctx && ctx.sourceElement;
+    return source && source.isConnected ? source : null;
+  };
+  var isPoller = function (source) {
+    return /\bevery\b/.test(source.getAttribute("hx-trigger") || "");
+  };
+  var saving = function (ctx) {
+    var source = sourceOf(ctx);
     var form = source && source.closest ? source.closest("form[data-save-status]") : null;
     return form ? {form: form, status: document.getElementById(form.getAttribute("data-save-status"))} : null;
   };
-  var notSaved = function (ctx) {
-    var found = saving(ctx);
-    if (found && found.status) {
-      var message = document.createElement("p");
-      message.className = "not-saved";
-      message.setAttribute("role", "alert");
-      message.textContent = found.form.getAttribute("data-not-saved");
-      found.status.replaceChildren(message);
-    }
+  // The server's own words for the refusal, from its error fragment (data-error), if it sent one.
+  var serverReason = function (ctx) {
+    if (!ctx || !ctx.text || ctx.text.indexOf("data-error") < 0) { return ""; }
+    var answer = new DOMParser().parseFromString(ctx.text, "text/html").querySelector("[data-error]");
+    return answer ? answer.textContent.trim() : "";
   };
-  document.addEventListener("htmx:error", function (event) { notSaved(event.detail.ctx); });
+  var statusNear = function (anchor, id) {
+    var status = document.getElementById(id);
+    if (!status) {
+      status = document.createElement("div");
+      status.id = id;
+      status.className = "save-status request-status";
+      anchor.insertAdjacentElement(anchor.tagName === "FORM" ? "beforeend" : "afterend", status);
+    }
+    return status;
+  };
+  var notSent = function (ctx) {
+    var found = saving(ctx);
+    var source = sourceOf(ctx);
+    if (!source) { return; }
+    var form = found ? found.form : source.closest("form");
+    var anchor = form || source;
+    var status = found && found.status ? found.status : statusNear(anchor, (anchor.id || "request") + "-failed");
+    var message = document.createElement("p");
+    message.className = "not-saved";
+    message.setAttribute("role", "alert");
+    message.textContent = (form && form.getAttribute("data-not-saved")) || texts().notSent || "Not sent — retry";
+    var parts = [message];
+    var reason = serverReason(ctx);
+    if (reason) {
+      var why = document.createElement("p");
+      why.textContent = reason;
+      parts.push(why);
+    }
+    if (form && !found) {
+      var retry = document.createElement("button");
+      retry.type = "button";
+      retry.className = "button secondary";
+      retry.textContent = texts().retry || "Retry";
+      retry.addEventListener("click", function () { form.requestSubmit(); });
+      parts.push(retry);
+    }
+    status.replaceChildren.apply(status, parts);
+  };
+  var pollerFailed = function (poller) {
+    var delay = Math.min(POLL_BACKOFF_MAX, (poller._kinwardDelay || 2500) * 2);
+    poller._kinwardDelay = delay;
+    poller._kinwardNext = Date.now() + delay;
+    var status = statusNear(poller, poller.id + "-failed");
+    var message = document.createElement("p");
+    message.className = "not-saved";
+    message.setAttribute("role", "status");
+    message.textContent = texts().notUpdated || "Not updated — trying again";
+    status.replaceChildren(message);
+  };
+  var answered = function (source) {
+    source._kinwardDelay = 0;
+    source._kinwardNext = 0;
+    var failed = document.getElementById((source.id || "request") + "-failed");
+    if (failed && !failed.closest("[data-save-status]")) { failed.remove(); }
+  };
+  var failedRequest = function (ctx) {
+    var source = sourceOf(ctx);
+    if (!source) { return; }
+    ctx.swap = "none";
+    if (isPoller(source)) { pollerFailed(source); } else { notSent(ctx); }
+  };
+  document.addEventListener("htmx:error", function (event) {
+    var ctx = event.detail.ctx;
+    if (ctx) { failedRequest(ctx); }
+  });
   document.addEventListener("htmx:response:error", function (event) {
     var ctx = event.detail.ctx;
-    if (saving(ctx) && ctx.response.status !== 409 && ctx.response.status !== 422) {
-      ctx.swap = "none";
-      notSaved(ctx);
-    }
+    if (!REDRAWN[ctx.response.status]) { failedRequest(ctx); }
+  });
+  document.addEventListener("htmx:after:request", function (event) {
+    var ctx = event.detail.ctx;
+    var source = sourceOf(ctx);
+    if (source && ctx.response && ctx.response.status < 400) { answered(source); }
+  });
+  // A poller that failed waits out its backoff: its "every" trigger still fires, the request does not.
+  document.addEventListener("htmx:before:request", function (event) {
+    var source = sourceOf(event.detail.ctx);
+    if (source && source._kinwardNext && Date.now() < source._kinwardNext) { event.preventDefault(); }
   });
   // A log's saves wait in one queue (hx-sync); each sends its form as it is when its turn comes,
   // with the version the previous save returned, not as it was when it joined the queue.
@@ -79,6 +168,16 @@
       var submitter = ctx.request.submitter && ctx.request.submitter.form === found.form ? ctx.request.submitter : null;
       ctx.request.body = new URLSearchParams(new FormData(found.form, submitter));
     }
+  });
+  // After a swap someone asked for (a filter, a sort, a page link), move focus to the result's
+  // status line, so keyboard and screen-reader users land on what changed; pollers never move it.
+  document.addEventListener("htmx:after:swap", function (event) {
+    var source = event.target;
+    if (!source || !source.getAttribute || !(source.tagName === "FORM" || source.tagName === "A")) { return; }
+    var selector = source.getAttribute("hx-target");
+    var region = selector ? document.querySelector(selector) : null;
+    var status = region ? region.querySelector("[data-swap-focus]") : null;
+    if (status) { setTimeout(function () { status.focus(); }, 0); }
   });
 })();
 

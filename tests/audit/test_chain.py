@@ -1,11 +1,11 @@
-"""The audit trail: append-only, hash-chained per facility, verifiable."""
+"""The audit trail: append-only, sealed into a keyed hash chain per facility, verifiable against signed checkpoints."""
 
 import subprocess
 import sys
 import os
 
 from app.audit.queries import audit_chain_verify
-from app.audit.services import Actor, audit_record
+from app.audit.services import Actor, audit_record, audit_seal
 from app.audit.tables import AuditEvent
 from tests.conftest import make_facility
 
@@ -14,6 +14,7 @@ async def record_some(facility_id, count=5):
     for i in range(count):
         await audit_record(actor=Actor(user_id=1, label="a@example.org", role="admin", facility_id=facility_id,
                                        address="127.0.0.1"), action=f"test.action{i}", detail={"n": i})
+    await audit_seal()
 
 
 async def test_events_chain_each_row_to_the_previous_one_per_facility():

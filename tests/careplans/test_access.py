@@ -13,7 +13,7 @@ from app.visits.services import schedule_sync
 from app.visits.tables import Visit
 from tests.careplans.factories import add_service, make_plan
 from tests.clients.factories import link_family, make_world
-from tests.conftest import login, make_user, post_form
+from tests.conftest import make_user, post_form, sign_in
 
 ROLES = ("admin", "coordinator", "worker", "family")
 TARGETS = ("own", "other", "foreign")
@@ -52,7 +52,7 @@ def expected(role: str, target: str, page: str) -> int:
 @pytest.mark.parametrize("role", ROLES)
 async def test_each_role_reaches_plan_and_schedule_pages_as_the_policy_says(client, role):
     world = await planned_world()
-    await login(client, world.person(role))
+    await sign_in(client, world.person(role))
     mismatches = []
     for target in TARGETS:
         base = f"/clients/{world.target(target)['id']}"
@@ -71,7 +71,7 @@ async def test_each_role_reaches_plan_and_schedule_pages_as_the_policy_says(clie
 async def test_only_the_care_team_changes_the_plan(client):
     world = await planned_world()
     for person in (world.worker, world.family, world.coordinator2):
-        await login(client, person)
+        await sign_in(client, person)
         response = await post_form(client, f"/clients/{world.own['id']}/plan/activate", {"revision": "1"})
         assert response.status_code == 404
         assert (await post_form(client, f"/clients/{world.own['id']}/plan/discard", {})).status_code == 404
@@ -80,7 +80,7 @@ async def test_only_the_care_team_changes_the_plan(client):
 
 async def test_workers_see_the_instructions_of_their_own_clients_only(client):
     world = await planned_world()
-    await login(client, world.worker)
+    await sign_in(client, world.worker)
     own = await client.get(f"/clients/{world.own['id']}/plan")
     assert own.status_code == 200 and INSTRUCTIONS in own.text
     assert "Start a new version" not in own.text and "Draft" not in own.text
@@ -96,7 +96,7 @@ async def test_a_worker_with_a_visit_today_sees_that_clients_instructions(client
     """A worker not on the team, given one visit of the client, may read what they need for it."""
     world = await planned_world()
     helper = await make_user(facility_id=world.facility, role="worker")
-    await login(client, helper)
+    await sign_in(client, helper)
     assert (await client.get(f"/clients/{world.own['id']}/plan")).status_code == 404
     visit = await Visit.select(Visit.id).where(Visit.client == world.own["id"]).order_by(
         Visit.scheduled_start).first().run()
@@ -108,7 +108,7 @@ async def test_a_worker_with_a_visit_today_sees_that_clients_instructions(client
 
 async def test_family_sees_the_schedule_only_when_their_link_allows_it(client):
     world = await planned_world()
-    await login(client, world.family)
+    await sign_in(client, world.family)
     page = await client.get(f"/clients/{world.own['id']}/visits")
     assert page.status_code == 200
     assert "Personal care" in page.text
@@ -117,7 +117,7 @@ async def test_family_sees_the_schedule_only_when_their_link_allows_it(client):
 
     restricted = await make_user(facility_id=world.facility, role="family")
     await link_family(client_id=world.own["id"], user=restricted, may_see_schedule=False)
-    await login(client, restricted)
+    await sign_in(client, restricted)
     assert (await client.get(f"/clients/{world.own['id']}/visits")).status_code == 404
 
 
@@ -130,7 +130,7 @@ async def test_the_schedule_shows_family_the_workers_first_name_and_no_team_deta
     visit = await Visit.select(Visit.id).where(Visit.client == world.own["id"]).first().run()
     await Visit.update({Visit.status: "cancelled", Visit.cancel_reason: "In hospital"}).where(
         Visit.id == visit["id"]).run()
-    await login(client, world.family)
+    await sign_in(client, world.family)
     page = await client.get(f"/clients/{world.own['id']}/visits?week=" + (
         await Visit.select(Visit.scheduled_start).where(Visit.id == visit["id"]).first().run()
     )["scheduled_start"].date().isoformat())
@@ -141,7 +141,7 @@ async def test_the_schedule_shows_family_the_workers_first_name_and_no_team_deta
 
 async def test_reading_plans_and_schedules_is_audited_with_the_client(client):
     world = await planned_world()
-    await login(client, world.worker)
+    await sign_in(client, world.worker)
     await client.get(f"/clients/{world.own['id']}/plan")
     await client.get(f"/clients/{world.own['id']}/visits")
     pages = [e["detail"] for e in await AuditEvent.select(AuditEvent.detail).where(
@@ -150,10 +150,21 @@ async def test_reading_plans_and_schedules_is_audited_with_the_client(client):
     assert any('"page": "plan"' in d for d in pages) and any('"page": "visits"' in d for d in pages)
 
 
+@pytest.mark.parametrize("url", ["/plan/services/new", "/plan/close", "/plan/activate"])
+async def test_every_plan_editing_page_that_shows_the_client_is_audited_with_the_client(client, url):
+    world = await planned_world()
+    await sign_in(client, world.coordinator)
+    assert (await client.get(f"/clients/{world.own['id']}{url}")).status_code == 200
+    viewed = await AuditEvent.count().where(
+        (AuditEvent.client_id == world.own["id"]) & (AuditEvent.action == "client.viewed")
+        & (AuditEvent.actor_id == world.coordinator["id"])).run()
+    assert viewed == 1
+
+
 async def test_the_client_record_links_to_the_plan_and_the_visits_for_those_who_may_see_them(client):
     world = await planned_world()
     for person, shown in ((world.coordinator, True), (world.worker, True), (world.coordinator2, False)):
-        await login(client, person)
+        await sign_in(client, person)
         page = await client.get(f"/clients/{world.own['id']}")
         if shown:
             assert f'href="/clients/{world.own["id"]}/plan"' in page.text

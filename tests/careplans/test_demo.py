@@ -7,16 +7,15 @@ from app.accounts.queries import user_by_email
 from app.careplans.tables import CarePlan, Service
 from app.clients.tables import Client
 from app.accounts.demo import demo_password
-from app.demo import demo_seed
 from app.visits.queries import day_bounds
 from app.careplans.schedule import double_booked
 from app.visits.services import schedule_sync
 from app.visits.tables import Visit
-from tests.conftest import login
+from tests.conftest import demo_seeded, login
 
 
 async def test_every_demo_client_has_a_plan_with_one_to_four_services():
-    await demo_seed()
+    await demo_seeded()
     clients = await Client.select(Client.id, Client.status).run()
     plans = await CarePlan.select(CarePlan.id, CarePlan.client, CarePlan.status).run()
     by_client = {p["client"]: p for p in plans}
@@ -29,7 +28,7 @@ async def test_every_demo_client_has_a_plan_with_one_to_four_services():
 
 
 async def test_the_demo_workers_have_visits_today_and_nobody_is_booked_twice():
-    await demo_seed()
+    await demo_seeded()
     start, end = day_bounds(clock.today_in("Europe/London"), "Europe/London")
     for email in ("worker@kinward.example", "worker2@kinward.example"):
         worker = await user_by_email(email=email)
@@ -42,7 +41,7 @@ async def test_the_demo_workers_have_visits_today_and_nobody_is_booked_twice():
 
 
 async def test_the_demo_worker_sees_their_day(client):
-    await demo_seed()
+    await demo_seeded()
     worker = await user_by_email(email="worker@kinward.example")
     await login(client, {**worker, "password": demo_password(worker["email"])})
     page = await client.get("/my-day")

@@ -16,7 +16,7 @@ from app.visits.services import schedule_sync
 from app.visits.tables import Visit
 from tests.careplans.factories import add_service, make_plan
 from tests.clients.factories import make_world, today
-from tests.conftest import login, make_user, post_form
+from tests.conftest import make_user, post_form, sign_in
 
 SERVICE = {"kind": "personal_care", "worker_id": "", "provider_name": "", "weekdays": ["1", "2", "3", "4", "5"],
            "start_time": "09:00", "duration_minutes": "45", "starts_on": "", "ends_on": "",
@@ -40,7 +40,7 @@ def error_next_to(page: str, field: str) -> str:
 async def test_a_coordinator_writes_the_first_plan_and_activating_it_plans_visits(client):
     world = await make_world()
     own = world.own["id"]
-    await login(client, world.coordinator)
+    await sign_in(client, world.coordinator)
     page = await client.get(f"/clients/{own}/plan")
     assert page.status_code == 200 and "There is no active plan" in page.text
     assert (await post_form(client, f"/clients/{own}/plan", {})).status_code == 303
@@ -83,7 +83,7 @@ async def test_activating_a_new_version_shows_what_changed_and_supersedes_the_ol
     plan_id = await make_plan(client_id=own)
     await add_service(plan_id=plan_id, worker=world.worker, start_time=time(9))
     await add_service(plan_id=plan_id, kind="meals", provider_name="Riverside Meals")
-    await login(client, world.coordinator)
+    await sign_in(client, world.coordinator)
     await post_form(client, f"/clients/{own}/plan", {})
     draft = await draft_of(own)
     assert draft["version"] == 2
@@ -113,7 +113,7 @@ async def test_activating_a_new_version_shows_what_changed_and_supersedes_the_ol
 async def test_service_form_errors_are_shown_next_to_each_field_and_the_input_is_kept(client):
     world = await make_world()
     own = world.own["id"]
-    await login(client, world.coordinator)
+    await sign_in(client, world.coordinator)
     await post_form(client, f"/clients/{own}/plan", {})
     bad = service_form(worker_id="", provider_name="", weekdays=[], start_time="9 o'clock", duration_minutes="0",
                        starts_on="2026-05-10", ends_on="2026-05-01", instructions="Keep me")
@@ -137,7 +137,7 @@ async def test_a_worker_cannot_be_given_two_services_at_the_same_time(client):
     # The worker already visits another client on Mondays at 09:15.
     elsewhere = await make_plan(client_id=other)
     await add_service(plan_id=elsewhere, worker=world.worker, weekdays="1", start_time=time(9, 15))
-    await login(client, world.coordinator)
+    await sign_in(client, world.coordinator)
     await post_form(client, f"/clients/{own}/plan", {})
     page = await post_form(client, f"/clients/{own}/plan/services",
                            service_form(worker_id=str(world.worker["id"]), weekdays=["1"], start_time="09:00"))
@@ -158,7 +158,7 @@ async def test_a_worker_cannot_be_given_two_services_at_the_same_time(client):
 async def test_plan_dates_are_validated(client):
     world = await make_world()
     own = world.own["id"]
-    await login(client, world.coordinator)
+    await sign_in(client, world.coordinator)
     await post_form(client, f"/clients/{own}/plan", {})
     draft = await draft_of(own)
     page = await post_form(client, f"/clients/{own}/plan/details", {
@@ -172,7 +172,7 @@ async def test_plan_dates_are_validated(client):
 async def test_saving_a_service_over_a_newer_version_shows_both_values(client):
     world = await make_world()
     own = world.own["id"]
-    await login(client, world.coordinator)
+    await sign_in(client, world.coordinator)
     await post_form(client, f"/clients/{own}/plan", {})
     await post_form(client, f"/clients/{own}/plan/services", service_form(provider_name="District nurses"))
     service = await Service.select().first().run()
@@ -192,7 +192,7 @@ async def test_saving_a_service_over_a_newer_version_shows_both_values(client):
 async def test_activation_refuses_a_draft_changed_since_it_was_reviewed(client):
     world = await make_world()
     own = world.own["id"]
-    await login(client, world.coordinator)
+    await sign_in(client, world.coordinator)
     await post_form(client, f"/clients/{own}/plan", {})
     seen = (await draft_of(own))["revision"]
     await post_form(client, f"/clients/{own}/plan/services", service_form(provider_name="District nurses"))
@@ -208,7 +208,7 @@ async def test_closing_the_plan_removes_the_visits_still_to_come(client):
     await add_service(plan_id=plan_id, worker=world.worker)
     await schedule_sync(now=clock.utcnow(), client_ids=[own])
     assert await Visit.count().where(Visit.client == own).run() >= 13
-    await login(client, world.coordinator)
+    await sign_in(client, world.coordinator)
     refused = await post_form(client, f"/clients/{own}/plan/close", {"reason": ""})
     assert refused.status_code == 422
     closed = await post_form(client, f"/clients/{own}/plan/close", {"reason": "Moved to residential care"})
@@ -220,7 +220,7 @@ async def test_closing_the_plan_removes_the_visits_still_to_come(client):
 async def test_a_coordinator_of_another_team_cannot_reach_the_plan(client):
     world = await make_world()
     outsider = await make_user(facility_id=world.facility, role="coordinator")
-    await login(client, outsider)
+    await sign_in(client, outsider)
     assert (await client.get(f"/clients/{world.own['id']}/plan")).status_code == 404
     assert (await post_form(client, f"/clients/{world.own['id']}/plan", {})).status_code == 404
     assert await CarePlan.count().run() == 0

@@ -7,7 +7,7 @@ from datetime import timedelta
 from app.clients.tables import Client
 from tests.careplans.test_plan_editing import draft_of, service_form
 from tests.clients.factories import make_world, today
-from tests.conftest import login, post_form
+from tests.conftest import post_form, sign_in
 
 
 async def activate_with_review(client, client_id: int, review_due) -> None:
@@ -24,7 +24,7 @@ async def activate_with_review(client, client_id: int, review_due) -> None:
 
 async def test_an_overdue_plan_review_shows_on_the_caseload_and_its_filter(client):
     world = await make_world()
-    await login(client, world.coordinator)
+    await sign_in(client, world.coordinator)
     await activate_with_review(client, world.own["id"], today() - timedelta(days=3))
     record = await Client.select(Client.review_due, Client.version).where(Client.id == world.own["id"]).first().run()
     assert record["review_due"] == today() - timedelta(days=3) and record["version"] == 2
@@ -36,7 +36,7 @@ async def test_an_overdue_plan_review_shows_on_the_caseload_and_its_filter(clien
 
 async def test_a_review_due_soon_is_marked_on_the_plan_and_not_listed_as_overdue(client):
     world = await make_world()
-    await login(client, world.coordinator)
+    await sign_in(client, world.coordinator)
     await activate_with_review(client, world.own["id"], today() + timedelta(days=5))
     assert "Olive Owens" not in (await client.get("/caseload?review=overdue")).text
     assert "due soon" in (await client.get(f"/clients/{world.own['id']}/plan")).text

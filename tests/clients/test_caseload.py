@@ -7,11 +7,10 @@ from datetime import date, timedelta
 
 import pytest
 
-from app import db
 from app.clients.queries import CASELOAD_PAGE_SIZE, search_key
 from app.clients.tables import CareTeamMember, Client
 from tests.clients.factories import add_team_member, make_client, make_world, today
-from tests.conftest import login, make_facility, make_user
+from tests.conftest import sign_in, make_facility, make_user, queries_for
 
 ROW_LINK = re.compile(r'<th scope="row"><a href="/clients/(\d+)">([^<]+)</a>')
 
@@ -32,44 +31,25 @@ async def many_clients(*, facility_id: int, coordinator: dict, count: int) -> No
     ]).run()
 
 
-async def queries_for(client, monkeypatch, url: str) -> int:
-    """How many statements one request sends to the database (every Piccolo query goes through run_querystring)."""
-    engine_class = type(db.engine())
-    original = engine_class.run_querystring
-    count = 0
-
-    async def counting(self, querystring, *args, **kwargs):
-        nonlocal count
-        count += 1
-        return await original(self, querystring, *args, **kwargs)
-
-    # Patched on the class: PostgresEngine instances do not take new attributes.
-    monkeypatch.setattr(engine_class, "run_querystring", counting)
-    response = await client.get(url)
-    monkeypatch.undo()
-    assert response.status_code == 200
-    return count
-
-
 @pytest.mark.parametrize("url", ["/caseload", "/caseload?q=bulk&sort=review&review=overdue&flagged=1&page=2"])
-async def test_the_caseload_runs_the_same_number_of_queries_for_5_and_for_500_clients(client, monkeypatch, url):
+async def test_the_caseload_runs_the_same_number_of_queries_for_5_and_for_500_clients(client, url):
     facility = await make_facility()
     small = await make_user(facility_id=facility, role="coordinator")
     large = await make_user(facility_id=facility, role="coordinator")
     await many_clients(facility_id=facility, coordinator=small, count=5)
     await many_clients(facility_id=facility, coordinator=large, count=500)
 
-    await login(client, small)
-    few = await queries_for(client, monkeypatch, url)
-    await login(client, large)
-    many = await queries_for(client, monkeypatch, url)
+    await sign_in(client, small)
+    few = await queries_for(client, url)
+    await sign_in(client, large)
+    many = await queries_for(client, url)
     assert few == many
     assert many <= 4  # the session, the count, the page, the coordinators of the page
 
 
 async def test_a_coordinator_sees_the_clients_of_their_care_teams_only(client):
     world = await make_world()
-    await login(client, world.coordinator)
+    await sign_in(client, world.coordinator)
     page = await client.get("/caseload")
     assert names(page.text) == ["Olive Owens"]
     assert "Otto" not in page.text and "Fern" not in page.text
@@ -77,7 +57,7 @@ async def test_a_coordinator_sees_the_clients_of_their_care_teams_only(client):
 
 async def test_an_admin_sees_every_client_of_the_facility_and_no_other(client):
     world = await make_world()
-    await login(client, world.admin)
+    await sign_in(client, world.admin)
     page = await client.get("/caseload")
     assert sorted(names(page.text)) == ["Olive Owens", "Otto Other"]
 
@@ -91,7 +71,7 @@ async def test_membership_counts_only_between_its_dates(client):
     ended = await make_client(facility_id=facility, first_name="Ended")
     await add_team_member(client_id=ended["id"], user=coordinator, since=date(2020, 1, 1),
                           until=today() - timedelta(days=1))
-    await login(client, coordinator)
+    await sign_in(client, coordinator)
     assert names((await client.get("/caseload")).text) == ["Current Example"]
 
 
@@ -100,7 +80,7 @@ async def test_discharged_clients_leave_the_caseload_but_can_still_be_found(clie
     coordinator = await make_user(facility_id=facility, role="coordinator")
     await make_client(facility_id=facility, first_name="Staying", coordinator=coordinator)
     await make_client(facility_id=facility, first_name="Gone", coordinator=coordinator, status="discharged")
-    await login(client, coordinator)
+    await sign_in(client, coordinator)
     assert names((await client.get("/caseload")).text) == ["Staying Example"]
     assert names((await client.get("/caseload?status=discharged")).text) == ["Gone Example"]
     assert sorted(names((await client.get("/caseload?status=all")).text)) == ["Gone Example", "Staying Example"]
@@ -112,7 +92,7 @@ async def test_search_finds_part_of_a_name_ignoring_case_and_accents(client):
     await make_client(facility_id=facility, first_name="Zoë", last_name="Abara", coordinator=coordinator)
     await make_client(facility_id=facility, first_name="Peter", last_name="Zoeller", coordinator=coordinator)
     await make_client(facility_id=facility, first_name="Harold", last_name="Finch", coordinator=coordinator)
-    await login(client, coordinator)
+    await sign_in(client, coordinator)
     assert sorted(names((await client.get("/caseload?q=ZOE")).text)) == ["Peter Zoeller", "Zoë Abara"]
     assert names((await client.get("/caseload?q=zoe aba")).text) == ["Zoë Abara"]
     assert len(names((await client.get("/caseload?q=%25")).text)) == 3  # a typed "%" is dropped, not a wildcard
@@ -126,7 +106,7 @@ async def test_filters_for_overdue_reviews_flags_and_status(client):
     await make_client(facility_id=facility, first_name="Duetoday", coordinator=coordinator, review_due=today())
     await make_client(facility_id=facility, first_name="Flagged", coordinator=coordinator, flag="Two falls in May")
     await make_client(facility_id=facility, first_name="Referred", coordinator=coordinator, status="referral")
-    await login(client, coordinator)
+    await sign_in(client, coordinator)
     overdue = await client.get("/caseload?review=overdue")
     assert names(overdue.text) == ["Overdue Example"]
     assert "overdue</span>" in overdue.text
@@ -143,7 +123,7 @@ async def test_sorting_by_review_date_puts_the_soonest_first_and_undated_last(cl
                       review_due=today() + timedelta(days=30))
     await make_client(facility_id=facility, first_name="Sooner", coordinator=coordinator,
                       review_due=today() + timedelta(days=3))
-    await login(client, coordinator)
+    await sign_in(client, coordinator)
     assert names((await client.get("/caseload?sort=review")).text) == ["Sooner Example", "Later Example",
                                                                        "Aaron Example"]
     assert names((await client.get("/caseload")).text)[0] == "Aaron Example"
@@ -153,7 +133,7 @@ async def test_pages_of_the_caseload(client):
     facility = await make_facility()
     coordinator = await make_user(facility_id=facility, role="coordinator")
     await many_clients(facility_id=facility, coordinator=coordinator, count=CASELOAD_PAGE_SIZE + 5)
-    await login(client, coordinator)
+    await sign_in(client, coordinator)
     first = await client.get("/caseload")
     assert len(names(first.text)) == CASELOAD_PAGE_SIZE
     assert "page=2" in first.text and f"{CASELOAD_PAGE_SIZE + 5} clients" in first.text
@@ -164,7 +144,7 @@ async def test_pages_of_the_caseload(client):
 
 async def test_htmx_asks_for_the_rows_only_and_a_history_restore_gets_the_page(client):
     world = await make_world()
-    await login(client, world.coordinator)
+    await sign_in(client, world.coordinator)
     fragment = await client.get("/caseload?q=oli", headers={"HX-Request": "true"})
     assert names(fragment.text) == ["Olive Owens"]
     assert "<html" not in fragment.text and "<form" not in fragment.text
@@ -174,7 +154,7 @@ async def test_htmx_asks_for_the_rows_only_and_a_history_restore_gets_the_page(c
 
 async def test_the_search_keeps_what_was_typed_in_the_box(client):
     world = await make_world()
-    await login(client, world.coordinator)
+    await sign_in(client, world.coordinator)
     page = await client.get("/caseload?q=Oli&flagged=1&sort=status")
     assert 'value="Oli"' in page.text
     assert re.search(r'id="flagged" name="flagged" value="1"\s*checked', page.text)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from app.accounts.queries import user_by_email
 from app.clients.tables import CareTeamMember, Client, FamilyLink
 from app.accounts.demo import demo_password
-from app.demo import demo_seed
-from tests.conftest import login
+
+from tests.conftest import demo_seeded, login
 
 
 async def team_of(email: str) -> set[int]:
@@ -16,7 +16,7 @@ async def team_of(email: str) -> set[int]:
 
 
 async def test_demo_coordinators_have_disjoint_caseloads_with_their_own_workers_and_families():
-    await demo_seed()
+    await demo_seeded()
     assert 36 <= await Client.count().run() <= 44
     first, second = await team_of("coordinator@kinward.example"), await team_of("coordinator2@kinward.example")
     assert len(first) == len(second) == 20 and not first & second
@@ -30,7 +30,7 @@ async def test_demo_coordinators_have_disjoint_caseloads_with_their_own_workers_
 
 
 async def test_the_demo_coordinator_sees_their_caseload(client):
-    await demo_seed()
+    await demo_seeded()
     coordinator = await user_by_email(email="coordinator@kinward.example")
     await login(client, {**coordinator, "password": demo_password(coordinator["email"])})
     page = await client.get("/caseload")

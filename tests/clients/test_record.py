@@ -10,7 +10,7 @@ from app.accounts.queries import user_by_email
 from app.audit.tables import AuditEvent
 from app.clients.tables import CareTeamMember, Client, ClientContact, FamilyLink
 from tests.clients.factories import make_world, today
-from tests.conftest import login, post_form
+from tests.conftest import post_form, sign_in
 
 
 def edit_values(client: dict, **changes) -> dict:
@@ -29,7 +29,7 @@ async def audit_of(action: str) -> list[dict]:
 
 async def test_a_worker_sees_need_to_know_fields_and_never_confidential_notes(client):
     world = await make_world()
-    await login(client, world.worker)
+    await sign_in(client, world.worker)
     page = await client.get(f"/clients/{world.own['id']}")
     assert page.status_code == 200
     for visible in ("Olive Owens", "Penicillin", "Knock loudly", "1 Example Street", "01632 960000"):
@@ -43,7 +43,7 @@ async def test_a_worker_sees_need_to_know_fields_and_never_confidential_notes(cl
 
 async def test_the_coordinator_on_the_team_sees_the_whole_record_and_each_read_is_audited(client):
     world = await make_world()
-    await login(client, world.coordinator)
+    await sign_in(client, world.coordinator)
     page = await client.get(f"/clients/{world.own['id']}")
     for visible in ("Confidential: family dispute", "17 May 1940", "client@example.org", "Edit details"):
         assert visible in page.text
@@ -55,14 +55,14 @@ async def test_the_coordinator_on_the_team_sees_the_whole_record_and_each_read_i
 
 async def test_a_refused_record_is_not_audited_as_read(client):
     world = await make_world()
-    await login(client, world.coordinator)
+    await sign_in(client, world.coordinator)
     assert (await client.get(f"/clients/{world.others['id']}")).status_code == 404
     assert await audit_of("client.viewed") == []
 
 
 async def test_intake_with_mistakes_keeps_the_input_and_says_what_is_wrong(client):
     world = await make_world()
-    await login(client, world.coordinator)
+    await sign_in(client, world.coordinator)
     tomorrow = (today() + timedelta(days=1)).isoformat()
     response = await post_form(client, "/clients", {
         "first_name": "", "last_name": "Quill", "date_of_birth": tomorrow, "phone": "call me", "email": "nope",
@@ -80,7 +80,7 @@ async def test_intake_with_mistakes_keeps_the_input_and_says_what_is_wrong(clien
 
 async def test_intake_creates_the_client_with_the_coordinator_on_the_team(client):
     world = await make_world()
-    await login(client, world.coordinator)
+    await sign_in(client, world.coordinator)
     response = await post_form(client, "/clients", {
         "first_name": "Quentin", "last_name": "Quill", "date_of_birth": "1941-07-09", "phone": "+44 7700 900123",
         "allergies": "None known"})
@@ -94,7 +94,7 @@ async def test_intake_creates_the_client_with_the_coordinator_on_the_team(client
 
 async def test_an_edit_saves_and_records_the_changed_field_names(client):
     world = await make_world()
-    await login(client, world.coordinator)
+    await sign_in(client, world.coordinator)
     response = await post_form(client, f"/clients/{world.own['id']}/edit",
                                {**edit_values(world.own, mobility="Uses a walking frame", confidential_notes="New"),
                                 "version": "1"})
@@ -108,7 +108,7 @@ async def test_an_edit_saves_and_records_the_changed_field_names(client):
 
 async def test_saving_over_a_newer_version_shows_both_values_and_keeps_what_was_typed(client):
     world = await make_world()
-    await login(client, world.coordinator)
+    await sign_in(client, world.coordinator)
     await client.get(f"/clients/{world.own['id']}/edit")  # opened at version 1
     # Meanwhile someone else saves a change to mobility.
     await Client.update({Client.mobility: "Hoist needed", Client.version: 2}).where(Client.id == world.own["id"]).run()
@@ -133,7 +133,7 @@ async def test_saving_over_a_newer_version_shows_both_values_and_keeps_what_was_
 
 async def test_a_status_change_needs_a_date_and_a_reason(client):
     world = await make_world()
-    await login(client, world.coordinator)
+    await sign_in(client, world.coordinator)
     url = f"/clients/{world.own['id']}/status"
     refused = await post_form(client, url, {"to_status": "paused", "effective_on": "", "reason": "", "version": "1"})
     assert refused.status_code == 422
@@ -150,7 +150,7 @@ async def test_a_status_change_needs_a_date_and_a_reason(client):
 
 async def test_contacts_are_added_with_validation_and_shown_to_workers(client):
     world = await make_world()
-    await login(client, world.coordinator)
+    await sign_in(client, world.coordinator)
     url = f"/clients/{world.own['id']}/contacts"
     refused = await post_form(client, url, {"name": "Raj", "relationship": "son", "phone": "", "email": ""})
     assert refused.status_code == 422 and "Give a phone number or an email address." in refused.text
@@ -159,13 +159,13 @@ async def test_contacts_are_added_with_validation_and_shown_to_workers(client):
                                           "emergency": "on"})).status_code == 303
     contact = await ClientContact.select().where(ClientContact.name == "Raj Owens").first().run()
     assert contact["emergency"] is True
-    await login(client, world.worker)
+    await sign_in(client, world.worker)
     assert "Raj Owens" in (await client.get(f"/clients/{world.own['id']}")).text
 
 
 async def test_the_care_team_is_managed_with_dates(client):
     world = await make_world()
-    await login(client, world.coordinator)
+    await sign_in(client, world.coordinator)
     url = f"/clients/{world.own['id']}/team"
     refused = await post_form(client, url, {"user_id": str(world.worker2["id"]), "since": "2026-05-10",
                                             "until": "2026-05-01"})
@@ -180,13 +180,13 @@ async def test_the_care_team_is_managed_with_dates(client):
         (CareTeamMember.client == world.own["id"]) & (CareTeamMember.user == world.worker["id"])).first().run()
     ended = await post_form(client, f"{url}/{worker_member['id']}/end", {"until": yesterday})
     assert ended.status_code == 303
-    await login(client, world.worker)
+    await sign_in(client, world.worker)
     assert (await client.get(f"/clients/{world.own['id']}")).status_code == 404
 
 
 async def test_a_coordinator_invites_a_family_member_and_gets_a_one_time_link(client):
     world = await make_world()
-    await login(client, world.coordinator)
+    await sign_in(client, world.coordinator)
     url = f"/clients/{world.own['id']}/family"
     refused = await post_form(client, url, {"display_name": "Nia", "email": "nia@", "relationship": ""})
     assert refused.status_code == 422 and 'value="Nia"' in refused.text

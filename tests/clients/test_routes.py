@@ -6,7 +6,7 @@ import pytest
 
 from app.audit.tables import AuditEvent
 from tests.clients.factories import add_contact, add_team_member, link_family, make_world
-from tests.conftest import login, make_user, post_form
+from tests.conftest import make_user, post_form, sign_in
 
 ROLES = ("admin", "coordinator", "worker", "family")
 TARGETS = ("own", "other", "foreign")
@@ -59,7 +59,7 @@ async def test_each_role_gets_each_client_route_as_the_policy_says(client, role)
             "member": await add_team_member(client_id=target["id"], user=extra_worker),
             "link": await link_family(client_id=target["id"], user=extra_family),
         }
-    await login(client, world.person(role))
+    await sign_in(client, world.person(role))
     mismatches = []
     for name in TARGETS:
         base = f"/clients/{world.target(name)['id']}"
@@ -80,7 +80,7 @@ async def test_each_role_gets_each_client_route_as_the_policy_says(client, role)
 @pytest.mark.parametrize("role", ROLES)
 async def test_the_caseload_and_intake_are_for_coordinators_and_admins(client, role):
     world = await make_world()
-    await login(client, world.person(role))
+    await sign_in(client, world.person(role))
     expected = 200 if role in ("admin", "coordinator") else 404
     assert (await client.get("/caseload")).status_code == expected
     assert (await client.get("/clients/new")).status_code == expected
@@ -91,7 +91,7 @@ async def test_the_caseload_and_intake_are_for_coordinators_and_admins(client, r
 
 async def test_an_unknown_client_is_not_found(client):
     world = await make_world()
-    await login(client, world.admin)
+    await sign_in(client, world.admin)
     assert (await client.get("/clients/999999")).status_code == 404
     assert (await client.get(f"/clients/{world.own['id']}/contacts/999999/remove")).status_code in (404, 405)
 
@@ -104,16 +104,25 @@ async def test_anonymous_visitors_are_sent_to_sign_in(client):
     assert not await AuditEvent.exists().where(AuditEvent.client_id == world.own["id"]).run()
 
 
-async def test_pages_and_refused_forms_are_html(client):
+async def test_pages_and_refused_forms_are_html_with_their_status_and_message(client):
+    """Each page and each refused form is an HTML page that says what it is and what to fix."""
     world = await make_world()
-    await login(client, world.coordinator)
-    for response in (await client.get("/caseload"), await client.get(f"/clients/{world.own['id']}"),
-                     await post_form(client, "/clients", {}),
-                     await post_form(client, f"/clients/{world.own['id']}/edit", {}),
-                     await post_form(client, f"/clients/{world.own['id']}/status", {}),
-                     await post_form(client, f"/clients/{world.own['id']}/contacts", {}),
-                     await post_form(client, f"/clients/{world.own['id']}/team", {}),
-                     await post_form(client, f"/clients/{world.own['id']}/family", {}),
-                     await post_form(client, f"/clients/{world.others['id']}/break-glass", {}),
-                     await client.get(f"/clients/{world.others['id']}/break-glass")):
+    await sign_in(client, world.coordinator)
+    own, others = world.own["id"], world.others["id"]
+    answers = [
+        (await client.get("/caseload"), 200, "<h1>Caseload</h1>"),
+        (await client.get(f"/clients/{own}"), 200, "Olive Owens"),
+        (await post_form(client, "/clients", {}), 422, "Enter the client&#39;s first name."),
+        (await post_form(client, f"/clients/{own}/edit", {}), 422, "Enter the client&#39;s last name."),
+        (await post_form(client, f"/clients/{own}/status", {}), 422, "Give the reason for the change."),
+        (await post_form(client, f"/clients/{own}/contacts", {}), 422, "Enter the contact&#39;s name."),
+        (await post_form(client, f"/clients/{own}/team", {}), 422, "Choose a coordinator or care worker."),
+        (await post_form(client, f"/clients/{own}/family", {}), 422, "Enter the family member&#39;s name."),
+        (await post_form(client, f"/clients/{others}/break-glass", {}), 422,
+         "Explain in a sentence why you need to open this record now."),
+        (await client.get(f"/clients/{others}/break-glass"), 200, "Emergency access: Otto Other"),
+    ]
+    for response, status, text in answers:
+        assert response.status_code == status, response.request.url
         assert response.headers["content-type"].startswith("text/html"), response.request.url
+        assert text in response.text, response.request.url

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from app.clients.tables import CareTeamMember, FamilyLink
 from tests.clients.factories import link_family, make_client
-from tests.conftest import login, make_facility, make_user, post_form
+from tests.conftest import make_facility, make_user, post_form, sign_in
 
 
 async def test_two_facilities_share_nothing(client):
@@ -25,7 +25,7 @@ async def test_two_facilities_share_nothing(client):
     await FamilyLink.insert(FamilyLink(client=s_client["id"], user=people["nfamily"]["id"])).run()
 
     for role in ("admin", "coordinator", "worker", "family"):
-        await login(client, people["n" + role])
+        await sign_in(client, people["n" + role])
         for suffix in ("", "/edit", "/status", "/contacts", "/team", "/family", "/access-log", "/break-glass"):
             assert (await client.get(f"/clients/{s_client['id']}{suffix}")).status_code == 404, (role, suffix)
         assert (await post_form(client, f"/clients/{s_client['id']}/edit", {})).status_code == 404

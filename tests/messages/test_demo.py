@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from app import clock
 from app.accounts.queries import user_by_email
-from app.demo import demo_seed
 from app.messages import queries
 from app.messages.tables import Message
+from tests.conftest import demo_seeded
 
 
 async def test_each_demo_family_has_a_conversation_and_one_waits_for_an_answer():
-    assert await demo_seed()
+    assert await demo_seeded()
     family = await user_by_email(email="family@kinward.example")
     family2 = await user_by_email(email="family2@kinward.example")
     threads = await Message.select(Message.client, Message.author).run()

@@ -10,7 +10,7 @@ from app.messages.queries import answer_overdue
 from app.messages.services import escalations_enqueue
 from app.messages.tables import Message, MessagePreference
 from tests.clients.factories import make_world
-from tests.conftest import login
+from tests.conftest import sign_in
 from tests.messages.factories import add_message
 
 HX = {"HX-Request": "true"}
@@ -26,7 +26,7 @@ def test_a_message_is_overdue_from_the_moment_the_limit_has_passed():
 
 async def panel(client, user: dict) -> str:
     """The coordinator's unanswered-messages panel, signed in afresh (hours pass in these tests)."""
-    await login(client, user)
+    await sign_in(client, user)
     return (await client.get("/messages/unanswered", headers=HX)).text
 
 
@@ -93,15 +93,15 @@ async def test_the_flag_shows_on_the_coordinators_home_for_their_own_clients_onl
     world = await make_world()
     await add_message(client_id=world.own["id"], author=world.family, body="Question")
     fake_clock.advance(days=2)
-    await login(client, world.coordinator)
+    await sign_in(client, world.coordinator)
     caseload = await client.get("/caseload")
     assert 'hx-get="/messages/unanswered"' in caseload.text
     page = await client.get("/messages/unanswered")
     assert page.status_code == 200 and WAITING in page.text and "Olive Owens" in page.text
 
-    await login(client, world.coordinator2)
+    await sign_in(client, world.coordinator2)
     assert "Olive Owens" not in (await client.get("/messages/unanswered")).text
-    await login(client, world.admin)
+    await sign_in(client, world.admin)
     assert (await client.get("/messages/unanswered")).status_code == 404
     assert 'hx-get="/messages/unanswered"' not in (await client.get("/caseload")).text
 

@@ -9,7 +9,7 @@ from app.audit.tables import AuditEvent
 from app.visits.tables import Visit
 from tests.careplans.factories import add_service, make_plan
 from tests.clients.factories import link_family, make_world
-from tests.conftest import login, make_user
+from tests.conftest import make_user, sign_in
 
 
 async def add_visit(*, client_id: int, service_id: int, worker: dict, hours_from_now: float, status: str = "scheduled",
@@ -36,7 +36,7 @@ async def visits_world():
 
 async def test_a_family_member_sees_upcoming_visits_and_shared_summaries(client):
     world = await visits_world()
-    await login(client, world.family)
+    await sign_in(client, world.family)
     home = await client.get("/family")
     assert "Upcoming visits" in home.text and "Meals" in home.text and "Worker" in home.text
     assert "Ate a good lunch and chatted about the garden." in home.text
@@ -50,7 +50,7 @@ async def test_the_link_decides_which_sections_a_family_member_gets(client):
     limited = await make_user(facility_id=world.facility, role="family")
     await link_family(client_id=world.own["id"], user=limited, may_see_schedule=False, may_see_visit_summaries=False,
                       may_message=False)
-    await login(client, limited)
+    await sign_in(client, limited)
     home = await client.get("/family")
     assert "Olive Owens" in home.text and "Who opened the record" in home.text
     for hidden in ("Upcoming visits", "Recent visit summaries", "Ate a good lunch", "Messages with the care team",
@@ -60,9 +60,9 @@ async def test_the_link_decides_which_sections_a_family_member_gets(client):
 
 async def test_the_family_home_shows_who_opened_the_record_without_details(client):
     world = await make_world()
-    await login(client, world.coordinator)
+    await sign_in(client, world.coordinator)
     await client.get(f"/clients/{world.own['id']}")
-    await login(client, world.family)
+    await sign_in(client, world.family)
     home = await client.get("/family")
     assert "Who opened the record" in home.text and "Coordinator" in home.text
     assert "127.0.0.1" not in home.text  # who and when, never from where

@@ -3,17 +3,26 @@
 from __future__ import annotations
 
 from tests.clients.factories import make_world
-from tests.conftest import login, post_form
+from tests.conftest import post_form, sign_in
 
 
-async def test_message_pages_and_refused_forms_are_html(client):
+async def test_message_pages_and_refused_forms_are_html_with_their_status_and_message(client):
     world = await make_world()
-    await login(client, world.family)
-    for response in (await client.get("/family"), await client.get(f"/clients/{world.own['id']}/messages"),
-                     await post_form(client, f"/clients/{world.own['id']}/messages", {"body": ""}),
-                     await post_form(client, f"/clients/{world.own['id']}/messages", {"body": ""},
-                                     headers={"HX-Request": "true"}),
-                     await post_form(client, "/account/notifications", {"email": "weekly"})):
-        assert response.headers["content-type"].startswith("text/html"), response.request.url
+    await sign_in(client, world.family)
+    thread = f"/clients/{world.own['id']}/messages"
+    answers = [
+        (await client.get("/family"), 200, "<h1>My family</h1>"),
+        (await client.get(thread), 200, "Messages about Olive Owens"),
+        (await post_form(client, thread, {"body": ""}), 422, "Write a message before sending."),
+        (await post_form(client, thread, {"body": ""}, headers={"HX-Request": "true"}), 422,
+         "Write a message before sending."),
+        (await post_form(client, "/account/notifications", {"email": "weekly"}), 422, "Choose one of the options."),
+    ]
     client.cookies.clear()
-    assert (await client.get("/login")).headers["content-type"].startswith("text/html")  # what the e2e tests start from
+    answers.append((await client.get("/login"), 200, "Sign in to Kinward"))  # what the e2e tests start from
+    for response, status, text in answers:
+        assert response.status_code == status, response.request.url
+        assert response.headers["content-type"].startswith("text/html"), response.request.url
+        assert text in response.text, response.request.url
+    # The htmx answer is the form alone, to swap in place; the others are whole pages.
+    assert "<html" not in answers[3][0].text and all("<html" in a[0].text for a in answers[:3])

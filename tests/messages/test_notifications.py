@@ -11,7 +11,7 @@ from app.mail.tables import Outbox
 from app.messages.services import digests_enqueue
 from app.messages.tables import MessagePreference
 from tests.clients.factories import make_client, make_world
-from tests.conftest import login, make_user, post_form, settings_for_tests
+from tests.conftest import make_user, post_form, settings_for_tests, sign_in
 from tests.mail.smtp import SMTPServer
 from tests.messages.factories import add_message
 
@@ -37,7 +37,7 @@ async def test_the_caseload_shows_unread_messages_per_client_until_the_thread_is
     await add_message(client_id=world.own["id"], author=world.family, body="Two")
     await add_message(client_id=world.own["id"], author=world.coordinator2, body="Note", team_only=True)
     await add_message(client_id=world.own["id"], author=world.coordinator, body="My own reply")
-    await login(client, world.coordinator)
+    await sign_in(client, world.coordinator)
     badges = dict(UNREAD_BADGE.findall((await client.get("/caseload")).text))
     assert badges == {str(world.own["id"]): "3"}  # team notes count for the team; one's own messages do not
     assert str(second["id"]) not in badges
@@ -50,7 +50,7 @@ async def test_the_family_home_counts_new_messages_and_never_team_notes(client):
     world = await make_world()
     await add_message(client_id=world.own["id"], author=world.coordinator, body="Update for the family")
     await add_message(client_id=world.own["id"], author=world.coordinator, body="Internal", team_only=True)
-    await login(client, world.family)
+    await sign_in(client, world.family)
     home = await client.get("/family")
     assert "1 new" in home.text
     assert "1 new" not in (await client.get("/family")).text  # seen now
@@ -58,7 +58,7 @@ async def test_the_family_home_counts_new_messages_and_never_team_notes(client):
 
 async def test_a_family_message_emails_the_coordinators_on_the_team_and_not_its_author(client):
     world = await make_world()
-    await login(client, world.family)
+    await sign_in(client, world.family)
     await post_form(client, thread_url(world.own), {"body": "Private worry about Mum"})
     sent = await emails()
     assert [e["to_address"] for e in sent] == [world.coordinator["email"]]
@@ -68,7 +68,7 @@ async def test_a_family_message_emails_the_coordinators_on_the_team_and_not_its_
 
 async def test_a_reply_emails_the_family_and_a_team_note_does_not(client):
     world = await make_world()
-    await login(client, world.coordinator)
+    await sign_in(client, world.coordinator)
     await post_form(client, thread_url(world.own), {"body": "Internal", "team_only": "on"})
     assert [e["to_address"] for e in await emails()] == []
     await post_form(client, thread_url(world.own), {"body": "Hello family"})
@@ -77,27 +77,27 @@ async def test_a_reply_emails_the_family_and_a_team_note_does_not(client):
 
 async def test_each_person_chooses_each_message_a_daily_digest_or_none(client):
     world = await make_world()
-    await login(client, world.coordinator)
+    await sign_in(client, world.coordinator)
     page = await client.get("/account/notifications")
     assert page.status_code == 200 and chosen(page.text) == ["each"]
     assert (await post_form(client, "/account/notifications", {"email": "weekly"})).status_code == 422
     assert (await post_form(client, "/account/notifications", {"email": "none"})).status_code == 303
     assert chosen((await client.get("/account/notifications")).text) == ["none"]
 
-    await login(client, world.family)
+    await sign_in(client, world.family)
     await post_form(client, thread_url(world.own), {"body": "Anyone there?"})
     assert await emails() == []
 
-    await login(client, world.worker)
+    await sign_in(client, world.worker)
     assert (await client.get("/account/notifications")).status_code == 404
-    await login(client, world.admin)
+    await sign_in(client, world.admin)
     assert (await client.get("/account/notifications")).status_code == 404
 
 
 async def test_a_daily_digest_goes_out_once_a_morning_with_the_unread_threads(client, fake_clock):
     world = await make_world()
     await MessagePreference.insert(MessagePreference(user=world.coordinator["id"], email="digest")).run()
-    await login(client, world.family)
+    await sign_in(client, world.family)
     await post_form(client, thread_url(world.own), {"body": "Question"})
     assert await emails() == []  # no email per message for a digest reader
 
@@ -118,7 +118,7 @@ async def test_a_daily_digest_goes_out_once_a_morning_with_the_unread_threads(cl
 
 async def test_a_family_invitation_is_emailed_with_a_working_set_password_link(client):
     world = await make_world()
-    await login(client, world.coordinator)
+    await sign_in(client, world.coordinator)
     response = await post_form(client, f"/clients/{world.own['id']}/family", {
         "display_name": "Dana Daughter", "email": "dana@example.org", "relationship": "daughter",
         "may_message": "on"})
@@ -142,7 +142,7 @@ async def test_a_family_invitation_is_emailed_with_a_working_set_password_link(c
 
 async def test_linking_an_existing_family_account_tells_them_by_email(client):
     world = await make_world()
-    await login(client, world.coordinator)
+    await sign_in(client, world.coordinator)
     await post_form(client, f"/clients/{world.own['id']}/family", {
         "display_name": "Family2", "email": world.family2["email"], "relationship": "son"})
     linked = await emails("family_link")
@@ -156,6 +156,6 @@ async def test_a_deactivated_family_member_gets_no_notices(client):
     from tests.clients.factories import link_family
 
     await link_family(client_id=world.own["id"], user=gone)
-    await login(client, world.coordinator)
+    await sign_in(client, world.coordinator)
     await post_form(client, thread_url(world.own), {"body": "Hello all"})
     assert [e["to_address"] for e in await emails()] == [world.family["email"]]

@@ -27,8 +27,8 @@ STARTUP_SECONDS = 30
 SINCE = re.compile(r'messages/updates\?since=([0-9.]+)')
 
 
-@asynccontextmanager
-async def kinward_server(log: Path) -> AsyncIterator[str]:
+async def kinward_started(log: Path) -> tuple[subprocess.Popen, str]:
+    """A real `kinward serve` on the test database, once it answers /healthz: the process and its address."""
     port = free_port()
     env = {**os.environ, "KINWARD_DATABASE_URL": _TEST_URL, "KINWARD_ENV": "test",
            "KINWARD_SECRET_KEY": TEST_SECRET, "PYTHONUNBUFFERED": "1"}
@@ -36,18 +36,24 @@ async def kinward_server(log: Path) -> AsyncIterator[str]:
         server = subprocess.Popen([sys.executable, "-m", "app.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
                                   cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + STARTUP_SECONDS
+    async with httpx.AsyncClient() as probe:
+        while True:
+            if server.poll() is not None or time.monotonic() > deadline:
+                server.kill()
+                pytest.fail(f"kinward serve did not start:\n{log.read_text()}")
+            try:
+                if (await probe.get(f"{url}/healthz")).status_code == 200:
+                    return server, url
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.2)
+
+
+@asynccontextmanager
+async def kinward_server(log: Path) -> AsyncIterator[str]:
+    server, url = await kinward_started(log)
     try:
-        deadline = time.monotonic() + STARTUP_SECONDS
-        async with httpx.AsyncClient() as probe:
-            while True:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"kinward serve did not start:\n{log.read_text()}")
-                try:
-                    if (await probe.get(f"{url}/healthz")).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                await asyncio.sleep(0.2)
         yield url
     finally:
         server.terminate()

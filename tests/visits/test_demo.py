@@ -7,16 +7,15 @@ from zoneinfo import ZoneInfo
 
 from app.accounts.queries import user_by_email
 from app.accounts.demo import demo_password
-from app.demo import demo_seed
 from app.visits.tables import Visit
-from tests.conftest import login, post_form
+from tests.conftest import demo_seeded, login, post_form
 
 HX = {"HX-Request": "true"}
 
 
 async def test_the_demo_has_logged_visits_and_one_open_concern_per_coordinator(client, fake_clock):
     fake_clock.now = datetime(2026, 6, 3, 13, 0, tzinfo=ZoneInfo("Europe/London")).astimezone(timezone.utc)
-    await demo_seed()
+    await demo_seeded()
     people = {name: await user_by_email(email=f"{name}@kinward.example")
               for name in ("worker", "worker2", "coordinator", "coordinator2", "family")}
     for worker in ("worker", "worker2"):
@@ -46,7 +45,7 @@ async def test_the_demo_has_logged_visits_and_one_open_concern_per_coordinator(c
 
 async def test_todays_visits_already_over_are_logged_except_those_left_for_trying_the_demo(fake_clock):
     fake_clock.now = datetime(2026, 6, 3, 13, 0, tzinfo=ZoneInfo("Europe/London")).astimezone(timezone.utc)
-    await demo_seed()
+    await demo_seeded()
     over = await Visit.select(Visit.client, Visit.status, Visit.client.first_name.as_alias("name")).where(
         (Visit.scheduled_start >= datetime(2026, 6, 3, tzinfo=ZoneInfo("Europe/London")))
         & (Visit.scheduled_end < fake_clock.now) & Visit.worker.is_not_null()).run()

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from app.accounts.tables import User
 from app.audit.tables import AuditEvent
+from app.clients.queries import client_relation
+from app.policy import Person
+from app.visits.queries import day_bounds, week_for
 from app.visits.services import schedule_sync
 from app.visits.tables import Visit
 from tests.careplans.factories import add_service, make_plan
 from tests.clients.factories import make_world
-from tests.conftest import login, post_form
+from tests.conftest import post_form, sign_in
 
 LONDON = ZoneInfo("Europe/London")
 NOW = datetime(2026, 6, 1, 7, 0, tzinfo=LONDON).astimezone(timezone.utc)
@@ -43,7 +47,7 @@ def times_in(page: str) -> list[str]:
 
 async def test_the_week_grid_shows_each_day_and_moves_by_week_with_htmx(client, monday_morning):
     world = await planned_world()
-    await login(client, world.coordinator)
+    await sign_in(client, world.coordinator)
     page = await client.get(f"/clients/{world.own['id']}/visits")
     assert page.status_code == 200
     assert "Week of 01 Jun 2026" in page.text and page.text.count('class="day') == 7
@@ -58,7 +62,7 @@ async def test_the_week_grid_shows_each_day_and_moves_by_week_with_htmx(client, 
 
 async def test_my_day_lists_todays_visits_in_time_order_with_needs_and_instructions(client, monday_morning):
     world = await planned_world()
-    await login(client, world.worker)
+    await sign_in(client, world.worker)
     page = await client.get("/my-day")
     assert page.status_code == 200
     assert times_in(page.text) == ["09:00", "12:30"]
@@ -75,22 +79,31 @@ async def test_my_day_lists_todays_visits_in_time_order_with_needs_and_instructi
 
 async def test_the_team_week_shows_who_visits_whom_for_the_coordinators_clients(client, monday_morning):
     world = await planned_world()
-    await login(client, world.coordinator)
+    await sign_in(client, world.coordinator)
     page = await client.get("/schedule")
     assert page.status_code == 200
     assert "Olive Owens" in page.text and "Otto Other" not in page.text
     assert "Worker" in page.text and page.text.count('class="visit visit-scheduled"') == 14
-    await login(client, world.admin)
+    await sign_in(client, world.admin)
     everyone = await client.get("/schedule")
     assert "Olive Owens" in everyone.text and "Otto Other" in everyone.text
-    await login(client, world.worker)
+    await sign_in(client, world.worker)
     assert (await client.get("/schedule")).status_code == 404
+
+
+async def test_the_team_week_appears_in_the_access_log_of_each_client_it_showed(client, monday_morning):
+    world = await planned_world()
+    await sign_in(client, world.coordinator)
+    assert (await client.get("/schedule")).status_code == 200
+    shown = await AuditEvent.select(AuditEvent.client_id, AuditEvent.detail).where(
+        (AuditEvent.action == "client.viewed") & (AuditEvent.actor_id == world.coordinator["id"])).run()
+    assert [e["client_id"] for e in shown] == [world.own["id"]] and '"page": "team_week"' in shown[0]["detail"]
 
 
 async def test_a_coordinator_cancels_one_visit_with_a_reason(client, monday_morning):
     world = await planned_world()
     visit = await Visit.select().where(Visit.client == world.own["id"]).order_by(Visit.scheduled_start).first().run()
-    await login(client, world.coordinator)
+    await sign_in(client, world.coordinator)
     assert (await client.get(f"/visits/{visit['id']}")).status_code == 200
     refused = await post_form(client, f"/visits/{visit['id']}/cancel", {"reason": "", "version": "1"})
     assert refused.status_code == 422 and 'id="reason-error"' in refused.text
@@ -112,7 +125,7 @@ async def test_giving_a_visit_to_a_busy_worker_warns_of_the_double_booking(clien
     visit = await Visit.select().where(Visit.client == world.own["id"]).order_by(Visit.scheduled_start).first().run()
     await Visit.update({Visit.scheduled_end: visit["scheduled_start"] + timedelta(minutes=90)}).where(
         Visit.id == visit["id"]).run()
-    await login(client, world.coordinator)
+    await sign_in(client, world.coordinator)
     warned = await post_form(client, f"/visits/{visit['id']}/reassign",
                              {"worker_id": str(world.worker2["id"]), "version": "1"})
     assert warned.status_code == 409
@@ -133,7 +146,7 @@ async def test_workers_and_family_cannot_change_visits(client, monday_morning):
     world = await planned_world()
     visit = await Visit.select().where(Visit.client == world.own["id"]).first().run()
     for person in (world.worker, world.family, world.coordinator2):
-        await login(client, person)
+        await sign_in(client, person)
         response = await post_form(client, f"/visits/{visit['id']}/cancel", {"reason": "x", "version": "1"})
         assert response.status_code == 404
     assert (await Visit.select(Visit.status).where(Visit.id == visit["id"]).first().run())["status"] == "scheduled"
@@ -141,7 +154,7 @@ async def test_workers_and_family_cannot_change_visits(client, monday_morning):
 
 async def test_a_worker_subscribes_to_a_calendar_that_holds_first_names_and_service_kinds_only(client, monday_morning):
     world = await planned_world()
-    await login(client, world.worker)
+    await sign_in(client, world.worker)
     page = await post_form(client, "/my-day/calendar", {})
     assert page.status_code == 201 or page.status_code == 200
     url = re.search(r'value="(http[^"]+\.ics)"', page.text).group(1)
@@ -154,7 +167,7 @@ async def test_a_worker_subscribes_to_a_calendar_that_holds_first_names_and_serv
     assert "DTSTART:20260601T080000Z" in body
     for secret in ("Owens", "Example Street", "Penicillin", "Wash and dress", "Otto"):
         assert secret not in body
-    await login(client, world.worker)
+    await sign_in(client, world.worker)
     assert (await post_form(client, "/my-day/calendar/revoke", {})).status_code == 303
     client.cookies.clear()
     assert (await client.get(feed_path)).status_code == 404
@@ -164,12 +177,37 @@ async def test_a_worker_subscribes_to_a_calendar_that_holds_first_names_and_serv
 async def test_only_workers_have_a_calendar_link(client):
     world = await make_world()
     for person in (world.coordinator, world.family, world.admin):
-        await login(client, person)
+        await sign_in(client, person)
         assert (await client.get("/my-day/calendar")).status_code == 404
 
 
 async def test_the_caseload_shows_the_next_visit(client, monday_morning):
     world = await planned_world()
-    await login(client, world.coordinator)
+    await sign_in(client, world.coordinator)
     page = await client.get("/caseload")
     assert "01 Jun 2026, 09:00" in page.text
+
+
+async def test_a_family_relations_week_from_the_selector_carries_no_instructions_reasons_or_surnames(monday_morning):
+    """The privacy of the family's week is the selector's: a page that forgets to redact still cannot leak."""
+    world = await planned_world()
+    await User.update({User.display_name: "Wendy Worker"}).where(User.id == world.worker["id"]).run()
+    first = await Visit.select(Visit.id).where(Visit.client == world.own["id"]).order_by(Visit.scheduled_start).first().run()
+    await Visit.update({Visit.status: "cancelled", Visit.cancel_reason: "In hospital"}).where(
+        Visit.id == first["id"]).run()
+    start, end = day_bounds(date(2026, 6, 1), "Europe/London")[0], day_bounds(date(2026, 6, 7), "Europe/London")[1]
+
+    async def week(person: dict) -> list[dict]:
+        viewer = Person(id=person["id"], facility_id=person["facility_id"], role=person["role"])
+        relation = await client_relation(user=viewer, client_id=world.own["id"], today=date(2026, 6, 1))
+        return await week_for(user=viewer, relation=relation, start=start, end=end)
+
+    team, family = await week(world.coordinator), await week(world.family)
+    assert len(family) == len(team) == 14
+    assert {v["instructions"] for v in team} == {"Wash and dress", "Soft diet"}
+    assert any(v["cancel_reason"] == "In hospital" for v in team) and team[0]["worker_name"] == "Wendy Worker"
+    for visit in family:
+        assert visit["instructions"] == "" and visit["task_list"] == [] and visit["cancel_reason"] == ""
+        assert visit["worker_name"] == "Wendy" and not visit["double_booked"]
+        assert "Worker" not in repr(visit) and "Wash and dress" not in repr(visit) and "Owens" not in repr(visit)
+    assert await week(world.family2) == []  # no link to this client: nothing at all

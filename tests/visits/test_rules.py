@@ -9,9 +9,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from app.accounts.tables import Role
-from app.policy import VISIT_CORRECTION_WINDOW, ClientRelation, can
+from app.policy import VISIT_CORRECTION_WINDOW, can_on
 from app.visits.rules import (Attendance, attendance, check_in_problem, check_in_window, check_out_problems,
                               checked_in_late, save_decision, section_basis, section_values)
+from tests.policy_helpers import Person, relation
 
 LONDON = "Europe/London"
 START = datetime(2026, 6, 1, 9, 0, tzinfo=ZoneInfo(LONDON)).astimezone(timezone.utc)
@@ -130,35 +131,26 @@ def test_a_save_over_someone_elses_change_of_the_same_section_is_a_conflict(stor
                          overwrite=overwrite) == expected
 
 
-class Person:
-    def __init__(self, role: Role) -> None:
-        self.id, self.facility_id, self.role = 7, 1, role.value
-
-
-def relation(**values) -> ClientRelation:
-    return ClientRelation(client_id=3, facility_id=1, **values)
-
-
 def test_a_worker_logs_their_own_visit_and_corrects_it_for_24_hours_after_check_out():
     worker, checked_out = Person(Role.worker), START + timedelta(hours=1)
-    assert can(worker, "visit.log", relation(own_visit=True))
-    assert not can(worker, "visit.log", relation(own_visit=False, team_role="worker"))
+    assert can_on(worker, "visit.log", relation(own_visit=True))
+    assert not can_on(worker, "visit.log", relation(own_visit=False, team_role="worker"))
     just_before = relation(own_visit=True, visit_checked_out_at=checked_out,
                            now=checked_out + VISIT_CORRECTION_WINDOW - SECOND)
-    assert can(worker, "visit.log", just_before)
-    assert not can(worker, "visit.log", relation(own_visit=True, visit_checked_out_at=checked_out,
+    assert can_on(worker, "visit.log", just_before)
+    assert not can_on(worker, "visit.log", relation(own_visit=True, visit_checked_out_at=checked_out,
                                                  now=checked_out + VISIT_CORRECTION_WINDOW))
-    assert not can(worker, "visit.log", relation(own_visit=True, visit_checked_out_at=checked_out))
+    assert not can_on(worker, "visit.log", relation(own_visit=True, visit_checked_out_at=checked_out))
 
 
 def test_a_coordinator_of_the_team_logs_and_corrects_at_any_time_and_nobody_else():
     coordinator = Person(Role.coordinator)
     long_after = relation(team_role="coordinator", visit_checked_out_at=START, now=START + timedelta(days=30))
-    assert can(coordinator, "visit.log", long_after)
-    assert can(coordinator, "visit.concern.resolve", long_after)
-    assert not can(coordinator, "visit.log", relation(break_glass=True))
-    assert can(coordinator, "visit.log.view", relation(break_glass=True))
-    assert not can(Person(Role.admin), "visit.log", relation())
-    assert can(Person(Role.admin), "visit.log.view", relation())
-    assert not can(Person(Role.worker), "visit.log.view", relation(team_role="worker"))
-    assert not can(Person(Role.family), "visit.log.view", relation())
+    assert can_on(coordinator, "visit.log", long_after)
+    assert can_on(coordinator, "visit.concern.resolve", long_after)
+    assert not can_on(coordinator, "visit.log", relation(break_glass=True))
+    assert can_on(coordinator, "visit.log.view", relation(break_glass=True))
+    assert not can_on(Person(Role.admin), "visit.log", relation())
+    assert can_on(Person(Role.admin), "visit.log.view", relation())
+    assert not can_on(Person(Role.worker), "visit.log.view", relation(team_role="worker"))
+    assert not can_on(Person(Role.family), "visit.log.view", relation())

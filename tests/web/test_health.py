@@ -6,7 +6,8 @@ from app.migrations_state import known_migrations
 async def test_healthz_reports_ok_when_migrated(client):
     response = await client.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": True, "migrations_applied": True}
+    assert response.json() == {"status": "ok", "database": True, "migrations_applied": True,
+                               "backup": {"scheduled": False, "last_good_age_seconds": None, "last_failed": False}}
 
 
 async def test_healthz_reports_unapplied_migrations(client, monkeypatch):

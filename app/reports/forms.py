@@ -1,0 +1,59 @@
+"""Input of the report pages: the period looked at, the dashboard's filters, the supervision note."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any, Optional
+
+from app.i18n import _
+from app.reports.queries import DASHBOARD_WEEKS, DEFAULT_WEEKS, FIGURES_BEHIND
+from app.web.forms import Form
+
+DEFAULT_PERIOD_DAYS = 28
+LONGEST_PERIOD_DAYS = 366 * 3
+
+
+@dataclass(frozen=True)
+class Period:
+    start: date
+    end: date  # inclusive
+
+
+def period_form(data: Any, *, today: date) -> tuple[Form, Period]:
+    """The days a report looks at (both inclusive; by default the four weeks to yesterday); errors by field."""
+    form = Form.from_data(data, ("start", "end", "figure"))
+    default = Period(start=today - timedelta(days=DEFAULT_PERIOD_DAYS), end=today - timedelta(days=1))
+    start = form.optional_date("start") or default.start
+    end = form.optional_date("end") or default.end
+    if form.ok and end < start:
+        form.error("end", _("The end of the period is before its start."))
+    elif form.ok and (end - start).days > LONGEST_PERIOD_DAYS:
+        form.error("start", _("Choose a period of at most three years."))
+    if form.values.get("figure") and form.values["figure"] not in FIGURES_BEHIND:
+        form.error("figure", _("Choose one of the figures."))
+    form.values.update({"start": form.values["start"] or start.isoformat(), "end": form.values["end"] or end.isoformat()})
+    return form, (Period(start=start, end=end) if form.ok else default)
+
+
+def dashboard_form(data: Any) -> tuple[Form, int, Optional[int]]:
+    """The weeks shown and the team (a coordinator's clients; admins only), as typed and as read."""
+    form = Form.from_data(data, ("weeks", "team"))
+    weeks = DEFAULT_WEEKS
+    if form.values["weeks"]:
+        if form.values["weeks"].isdigit() and int(form.values["weeks"]) in DASHBOARD_WEEKS:
+            weeks = int(form.values["weeks"])
+        else:
+            form.error("weeks", _("Choose one of the periods."))
+    team = int(form.values["team"]) if form.values["team"].isdigit() else None
+    form.values["weeks"] = str(weeks)
+    return form, weeks, team
+
+
+def note_form(data: Any) -> tuple[Form, Optional[int], str]:
+    form = Form.from_data(data, ("body", "based_on"))
+    body = form.required("body", _("Write the note."))
+    based_on = int(form.values["based_on"]) if form.values["based_on"].isdigit() else None
+    if based_on is None:
+        form.error("body", _("Reload the page and try again."))
+    return form, based_on, body

@@ -1,0 +1,45 @@
+"""The selectors other features read referrals through (care reviews, agency reports)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from app import clock
+from app.liaison.queries import referral_counts_by_agency, referrals_for_client
+from app.liaison.tables import Referral
+from tests.clients.factories import make_world
+from tests.liaison.factories import make_agency, make_referral
+
+
+async def test_referral_counts_by_agency_counts_statuses_overdue_and_answer_times():
+    world = await make_world()
+    day_centre = await make_agency(facility_id=world.facility, name="Oak Tree Day Centre")
+    pharmacy = await make_agency(facility_id=world.facility, name="Mill Lane Pharmacy")
+    elsewhere = await make_agency(facility_id=world.other_facility, name="Far Away")
+    late = date.today() - timedelta(days=2)
+    await make_referral(client_id=world.own["id"], agency=day_centre, status="sent", expected_by=late)
+    answered = await make_referral(client_id=world.others["id"], agency=day_centre, status="accepted")
+    now = clock.utcnow()
+    await Referral.update({Referral.sent_at: now - timedelta(days=3), Referral.answered_at: now}).where(
+        Referral.id == answered["id"]).run()
+    await make_referral(client_id=world.own["id"], agency=pharmacy, status="completed")
+    await make_referral(client_id=world.foreign["id"], agency=elsewhere, status="sent")
+    counts = await referral_counts_by_agency(facility_id=world.facility, today=date.today())
+    assert [c["agency_name"] for c in counts] == ["Mill Lane Pharmacy", "Oak Tree Day Centre"]
+    oak = counts[1]
+    assert oak["total"] == 2 and oak["by_status"]["sent"] == 1 and oak["by_status"]["accepted"] == 1
+    assert oak["overdue"] == 1 and [round(d) for d in oak["answer_days"]] == [3]
+    assert counts[0]["by_status"]["completed"] == 1 and counts[0]["overdue"] == 0
+    since_tomorrow = await referral_counts_by_agency(facility_id=world.facility, since=now + timedelta(days=1))
+    assert since_tomorrow == []
+
+
+async def test_referrals_for_client_lists_open_ones_first_and_only_shareable_ones_for_family():
+    world = await make_world()
+    agency = await make_agency(facility_id=world.facility)
+    closed = await make_referral(client_id=world.own["id"], agency=agency, status="completed", shareable=True)
+    open_ = await make_referral(client_id=world.own["id"], agency=agency, status="received")
+    rows = await referrals_for_client(client_id=world.own["id"], today=date.today())
+    assert [r["id"] for r in rows] == [open_["id"], closed["id"]] and rows[1]["closed"]
+    shared = await referrals_for_client(client_id=world.own["id"], shareable_only=True)
+    assert [r["id"] for r in shared] == [closed["id"]]
