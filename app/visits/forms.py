@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import secrets
 from datetime import datetime, timezone
 from typing import Any, Optional
 from zoneinfo import ZoneInfo
