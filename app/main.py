@@ -37,11 +37,13 @@ from app.records.schedule import backup_worker
 from app.settings import Settings
 from app.careplans import services as plan_services
 from app.careplans.controller import PlanController
+from app.visits import controller as visits_controller
 from app.visits.controller import (CalendarController, ClientVisitsController, VisitController, calendar_feed,
                                    caseload_visits, my_day_page, team_week_page)
 from app.visits.services import concern_escalations_enqueue, schedule_keeper, schedule_sync
 from app.pages.caseload import caseload_page
 from app.pages.family import family_home
+from app.pages.handover import visit_handover
 from app.visits.queries import worker_visits_clients
 from app.web.auth import SessionMiddleware, csrf_cookie_name, policy_guard, submitted_form_guard
 from app.web.errors import EXCEPTION_HANDLERS
@@ -63,6 +65,8 @@ async def root(request: Request) -> Redirect:
 clients_queries.visit_window_register(worker_visits_clients)
 # Care plans stand below visits too: the schedule follows an activated or closed plan.
 plan_services.schedule_update_register(schedule_sync)
+# Messages stand above visits: the visit page's handover shows the team's notes through pages.
+visits_controller.handover_register(visit_handover)
 
 
 def create_app(settings: Optional[Settings] = None) -> Litestar:

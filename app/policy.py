@@ -188,7 +188,10 @@ RELATION_RULES: dict[str, dict[Role, tuple[RelationRule, ...]]] = {
                          Role.worker: (_on_team, _visit_window)},
     "visit.view": {Role.admin: (_any,), Role.coordinator: (_on_team, _break_glass),
                    Role.worker: (_own_visit, _on_team)},
-    # Cancel one visit or give it to another worker.
+    # The handover on a visit's page (the need-to-know record, the last visit's note, open concerns and
+    # the team's notes): for the worker going to the visit and the team's coordinators who plan it.
+    "visit.handover": {Role.coordinator: (_on_team,), Role.worker: (_own_visit,)},
+    # Cancel, move or give one visit to another worker, or add an extra visit.
     "visit.manage": {Role.admin: (_any,), Role.coordinator: (_on_team,)},
     # What was done at a visit: the notes, the family summary, the concern.
     "visit.log.view": {Role.admin: (_any,), Role.coordinator: (_on_team, _break_glass),

@@ -14,6 +14,8 @@ from app.messages.tables import EmailMode, Message, MessagePreference, MessageRe
 
 THREAD_SIZE = 100
 FAMILY_HOME_THREAD_SIZE = 20
+# The team's latest notes on a visit's handover.
+HANDOVER_NOTES = 5
 
 # A family message counts as answered once a member of the care team writes to the family after it;
 # a team-only note is not an answer, the family cannot see it.
@@ -73,6 +75,14 @@ async def thread_messages(*, client_id: int, viewer_id: int, team: bool, before:
             if read["user_id"] != message.author_id:
                 message.receipts.append(Receipt(name=read["name"], role=read["role"], read_at=read["read_at"]))
     return messages, earlier
+
+
+async def team_notes_for(*, client_id: int, limit: int = HANDOVER_NOTES) -> list[dict]:
+    """The latest team-only notes about the client, newest first: for the team, never for the family."""
+    return await Message.select(
+        Message.id, Message.body, Message.created_at, Message.author.display_name.as_alias("author_name"),
+    ).where((Message.client == client_id) & (Message.visibility == Visibility.team.value)).order_by(
+        Message.id, ascending=False).limit(limit).run()
 
 
 async def thread_state(*, client_id: int, team: bool) -> str:

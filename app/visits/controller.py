@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date, timedelta
-from typing import Any, Optional
+from typing import Any, Awaitable, Callable, Optional
 from zoneinfo import ZoneInfo
 
 from litestar import Controller, Request, Response, get, post
@@ -30,6 +30,16 @@ from app.web.sessions import flash_push
 
 FEED_PAST_DAYS = 7
 FEED_FUTURE_DAYS = 42
+
+# The visit page's handover also shows the team's notes, which messages keep (above visits): the assembly
+# registers the page part that composes both (app/pages/handover.py). Unregistered, the handover is the
+# visits feature's own part, without the notes.
+Handover = Callable[..., Awaitable[Optional[dict]]]  # (user, relation, visit) -> the handover, or None
+_handover: list[Handover] = [queries.handover_for]
+
+
+def handover_register(compose: Handover) -> None:
+    _handover[:] = [compose]
 
 
 def day_param(value: str, default: date) -> date:
@@ -187,6 +197,11 @@ class VisitController(Controller):
         may_manage = can_on(request.user, "visit.manage", relation)
         if log is None:
             log = await visit_log_context(request, relation, visit["id"])
+        handover = await _handover[0](user=request.user, relation=relation, visit=visit)
+        # Showing the page is a read of the record; the handover's parts are named in the audit entry.
+        await record_viewed(request, relation, "visit", visit=visit["id"], **({"handover": {
+            "record": handover["record"] is not None, "team_notes": len(handover["team_notes"] or []),
+            "concerns": len(handover["concerns"]), "last_note": handover["last_note"] is not None}} if handover else {}))
         return Template("visits/visit.html", context={
             "visit": (await with_states(request, [visit]))[0], "client": await clients.client_name(client_id=visit["client"]),
             "may_manage": may_manage, "labels": labels(), "error": error,
@@ -195,13 +210,13 @@ class VisitController(Controller):
             "cancel_form": cancel_form or Form(values={"version": str(visit["version"])}),
             "reassign_form": reassign_form or Form(values={"version": str(visit["version"]),
                                                            "worker_id": str(visit["worker_id"] or "")}),
-            "clashes": clashes or [], "log": log,
+            "clashes": clashes or [], "log": log, "handover": handover, "log_labels": forms.log_labels(),
+            "may_see_concerns": can_on(request.user, "visit.concern.view", relation),
         }, status_code=status)
 
     @get("/{visit_id:int}", opt={"action": "visit.view"})
     async def visit_page(self, request: Request, visit_id: FromPath[int]) -> Template:
         visit, relation = await self._visit(request, visit_id, "visit.view")
-        await record_viewed(request, relation, "visit", visit=visit_id)
         return await self._page(request, visit, relation)
 
     async def _conflict(self, request: Request, visit_id: int, relation: ClientRelation) -> Template:

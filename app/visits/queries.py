@@ -152,6 +152,38 @@ async def my_day_for(*, user: Principal, start: datetime, end: datetime,
     return visits, shown
 
 
+HANDOVER_CONCERNS = 10
+
+
+async def handover_for(*, user: Principal, relation: ClientRelation, visit: dict) -> Optional[dict]:
+    """What the person going to a visit should know first, as this viewer may know it; None if not for them.
+
+    The client's need-to-know record (address, allergies, risks) under the same rule as My day's card
+    (`client.view`: on the team, or a visit in the window; never the confidential fields), the note of the
+    client's last logged visit before this one, and the client's open concerns. The team's notes are
+    messages', composed above (app/pages/handover.py).
+    """
+    if not can_on(user, "visit.handover", relation):
+        return None
+    client_id = relation.client_id
+    record = None
+    if can_on(user, "client.view", relation):
+        record = await clients.client_record(client_id=client_id, confidential=False)
+    last = await Visit.select(
+        Visit.id, Visit.scheduled_start, Visit.internal_note, Visit.worker.display_name.as_alias("worker_name"),
+        Visit.service.kind.as_alias("kind"),
+    ).where((Visit.client == client_id) & (Visit.id != visit["id"]) & (Visit.scheduled_start < visit["scheduled_start"])
+            & Visit.check_in_at.is_not_null() & (Visit.internal_note != "")).order_by(
+        Visit.scheduled_start, ascending=False).first().run()
+    concerns = await Visit.select(
+        Visit.id, Visit.scheduled_start, Visit.concern_severity, Visit.concern_text, Visit.concern_acknowledged_at,
+        Visit.concern_action_note, Visit.worker.display_name.as_alias("worker_name"),
+    ).where((Visit.client == client_id) & (Visit.concern == True)  # noqa: E712
+            & Visit.concern_resolved_at.is_null()).order_by(Visit.scheduled_start, ascending=False).limit(
+        HANDOVER_CONCERNS).run()
+    return {"record": record, "last_note": last, "concerns": concerns, "team_notes": None}
+
+
 async def visits_of_team(*, facility_id: int, start: datetime, end: datetime,
                          client_ids: Optional[list[int]] = None) -> list[dict]:
     """Who visits whom when: the visits of the given clients (or of the whole facility) in the period."""
