@@ -3,6 +3,7 @@ four features (the visits, the shared summaries, the thread and the access log).
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from litestar import Request, get
@@ -16,9 +17,13 @@ from app.clients.records import today
 from app.messages.threads import thread_audit, thread_context
 from app.policy import can_on
 from app.visits import queries as visits
+from app.visits.forms import family_state_labels
 from app.web.auth import actor_of
 
 FAMILY_HOME_ACCESS_LOG = 5
+# The family home shows today's visits, whatever became of them, and those of the coming days.
+FAMILY_HOME_DAYS = 7
+FAMILY_HOME_VISITS = 15
 
 
 @get("/family", opt={"action": "family.home"})
@@ -35,8 +40,14 @@ async def family_home(request: Request) -> Template:
                                    "may_see_schedule": can_on(user, "schedule.view", relation),
                                    "may_see_summaries": can_on(user, "visit.summaries.shared", relation)}
         if section["may_see_schedule"]:
-            section["visits"] = await visits.upcoming_visits_for_family(client_id=relation.client_id,
-                                                                        now=clock.utcnow())
+            # The selector decides what the family sees (when, what, the worker's first name; a cancelled
+            # visit as cancelled, never why); today's missed visit shows as missed.
+            first = today(request)
+            start, _end = visits.day_bounds(first, user.timezone)
+            _start, end = visits.day_bounds(first + timedelta(days=FAMILY_HOME_DAYS - 1), user.timezone)
+            shown = await visits.week_for(user=user, relation=relation, start=start, end=end)
+            section["visits"] = await visits.with_states(shown[:FAMILY_HOME_VISITS], facility_id=user.facility_id,
+                                                         now=clock.utcnow())
         if section["may_see_summaries"]:
             section["summaries"] = await visits.shared_visit_summaries_for_family(client_id=relation.client_id)
         if section["may_see_schedule"] or section["may_see_summaries"]:
@@ -57,4 +68,5 @@ async def family_home(request: Request) -> Template:
                                client_id=relation.client_id, object_type="client", object_id=relation.client_id,
                                detail={"page": "family"})
         sections.append(section)
-    return Template("messages/family.html", context={"sections": sections, "kinds": kind_labels()})
+    return Template("messages/family.html", context={"sections": sections, "kinds": kind_labels(),
+                                                     "states": family_state_labels()})

@@ -52,11 +52,7 @@ def labels() -> dict[str, Any]:
 
 async def with_states(request: Request, visits: list[dict]) -> list[dict]:
     """Each visit's derived state at this moment (late, missed, in progress...), by the facility's grace time."""
-    facility = await facility_by_id(facility_id=request.user.facility_id)
-    now, grace = clock.utcnow(), timedelta(minutes=facility["visit_grace_minutes"])
-    for visit in visits:
-        visit["state"] = rules.visit_state(visit, now=now, grace=grace).value
-    return visits
+    return await queries.with_states(visits, facility_id=request.user.facility_id, now=clock.utcnow())
 
 
 def week_days(first: date, visits: list[dict], tz: str) -> list[dict]:
@@ -94,7 +90,8 @@ class ClientVisitsController(Controller):
             "week": first, "previous": first - timedelta(days=7), "next": first + timedelta(days=7),
             "this_week": week_start(today(request)), "today": today(request), "details": details,
             "may_manage": can_on(request.user, "visit.manage", relation), "may_plan": can_on(request.user, "plan.view", relation),
-            "labels": labels(),
+            # Those the details are not for (the family) read the visits' states in plain words.
+            "labels": labels() if details else {**labels(), "states": forms.family_state_labels()},
         }
         if wants_fragment(request):
             return Template("visits/_week_grid.html", context=context)

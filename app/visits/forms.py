@@ -122,3 +122,10 @@ def log_labels() -> dict[str, dict[str, str]]:
                        "not_logged": _("Outside provider")},
     }
 
+
+
+def family_state_labels() -> dict[str, str]:
+    """A visit's state in the family's words: what happened, not how the team logs it."""
+    return {"upcoming": _("Planned"), "due": _("Due now"), "late": _("Running late"),
+            "missed": _("Missed: nobody came"), "in_progress": _("Happening now"), "completed": _("Done"),
+            "cancelled": _("Cancelled: this visit will not happen"), "not_logged": _("Planned")}

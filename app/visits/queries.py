@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from piccolo.querystring import QueryString
 
+from app.accounts.queries import facility_by_id
 from app.clients import queries as clients
 from app.visits import rules
 from app.careplans.schedule import StoredVisit, double_booked
@@ -53,6 +54,15 @@ async def _with_flags(rows: list[dict], start: datetime, end: datetime) -> list[
     for row in rows:
         row["double_booked"] = row["id"] in clashes and row["status"] in LIVE_STATUSES
     return rows
+
+
+async def with_states(visits: list[dict], *, facility_id: int, now: datetime) -> list[dict]:
+    """Each visit's derived state at `now` (late, missed, in progress...), by the facility's grace time."""
+    facility = await facility_by_id(facility_id=facility_id)
+    grace = timedelta(minutes=facility["visit_grace_minutes"])
+    for visit in visits:
+        visit["state"] = rules.visit_state(visit, now=now, grace=grace).value
+    return visits
 
 
 # --- what the schedule generator compares ---------------------------------------------------
@@ -345,21 +355,6 @@ async def worker_visits_clients(*, worker_id: int, client_ids: list[int], today:
         & (Visit.scheduled_start < end) & (Visit.status != VisitStatus.cancelled.value)
     ).distinct().run()
     return {r["client"] for r in rows}
-
-
-async def upcoming_visits_for_family(*, client_id: int, now: datetime, limit: int = 10) -> list[dict]:
-    """Scheduled visits from `now` on, as a family member whose link allows the schedule sees them.
-
-    When, what kind of service and the worker's first name: no instructions, notes or reasons.
-    """
-    rows = await Visit.select(
-        Visit.id, Visit.scheduled_start, Visit.scheduled_end, Visit.status, Visit.service.kind.as_alias("kind"),
-        Visit.worker.display_name.as_alias("worker_name"),
-    ).where((Visit.client == client_id) & (Visit.scheduled_start > now)
-            & Visit.status.is_in(list(LIVE_STATUSES))).order_by(Visit.scheduled_start).limit(limit).run()
-    for row in rows:
-        row["worker_first_name"] = first_name_of(row.pop("worker_name"))
-    return rows
 
 
 async def shared_visit_summaries_for_family(*, client_id: int, limit: int = 10) -> list[dict]:
