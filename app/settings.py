@@ -17,6 +17,8 @@ DEFAULT_DATABASE_URL = f"sqlite:///{ROOT / 'var' / 'kinward.sqlite'}"
 ENVIRONMENTS = ("development", "production", "test")
 STARTTLS_MODES = ("auto", "yes", "no")
 DEFAULT_BASE_URL = "http://127.0.0.1:8000"
+# Without KINWARD_SECRET_KEY outside production, every process of this checkout shares the secret kept here.
+DEVELOPMENT_SECRET_FILE = ROOT / "var" / "development-secret-key"
 
 
 class SettingsError(ValueError):
@@ -59,7 +61,8 @@ class Settings:
         return self.database_url.startswith("sqlite://")
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+    def from_env(cls, environ: Mapping[str, str] | None = None, *,
+                 development_secret_file: Path = DEVELOPMENT_SECRET_FILE) -> Settings:
         env = os.environ if environ is None else environ
         values: dict[str, object] = {}
 
@@ -86,6 +89,9 @@ class Settings:
             values["audit_key"] = hmac.new(key.encode(), b"kinward audit chain", hashlib.sha256).hexdigest()
         elif values.get("env") == "production":
             raise SettingsError("KINWARD_SECRET_KEY must be set when KINWARD_ENV=production")
+        else:
+            # `serve --workers 2`: a form one process served is checked by the other with the same secret.
+            values["secret_key"] = development_secret(development_secret_file)
 
         for name, attr, low, high in (
             ("KINWARD_SESSION_IDLE_MINUTES", "session_idle_minutes", 1, 24 * 60),
@@ -115,6 +121,43 @@ class Settings:
             raise SettingsError("KINWARD_BASE_URL must be set when KINWARD_SMTP_HOST is set in production: "
                                 "links in emails start with it")
         return cls(**values)  # type: ignore[arg-type]
+
+
+def development_secret(path: Path) -> str:
+    """The secret every process of a development checkout shares: made once, readable by its owner only.
+
+    The first process writes it under a temporary name and links it into place, which fails when
+    another process got there first: every process ends up reading the one file, never half of it.
+    """
+    try:
+        return _secret_in(path)
+    except FileNotFoundError:
+        pass
+    draft = path.with_name(f"{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as file:
+            file.write(secrets.token_urlsafe(48))
+            file.flush()
+            os.fsync(file.fileno())
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            pass  # another process made it first: use theirs
+    except OSError as error:
+        raise SettingsError(f"KINWARD_SECRET_KEY is not set and the development secret cannot be kept in "
+                            f"{path}: {error.strerror}") from None
+    finally:
+        draft.unlink(missing_ok=True)
+    return _secret_in(path)
+
+
+def _secret_in(path: Path) -> str:
+    key = path.read_text().strip()
+    if len(key) < 32:
+        raise SettingsError(f"{path} must hold a secret of at least 32 characters; remove it to have a new one made")
+    return key
 
 
 def _mail_settings(env: Mapping[str, str]) -> dict[str, str]:

@@ -4,10 +4,13 @@ import os
 import subprocess
 import sys
 
+import httpx
 import pytest
 
 from app.accounts.tables import Facility, User
-from app.settings import Settings, SettingsError
+from app.settings import DEVELOPMENT_SECRET_FILE, Settings, SettingsError
+from tests.conftest import make_facility, make_user
+from tests.messages.test_two_processes import kinward_server
 
 
 def run_cli(*args, env_overrides=None, input_text=None):
@@ -32,6 +35,41 @@ def test_bad_settings_are_refused_with_a_message_naming_the_variable(name, value
 def test_production_requires_a_secret_key():
     with pytest.raises(SettingsError, match="KINWARD_SECRET_KEY must be set"):
         Settings.from_env({"KINWARD_ENV": "production"})
+
+
+def test_production_never_makes_a_development_secret(tmp_path):
+    kept = tmp_path / "var" / "development-secret-key"
+    with pytest.raises(SettingsError, match="KINWARD_SECRET_KEY must be set"):
+        Settings.from_env({"KINWARD_ENV": "production"}, development_secret_file=kept)
+    assert not kept.exists()
+
+
+def test_without_a_secret_key_processes_starting_at_once_share_one_secret_readable_by_its_owner_only(tmp_path):
+    """`serve --workers 2` in development: every process reads the one secret the first one made."""
+    kept = tmp_path / "var" / "development-secret-key"
+    program = ("import sys; from pathlib import Path; from app.settings import Settings; "
+               "print(Settings.from_env({}, development_secret_file=Path(sys.argv[1])).secret_key)")
+    starts = [subprocess.Popen([sys.executable, "-c", program, str(kept)], stdout=subprocess.PIPE, text=True)
+              for _ in range(6)]
+    keys = {start.communicate(timeout=60)[0].strip() for start in starts}
+    assert len(keys) == 1 and len(keys.pop()) >= 32
+    assert kept.stat().st_mode & 0o777 == 0o600
+    assert [p.name for p in kept.parent.iterdir()] == ["development-secret-key"]  # no drafts left behind
+    given = Settings.from_env({"KINWARD_SECRET_KEY": "k" * 40}, development_secret_file=kept)
+    assert given.secret_key == "k" * 40
+
+
+async def test_a_form_served_by_one_development_process_is_accepted_by_another(tmp_path):
+    """Two `kinward serve` processes with no KINWARD_SECRET_KEY: the sign-in form of one signs in at the other."""
+    person = await make_user(facility_id=await make_facility())
+    async with kinward_server(tmp_path / "a.log", secret=None) as first, \
+            kinward_server(tmp_path / "b.log", secret=None) as second:
+        async with httpx.AsyncClient() as browser:
+            await browser.get(f"{first}/login")
+            response = await browser.post(f"{second}/login", data={
+                "_csrf_token": browser.cookies["csrftoken"], "email": person["email"], "password": person["password"]})
+    assert response.status_code == 303, response.text
+    assert DEVELOPMENT_SECRET_FILE.stat().st_mode & 0o777 == 0o600
 
 
 def test_settings_are_read_from_the_environment():

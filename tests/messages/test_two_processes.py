@@ -13,7 +13,7 @@ import sys
 import time
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import AsyncIterator
+from typing import AsyncIterator, Optional
 
 import httpx
 import pytest
@@ -27,11 +27,17 @@ STARTUP_SECONDS = 30
 SINCE = re.compile(r'messages/updates\?since=([0-9.]+)')
 
 
-async def kinward_started(log: Path) -> tuple[subprocess.Popen, str]:
-    """A real `kinward serve` on the test database, once it answers /healthz: the process and its address."""
+async def kinward_started(log: Path, *, secret: Optional[str] = TEST_SECRET) -> tuple[subprocess.Popen, str]:
+    """A real `kinward serve` on the test database, once it answers /healthz: the process and its address.
+
+    Without a secret it runs as a development checkout does, with no KINWARD_SECRET_KEY at all.
+    """
     port = free_port()
     env = {**os.environ, "KINWARD_DATABASE_URL": _TEST_URL, "KINWARD_ENV": "test",
            "KINWARD_SECRET_KEY": TEST_SECRET, "PYTHONUNBUFFERED": "1"}
+    if secret is None:
+        del env["KINWARD_SECRET_KEY"]
+        env["KINWARD_ENV"] = "development"
     with log.open("w") as output:
         server = subprocess.Popen([sys.executable, "-m", "app.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
                                   cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT)
@@ -51,8 +57,8 @@ async def kinward_started(log: Path) -> tuple[subprocess.Popen, str]:
 
 
 @asynccontextmanager
-async def kinward_server(log: Path) -> AsyncIterator[str]:
-    server, url = await kinward_started(log)
+async def kinward_server(log: Path, *, secret: Optional[str] = TEST_SECRET) -> AsyncIterator[str]:
+    server, url = await kinward_started(log, secret=secret)
     try:
         yield url
     finally:
