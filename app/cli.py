@@ -21,12 +21,12 @@ def _settings() -> Settings:
 
 async def _with_db(settings: Settings, coro_factory):
     from app import db
-    from app.mail.services import mail_configure
+    from app.web.links import links_configure
 
     from app.audit.services import audit_configure
 
     db.configure(settings.database_url)
-    mail_configure(base_url=settings.base_url)
+    links_configure(base_url=settings.base_url)
     audit_configure(key=settings.audit_key, checkpoint_path=settings.audit_checkpoint_path,
                     checkpoint_minutes=settings.audit_checkpoint_minutes)
     await db.start()

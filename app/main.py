@@ -25,7 +25,7 @@ from app.clients.controller import BreakGlassReviewController, ClientController
 from app.liaison.controller import (AgencyController, AgencyLinkController, ClientLiaisonController,
                                     ReferralController, ShareLinkController, caseload_referrals)
 from app.mail.sender import mail_worker_start, mail_worker_stop
-from app.mail.services import mail_configure
+from app.web.links import links_configure
 from app.messages.controller import MessagesController, NotificationsController, unanswered_page
 from app.messages.services import digests_enqueue, escalations_enqueue
 from app.reports.controller import DashboardController, StaffReportController, agencies_report
@@ -73,7 +73,7 @@ def create_app(settings: Optional[Settings] = None) -> Litestar:
     settings = settings or Settings.from_env()
     db.configure(settings.database_url)
     passwords.configure_concurrency(settings.password_hash_concurrency)
-    mail_configure(base_url=settings.base_url)
+    links_configure(base_url=settings.base_url)
     audit_configure(key=settings.audit_key, checkpoint_path=settings.audit_checkpoint_path,
                     checkpoint_minutes=settings.audit_checkpoint_minutes)
 

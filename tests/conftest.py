@@ -135,7 +135,8 @@ async def demo_seeded() -> bool:
 
 
 def settings_for_tests(**overrides) -> Settings:
-    values = dict(database_url=_TEST_URL, env="test", secret_key=TEST_SECRET)
+    # Links in pages and emails start with the address the test browser opens.
+    values = dict(database_url=_TEST_URL, env="test", secret_key=TEST_SECRET, base_url="http://testserver.local")
     values.update(overrides)
     return Settings(**values)
 

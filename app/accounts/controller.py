@@ -15,6 +15,7 @@ from app.i18n import _
 from app.policy import PUBLIC, can, home_for
 from app.web.auth import actor_of, client_address, device_of, session_cookie, session_end, session_token
 from app.web.forms import Form
+from app.web.links import absolute_link
 from app.web.sessions import flash_push, session_revoke
 
 LOGIN_TEMPLATE = "accounts/login.html"
@@ -27,8 +28,8 @@ def safe_next(target: str) -> str:
     return ""
 
 
-def link_url(request: Request, token: FromPath[str]) -> str:
-    return f"{str(request.base_url).rstrip('/')}/set-password/{token}"
+def link_url(token: str) -> str:
+    return absolute_link(f"/set-password/{token}")
 
 
 def demo_accounts(request: Request) -> list[str]:
@@ -177,7 +178,7 @@ class AdminUsersController(Controller):
         if not form.ok:
             return await self._page(request, form, status=422)
         token = await services.one_time_link_create(actor=actor_of(request), user_id=user_id, purpose="set_password")
-        link = {"email": form.values["email"], "url": link_url(request, token)}
+        link = {"email": form.values["email"], "url": link_url(token)}
         return await self._page(request, Form(values={"role": Role.worker.value}), status=201, link=link)
 
     @post("/{user_id:int}/deactivate")
@@ -205,6 +206,6 @@ class AdminUsersController(Controller):
     async def user_reset_link(self, request: Request, user_id: FromPath[int]) -> Template:
         target = await self._user_or_404(request, user_id)
         token = await services.one_time_link_create(actor=actor_of(request), user_id=user_id, purpose="reset_password")
-        link = {"email": target["email"], "url": link_url(request, token)}
+        link = {"email": target["email"], "url": link_url(token)}
         return await self._page(request, Form(values={"role": Role.worker.value}), link=link)
 

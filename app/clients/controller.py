@@ -16,6 +16,7 @@ from app.i18n import _
 from app.policy import ClientRelation, can_on
 from app.web.auth import actor_of
 from app.web.forms import Form, query_text, save_merged
+from app.web.links import absolute_link
 from app.clients.records import record_viewed, relation_for, today, wants_fragment
 from app.web.sessions import flash_push
 
@@ -266,7 +267,7 @@ class ClientController(Controller):
         if invitation is None:
             return await self._family(request, client_id, form, status=422)
         link = {"email": invite["email"], "name": invite["display_name"],
-                "url": f"{str(request.base_url).rstrip('/')}/set-password/{invitation.token}"
+                "url": absolute_link(f"/set-password/{invitation.token}")
                 if invitation.token else ""}
         return await self._family(request, client_id, Form(values={"may_see_schedule": "on"}), status=201, link=link)
 

@@ -16,7 +16,8 @@ from app.clients.tables import (BreakGlassGrant, CareTeamMember, Client, ClientC
                                 ClientStatusChange, FamilyLink, TeamRole)
 from app.errors import FieldError, VersionConflict
 from app.i18n import _
-from app.mail.services import mail_link, outbox_enqueue
+from app.mail.services import outbox_enqueue
+from app.web.links import absolute_link
 
 # Which status may follow which: a discharged client can only come back as a new referral.
 STATUS_TRANSITIONS: dict[ClientStatus, tuple[ClientStatus, ...]] = {
@@ -307,7 +308,7 @@ async def _family_invitation_email(*, facility_id: int, client_id: int, name: st
             subject=_("You can now follow {client}'s care on Kinward").format(**values),
             body=_("Hello {name},\n\n{facility} has linked your Kinward account to {client}, as their "
                    "{relationship}.\n\nSign in to see what the care team shares with you:\n{link}\n").format(
-                link=mail_link("/family"), **values))
+                link=absolute_link("/family"), **values))
         return
     await outbox_enqueue(
         kind="family_invitation", to_address=email,
@@ -315,7 +316,7 @@ async def _family_invitation_email(*, facility_id: int, client_id: int, name: st
         body=_("Hello {name},\n\n{facility} invites you to follow the care of {client} on Kinward, as their "
                "{relationship}.\n\nChoose your password with this link. It works once, within 24 hours:\n{link}\n\n"
                "You will sign in with this email address, {email}. If you did not expect this email, you can "
-               "ignore it.\n").format(link=mail_link(f"/set-password/{token}"), **values))
+               "ignore it.\n").format(link=absolute_link(f"/set-password/{token}"), **values))
 
 
 async def family_link_end(*, actor: Actor, client_id: int, link_id: int) -> None:

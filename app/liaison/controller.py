@@ -23,6 +23,7 @@ from app.liaison.tables import AgencyKind
 from app.policy import PUBLIC, ClientRelation, can, can_on
 from app.web.auth import actor_of, client_address
 from app.web.forms import Form, whole
+from app.web.links import absolute_link
 from app.clients.records import record_viewed, relation_for, today, wants_fragment
 from app.web.sessions import flash_push
 
@@ -404,7 +405,7 @@ class ClientLiaisonController(Controller):
                 form.error(error.field, error.message)
             else:
                 created = {"name": details.recipient_name, "email": details.recipient_email,
-                           "url": f"{str(request.base_url).rstrip('/')}/share/{result.token}"}
+                           "url": absolute_link(f"/share/{result.token}")}
         if created is None:
             return await self._share(request, client_id, form, status=422)
         return await self._share(request, client_id, Form(values={**forms.sections_default(), "expires": "72"}),

@@ -19,7 +19,8 @@ from app.liaison.queries import SECTIONS
 from app.liaison.rules import (CLOSED, LINK_LIFETIME, ReferralStatus, TransitionRefused, agency_path, link_open,
                                referral_transition)
 from app.liaison.tables import Agency, ClientProvider, Disclosure, Referral, ReferralEvent, ShareLink
-from app.mail.services import mail_link, outbox_enqueue
+from app.mail.services import outbox_enqueue
+from app.web.links import absolute_link
 from app.web.tokens import token_hash, token_new
 
 SHARE_LINK_LONGEST = timedelta(days=30)
@@ -259,7 +260,7 @@ async def referral_send(*, actor: Actor, referral_id: int) -> str:
 
 async def _referral_email(*, referral: dict, token: str, reminder: bool) -> None:
     facility = await facility_by_id(facility_id=referral["facility_id"])
-    values = {"agency": referral["agency_name"], "facility": facility["name"], "link": mail_link(f"/r/{token}"),
+    values = {"agency": referral["agency_name"], "facility": facility["name"], "link": absolute_link(f"/r/{token}"),
               "days": LINK_LIFETIME.days}
     # The email names no client: the details are behind the link, which can expire and be revoked.
     if reminder:
@@ -419,7 +420,7 @@ async def share_link_create(*, actor: Actor, client_id: int, details: ShareDetai
                 body=_("Hello {name},\n\n{who} has shared care information with you. Open it with this link; it "
                        "works until {until} (UTC) unless it is withdrawn earlier:\n{link}\n").format(
                     name=details.recipient_name, who=actor.label, until=f"{now + details.lifetime:%d %b %Y %H:%M}",
-                    link=mail_link(f"/share/{token}")))
+                    link=absolute_link(f"/share/{token}")))
     return ShareCreated(link_id=link_id, token=token)
 
 

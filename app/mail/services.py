@@ -12,7 +12,6 @@ from typing import Optional
 
 from app import clock, db
 from app.mail.tables import Outbox, OutboxStatus
-from app.settings import DEFAULT_BASE_URL
 from app.web.tokens import token_new
 
 RETRY_FIRST = timedelta(seconds=30)
@@ -21,20 +20,6 @@ RETRY_LONGEST = timedelta(hours=1)
 CLAIM_LEASE = timedelta(minutes=5)
 CLAIM_BATCH = 20
 SUBJECT_MAX = 300
-
-_base_url = DEFAULT_BASE_URL
-
-
-def mail_configure(*, base_url: str) -> None:
-    """Where links in emails point (KINWARD_BASE_URL); set once when the app or a command starts."""
-    global _base_url
-    _base_url = base_url.rstrip("/")
-
-
-def mail_link(path: str) -> str:
-    """An absolute link for an email: never built from a request's Host header, which a client controls."""
-    return f"{_base_url}{path}"
-
 
 def retry_delay(*, attempts: int) -> timedelta:
     """How long to wait after the `attempts`-th failed attempt: doubling from 30 s, at most an hour."""

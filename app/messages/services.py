@@ -14,7 +14,8 @@ from app.audit.services import Actor, audit_record
 from app.clients import queries as clients
 from app.errors import FieldError
 from app.i18n import _, ngettext
-from app.mail.services import mail_link, outbox_enqueue
+from app.mail.services import outbox_enqueue
+from app.web.links import absolute_link
 from app.messages import queries
 from app.messages.tables import EmailMode, Message, MessagePreference, MessageRead, Visibility
 from app.policy import can_on
@@ -120,7 +121,7 @@ async def _notify_new_message(*, actor: Actor, client_id: int, facility_id: int,
                    "{link}\n\nYou receive this email because you take part in {client}'s care. You can choose "
                    "a daily summary or no emails instead: {settings}\n").format(
                 name=person["name"], author=author, client=client["first_name"],
-                link=mail_link(f"/clients/{client_id}/messages"), settings=mail_link("/account/notifications")),
+                link=absolute_link(f"/clients/{client_id}/messages"), settings=absolute_link("/account/notifications")),
         )
 
 
@@ -172,7 +173,7 @@ async def escalations_enqueue(*, now: Optional[datetime] = None) -> int:
                     body=_("Hello {name},\n\n{author} wrote about {client} {hours} hours or more ago and nobody "
                            "on the care team has answered yet.\n\nAnswer in Kinward:\n{link}\n").format(
                         name=person["name"], author=message["author_name"], client=name,
-                        hours=message["limit_hours"], link=mail_link(f"/clients/{message['client']}/messages")),
+                        hours=message["limit_hours"], link=absolute_link(f"/clients/{message['client']}/messages")),
                 )
             await audit_record(actor=Actor(label="kinward mail", facility_id=message["facility_id"]),
                                action="client.message_escalated", facility_id=message["facility_id"],
@@ -231,15 +232,15 @@ async def _digest_body(*, name: str, unread_by_client: dict[int, int], overdue: 
     for client_id, count in sorted(unread_by_client.items()):
         if count:
             client = await clients.client_name(client_id=client_id)
-            lines.append(f"- {client['name']} ({count}): {mail_link(f'/clients/{client_id}/messages')}")
+            lines.append(f"- {client['name']} ({count}): {absolute_link(f'/clients/{client_id}/messages')}")
     if overdue:
         lines += ["", ngettext("%(num)d family message has waited too long for an answer:",
                                "%(num)d family messages have waited too long for an answer:",
                                len(overdue)) % {"num": len(overdue)}]
         for message in overdue:
-            link = mail_link(f"/clients/{message['client']}/messages")
+            link = absolute_link(f"/clients/{message['client']}/messages")
             lines.append(f"- {clients.display_name(message)}: {link}")
-    lines += ["", _("Change how often you hear from Kinward: {link}").format(link=mail_link("/account/notifications"))]
+    lines += ["", _("Change how often you hear from Kinward: {link}").format(link=absolute_link("/account/notifications"))]
     return "\n".join(lines) + "\n"
 
 

@@ -18,7 +18,8 @@ from app.careplans import services as plan_services
 from app.careplans.tables import PlanStatus
 from app.errors import FieldError, VersionConflict
 from app.i18n import _
-from app.mail.services import mail_link, outbox_enqueue
+from app.mail.services import outbox_enqueue
+from app.web.links import absolute_link
 from app.reviews import queries
 from app.reviews.tables import Appropriate, FamilyReviewInput, Review, ReviewAddendum, ReviewStatus
 
@@ -319,7 +320,7 @@ async def review_input_invitations_enqueue(*, now: Optional[datetime] = None) ->
                            "the care coordinator what is going well, what worries you and what you would change:\n"
                            "%(link)s\n\nIt is optional; the review goes ahead either way.") % {
                         "person": person["display_name"], "name": person["client_first_name"],
-                        "day": person["review_due"].strftime("%d %B %Y"), "link": mail_link("/family/reviews")})
+                        "day": person["review_due"].strftime("%d %B %Y"), "link": absolute_link("/family/reviews")})
         except (sqlite3.IntegrityError, asyncpg.UniqueViolationError):
             continue  # another process asked this person already
         sent += 1

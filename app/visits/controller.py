@@ -25,6 +25,7 @@ from app.visits.calendar import visits_calendar
 from app.careplans.schedule import week_start
 from app.web.auth import actor_of
 from app.web.forms import Form, iso_day
+from app.web.links import absolute_link
 from app.clients.records import record_viewed, relation_for, today, wants_fragment
 from app.web.sessions import flash_push
 
@@ -521,7 +522,7 @@ class CalendarController(Controller):
 
     async def _page(self, request: Request, token: str = "") -> Template:
         feed = await queries.calendar_feed_of(user_id=request.user.id)
-        url = f"{str(request.base_url).rstrip('/')}/calendar/{token}.ics" if token else ""
+        url = absolute_link(f"/calendar/{token}.ics") if token else ""
         return Template("visits/calendar.html", context={"feed": feed, "url": url})
 
     @get("/")

@@ -19,7 +19,8 @@ from app.careplans import queries as plans
 from app.clients import queries as clients
 from app.errors import FieldError, VersionConflict
 from app.i18n import _
-from app.mail.services import mail_link, outbox_enqueue
+from app.mail.services import outbox_enqueue
+from app.web.links import absolute_link
 from app.visits import queries, rules
 from app.careplans.schedule import CHANGEABLE_STATUSES, PlannedVisit, ScheduleChanges, expand, schedule_changes
 from app.visits.tables import CalendarFeed, Visit, VisitStatus, VisitSubmission
@@ -463,7 +464,7 @@ async def _concern_raised(*, row: dict, values: dict, now: datetime) -> dict:
                 body=_("Hello {name},\n\n{worker} flagged a concern about {client} at today's visit, marked "
                        "“needs action today”.\n\nOpen it in Kinward and acknowledge it:\n{link}\n").format(
                     name=person["display_name"], worker=row["worker_name"] or "", client=row["client_first_name"],
-                    link=mail_link(f"/visits/{row['id']}/concern")))
+                    link=absolute_link(f"/visits/{row['id']}/concern")))
         columns[Visit.concern_emailed_at] = now
     return columns
 
@@ -540,7 +541,7 @@ async def concern_escalations_enqueue(*, now: Optional[datetime] = None) -> int:
                            "{minutes} minutes or more ago and no coordinator has acknowledged it yet.\n\n"
                            "Open it in Kinward:\n{link}\n").format(
                         name=admin["display_name"], client=concern["client_first_name"],
-                        minutes=concern["escalation_minutes"], link=mail_link(f"/visits/{concern['id']}/concern")))
+                        minutes=concern["escalation_minutes"], link=absolute_link(f"/visits/{concern['id']}/concern")))
             await audit_record(actor=Actor(label="kinward mail", facility_id=concern["facility_id"]),
                                action="visit.concern_escalated", facility_id=concern["facility_id"],
                                client_id=concern["client"], object_type="visit", object_id=concern["id"],

@@ -63,7 +63,7 @@ async def test_a_family_message_emails_the_coordinators_on_the_team_and_not_its_
     sent = await emails()
     assert [e["to_address"] for e in sent] == [world.coordinator["email"]]
     assert "Private worry" not in sent[0]["body"] and "Private worry" not in sent[0]["subject"]
-    assert f"http://127.0.0.1:8000/clients/{world.own['id']}/messages" in sent[0]["body"]
+    assert f"http://testserver.local/clients/{world.own['id']}/messages" in sent[0]["body"]
 
 
 async def test_a_reply_emails_the_family_and_a_team_note_does_not(client):
@@ -125,7 +125,7 @@ async def test_a_family_invitation_is_emailed_with_a_working_set_password_link(c
     assert response.status_code == 201 and "invitation email" in response.text
     invitation = (await emails("family_invitation"))[0]
     assert invitation["to_address"] == "dana@example.org" and "Olive" in invitation["subject"]
-    link = re.search(r"http://127\.0\.0\.1:8000(/set-password/\S+)", invitation["body"]).group(1)
+    link = re.search(r"http://testserver\.local(/set-password/\S+)", invitation["body"]).group(1)
     assert (await client.get(link)).status_code == 200
 
     server = SMTPServer()
