@@ -24,7 +24,9 @@ async def _with_db(settings: Settings, coro_factory):
     from app.web.links import links_configure
 
     from app.audit.services import audit_configure
+    from app.wiring import wire
 
+    wire()
     db.configure(settings.database_url)
     links_configure(base_url=settings.base_url)
     audit_configure(key=settings.audit_key, checkpoint_path=settings.audit_checkpoint_path,

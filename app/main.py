@@ -20,7 +20,6 @@ from app.accounts.controller import AccountController, AdminUsersController, Log
 from app.audit.controller import AuditController
 from app.audit.services import audit_configure, audit_sealer
 from app.tablets.controller import DevicesController, PinController, TabletController
-from app.clients import queries as clients_queries
 from app.clients.controller import BreakGlassReviewController, ClientController
 from app.liaison.controller import (AgencyController, AgencyLinkController, ClientLiaisonController,
                                     ReferralController, ShareLinkController, caseload_referrals)
@@ -35,22 +34,19 @@ from app.policy import home_for
 from app.records.controller import ClientExportController, RecordsAdminController
 from app.records.schedule import backup_worker
 from app.settings import Settings
-from app.careplans import services as plan_services
 from app.careplans.controller import PlanController
-from app.visits import controller as visits_controller
 from app.visits.controller import (CalendarController, ClientVisitsController, VisitController, calendar_feed,
                                    caseload_visits, my_day_page, team_week_page)
-from app.visits.services import concern_escalations_enqueue, schedule_keeper, schedule_sync
+from app.visits.services import concern_escalations_enqueue, schedule_keeper
 from app.pages.caseload import caseload_page
 from app.pages.family import family_home
-from app.pages.handover import visit_handover
-from app.visits.queries import worker_visits_clients
 from app.web.auth import SessionMiddleware, csrf_cookie_name, policy_guard, submitted_form_guard
 from app.web.errors import EXCEPTION_HANDLERS
 from app.health import healthz
 from app.web.security import RequestTimerMiddleware, security_headers
 from app.web.writes import DeferredWritesMiddleware
 from app.web.templating import template_config
+from app.wiring import wire
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 COMPRESS_MIN_BYTES = 500
@@ -61,12 +57,7 @@ async def root(request: Request) -> Redirect:
     return Redirect(path=home_for(request.user.role), status_code=303)
 
 
-# Clients stand below visits: the visit window of a worker's access to a record is wired in here.
-clients_queries.visit_window_register(worker_visits_clients)
-# Care plans stand below visits too: the schedule follows an activated or closed plan.
-plan_services.schedule_update_register(schedule_sync)
-# Messages stand above visits: the visit page's handover shows the team's notes through pages.
-visits_controller.handover_register(visit_handover)
+wire()
 
 
 def create_app(settings: Optional[Settings] = None) -> Litestar:

@@ -23,7 +23,7 @@ BASE = {"clock", "i18n", "errors", "settings", "db", "policy", "audit", "mail", 
 BASE_MAY_IMPORT = {"app.accounts.tables", "app.accounts.queries"}
 
 # Where the app is put together: it may import anything, and nothing else imports it.
-ASSEMBLY = {"main", "cli", "demo", "demo_scale", "piccolo_app", "migrations_state", "health"}
+ASSEMBLY = {"main", "cli", "demo", "demo_scale", "piccolo_app", "migrations_state", "health", "wiring"}
 # The engine binds every table to itself when it is configured.
 ASSEMBLY_IMPORTED_BY = {("app.db", "app.piccolo_app")}
 

@@ -10,9 +10,9 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Redirect, Response, Template
 
-from app import clock
 from app.careplans import forms, queries, services
 from app.careplans.tables import PlanStatus
+from app.clients import forms as client_forms
 from app.clients import queries as clients
 from app.i18n import _
 from app.policy import ClientRelation, can_on
@@ -366,17 +366,21 @@ class PlanController(Controller):
         draft = await self._draft(client_id)
         form = Form.from_data(await request.form(), ("revision",))
         try:
-            await services.plan_activate(actor=actor_of(request), plan_id=draft["id"],
-                                         revision=forms.form_number(form, "revision"))
+            activated = await services.plan_activate(actor=actor_of(request), plan_id=draft["id"],
+                                                     revision=forms.form_number(form, "revision"))
         except services.PlanVersionConflict:
             return await self._activation_page(request, client_id, status=409, error=_(
                 "Someone changed the draft while you were reading it. Check the changes below again, then activate."))
         except services.PlanError as error:
             return await self._activation_page(request, client_id, status=422, error=error.message)
-        result = await services.schedule_update(now=clock.utcnow(), client_ids=[client_id])
-        await flash_push(session_id=request.user.session_id, message=_(
-            "The plan is active. The schedule was updated: {created} visits planned, {removed} removed.").format(
-            created=result.created, removed=result.removed))
+        status = (await clients.client_name(client_id=client_id))["status"]
+        if status != "active":
+            message = _("The plan is active. No visits are planned while the client's status is “{status}”: "
+                        "they are planned once it is Active.").format(status=client_forms.status_labels()[status])
+        else:
+            message = _("The plan is active. The schedule was updated: {created} visits planned, {removed} removed."
+                        ).format(created=activated["schedule"].created, removed=activated["schedule"].removed)
+        await flash_push(session_id=request.user.session_id, message=message)
         return Redirect(path=f"/clients/{client_id}/plan", status_code=303)
 
     # --- closing ----------------------------------------------------------------------------
@@ -406,10 +410,9 @@ class PlanController(Controller):
         if active is None:
             raise closed
         try:
-            await services.plan_close(actor=actor_of(request), plan_id=active["id"], reason=reason)
+            result = await services.plan_close(actor=actor_of(request), plan_id=active["id"], reason=reason)
         except services.PlanError:
             raise closed from None
-        result = await services.schedule_update(now=clock.utcnow(), client_ids=[client_id])
         await flash_push(session_id=request.user.session_id, message=_(
             "The plan is closed. {removed} planned visits were removed.").format(removed=result.removed))
         return Redirect(path=f"/clients/{client_id}/plan", status_code=303)

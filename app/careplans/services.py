@@ -6,35 +6,17 @@ import json
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
-from typing import Any, Awaitable, Callable, Optional
+from typing import Any, Optional
 
 from app import clock, db
 from app.audit.services import Actor, audit_record
 from app.careplans import queries
 from app.careplans.queries import effective_rule, weekdays_text
 from app.careplans.tables import CarePlan, Goal, PlanStatus, Service
-from app.clients.services import client_review_due_set
+from app.clients.services import client_review_due_set, schedule_update
 from app.errors import FieldError, VersionConflict
 from app.i18n import _
 from app.careplans.schedule import rules_overlap
-
-
-# The schedule follows a plan that was activated or closed. Visits stand above care plans, so care
-# plans never import them: the app registers the schedule's update when it is assembled
-# (app/main.py), and an unregistered update is an error, never a silent skip.
-ScheduleUpdate = Callable[..., Awaitable[Any]]
-_schedule_update: list[ScheduleUpdate] = []
-
-
-def schedule_update_register(update: ScheduleUpdate) -> None:
-    _schedule_update[:] = [update]
-
-
-async def schedule_update(*, now: datetime, client_ids: Optional[list[int]] = None) -> Any:
-    if not _schedule_update:
-        raise RuntimeError("No schedule update is registered for care plans.")
-    return await _schedule_update[0](now=now, client_ids=client_ids)
-
 
 
 class PlanError(FieldError):
@@ -411,8 +393,9 @@ async def activation_problems(*, plan: dict) -> list[str]:
 async def plan_activate(*, actor: Actor, plan_id: int, revision: int) -> dict:
     """Make the draft the active plan; the previous active version is superseded.
 
-    Returns the changes against the previous version (also summarised in the audit trail).
-    The caller then brings the client's visits in step (visits.services.schedule_sync).
+    The client's visits still to come are planned again in the same transaction. Returns the
+    changes against the previous version (also summarised in the audit trail) and what the
+    schedule changed.
     """
     async with db.transaction():
         draft = await _draft(plan_id)
@@ -444,11 +427,15 @@ async def plan_activate(*, actor: Actor, plan_id: int, revision: int) -> dict:
                                    "fields": [name for name, _old, _new in changes.plan_fields],
                                    "goals": dict(Counter(c.kind for c in changes.goals)),
                                    "services": dict(Counter(c.kind for c in changes.services))})
-    return {"client_id": draft["client"], "changes": changes}
+        schedule = await schedule_update(client_id=draft["client"])
+    return {"client_id": draft["client"], "changes": changes, "schedule": schedule}
 
 
-async def plan_close(*, actor: Actor, plan_id: int, reason: str) -> int:
-    """Care has ended: the active plan is closed, and no more visits are planned from it."""
+async def plan_close(*, actor: Actor, plan_id: int, reason: str) -> Any:
+    """Care has ended: the active plan is closed and its visits still to come are removed, in one transaction.
+
+    Returns what the schedule changed.
+    """
     async with db.transaction():
         plan = await CarePlan.select(CarePlan.client, CarePlan.status, CarePlan.version,
                                      CarePlan.client.facility.as_alias("facility_id")).where(
@@ -466,7 +453,7 @@ async def plan_close(*, actor: Actor, plan_id: int, reason: str) -> int:
         await audit_record(actor=actor, action="careplan.closed", facility_id=plan["facility_id"],
                            client_id=plan["client"], object_type="care_plan", object_id=plan_id,
                            detail={"version": plan["version"]})
-    return plan["client"]
+        return await schedule_update(client_id=plan["client"])
 
 
 async def plan_review_due_set(*, actor: Actor, client_id: int, review_due: date) -> Optional[int]:

@@ -136,8 +136,8 @@ class ClientController(Controller):
         status = 422
         if change is not None:
             try:
-                await services.client_status_change(actor=actor_of(request), client_id=client_id,
-                                                    today=today(request), **change)
+                schedule = await services.client_status_change(actor=actor_of(request), client_id=client_id,
+                                                               today=today(request), **change)
             except services.ClientError as error:
                 form.error(error.field, error.message)
             except services.ClientVersionConflict as conflict:
@@ -147,7 +147,11 @@ class ClientController(Controller):
                 form.values["version"] = str(conflict.stored["version"])
                 status = 409
             else:
-                await flash_push(session_id=request.user.session_id, message=_("The status was changed."))
+                message = _("The status was changed.")
+                if schedule.created or schedule.removed:
+                    message = _("The status was changed. The schedule was updated: {created} visits planned, "
+                                "{removed} removed.").format(created=schedule.created, removed=schedule.removed)
+                await flash_push(session_id=request.user.session_id, message=message)
                 return Redirect(path=f"/clients/{client_id}", status_code=303)
         return await self._status(request, client_id, form, status=status)
 

@@ -176,6 +176,10 @@ def field_labels() -> dict[str, str]:
     }
 
 
+def status_labels() -> dict[str, str]:
+    return {"referral": _("Referral"), "active": _("Active"), "paused": _("Paused"), "discharged": _("Discharged")}
+
+
 def action_labels() -> dict[str, str]:
     """How the access log names each kind of event."""
     return {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 from datetime import date
-from typing import Optional
+from typing import Any, Awaitable, Callable, Optional
 
 from app import clock, db
 from app.accounts.queries import facility_by_id, user_by_email, user_in_facility
@@ -27,6 +27,26 @@ STATUS_TRANSITIONS: dict[ClientStatus, tuple[ClientStatus, ...]] = {
     ClientStatus.discharged: (ClientStatus.referral,),
 }
 BREAK_GLASS_REASON_MIN = 10
+
+# A client's visits follow their status and their active plan. Visits stand above clients and care
+# plans, so neither imports them: the assembly registers the schedule's update (app/wiring.py), and
+# a change calls it inside its own transaction, so the change and its visits are stored together or
+# not at all. Unregistered, it raises: a schedule left behind is never a silent skip.
+ScheduleUpdate = Callable[..., Awaitable[Any]]  # (now, client_ids) -> what changed: created, removed, updated
+_schedule_update: list[ScheduleUpdate] = []
+
+
+def schedule_update_register(update: ScheduleUpdate) -> None:
+    _schedule_update[:] = [update]
+
+
+async def schedule_update(*, client_id: int) -> Any:
+    """Bring the client's visits still to come in step with their status and plan, in the caller's transaction."""
+    if not _schedule_update:
+        raise RuntimeError("No schedule update is registered.")
+    if not db.in_transaction():
+        raise RuntimeError("The schedule follows a change inside that change's transaction.")
+    return await _schedule_update[0](now=clock.utcnow(), client_ids=[client_id])
 
 
 class ClientError(FieldError):
@@ -150,8 +170,12 @@ def status_change_problem(*, current: str, to: str, effective_on: date, last_on:
 
 
 async def client_status_change(*, actor: Actor, client_id: int, version: int, to_status: str,
-                               effective_on: date, reason: str, today: date) -> None:
-    """Move the client along referral -> active -> paused -> discharged, with a date and a reason."""
+                               effective_on: date, reason: str, today: date) -> Any:
+    """Move the client along referral -> active -> paused -> discharged, with a date and a reason.
+
+    The visits still to come follow in the same transaction (planned when Active, removed otherwise);
+    returns what the schedule changed.
+    """
     async with db.transaction():
         stored = await Client.select(Client.status, Client.version, Client.facility).where(
             Client.id == client_id
@@ -182,6 +206,7 @@ async def client_status_change(*, actor: Actor, client_id: int, version: int, to
                            client_id=client_id, object_type="client", object_id=client_id,
                            detail={"fields": ["status"], "from": stored["status"], "to": to_status,
                                    "version": version + 1})
+        return await schedule_update(client_id=client_id)
 
 
 async def contact_add(*, actor: Actor, client_id: int, name: str, relationship: str = "", phone: str = "",

@@ -1,0 +1,24 @@
+"""What lower features need from higher ones, wired in once for every way Kinward runs (the app, the commands).
+
+Each lower feature declares the question it cannot answer itself and fails safe while it is
+unanswered: clients' visit window fails closed, the schedule update after a change raises, the visit
+page's handover shows no team notes.
+"""
+
+from __future__ import annotations
+
+from app.clients import queries as clients_queries
+from app.clients import services as clients_services
+from app.pages.handover import visit_handover
+from app.visits import controller as visits_controller
+from app.visits.queries import worker_visits_clients
+from app.visits.services import schedule_sync
+
+
+def wire() -> None:
+    # Whether a worker off the care team has a visit with the client near today (their record access).
+    clients_queries.visit_window_register(worker_visits_clients)
+    # A client's visits follow a status change and an activated or closed plan, in the same transaction.
+    clients_services.schedule_update_register(schedule_sync)
+    # Messages stand above visits: the visit page's handover shows the team's notes through pages.
+    visits_controller.handover_register(visit_handover)
