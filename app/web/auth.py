@@ -39,7 +39,7 @@ class SessionMiddleware(ASGIMiddleware):
             scope["user"] = user
             if user is not None and user.flash and _shows_flash(scope):
                 scope["kinward_flash"] = json.loads(user.flash)  # type: ignore[typeddict-unknown-key]
-                await flash_clear(session_id=user.session_id)
+                await flash_clear(session_id=user.session_id, shown=user.flash)
         await next_app(scope, receive, send)
 
 

@@ -140,8 +140,13 @@ async def flash_push(*, session_id: int, message: str, kind: str = "info") -> No
     await Session.update({Session.flash: json.dumps(messages)}).where(Session.id == session_id).run()
 
 
-async def flash_clear(*, session_id: int) -> None:
-    await Session.update({Session.flash: ""}).where(Session.id == session_id).run()
+async def flash_clear(*, session_id: int, shown: str) -> None:
+    """The messages a page showed are gone, stored with the request's other writes (one commit per page
+    view); messages pushed meanwhile by another request stay for the next page."""
+    await db.write_soon(QueryString(FLASH_CLEAR_SQL, session_id, shown))
+
+
+FLASH_CLEAR_SQL = "UPDATE kinward_session SET flash = '' WHERE id = {} AND flash = {}"
 
 
 async def device_by_token(*, token: str) -> Optional[dict]:

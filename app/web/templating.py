@@ -9,8 +9,9 @@ from pathlib import Path
 from typing import Any, Optional
 from zoneinfo import ZoneInfo
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment, FileSystemLoader, pass_eval_context, select_autoescape
 from litestar.plugins.jinja import JinjaTemplateEngine
+from markupsafe import Markup
 from litestar.template.config import TemplateConfig
 
 from app import clock
@@ -96,6 +97,42 @@ def static_url(path: str) -> str:
     return f"/static/{path}?v={static_version(path)}"
 
 
+def template_gettext(translations: Any) -> tuple[Any, Any]:
+    """gettext and ngettext for templates, as Jinja's newstyle i18n behaves, at a fraction of its cost.
+
+    Jinja's `_` resolves `gettext` and calls through the context three times over for every label;
+    a caseload row has eight of them and the profile had them at a quarter of the page's time. A
+    label without variables is translated once per process (the translations do not change while
+    it runs) and kept, escaped as the template's autoescaping asks.
+    """
+    constants: dict[tuple[str, bool], str] = {}
+
+    @pass_eval_context
+    def gettext(eval_ctx: Any, message: str, **variables: Any) -> str:
+        if not variables:
+            known = constants.get((message, eval_ctx.autoescape))
+            if known is not None:
+                return known
+        text = translations.gettext(message)
+        if eval_ctx.autoescape:
+            text = Markup(text)
+        # Always a format string, as in Jinja's newstyle gettext ("%%" is a percent sign).
+        result = text % variables
+        if not variables:
+            constants[(message, eval_ctx.autoescape)] = result
+        return result
+
+    @pass_eval_context
+    def ngettext(eval_ctx: Any, singular: str, plural: str, num: int, **variables: Any) -> str:
+        variables.setdefault("num", num)
+        text = translations.ngettext(singular, plural, num)
+        if eval_ctx.autoescape:
+            text = Markup(text)
+        return text % variables
+
+    return gettext, ngettext
+
+
 def build_environment(*, development: bool = False) -> Environment:
     env = Environment(
         loader=FileSystemLoader(TEMPLATES),
@@ -108,6 +145,8 @@ def build_environment(*, development: bool = False) -> Environment:
         cache_size=-1,
     )
     env.install_gettext_translations(translations(), newstyle=True)  # type: ignore[attr-defined]
+    gettext, ngettext = template_gettext(translations())
+    env.globals.update(_=gettext, gettext=gettext, ngettext=ngettext)
     env.filters["localtime"] = local_datetime
     env.filters["day"] = format_day
     env.filters["moment"] = local_moment

@@ -12,6 +12,7 @@ from datetime import time
 import pytest
 
 from app import db
+from app.accounts.tables import Session
 from app.audit.queries import CheckpointError, audit_chain_verify
 from app.audit.services import (AUDIT_COLUMNS, Actor, GENESIS, audit_checkpoint_make, audit_record, audit_seal)
 from app.audit.tables import AuditChain, AuditEvent
@@ -238,3 +239,33 @@ async def test_my_days_queries_do_not_grow_with_the_number_of_clients_on_it(clie
     one, page = await queries_of_my_day()
     assert clients[1]["first_name"] not in page and world.own["first_name"] in page
     assert three == one
+
+
+async def test_a_page_showing_a_flash_message_clears_it_in_its_one_write_transaction(client, fake_clock):
+    from app.web.sessions import flash_push
+
+    world = await make_world()
+    await login(client, world.coordinator)
+    session = await Session.select(Session.id).where(Session.user == world.coordinator["id"]).first().run()
+    await flash_push(session_id=session["id"], message="The plan was saved.")
+    fake_clock.advance(minutes=5)  # the view also refreshes the session's last-seen time
+    before = db.write_transactions()
+    page = await client.get(f"/clients/{world.own['id']}")
+    assert page.status_code == 200 and "The plan was saved." in page.text
+    assert db.write_transactions() - before == 1
+    again = await client.get(f"/clients/{world.own['id']}")
+    assert "The plan was saved." not in again.text
+
+
+async def test_clearing_shown_flash_messages_keeps_one_pushed_meanwhile():
+    from app.web.sessions import flash_clear, flash_push, session_create
+
+    world = await make_world()
+    await session_create(user_id=world.coordinator["id"], absolute_hours=8)
+    session = await Session.select(Session.id).where(Session.user == world.coordinator["id"]).first().run()
+    await flash_push(session_id=session["id"], message="First.")
+    shown = (await Session.select(Session.flash).where(Session.id == session["id"]).first().run())["flash"]
+    await flash_push(session_id=session["id"], message="Second.")  # another request, before this page's commit
+    await flash_clear(session_id=session["id"], shown=shown)
+    left = (await Session.select(Session.flash).where(Session.id == session["id"]).first().run())["flash"]
+    assert [m["message"] for m in json.loads(left)] == ["First.", "Second."]
