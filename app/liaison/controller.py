@@ -422,7 +422,9 @@ class ClientLiaisonController(Controller):
 
 
 def _fhir_response(bundle: dict, client_id: int) -> Response:
-    return Response(content=json.dumps(bundle, ensure_ascii=False).encode(), media_type="application/fhir+json",
+    # FHIR's own way to say which version a body is (http.html#version-parameter): R4 is "4.0".
+    return Response(content=json.dumps(bundle, ensure_ascii=False).encode(),
+                    media_type="application/fhir+json; fhirVersion=4.0",
                     headers={"Content-Disposition": f'attachment; filename="kinward-client-{client_id}.fhir.json"'})
 
 

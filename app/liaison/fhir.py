@@ -4,7 +4,9 @@ The models are fhir.resources' R4B package (FHIR 4.3): for every resource used h
 RelatedPerson, Practitioner, PractitionerRole, Organization, CareTeam, CarePlan, Goal, Encounter,
 Location, ServiceRequest, Task, Communication, AllergyIntolerance) R4B made no change to R4 4.0.1,
 so the bundle is valid R4; fhir.resources' own R4 models need pydantic 1, which Kinward cannot use.
-Each resource is validated as it is built, so a bundle that does not conform never leaves.
+Each resource is validated as it is built, so a bundle that does not conform never leaves; the tests
+check whole bundles against the official R4 (4.0) JSON schema as well (tests/liaison/fhir_r4/), which
+would refuse anything only R4B knows. The download declares `fhirVersion=4.0` in its media type.
 """
 
 from __future__ import annotations

@@ -54,7 +54,7 @@ async def test_the_export_is_a_valid_r4_collection_with_plan_visits_and_referral
     form = {f"section_{s}": "on" for s in ALL} | {"recipient": "Riverside GP", "reason": "Appointment"}
     response = await post_form(client, f"/clients/{world.own['id']}/fhir", form)
     assert response.status_code == 200
-    assert response.headers["content-type"].startswith("application/fhir+json")
+    assert response.headers["content-type"].lower().startswith("application/fhir+json; fhirversion=4.0")
     assert "attachment" in response.headers["content-disposition"]
     parsed = Bundle.model_validate_json(response.content)
     assert parsed.type == "collection"
