@@ -162,9 +162,15 @@ async def overdue_referrals_for(*, client_ids: list[int], today: date) -> list[d
 
 
 async def referral_counts_by_agency(*, facility_id: int, since: Optional[datetime] = None,
-                                    until: Optional[datetime] = None, today: Optional[date] = None) -> list[dict]:
-    """For each agency of the facility: referrals made (created in [since, until)), by status, and overdue."""
+                                    until: Optional[datetime] = None, today: Optional[date] = None,
+                                    client_ids: Optional[list[int]] = None) -> list[dict]:
+    """For each agency of the facility: referrals made (created in [since, until)), by status, and overdue;
+    only those of `client_ids` when given (a coordinator's clients), every client's when None."""
     where: list[Any] = [Referral.client.facility == facility_id]
+    if client_ids is not None:
+        if not client_ids:
+            return []
+        where.append(Referral.client.is_in(client_ids))
     if since is not None:
         where.append(Referral.created_at >= since)
     if until is not None:

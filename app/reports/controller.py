@@ -150,10 +150,12 @@ async def agencies_report(request: Request) -> Template:
     """Per agency over a period: the referrals made and what came of them."""
     form, period = forms.period_form(request.query_params, today=today(request))
     start, end = period_bounds(start=period.start, end=period.end, tz=request.user.timezone)
-    rows = await queries.agency_figures(facility_id=request.user.facility_id, since=start, until=end,
-                                        today=today(request))
+    # A coordinator sees what the agencies did for their own clients; an admin, for the whole facility.
+    client_ids = await _client_scope(request)
+    rows = await queries.agency_figures(facility_id=request.user.facility_id, client_ids=client_ids, since=start,
+                                        until=end, today=today(request))
     return Template("reports/agencies.html", status_code=200 if form.ok else 422,
-                    context={"rows": rows, "form": form, "period": period})
+                    context={"rows": rows, "form": form, "period": period, "facility_wide": client_ids is None})
 
 
 # --- the dashboard ----------------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from app.accounts.tables import Role, User
 from app.clients.queries import review_due_counts, team_members_of_coordinator
 from app.db import as_utc
 from app.i18n import _
-from app.liaison.queries import overdue_referrals_for, referral_counts_by_agency
+from app.liaison.queries import referral_counts_by_agency
 from app.messages.queries import answer_overdue, unanswered_family_messages
 from app.policy import WorkerRelation
 from app.reports.tables import SupervisionNote
@@ -221,19 +221,16 @@ async def unanswered_by_state(*, facility_id: int, client_ids: Optional[list[int
 async def overdue_referrals_by_agency(*, facility_id: int, client_ids: Optional[list[int]],
                                       today: date) -> list[tuple[str, int]]:
     """Referrals past their expected answer date with no answer, per agency (one query)."""
-    if client_ids is None:
-        rows = await referral_counts_by_agency(facility_id=facility_id, today=today)
-        return [(r["agency_name"], r["overdue"]) for r in rows if r["overdue"]]
-    counts: dict[str, int] = {}
-    for row in await overdue_referrals_for(client_ids=client_ids, today=today):
-        counts[row["agency_name"]] = counts.get(row["agency_name"], 0) + 1
-    return sorted(counts.items())
+    rows = await referral_counts_by_agency(facility_id=facility_id, today=today, client_ids=client_ids)
+    return [(r["agency_name"], r["overdue"]) for r in rows if r["overdue"]]
 
 
-async def agency_figures(*, facility_id: int, since: datetime, until: datetime, today: date) -> list[dict]:
-    """Per agency, the referrals made in the period: sent, answered, median days to answer, accepted,
-    declined, completed, overdue. Facts, in name order."""
-    rows = await referral_counts_by_agency(facility_id=facility_id, since=since, until=until, today=today)
+async def agency_figures(*, facility_id: int, client_ids: Optional[list[int]], since: datetime, until: datetime,
+                        today: date) -> list[dict]:
+    """Per agency, the referrals made in the period for these clients (a coordinator's; None: the facility's):
+    sent, answered, median days to answer, accepted, declined, completed, overdue. Facts, in name order."""
+    rows = await referral_counts_by_agency(facility_id=facility_id, since=since, until=until, today=today,
+                                           client_ids=client_ids)
     for row in rows:
         by = row["by_status"]
         row["sent"] = row["total"] - by.get("draft", 0)

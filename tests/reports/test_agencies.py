@@ -7,7 +7,7 @@ from datetime import timedelta
 from app import clock
 from app.liaison.tables import Referral
 from tests.clients.factories import make_world, today
-from tests.conftest import login
+from tests.conftest import login, make_user
 from tests.liaison.factories import make_agency, make_referral
 
 
@@ -49,3 +49,48 @@ async def test_the_dashboard_charts_referrals_past_their_answer_date(client):
     await login(client, world.admin)
     chart = (await client.get("/dashboard")).text.split('data-chart="referrals"')[-1]
     assert "<th scope=\"row\">Riverside surgery</th><td>2</td>" in chart
+
+
+def _agency_cells(html: str, agency: str) -> list[str]:
+    """The figures of one agency's row: sent, answered, median days, accepted, declined, completed, overdue."""
+    row = html.split("<tbody>")[1].split(agency)[1].split("</tr>")[0]
+    return [c.split("</td>")[0] for c in row.split("<td>")[1:]]
+
+
+async def test_a_coordinator_sees_the_agencies_figures_of_their_own_clients_and_an_admin_the_facilitys(client):
+    world = await make_world()
+    gp = await make_agency(facility_id=world.facility, name="Riverside surgery")
+    nurses = await make_agency(facility_id=world.facility, name="District nurses", kind="community")
+    await make_referral(client_id=world.own["id"], agency=gp, expected_by=today() - timedelta(days=2))
+    await make_referral(client_id=world.others["id"], agency=gp, expected_by=today() - timedelta(days=2))
+    await make_referral(client_id=world.others["id"], agency=gp, status="declined")
+    await make_referral(client_id=world.others["id"], agency=nurses, status="accepted")
+    url = f"/reports/agencies?start={today() - timedelta(days=30)}&end={today()}"
+
+    await login(client, world.coordinator)
+    mine = await client.get(url)
+    assert mine.status_code == 200 and "whose care team you coordinate" in mine.text
+    assert _agency_cells(mine.text, "Riverside surgery") == ["1", "0", "—", "0", "0", "0", "1"]
+    assert "District nurses" not in mine.text  # only another coordinator's client was referred there
+
+    await login(client, world.coordinator2)
+    theirs = await client.get(url)
+    assert _agency_cells(theirs.text, "Riverside surgery") == ["2", "0", "—", "0", "1", "0", "1"]
+    assert _agency_cells(theirs.text, "District nurses")[3] == "1"
+
+    await login(client, world.admin)
+    everyone = await client.get(url)
+    assert "Every client of the facility is counted." in everyone.text
+    assert _agency_cells(everyone.text, "Riverside surgery") == ["3", "0", "—", "0", "1", "0", "2"]
+    assert _agency_cells(everyone.text, "District nurses")[3] == "1"
+
+
+async def test_a_coordinator_without_clients_sees_no_agency_figures(client):
+    world = await make_world()
+    gp = await make_agency(facility_id=world.facility, name="Riverside surgery")
+    await make_referral(client_id=world.own["id"], agency=gp)
+    lonely = await make_user(facility_id=world.facility, role="coordinator")
+    await login(client, lonely)
+    page = await client.get("/reports/agencies")
+    assert page.status_code == 200
+    assert "Riverside surgery" not in page.text and "No referrals in this period." in page.text
