@@ -8,10 +8,15 @@ after `kinward demo --scale N`: one `uvicorn` worker serves both Kinward and the
 keep-alive connections ask for the page for a few seconds, real and floor in alternating rounds.
 Prints req/s, p50 and p99, the page/floor ratio, and p50 at scale over p50 at demo size.
 
-The floor is the least a page can cost: the page's main query as prebuilt raw SQL, then the SAME
-template rendered with the context the real page produced (so the same HTML, gzipped the same
-way), with no session, authentication, policy, audit or other middleware. To add a page, add a
-Page(...) to PAGES: who views it, its address and its main query. Prints only; asserts nothing.
+The floor is the least a page can cost: the page's data read with prebuilt raw SQL straight to the
+driver and shaped into the context of the SAME template (rendered and gzipped the same way), with
+no session, authentication, policy, audit or other middleware. Only what the page does not read
+from the database (labels, empty forms, permission booleans) is taken from the real page's
+context. Two pages whose context is built by long pure-Python code (the dashboard's six charts, a
+review's figures) have a replay floor: the SELECTs the real page ran, captured once, replayed raw
+on the driver, then the template rendered with the context the page built from them. The table
+shows the floor's HTML size next to the page's, so a floor that renders less shows. To add a page,
+add a Page(...) to PAGES: who views it, its address and its floor. Prints only; asserts nothing.
 """
 
 
@@ -19,6 +24,7 @@ Page(...) to PAGES: who views it, its address and its main query. Prints only; a
 import argparse
 import asyncio
 import contextvars
+import json
 import os
 import re
 import socket
@@ -28,6 +34,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Optional
 
@@ -39,47 +46,225 @@ TARGET_FLOOR_RATIO = 0.5
 TARGET_SCALE_RATIO = 1.2
 
 
+REPLAY = None  # the floor replays the page's own SELECTs raw (see the docstring)
+
+
 @dataclass(frozen=True)
 class Page:
     name: str
     who: str  # the demo account that views it
-    path: str  # with {client}, {visit} filled from ids_for()
-    floor_sql: str  # the page's main read, ? placeholders; arguments from the same ids
+    path: str  # with {client}, {visit}, {review} filled from ids_for_production()
+    floor: Any  # async (q, ids, context) -> context, or REPLAY
+
+
+# --- the floors: each page's data read with raw SQL and shaped for the same template --------------
+#
+# A floor gets `q(sql, *args)` (prebuilt SQL straight to the driver, rows as dicts; "?" placeholders,
+# "name [TYPE]" aliases typed by the SQLite driver's converters), the ids the driver found, and the real
+# page's context. Everything the page shows from the database is read here; only what is not read
+# from the database (labels, empty forms, permission booleans, filters) is taken from the real page.
+
+VISIT_ROW = ("SELECT v.id, v.client, v.scheduled_start, v.scheduled_end, v.status, v.reassigned, v.cancel_reason, "
+             "v.version, v.check_in_at, v.check_out_at, v.worker AS worker_id, u.display_name AS worker_name, "
+             "s.id AS service_id, s.kind, s.provider_name, s.instructions, s.tasks, c.first_name AS client_first_name, "
+             "c.last_name AS client_last_name, c.preferred_name AS client_preferred_name "
+             "FROM visit v JOIN care_service s ON s.id = v.service JOIN client c ON c.id = v.client "
+             "LEFT JOIN kinward_user u ON u.id = v.worker ")
+GRACE = timedelta(minutes=15)
+
+
+def _named(row: dict, prefix: str = "") -> str:
+    from app.clients.queries import display_name
+
+    return display_name({k.removeprefix(prefix): v for k, v in row.items()} if prefix else row)
+
+
+def _with_states(visits: list[dict]) -> list[dict]:
+    from app import clock
+    from app.visits import rules
+
+    now = clock.utcnow()
+    for visit in visits:
+        visit["state"] = rules.visit_state(visit, now=now, grace=GRACE).value
+        visit["task_list"] = [t for t in (visit.get("tasks") or "").splitlines() if t.strip()]
+        visit.setdefault("double_booked", False)
+    return visits
+
+
+async def floor_caseload(q, ids, ctx):
+    rows = await q(
+        "SELECT c.id, c.first_name, c.last_name, c.preferred_name, c.status, c.review_due, c.flag, "
+        "(SELECT MIN(v.scheduled_start) FROM visit v WHERE v.client = c.id AND v.status = 'scheduled' "
+        " AND v.scheduled_start > ?) AS \"next_visit [TIMESTAMPTZ]\" "
+        "FROM client c JOIN care_team_member t ON t.client = c.id "
+        "WHERE t.\"user\" = ? AND t.until IS NULL AND c.status <> 'discharged' "
+        "ORDER BY c.last_name, c.first_name, c.id LIMIT 50", ids["now"], ids["user"])
+    today = ids["now"].date()
+    for row in rows:
+        row.update(name=_named(row), review_overdue=row["review_due"] is not None and row["review_due"] < today,
+                   unread_messages=0, coordinators=[])
+    return {**ctx, "caseload": {"rows": rows, "total": len(rows), "page": 1, "pages": 1}}
+
+
+async def floor_client_record(q, ids, ctx):
+    client = (await q("SELECT * FROM client WHERE id = ?", ids["client"]))[0]
+    client["name"] = _named(client)
+    team = await q("SELECT t.id, t.role, t.since, t.until, u.id AS user_id, u.display_name, u.email "
+                   "FROM care_team_member t JOIN kinward_user u ON u.id = t.\"user\" "
+                   "WHERE t.client = ? AND t.until IS NULL ORDER BY t.since", ids["client"])
+    return {**ctx, "client": client,
+            "contacts": await q("SELECT * FROM client_contact WHERE client = ? AND removed_at IS NULL ORDER BY name",
+                                ids["client"]),
+            "team": {"current": team, "future": [], "past": []},
+            "family_links": await q(
+                "SELECT f.id, f.relationship, f.may_see_schedule, f.may_see_visit_summaries, f.may_message, "
+                "f.created_at, u.display_name, u.email, u.active, u.id AS user_id, a.display_name AS approved_by_name "
+                "FROM family_link f JOIN kinward_user u ON u.id = f.\"user\" "
+                "LEFT JOIN kinward_user a ON a.id = f.approved_by WHERE f.client = ? AND f.ended_at IS NULL",
+                ids["client"]),
+            "history": await q(
+                "SELECT h.from_status, h.to_status, h.effective_on, h.reason, h.changed_at, "
+                "u.display_name AS changed_by_name FROM client_status_change h "
+                "LEFT JOIN kinward_user u ON u.id = h.changed_by WHERE h.client = ? ORDER BY h.changed_at DESC",
+                ids["client"])}
+
+
+THREAD_SQL = ("SELECT m.id, m.author AS author_id, u.display_name AS author_name, m.author_role, "
+              "m.visibility = 'team' AS \"team_only [BOOLEAN]\", m.body, m.created_at "
+              "FROM message m JOIN kinward_user u ON u.id = m.author WHERE m.client = ? {} "
+              "ORDER BY m.id DESC LIMIT 50")
+
+
+def _thread(rows: list[dict], viewer: int, recorded: dict) -> dict:
+    for row in rows:
+        row.update(mine=row["author_id"] == viewer, new=False, receipts=[])
+    return {**recorded, "messages": rows[::-1], "earlier": None, "newly_read": []}
+
+
+async def floor_client_thread(q, ids, ctx):
+    client = (await q("SELECT id, first_name, last_name, preferred_name, status FROM client WHERE id = ?",
+                      ids["client"]))[0]
+    client["name"] = _named(client)
+    rows = await q(THREAD_SQL.format(""), ids["client"])
+    return {**ctx, "client": client, "thread": _thread(rows, ids["user"], ctx["thread"])}
+
+
+async def floor_my_day(q, ids, ctx):
+    visits = _with_states(await q(VISIT_ROW + "WHERE v.worker = ? AND v.scheduled_start >= ? AND v.scheduled_start < ? "
+                                  "ORDER BY v.scheduled_start", ids["user"], ids["day_start"], ids["day_end"]))
+    records = {r["id"]: r for r in await q(
+        "SELECT c.id, c.first_name, c.last_name, c.preferred_name, c.address, c.phone, c.language, c.status, "
+        "c.status_since, c.allergies, c.mobility, c.communication, c.what_matters, c.risks, c.care_instructions, "
+        "c.flag FROM client c JOIN care_team_member t ON t.client = c.id WHERE t.\"user\" = ? AND t.until IS NULL",
+        ids["user"])}
+    for visit in visits:
+        record = records.get(visit["client"]) or {"id": visit["client"], "first_name": visit["client_first_name"],
+                                                   "last_name": visit["client_last_name"], "preferred_name": ""}
+        record["name"] = _named(record)
+        visit.update(client=record, current=False, folded=visit["state"] in ("completed", "cancelled", "missed"))
+    current = next((v for v in visits if not v["folded"]), None)
+    if current:
+        current["current"] = True
+    return {**ctx, "visits": visits, "current": current}
+
+
+async def floor_family_home(q, ids, ctx):
+    sections = []
+    for link in await q("SELECT c.id, c.first_name, c.last_name, c.preferred_name, f.relationship, "
+                        "f.may_see_schedule, f.may_see_visit_summaries FROM family_link f JOIN client c ON c.id = f.client "
+                        "WHERE f.\"user\" = ? AND f.ended_at IS NULL", ids["user"]):
+        link["name"] = _named(link)
+        recorded = next((s for s in ctx["sections"] if s["client"]["id"] == link["id"]), ctx["sections"][0])
+        visits = _with_states(await q(VISIT_ROW + "WHERE v.client = ? AND v.scheduled_start >= ? AND v.scheduled_start < ? "
+                                      "ORDER BY v.scheduled_start", link["id"], ids["day_start"], ids["week_end"]))
+        for visit in visits:
+            visit.update(instructions="", task_list=[], cancel_reason="")
+        summaries = await q(
+            "SELECT v.id, v.check_in_at AS began_at, v.check_out_at AS ended_at, v.family_summary, s.kind, "
+            "u.display_name AS worker_first_name FROM visit v JOIN care_service s ON s.id = v.service "
+            "LEFT JOIN kinward_user u ON u.id = v.worker WHERE v.client = ? AND v.family_summary_shared "
+            "ORDER BY v.check_out_at DESC LIMIT 10", link["id"])
+        log = await q("SELECT a.at, u.display_name AS actor_name, a.role FROM audit_event a "
+                      "LEFT JOIN kinward_user u ON u.id = a.actor_id WHERE a.client_id = ? AND a.action = 'client.viewed' "
+                      "ORDER BY a.id DESC LIMIT 20", link["id"])
+        thread = await q(THREAD_SQL.format("AND m.visibility <> 'team'"), link["id"])
+        sections.append({**recorded, "client": link, "may_see_schedule": link["may_see_schedule"],
+                         "may_see_summaries": link["may_see_visit_summaries"], "visits": visits,
+                         "summaries": summaries, "access_log": log, "unread": 0,
+                         "thread": _thread(thread, ids["user"], recorded["thread"])})
+    return {**ctx, "sections": sections}
+
+
+async def floor_team_week(q, ids, ctx):
+    from app.visits.controller import week_days
+
+    visits = _with_states(await q(
+        VISIT_ROW + "WHERE v.client IN (SELECT t.client FROM care_team_member t WHERE t.\"user\" = ? AND t.until IS NULL) "
+        "AND v.scheduled_start >= ? AND v.scheduled_start < ? ORDER BY v.scheduled_start",
+        ids["user"], ids["week_start"], ids["week_end"]))
+    rows: dict = {}
+    for visit in visits:
+        agency = visit["worker_id"] is None
+        key = ("agency", visit["provider_name"]) if agency else ("worker", visit["worker_id"])
+        rows.setdefault(key, {"name": visit["provider_name"] if agency else visit["worker_name"], "agency": agency,
+                              "visits": []})["visits"].append(visit)
+    workers = sorted(rows.values(), key=lambda r: (r["agency"], r["name"] or ""))
+    for row in workers:
+        row["days"] = week_days(ctx["week"], row.pop("visits"), "Europe/London")
+    return {**ctx, "workers": workers, "clashes": 0}
+
+
+async def floor_visit_page(q, ids, ctx):
+    visit = _with_states(await q(VISIT_ROW + "WHERE v.id = ?", ids["visit"]))[0]
+    client = (await q("SELECT * FROM client WHERE id = ?", visit["client"]))[0]
+    client["name"] = _named(client)
+    log = (await q("SELECT * FROM visit WHERE id = ?", ids["visit"]))[0]
+    last_note = await q("SELECT v.id, v.scheduled_start, v.internal_note, u.display_name AS worker_name, s.kind "
+                        "FROM visit v JOIN care_service s ON s.id = v.service LEFT JOIN kinward_user u ON u.id = v.worker "
+                        "WHERE v.client = ? AND v.check_out_at IS NOT NULL AND v.id <> ? "
+                        "ORDER BY v.check_out_at DESC LIMIT 1", visit["client"], ids["visit"])
+    notes = await q("SELECT m.id, m.body, m.created_at, u.display_name AS author_name FROM message m "
+                    "JOIN kinward_user u ON u.id = m.author WHERE m.client = ? AND m.visibility = 'team' "
+                    "ORDER BY m.id DESC LIMIT 5", visit["client"])
+    return {**ctx, "visit": visit, "client": client,
+            "log": {**ctx["log"], "row": {**ctx["log"]["row"], **{k: log[k] for k in ctx["log"]["row"] if k in log}}},
+            "handover": {**ctx["handover"], "record": client, "last_note": last_note[0] if last_note else None,
+                         "team_notes": notes}}
+
+
+async def floor_referrals(q, ids, ctx):
+    rows = await q("SELECT r.*, a.id AS agency_id, a.name AS agency_name, a.kind AS agency_kind, "
+                   "a.email AS agency_email, c.first_name, c.last_name, c.preferred_name FROM referral r "
+                   "JOIN agency a ON a.id = r.agency JOIN client c ON c.id = r.client "
+                   "JOIN care_team_member t ON t.client = r.client WHERE t.\"user\" = ? AND t.until IS NULL "
+                   "ORDER BY r.created_at DESC LIMIT 50", ids["user"])
+    today = ids["now"].date()
+    for row in rows:
+        row.update(client_name=_named(row), overdue=row["expected_by"] is not None and row["expected_by"] < today
+                   and row["status"] in ("sent", "received"))
+    return {**ctx, "referrals": rows, "agencies": await q(
+        "SELECT * FROM agency WHERE facility = ? AND archived_at IS NULL ORDER BY name", ids["facility"])}
+
+
+async def floor_agencies(q, ids, ctx):
+    return {**ctx, "agencies": await q("SELECT * FROM agency WHERE facility = ? AND archived_at IS NULL ORDER BY name",
+                                       ids["facility"])}
 
 
 PAGES = (
-    Page("caseload", "coordinator@kinward.example", "/caseload",
-         "SELECT c.id, c.first_name, c.last_name, c.status FROM client c JOIN care_team_member t ON t.client = c.id "
-         "WHERE t.user = ? AND t.until IS NULL ORDER BY c.last_name"),
-    Page("client record", "coordinator@kinward.example", "/clients/{client}",
-         "SELECT * FROM client WHERE id = ?"),
-    Page("client thread", "coordinator@kinward.example", "/clients/{client}/messages",
-         "SELECT * FROM message WHERE client = ? ORDER BY created_at DESC LIMIT 50"),
-    Page("my day", "worker@kinward.example", "/my-day",
-         "SELECT v.*, c.first_name, c.last_name FROM visit v JOIN client c ON c.id = v.client "
-         "WHERE v.worker = ? AND v.scheduled_start >= ? AND v.scheduled_start < ? ORDER BY v.scheduled_start"),
-    Page("family home", "family@kinward.example", "/family",
-         "SELECT c.id, c.first_name FROM family_link f JOIN client c ON c.id = f.client WHERE f.user = ?"),
-    Page("team week", "coordinator@kinward.example", "/schedule",
-         "SELECT v.*, c.first_name FROM visit v JOIN client c ON c.id = v.client JOIN care_team_member t "
-         "ON t.client = c.id WHERE t.user = ? AND v.scheduled_start >= ? AND v.scheduled_start < ? "
-         "ORDER BY v.scheduled_start"),
-    Page("visit page", "worker@kinward.example", "/visits/{visit}",
-         "SELECT v.*, s.instructions, s.tasks FROM visit v JOIN care_service s ON s.id = v.service WHERE v.id = ?"),
+    Page("caseload", "coordinator@kinward.example", "/caseload", floor_caseload),
+    Page("client record", "coordinator@kinward.example", "/clients/{client}", floor_client_record),
+    Page("client thread", "coordinator@kinward.example", "/clients/{client}/messages", floor_client_thread),
+    Page("my day", "worker@kinward.example", "/my-day", floor_my_day),
+    Page("family home", "family@kinward.example", "/family", floor_family_home),
+    Page("team week", "coordinator@kinward.example", "/schedule", floor_team_week),
+    Page("visit page", "worker@kinward.example", "/visits/{visit}", floor_visit_page),
+    Page("referrals", "coordinator@kinward.example", "/referrals", floor_referrals),
+    Page("agencies", "coordinator@kinward.example", "/agencies", floor_agencies),
+    Page("review", "coordinator@kinward.example", "/clients/{client}/reviews/{review}", REPLAY),
+    Page("dashboard", "coordinator@kinward.example", "/dashboard", REPLAY),
 )
-
-
-def floor_arguments(page: Page, ids: dict) -> list:
-    person = ids["users"][page.who]
-    if page.name in ("caseload", "family home"):
-        return [person]
-    if page.name in ("client record", "client thread"):
-        return [ids["client"]]
-    if page.name == "my day":
-        return [person, ids["day_start"], ids["day_end"]]
-    if page.name == "team week":
-        return [person, ids["week_start"], ids["week_end"]]
-    return [ids["visit"]]
+PAGES_BY_NAME = {page.name: page for page in PAGES}
 
 
 def demo_password(email: str) -> str:
@@ -91,7 +276,18 @@ def demo_password(email: str) -> str:
 # --- the server: Kinward and the floor in one process -----------------------------------------
 
 _recording: contextvars.ContextVar[Optional[str]] = contextvars.ContextVar("bench_recording", default=None)
-_recorded: dict[str, tuple[str, dict, Any]] = {}
+
+
+@dataclass
+class Recorded:
+    template: str = ""
+    context: dict = None  # type: ignore[assignment]
+    user: Any = None
+    selects: list = None  # type: ignore[assignment]  # (sql, args) of the page's reads, for a replay floor
+
+
+_recorded: dict[str, Recorded] = {}
+_ids: dict[str, Any] = {}
 
 
 def serve(url: str, port: int) -> None:
@@ -102,6 +298,7 @@ def serve(url: str, port: int) -> None:
     from litestar.response import Template
     from litestar.response import template as template_module
 
+    from app import db
     from app.main import COMPRESS_MIN_BYTES, create_app
     from app.settings import Settings
     from app.web.templating import template_config
@@ -113,85 +310,111 @@ def serve(url: str, port: int) -> None:
     def recording_init(self, template_name=None, *args, **kwargs):
         name = _recording.get()
         if name is not None:
-            _recorded[name] = (template_name, kwargs.get("context") or {}, None)
+            entry = _recorded.setdefault(name, Recorded(selects=[]))
+            entry.template, entry.context = template_name, kwargs.get("context") or {}
         original_init(self, template_name, *args, **kwargs)
 
     template_module.Template.__init__ = recording_init  # type: ignore[method-assign]
-    run_sql = _raw_reader(url)
+    engine = db.engine()
+    original_run = engine.run_querystring
+
+    async def recording_run(querystring, *args, **kwargs):
+        name = _recording.get()
+        if name is not None and querystring.template.lstrip().upper().startswith("SELECT"):
+            sql, values = querystring.compile_string(engine_type=engine.engine_type)
+            _recorded.setdefault(name, Recorded(selects=[])).selects.append((sql, list(values)))
+        return await original_run(querystring, *args, **kwargs)
+
+    engine.run_querystring = recording_run  # type: ignore[method-assign]
+    q, replay = _raw_reader(url)
 
     @get("/__floor/{name:str}")
     async def floor(request: Request, name: str) -> Template:
-        template_name, context, user = _recorded[name]
-        request.scope["user"] = user
-        await run_sql(request.query_params.get("sql", ""), request.query_params.getall("arg", []))
-        return Template(template_name, context=context)
+        entry = _recorded[name]
+        request.scope["user"] = entry.user  # base.html's navigation is the viewer's
+        page = PAGES_BY_NAME[name]
+        if page.floor is REPLAY:
+            for sql, values in entry.selects:
+                await replay(sql, values)
+            return Template(entry.template, context=entry.context)
+        return Template(entry.template, context=await page.floor(q, _ids, entry.context))
 
     floor_app = Litestar(route_handlers=[floor], template_config=template_config(),
                          compression_config=CompressionConfig(backend="gzip", minimum_size=COMPRESS_MIN_BYTES),
-                         openapi_config=None)
+                         openapi_config=None, debug=True)
 
     async def app(scope, receive, send):
         if scope["type"] == "http" and scope["path"].startswith("/__floor/"):
-            name = scope["path"].removeprefix("/__floor/")
-            entry = _recorded.get(name.replace("%20", " "))
-            if entry is None:
+            if scope["path"].removeprefix("/__floor/").replace("%20", " ") not in _recorded:
                 await send({"type": "http.response.start", "status": 404, "headers": []})
                 await send({"type": "http.response.body", "body": b""})
                 return
             return await floor_app(scope, receive, send)
         if scope["type"] == "http":
-            for key, value in scope.get("headers", ()):
-                if key == b"x-bench-record":
-                    token = _recording.set(value.decode())
-                    try:
-                        async def capture_user(message, _send=send, _scope=scope):
-                            if message["type"] == "http.response.start":
-                                name = value.decode()
-                                if name in _recorded:
-                                    t, c, _ = _recorded[name]
-                                    _recorded[name] = (t, c, _scope.get("user"))
-                            await _send(message)
+            headers = dict(scope.get("headers", ()))
+            if b"x-bench-record" in headers:
+                name = headers[b"x-bench-record"].decode()
+                _ids.update(_parsed_ids(json.loads(headers[b"x-bench-ids"])))
+                _recorded[name] = Recorded(selects=[])
+                token = _recording.set(name)
+                try:
+                    async def capture_user(message, _send=send, _scope=scope):
+                        if message["type"] == "http.response.start":
+                            _recorded[name].user = _scope.get("user")
+                        await _send(message)
 
-                        return await kinward(scope, receive, capture_user)
-                    finally:
-                        _recording.reset(token)
+                    return await kinward(scope, receive, capture_user)
+                finally:
+                    _recording.reset(token)
         return await kinward(scope, receive, send)
 
     uvicorn.run(app, host="127.0.0.1", port=port, workers=1, log_level="warning", access_log=False, lifespan="on")
 
 
+def _parsed_ids(ids: dict) -> dict:
+    return {k: datetime.fromisoformat(v) if isinstance(v, str) and "T" in v else v for k, v in ids.items()}
+
+
 def _raw_reader(url: str):
-    """The floor's read: prebuilt SQL with bound values, straight to the driver."""
+    """The floor's reads: prebuilt SQL with bound values, straight to the driver, rows as dicts.
+
+    Returns (q, replay): q takes "?" placeholders (and "name [TYPE]" aliases, typed by the SQLite
+    driver's converters, plain names on PostgreSQL); replay takes SQL as the page's engine compiled it.
+    """
     if url.startswith("sqlite:///"):
-        connection = sqlite3.connect(url.removeprefix("sqlite:///"), check_same_thread=False)
+        connection = sqlite3.connect(url.removeprefix("sqlite:///"), check_same_thread=False,
+                                     detect_types=sqlite3.PARSE_DECLTYPES | sqlite3.PARSE_COLNAMES)
 
-        async def run_sqlite(sql: str, args: list) -> list:
-            return connection.execute(sql, [_typed(a) for a in args]).fetchall()
+        def rows(cursor) -> list[dict]:
+            names = [c[0] for c in cursor.description]
+            return [dict(zip(names, row)) for row in cursor.fetchall()]
 
-        return run_sqlite
+        async def q_sqlite(sql: str, *args) -> list[dict]:
+            return rows(connection.execute(sql, args))
+
+        async def replay_sqlite(sql: str, args: list) -> list[dict]:
+            return rows(connection.execute(sql, args))
+
+        return q_sqlite, replay_sqlite
     import asyncpg
 
     pool: dict[str, Any] = {}
+    statements: dict[str, str] = {}
 
-    async def run_postgres(sql: str, args: list) -> list:
+    async def replay_postgres(sql: str, args: list) -> list[dict]:
         if "pool" not in pool:
             pool["pool"] = await asyncpg.create_pool(url, min_size=1, max_size=4)
-        n = iter(range(1, 100))
-        statement = re.sub(r"\?", lambda _m: f"${next(n)}", sql).replace("t.user", 't."user"').replace(
-            "f.user", 'f."user"')
-        return await pool["pool"].fetch(statement, *[_typed(a, postgres=True) for a in args])
+        return [dict(r) for r in await pool["pool"].fetch(sql, *args)]
 
-    return run_postgres
+    async def q_postgres(sql: str, *args) -> list[dict]:
+        statement = statements.get(sql)
+        if statement is None:
+            n = iter(range(1, 100))
+            statement = re.sub(r"\?", lambda _m: f"${next(n)}", re.sub(r'"(\w+) \[\w+\]"', r"\1", sql))
+            statements[sql] = statement
+        return await replay_postgres(statement, list(args))
 
-
-def _typed(value: str, postgres: bool = False):
-    from datetime import datetime
-
-    if value.isdigit():
-        return int(value)
-    if postgres and "T" in value:
-        return datetime.fromisoformat(value)
-    return value
+    return q_postgres, replay_postgres
 
 
 # --- the driver -----------------------------------------------------------------------------
@@ -289,13 +512,13 @@ def summary(latencies: list[float], seconds: float) -> dict[str, float]:
             "p99": ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000}
 
 
-async def measure(url: str, seconds: float, rounds: int) -> dict[str, dict[str, dict[str, float]]]:
+async def measure(url: str, seconds: float, rounds: int, pages: tuple = PAGES) -> dict:
     port = free_port()
     server = subprocess.Popen([sys.executable, __file__, "--serve", url, str(port)], cwd=ROOT,
                               env={**os.environ, "KINWARD_DATABASE_URL": url, "KINWARD_ENV": "production",
                                    "KINWARD_SECRET_KEY": "benchmark-secret-" + "x" * 32,
                                    "FORWARDED_ALLOW_IPS": "127.0.0.1"},
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                              stdout=subprocess.DEVNULL, stderr=(VAR / "server.log").open("w"))
     base = f"http://127.0.0.1:{port}"
     from app import db
 
@@ -313,29 +536,33 @@ async def measure(url: str, seconds: float, rounds: int) -> dict[str, dict[str, 
             except httpx.TransportError:
                 time.sleep(0.2)
         # Production cookies are Secure __Host- ones; the benchmark speaks plain HTTP, so it reads them itself.
-        cookies = {email: await sign_in_cookie(base, email) for email in {p.who for p in PAGES}}
+        cookies = {email: await sign_in_cookie(base, email) for email in {p.who for p in pages}
+                   | {"family@kinward.example", "worker@kinward.example"}}
         ids = await ids_for_production(base, cookies)
         results: dict[str, dict[str, dict[str, float]]] = {}
-        for page in PAGES:
+        for page in pages:
             path = page.path.format(**ids)
             headers = {"Cookie": f"__Host-kinward_session={cookies[page.who]}"}
+            floor_path = f"/__floor/{page.name.replace(' ', '%20')}"
+            page_ids = {**{k: v for k, v in ids.items() if k != "users"}, "user": ids["users"][page.who]}
             async with httpx.AsyncClient(base_url=base) as c:
-                warm = await c.get(path, headers={**headers, "x-bench-record": page.name})
+                warm = await c.get(path, headers={**headers, "x-bench-record": page.name,
+                                                  "x-bench-ids": json.dumps(page_ids)})
                 if warm.status_code != 200:
                     print(f"    ! {page.name}: {warm.status_code}")
                     continue
-            args = floor_arguments(page, {**ids, "users": ids["users"]})
-            from urllib.parse import urlencode
-
-            floor_path = f"/__floor/{page.name.replace(' ', '%20')}?" + urlencode(
-                [("sql", page.floor_sql)] + [("arg", str(a)) for a in args])
+                floor_page = await c.get(floor_path)
+                if floor_page.status_code != 200:
+                    print(f"    ! {page.name} floor: {floor_page.status_code}", floor_page.text[-1500:])
+                    continue
+            sizes = {"page": len(warm.content), "floor": len(floor_page.content)}
             real, floor, real_time, floor_time = [], [], 0.0, 0.0
             for _ in range(rounds):
                 latencies, elapsed = await load(port, path, headers, seconds)
                 real, real_time = real + latencies, real_time + elapsed
                 latencies, elapsed = await load(port, floor_path, {}, seconds)
                 floor, floor_time = floor + latencies, floor_time + elapsed
-            results[page.name] = {"page": summary(real, real_time), "floor": summary(floor, floor_time)}
+            results[page.name] = {"page": summary(real, real_time), "floor": summary(floor, floor_time), "bytes": sizes}
         return results
     finally:
         server.terminate()
@@ -363,7 +590,6 @@ async def sign_in_cookie(base: str, email: str) -> str:
 
 async def ids_for_production(base: str, cookies: dict[str, str]) -> dict:
     import httpx
-    from datetime import datetime, timedelta, timezone
 
     ids: dict[str, Any] = {}
     async with httpx.AsyncClient(base_url=base) as c:
@@ -371,22 +597,27 @@ async def ids_for_production(base: str, cookies: dict[str, str]) -> dict:
         ids["client"] = int(re.search(r"/clients/(\d+)", home).group(1))
         day = (await c.get("/my-day", headers={"Cookie": f"__Host-kinward_session={cookies['worker@kinward.example']}"})).text
         ids["visit"] = int(re.search(r"/visits/(\d+)", day).group(1))
-    now = datetime.now(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
-    ids["day_start"], ids["day_end"] = now.isoformat(), (now + timedelta(days=1)).isoformat()
-    monday = now - timedelta(days=now.weekday())
+    now = datetime.now(timezone.utc)
+    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    ids["now"] = now.isoformat()
+    ids["day_start"], ids["day_end"] = midnight.isoformat(), (midnight + timedelta(days=1)).isoformat()
+    monday = midnight - timedelta(days=midnight.weekday())
     ids["week_start"], ids["week_end"] = monday.isoformat(), (monday + timedelta(days=7)).isoformat()
-    ids["users"] = await user_ids()
+    ids["users"], ids["facility"], ids["review"] = await user_ids(ids["client"])
     return ids
 
 
-async def user_ids() -> dict[str, int]:
+async def user_ids(client_id: int) -> tuple[dict[str, int], int, int]:
     from app import db
     from app.accounts.tables import User
+    from app.reviews.tables import Review
 
     await db.start()
     try:
-        return {r["email"]: r["id"] for r in await User.select(User.id, User.email).where(
-            User.email.like("%@kinward.example")).run()}
+        users = await User.select(User.id, User.email, User.facility).where(User.email.like("%@kinward.example")).run()
+        review = await Review.select(Review.number).where(Review.client == client_id).order_by(
+            Review.number, ascending=False).first().run()
+        return {r["email"]: r["id"] for r in users}, users[0]["facility"], review["number"] if review else 1
     finally:
         await db.stop()
 
@@ -399,11 +630,14 @@ def main() -> None:
     parser.add_argument("--postgres", default=os.environ.get("KINWARD_BENCH_POSTGRES", ""),
                         help="postgresql://user@host:port/prefix: <prefix>_demo and <prefix>_scale are used")
     parser.add_argument("--only", default="", help="sqlite or postgresql")
+    parser.add_argument("--pages", default="", help="comma-separated page names (default: all)")
+    parser.add_argument("--sizes", default="demo,scale", help="demo, scale or both")
     parser.add_argument("--serve", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
         serve(args.serve[0], int(args.serve[1]))
         return
+    pages = tuple(p for p in PAGES if not args.pages or p.name in args.pages.split(","))
     engines = {"SQLite": lambda size: f"sqlite:///{VAR / f'{size}.sqlite'}"}
     if args.postgres:
         engines["PostgreSQL"] = lambda size: f"{args.postgres}_{size}"
@@ -414,29 +648,33 @@ def main() -> None:
     for engine, url_of in engines.items():
         by_size = {}
         for size, scale in (("demo", 0), ("scale", args.scale)):
+            if size not in args.sizes.split(","):
+                continue
             url = url_of(size)
             prepare(url, scale)
-            by_size[size] = asyncio.run(measure(url, args.seconds, args.rounds))
+            by_size[size] = asyncio.run(measure(url, args.seconds, args.rounds, pages))
         report(engine, by_size)
 
 
 def report(engine: str, by_size: dict) -> None:
     print(f"\n{engine}")
     print(f"{'page':14} {'size':6} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7} | {'floor/s':>7} {'p50 ms':>7} "
-          f"{'p99 ms':>7} | {'page/floor':>10} {'p50 scale/demo':>14}")
+          f"{'p99 ms':>7} | {'page/floor':>10} {'p50 scale/demo':>14} | {'HTML page/floor':>15}")
     for name in [p.name for p in PAGES]:
         for size in ("demo", "scale"):
-            r = by_size[size].get(name)
+            r = by_size.get(size, {}).get(name)
             if r is None:
                 continue
             page, floor = r["page"], r["floor"]
             ratio = page["rps"] / floor["rps"] if floor["rps"] else 0
             scaled = ""
-            if size == "scale" and name in by_size["demo"]:
+            if size == "scale" and name in by_size.get("demo", {}):
                 scaled = f"{page['p50'] / by_size['demo'][name]['page']['p50']:.2f}x"
             flag = "" if ratio >= TARGET_FLOOR_RATIO else " <"
+            html = f"{r['bytes']['page'] / 1024:.0f}/{r['bytes']['floor'] / 1024:.0f} KB"
             print(f"{name:14} {size:6} {page['rps']:7.0f} {page['p50']:7.1f} {page['p99']:7.1f} | "
-                  f"{floor['rps']:7.0f} {floor['p50']:7.1f} {floor['p99']:7.1f} | {ratio:9.2f}x{flag:2} {scaled:>12}")
+                  f"{floor['rps']:7.0f} {floor['p50']:7.1f} {floor['p99']:7.1f} | {ratio:9.2f}x{flag:2} {scaled:>12} | "
+                  f"{html:>15}")
 
 
 if __name__ == "__main__":
