@@ -66,6 +66,10 @@ async def plan_in_status(*, client_id: int, status: PlanStatus) -> Optional[dict
     return await plan_by_id(plan_id=row["id"]) if row else None
 
 
+async def active_plan_of(*, client_id: int) -> Optional[dict]:
+    return await plan_in_status(client_id=client_id, status=PlanStatus.active)
+
+
 async def latest_plan_of(*, client_id: int) -> Optional[dict]:
     """The plan a new version starts from: the active one, else the most recent version."""
     active = await plan_in_status(client_id=client_id, status=PlanStatus.active)

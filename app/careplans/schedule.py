@@ -134,10 +134,17 @@ class StoredVisit:
     end: datetime
     status: str
     reassigned: bool = False
+    moved_from: Optional[datetime] = None  # a coordinator moved it from this planned time
+    extra: bool = False  # a coordinator added it for the service; no rule calls for it
 
     @property
     def key(self) -> tuple[int, datetime]:
         return (self.lineage, self.start)
+
+    @property
+    def planned_key(self) -> tuple[int, datetime]:
+        """The planned visit this one stands for: a moved visit is still the one planned at its old time."""
+        return (self.lineage, self.moved_from or self.start)
 
 
 @dataclass
@@ -150,39 +157,58 @@ class ScheduleChanges:
         return bool(self.insert or self.delete or self.update)
 
 
-def schedule_changes(*, planned: Iterable[PlannedVisit], stored: Iterable[StoredVisit], now: datetime) -> ScheduleChanges:
+def schedule_changes(*, planned: Iterable[PlannedVisit], stored: Iterable[StoredVisit], now: datetime,
+                     running: Optional[set[int]] = None) -> ScheduleChanges:
     """What to insert, delete and update so the stored visits after `now` are exactly the planned ones.
 
     Only visits that start after `now` and have not begun (scheduled, or cancelled one by one)
     change; a cancelled visit that is still planned stays cancelled (with its worker), and a
-    visit given to another worker keeps that worker. `stored` must hold every stored visit after `now` for the
-    services (lineages) concerned, whatever its status.
+    visit given to another worker keeps that worker. One-off changes stay: a moved visit counts as
+    the visit planned at its old time (neither planned again nor moved back, its times its own), and
+    an extra visit is kept while its service runs (`running`: the lineages of the services still
+    running, by default those with a planned visit). Nothing is planned where a one-off visit of the
+    same service already is (the unique slot index would refuse it). `stored` must hold every stored
+    visit after `now` (or moved from after `now`) for the services (lineages) concerned, whatever its status.
     """
+    planned = list(planned)
     wanted = {p.key: p for p in planned if p.start > now}
+    running = {p.lineage for p in planned} if running is None else running
     changes = ScheduleChanges()
     taken: set[tuple[int, datetime]] = set()
+    occupied: set[tuple[int, datetime]] = set()
     # Visits that have begun claim their slot first; of two changeable ones, the older stays.
     for visit in sorted(stored, key=lambda v: (v.status in CHANGEABLE_STATUSES, v.id)):
-        if visit.start <= now:
+        if visit.extra or visit.moved_from is not None:
+            occupied.add(visit.key)
+        begun = visit.start <= now or visit.status not in CHANGEABLE_STATUSES
+        if visit.extra:
+            if not begun and visit.lineage not in running:
+                changes.delete.append(visit.id)
             continue
-        if visit.status not in CHANGEABLE_STATUSES:
-            taken.add(visit.key)
+        key = visit.planned_key
+        if begun:
+            taken.add(key)
             continue
-        plan = wanted.get(visit.key)
-        if plan is None or visit.key in taken:
+        plan = wanted.get(key)
+        # A visit moved from a time now past no longer matches a planned one: it stays while its service runs.
+        moved_from_past = visit.moved_from is not None and visit.moved_from <= now and visit.lineage in running
+        if key in taken or (plan is None and not moved_from_past):
             changes.delete.append(visit.id)
             continue
-        taken.add(visit.key)
+        taken.add(key)
+        if plan is None:
+            continue
         values: dict[str, object] = {}
         if visit.service_id != plan.service_id:
             values["service_id"] = plan.service_id
-        if visit.end != plan.end:
+        if visit.moved_from is None and visit.end != plan.end:
             values["end"] = plan.end
         if visit.status == "scheduled" and not visit.reassigned and visit.worker_id != plan.worker_id:
             values["worker_id"] = plan.worker_id
         if values:
             changes.update[visit.id] = values
-    changes.insert = sorted((p for key, p in wanted.items() if key not in taken), key=lambda p: (p.start, p.lineage))
+    changes.insert = sorted((p for key, p in wanted.items() if key not in taken and key not in occupied),
+                            key=lambda p: (p.start, p.lineage))
     changes.delete.sort()
     return changes
 

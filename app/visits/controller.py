@@ -75,8 +75,12 @@ class ClientVisitsController(Controller):
     @get("/", opt={"action": "schedule.view"})
     async def week_page(self, request: Request, client_id: FromPath[int], week: FromQuery[str] = "") -> Template:
         relation = await relation_for(request, client_id, "schedule.view")
+        return await self._week(request, relation, week_start(day_param(week, today(request))))
+
+    async def _week(self, request: Request, relation: ClientRelation, first: date, *, status: int = 200,
+                    extra_form: Optional[Form] = None, clashes: Optional[list[dict]] = None) -> Template:
+        client_id = relation.client_id
         tz = request.user.timezone
-        first = week_start(day_param(week, today(request)))
         start, _end = queries.day_bounds(first, tz)
         _start, end = queries.day_bounds(first + timedelta(days=6), tz)
         visits = await with_states(request, await queries.week_for(user=request.user, relation=relation,
@@ -86,17 +90,62 @@ class ClientVisitsController(Controller):
             visit["may_open"] = can_on(request.user, "visit.view",
                                        replace(relation, own_visit=visit["worker_id"] == request.user.id))
         await record_viewed(request, relation, "visits", week=first.isoformat())
+        may_manage = can_on(request.user, "visit.manage", relation)
         context = {
             "client": await clients.client_name(client_id=client_id), "days": week_days(first, visits, tz),
             "week": first, "previous": first - timedelta(days=7), "next": first + timedelta(days=7),
             "this_week": week_start(today(request)), "today": today(request), "details": details,
-            "may_manage": can_on(request.user, "visit.manage", relation), "may_plan": can_on(request.user, "plan.view", relation),
+            "may_manage": may_manage, "may_plan": can_on(request.user, "plan.view", relation),
             # Those the details are not for (the family) read the visits' states in plain words.
             "labels": labels() if details else {**labels(), "states": forms.family_state_labels()},
+            "extra_form": extra_form or Form(values={"key": forms.idempotency_key()}), "clashes": clashes or [],
         }
+        if may_manage:
+            plan, services_list = await _active_services(client_id)
+            workers = await plans.workers_of(facility_id=relation.facility_id)
+            context.update(services=services_list, worker_options=[(w["id"], w["display_name"]) for w in workers],
+                           service_options=[(s["id"], f'{labels()["kinds"][s["kind"]]}, {s["time_range"]}'
+                                             f' ({s["worker_name"] or s["provider_name"]})') for s in services_list])
         if wants_fragment(request):
             return Template("visits/_week_grid.html", context=context)
-        return Template("visits/week.html", context=context)
+        return Template("visits/week.html", context=context, status_code=status)
+
+    @post("/extra", opt={"action": "visit.manage"})
+    async def extra_add(self, request: Request, client_id: FromPath[int]) -> Response:
+        """One visit more for a service of the active plan (a hospital discharge, a family event), audited."""
+        relation = await relation_for(request, client_id, "visit.manage")
+        plan, services_list = await _active_services(client_id)
+        workers = await plans.workers_of(facility_id=relation.facility_id)
+        data = await request.form()
+        form, values = forms.extra_form(data, service_ids={s["id"] for s in services_list},
+                                        worker_ids={w["id"] for w in workers})
+        form.values["key"] = forms.submitted_key(data) or forms.idempotency_key()
+        first = week_start(values["day"] or today(request))
+        if form.ok:
+            try:
+                visit_id = await services.visit_add_extra(
+                    actor=actor_of(request), client=await clients.client_name(client_id=client_id),
+                    facility_id=relation.facility_id, plan=plan,
+                    service=next(s for s in services_list if s["id"] == values["service_id"]), day=values["day"],
+                    at=values["time"], duration_minutes=values["duration"], worker_id=values["worker_id"],
+                    tz=request.user.timezone, key=forms.submitted_key(data),
+                    double_booking_ok=form.values["extra_double_booking_ok"] == "yes")
+            except services.VisitError as error:
+                form.error(error.field, error.message)
+            except services.VisitClash as clash:
+                form.error("extra_time", _("The care worker is busy then. Choose another time or worker, or "
+                                           "confirm the double booking below."))
+                return await self._week(request, relation, first, status=409, extra_form=form, clashes=clash.clashes)
+        if not form.ok:
+            return await self._week(request, relation, first, status=422, extra_form=form)
+        await flash_push(session_id=request.user.session_id, message=_("The extra visit is planned."))
+        return Redirect(path=f"/visits/{visit_id}", status_code=303)
+
+
+async def _active_services(client_id: int) -> tuple[Optional[dict], list[dict]]:
+    """The client's active plan and its services: what an extra visit may be for."""
+    plan = await plans.active_plan_of(client_id=client_id)
+    return plan, (await plans.services_of(plan_id=plan["id"]) if plan else [])
 
 
 # --- the worker's day -------------------------------------------------------------------------
@@ -191,11 +240,13 @@ class VisitController(Controller):
 
     async def _page(self, request: Request, visit: dict, relation: ClientRelation, *, status: int = 200,
                     cancel_form: Optional[Form] = None, reassign_form: Optional[Form] = None,
+                    move_form: Optional[Form] = None, move_clashes: Optional[list[dict]] = None,
                     clashes: Optional[list[dict]] = None, error: str = "", log: Optional[dict] = None) -> Template:
         may_manage = can_on(request.user, "visit.manage", relation)
         if log is None:
             log = await visit_log_context(request, relation, visit["id"])
         handover = await _handover[0](user=request.user, relation=relation, visit=visit)
+        workers = await plans.workers_of(facility_id=request.user.facility_id) if may_manage else []
         # Showing the page is a read of the record; the handover's parts are named in the audit entry.
         await record_viewed(request, relation, "visit", visit=visit["id"], **({"handover": {
             "record": handover["record"] is not None, "team_notes": len(handover["team_notes"] or []),
@@ -204,10 +255,15 @@ class VisitController(Controller):
             "visit": (await with_states(request, [visit]))[0], "client": await clients.client_name(client_id=visit["client"]),
             "may_manage": may_manage, "labels": labels(), "error": error,
             "may_restore": visit["status"] == "cancelled" and visit["scheduled_start"] > clock.utcnow(),
-            "workers": await plans.workers_of(facility_id=request.user.facility_id) if may_manage else [],
+            "workers": workers, "worker_options": [(w["id"], w["display_name"]) for w in workers],
             "cancel_form": cancel_form or Form(values={"version": str(visit["version"])}),
             "reassign_form": reassign_form or Form(values={"version": str(visit["version"]),
                                                            "worker_id": str(visit["worker_id"] or "")}),
+            "move_form": move_form or Form(values={
+                "version": str(visit["version"]), "move_worker": str(visit["worker_id"] or ""),
+                "move_day": forms.local_input(visit["scheduled_start"], request.user.timezone)[:10],
+                "move_time": forms.local_input(visit["scheduled_start"], request.user.timezone)[11:]}),
+            "move_clashes": move_clashes or [],
             "clashes": clashes or [], "log": log, "handover": handover, "log_labels": forms.log_labels(),
             "may_see_concerns": can_on(request.user, "visit.concern.view", relation),
         }, status_code=status)
@@ -274,6 +330,33 @@ class VisitController(Controller):
         if not form.ok:
             return await self._page(request, visit, relation, reassign_form=form, status=422)
         await flash_push(session_id=request.user.session_id, message=_("The visit was given to another worker."))
+        return Redirect(path=f"/visits/{visit_id}", status_code=303)
+
+    @post("/{visit_id:int}/move", opt={"action": "visit.manage"})
+    async def move(self, request: Request, visit_id: FromPath[int]) -> Response:
+        """Move this one visit to another time, and to another worker if chosen; the plan is unchanged."""
+        visit, relation = await self._visit(request, visit_id, "visit.manage")
+        workers = await plans.workers_of(facility_id=request.user.facility_id)
+        form, day, at, worker_id = forms.move_form(await request.form(), worker_ids={w["id"] for w in workers})
+        if form.ok:
+            try:
+                await services.visit_move(actor=actor_of(request), visit_id=visit_id, version=forms.form_version(form),
+                                          day=day, at=at, tz=request.user.timezone, worker_id=worker_id,
+                                          double_booking_ok=form.values["move_double_booking_ok"] == "yes")
+            except services.VisitVersionConflict:
+                return await self._conflict(request, visit_id, relation)
+            except services.VisitError as error:
+                form.error(error.field, error.message)
+            except services.VisitClash as clash:
+                # Busy, and when: never whom they visit then (another team's client, maybe).
+                form.error("move_time", _("The care worker is busy then. Choose another time or worker, or "
+                                          "confirm the double booking below."))
+                return await self._page(request, visit, relation, move_form=form, move_clashes=clash.clashes,
+                                        status=409)
+        if not form.ok:
+            return await self._page(request, visit, relation, move_form=form, status=422)
+        await flash_push(session_id=request.user.session_id,
+                         message=_("The visit is moved. The family sees the new time if their link shows the schedule."))
         return Redirect(path=f"/visits/{visit_id}", status_code=303)
 
     # --- logging the visit ---------------------------------------------------------------------

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import date, datetime, time, timezone
 from typing import Any, Optional
 from zoneinfo import ZoneInfo
 
 from app.i18n import _
 from app.visits.rules import LOCATIONS, SECTIONS, SEVERITIES
-from app.web.forms import Form, idempotency_key, submitted_key, whole  # noqa: F401  (the log's forms use both)
+from app.web.forms import Form, idempotency_key, iso_day, submitted_key, whole  # noqa: F401  (the log's forms use both)
 
 TEXT_MAX = 2000
 CANCEL_FIELDS = ("reason", "version")
@@ -34,6 +34,65 @@ def reassign_form(data: object, *, worker_ids: set[int]) -> tuple[Form, Optional
         form.error("worker_id", _("Choose one of the care workers."))
         return form, None
     return form, worker_id
+
+
+MOVE_FIELDS = ("move_day", "move_time", "move_worker", "version", "move_double_booking_ok")
+EXTRA_FIELDS = ("service_id", "extra_day", "extra_time", "extra_duration", "extra_worker", "extra_double_booking_ok")
+DURATION_RANGE = (5, 12 * 60)
+
+
+def _day_and_time(form: Form, day_field: str, time_field: str) -> tuple[Optional[date], Optional[time]]:
+    """A local day and time of day as typed, each with its message when it is missing or not one."""
+    day = iso_day(form.values[day_field]) if form.values[day_field].strip() else None
+    if day is None:
+        form.error(day_field, _("Enter the day, like 2026-06-04.") if form.values[day_field].strip()
+                   else _("Say on which day."))
+    moment = None
+    raw = form.values[time_field].strip()
+    if re.fullmatch(r"\d{1,2}:\d{2}", raw):
+        try:
+            moment = time.fromisoformat(raw.zfill(5))
+        except ValueError:
+            moment = None
+    if moment is None:
+        form.error(time_field, _("Enter the time, like 08:30.") if raw else _("Say at what time."))
+    return day, moment
+
+
+def _worker_choice(form: Form, name: str, worker_ids: set[int]) -> Optional[int]:
+    """The care worker chosen, if the form offers the choice; an error when it is not one of them."""
+    raw = form.values[name].strip()
+    if not raw:
+        return None
+    worker_id = whole(raw)
+    if worker_id is None or worker_id not in worker_ids:
+        form.error(name, _("Choose one of the care workers."))
+        return None
+    return worker_id
+
+
+def move_form(data: object, *, worker_ids: set[int]) -> tuple[Form, Optional[date], Optional[time], Optional[int]]:
+    """Moving one visit: its new day and time (local) and, if it changes, its worker."""
+    form = Form.from_data(data, MOVE_FIELDS)
+    day, moment = _day_and_time(form, "move_day", "move_time")
+    worker_id = _worker_choice(form, "move_worker", worker_ids)
+    return form, day, moment, worker_id
+
+
+def extra_form(data: object, *, service_ids: set[int], worker_ids: set[int]) -> tuple[Form, dict[str, Any]]:
+    """An extra visit: for which service of the active plan, when (local), how long, and who goes."""
+    form = Form.from_data(data, EXTRA_FIELDS)
+    service_id = whole(form.values["service_id"])
+    if service_id is None or service_id not in service_ids:
+        form.error("service_id", _("Choose one of the services of the active plan."))
+    day, moment = _day_and_time(form, "extra_day", "extra_time")
+    # Left empty, the visit lasts as long as the service's visits do.
+    duration = whole(form.values["extra_duration"], low=DURATION_RANGE[0], high=DURATION_RANGE[1])
+    if duration is None and form.values["extra_duration"].strip():
+        form.error("extra_duration", _("Enter the length in minutes, from {low} to {high}.").format(
+            low=DURATION_RANGE[0], high=DURATION_RANGE[1]))
+    worker_id = _worker_choice(form, "extra_worker", worker_ids)
+    return form, {"service_id": service_id, "day": day, "time": moment, "duration": duration, "worker_id": worker_id}
 
 
 def status_labels() -> dict[str, str]:

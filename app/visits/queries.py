@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from piccolo.querystring import QueryString
 
 from app.accounts.queries import facility_by_id
+from app.db import as_utc
 from app.clients import queries as clients
 from app.visits import rules
 from app.careplans.schedule import StoredVisit, double_booked
@@ -24,7 +25,8 @@ LIVE_STATUSES = (VisitStatus.scheduled.value, VisitStatus.in_progress.value)
 
 _VISIT_COLUMNS = (
     Visit.id, Visit.client, Visit.scheduled_start, Visit.scheduled_end, Visit.status, Visit.reassigned,
-    Visit.cancel_reason, Visit.version, Visit.check_in_at, Visit.check_out_at, Visit.worker.id.as_alias("worker_id"),
+    Visit.cancel_reason, Visit.version, Visit.check_in_at, Visit.check_out_at, Visit.moved_from, Visit.extra,
+    Visit.worker.id.as_alias("worker_id"),
     Visit.worker.display_name.as_alias("worker_name"), Visit.service.id.as_alias("service_id"),
     Visit.service.kind.as_alias("kind"), Visit.service.provider_name.as_alias("provider_name"),
 )
@@ -69,10 +71,11 @@ async def with_states(visits: list[dict], *, facility_id: int, now: datetime) ->
 
 
 async def stored_visits_after(*, after: datetime, client_ids: Optional[list[int]] = None) -> dict[int, list[StoredVisit]]:
-    """Every visit starting after `after`, whatever its status, per client (for schedule_changes)."""
+    """Every visit starting (or moved from a time) after `after`, whatever its status, per client (for schedule_changes)."""
     query = Visit.select(Visit.id, Visit.client, Visit.service, Visit.service.lineage.as_alias("lineage"),
                          Visit.worker, Visit.scheduled_start, Visit.scheduled_end, Visit.status,
-                         Visit.reassigned).where(Visit.scheduled_start > after)
+                         Visit.reassigned, Visit.moved_from, Visit.extra).where(
+        (Visit.scheduled_start > after) | (Visit.moved_from > after))
     if client_ids is not None:
         if not client_ids:
             return {}
@@ -82,7 +85,7 @@ async def stored_visits_after(*, after: datetime, client_ids: Optional[list[int]
         by_client.setdefault(row["client"], []).append(StoredVisit(
             id=row["id"], lineage=row["lineage"] or row["service"], service_id=row["service"],
             worker_id=row["worker"], start=row["scheduled_start"], end=row["scheduled_end"], status=row["status"],
-            reassigned=row["reassigned"]))
+            reassigned=row["reassigned"], moved_from=as_utc(row["moved_from"]), extra=bool(row["extra"])))
     return by_client
 
 
@@ -220,6 +223,14 @@ async def visit_detail(*, visit_id: int) -> Optional[dict]:
     return row
 
 
+async def visit_at(*, service_id: int, start: datetime, visit_id: Optional[int] = None) -> bool:
+    """Whether the service already has a visit starting at `start` (one visit per service and start)."""
+    query = Visit.exists().where((Visit.service == service_id) & (Visit.scheduled_start == start))
+    if visit_id is not None:
+        query = query.where(Visit.id != visit_id)
+    return await query.run()
+
+
 async def visit_owner(*, visit_id: int) -> Optional[dict]:
     """The visit's client and worker, and when it was checked out, for the policy."""
     return await Visit.select(Visit.id, Visit.client, Visit.worker, Visit.check_out_at).where(
@@ -227,11 +238,9 @@ async def visit_owner(*, visit_id: int) -> Optional[dict]:
 
 
 async def clashes_for(*, worker_id: int, start: datetime, end: datetime, visit_id: Optional[int] = None) -> list[dict]:
-    """The worker's other live visits that overlap `start`..`end` (a double booking if they took this one)."""
-    query = Visit.select(
-        Visit.id, Visit.scheduled_start, Visit.scheduled_end, Visit.client.first_name.as_alias("client_first_name"),
-        Visit.client.last_name.as_alias("client_last_name"), Visit.service.kind.as_alias("kind"),
-    ).where((Visit.worker == worker_id) & Visit.status.is_in(list(LIVE_STATUSES))
+    """When the worker is busy with other live visits that overlap `start`..`end` (a double booking if they took this one)."""
+    # When only, never whom: the other visit may be of a client the person asking may not see.
+    query = Visit.select(Visit.id, Visit.scheduled_start, Visit.scheduled_end).where((Visit.worker == worker_id) & Visit.status.is_in(list(LIVE_STATUSES))
             & (Visit.scheduled_start < end) & (Visit.scheduled_end > start))
     if visit_id is not None:
         query = query.where(Visit.id != visit_id)

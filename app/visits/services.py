@@ -7,7 +7,7 @@ import json
 import logging
 import random
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Optional
 from zoneinfo import ZoneInfo
 
@@ -22,7 +22,8 @@ from app.i18n import _
 from app.mail.services import outbox_enqueue
 from app.web.links import absolute_link
 from app.visits import queries, rules
-from app.careplans.schedule import CHANGEABLE_STATUSES, PlannedVisit, ScheduleChanges, expand, schedule_changes
+from app.careplans.schedule import (CHANGEABLE_STATUSES, PlannedVisit, ScheduleChanges, expand, schedule_changes,
+                                   slot_on)
 from app.visits.tables import CalendarFeed, Visit, VisitStatus, VisitSubmission
 from app.web.tokens import token_hash, token_new
 
@@ -85,13 +86,18 @@ async def schedule_sync(*, now: datetime, horizon_days: int = DEFAULT_HORIZON_DA
     """
     rows = await plans.services_to_schedule(client_ids=client_ids)
     facility_of = {row["client_id"]: row["facility_id"] for row in rows}
+    running: dict[int, set[int]] = {}
+    for row in rows:
+        running.setdefault(row["client_id"], set()).add(row["lineage"])
     planned = planned_visits(rows, now=now, horizon_days=horizon_days)
     stored = await queries.stored_visits_after(after=now, client_ids=client_ids)
     result = ScheduleResult()
     for client_id in sorted(set(planned) | set(stored)):
-        if not schedule_changes(planned=planned.get(client_id, []), stored=stored.get(client_id, []), now=now):
+        if not schedule_changes(planned=planned.get(client_id, []), stored=stored.get(client_id, []), now=now,
+                                running=running.get(client_id, set())):
             continue
         changes = await _client_schedule_apply(client_id=client_id, planned=planned.get(client_id, []), now=now,
+                                               running=running.get(client_id, set()),
                                                facility_id=facility_of.get(client_id), actor=actor)
         result.created += len(changes.insert)
         result.removed += len(changes.delete)
@@ -101,14 +107,12 @@ async def schedule_sync(*, now: datetime, horizon_days: int = DEFAULT_HORIZON_DA
     return result
 
 
-async def _client_schedule_apply(*, client_id: int, planned: list[PlannedVisit], now: datetime,
+async def _client_schedule_apply(*, client_id: int, planned: list[PlannedVisit], now: datetime, running: set[int],
                                  facility_id: Optional[int], actor: Optional[Actor]) -> ScheduleChanges:
     async with db.transaction():
-        if db.is_postgres():
-            # One process at a time changes one client's schedule; released at commit.
-            await Visit.raw("SELECT pg_advisory_xact_lock(4243, {})", client_id).run()
+        await _schedule_lock(client_id)
         stored = (await queries.stored_visits_after(after=now, client_ids=[client_id])).get(client_id, [])
-        changes = schedule_changes(planned=planned, stored=stored, now=now)
+        changes = schedule_changes(planned=planned, stored=stored, now=now, running=running)
         if not changes:
             return changes
         stamp = clock.utcnow()
@@ -147,6 +151,13 @@ async def _client_schedule_apply(*, client_id: int, planned: list[PlannedVisit],
                            detail={"created": inserted, "removed": len(changes.delete),
                                    "updated": len(changes.update)})
     return changes
+
+
+async def _schedule_lock(client_id: int) -> None:
+    """One change to a client's schedule at a time (the keeper, a move, an extra visit); released at commit."""
+    if db.is_postgres():
+        # SQLite's BEGIN IMMEDIATE already admits one writer at a time.
+        await Visit.raw("SELECT pg_advisory_xact_lock(4243, {})", client_id).run()
 
 
 async def schedule_keeper(*, interval_seconds: float = KEEPER_INTERVAL_SECONDS,
@@ -222,15 +233,12 @@ async def visit_reassign(*, actor: Actor, visit_id: int, version: int, worker_id
         stored = await _visit_for_change(visit_id, version)
         if stored["status"] != VisitStatus.scheduled.value:
             raise VisitError("worker_id", _("Only a visit that has not begun can be given to another worker."))
-        person = await user_in_facility(facility_id=stored["facility_id"], user_id=worker_id)
-        if person is None or not person["active"] or person["role"] != Role.worker.value:
-            raise VisitError("worker_id", _("Choose one of the care workers."))
+        await _care_worker(facility_id=stored["facility_id"], worker_id=worker_id, field="worker_id")
         if worker_id == stored["worker_id"]:
             return
-        clashes = await queries.clashes_for(worker_id=worker_id, start=stored["scheduled_start"],
-                                            end=stored["scheduled_end"], visit_id=visit_id)
-        if clashes and not double_booking_ok:
-            raise VisitClash(clashes)
+        double_booked = await _busy_check(worker_id=worker_id, start=stored["scheduled_start"],
+                                          end=stored["scheduled_end"], visit_id=visit_id,
+                                          double_booking_ok=double_booking_ok)
         updated = await Visit.update({
             Visit.worker: worker_id, Visit.reassigned: True, Visit.version: version + 1,
             Visit.updated_at: clock.utcnow(),
@@ -239,7 +247,131 @@ async def visit_reassign(*, actor: Actor, visit_id: int, version: int, worker_id
             raise VisitVersionConflict(stored)
         await audit_record(actor=actor, action="visit.reassigned", facility_id=stored["facility_id"],
                            client_id=stored["client"], object_type="visit", object_id=visit_id,
-                           detail={"from": stored["worker_id"], "to": worker_id, "double_booked": bool(clashes)})
+                           detail={"from": stored["worker_id"], "to": worker_id, "double_booked": double_booked})
+
+
+# --- one-off changes: a visit moved, an extra visit --------------------------------------------------
+
+
+async def _care_worker(*, facility_id: int, worker_id: int, field: str) -> None:
+    person = await user_in_facility(facility_id=facility_id, user_id=worker_id)
+    if person is None or not person["active"] or person["role"] != Role.worker.value:
+        raise VisitError(field, _("Choose one of the care workers."))
+
+
+async def _busy_check(*, worker_id: Optional[int], start: datetime, end: datetime, visit_id: Optional[int],
+                      double_booking_ok: bool) -> bool:
+    """Whether the worker is busy then; a double booking is refused (VisitClash) unless confirmed."""
+    if worker_id is None:
+        return False
+    clashes = await queries.clashes_for(worker_id=worker_id, start=start, end=end, visit_id=visit_id)
+    if clashes and not double_booking_ok:
+        raise VisitClash(clashes)
+    return bool(clashes)
+
+
+async def visit_move(*, actor: Actor, visit_id: int, version: int, day: date, at: time, tz: str,
+                     worker_id: Optional[int] = None, double_booking_ok: bool = False) -> None:
+    """Move one visit to another time, and give it to another worker if `worker_id` says so; audited.
+
+    The visit keeps its length. The schedule counts a moved visit as the one planned at its old time
+    (`moved_from`), so it neither plans that one again nor moves this one back. Refused, by field, for a
+    visit that has begun, a time past, no change at all, or a time the service already has a visit at;
+    a double booking of the worker is refused unless confirmed (VisitClash).
+    """
+    async with db.transaction():
+        stored = await _visit_for_change(visit_id, version)
+        await _schedule_lock(stored["client"])
+        if stored["status"] != VisitStatus.scheduled.value:
+            raise VisitError("move_day", _("Only a visit that has not begun can be moved."))
+        now = clock.utcnow()
+        length = stored["scheduled_end"] - stored["scheduled_start"]
+        start = slot_on(day, at, 0, tz).start
+        if start <= now:
+            raise VisitError("move_time", _("That time has passed: choose a time still to come."))
+        end = start + length
+        worker = stored["worker_id"] if worker_id is None else worker_id
+        if worker != stored["worker_id"]:
+            await _care_worker(facility_id=stored["facility_id"], worker_id=worker, field="move_worker")
+        if start == stored["scheduled_start"] and worker == stored["worker_id"]:
+            raise VisitError("move_day", _("That is when the visit is now: choose another day, time or worker."))
+        if start != stored["scheduled_start"] and await queries.visit_at(service_id=stored["service_id"], start=start,
+                                                                          visit_id=visit_id):
+            raise VisitError("move_time", _("This service already has a visit at that time."))
+        double_booked = await _busy_check(worker_id=worker, start=start, end=end, visit_id=visit_id,
+                                          double_booking_ok=double_booking_ok)
+        planned_at = stored["moved_from"] or stored["scheduled_start"]
+        columns = {Visit.scheduled_start: start, Visit.scheduled_end: end, Visit.version: version + 1,
+                   Visit.updated_at: now,
+                   # Moved back to its planned time, it is the planned visit again.
+                   Visit.moved_from: None if start == planned_at else planned_at}
+        if worker != stored["worker_id"]:
+            columns.update({Visit.worker: worker, Visit.reassigned: True})
+        updated = await Visit.update(columns).where((Visit.id == visit_id) & (Visit.version == version)).returning(
+            Visit.id).run()
+        if not updated:
+            raise VisitVersionConflict(stored)
+        await audit_record(actor=actor, action="visit.moved", facility_id=stored["facility_id"],
+                           client_id=stored["client"], object_type="visit", object_id=visit_id,
+                           detail={"from": stored["scheduled_start"].isoformat(), "to": start.isoformat(),
+                                   "worker_from": stored["worker_id"], "worker_to": worker,
+                                   "double_booked": double_booked})
+
+
+async def visit_add_extra(*, actor: Actor, client: dict, facility_id: int, plan: dict, service: dict, day: date,
+                          at: time, duration_minutes: Optional[int], worker_id: Optional[int], tz: str, key: str = "",
+                          double_booking_ok: bool = False) -> int:
+    """Add one visit for a service of the client's active plan, beyond what its rule plans; audited.
+
+    `plan` is the client's active plan and `service` one of its services (as careplans.queries gives them);
+    the visit falls within the service's dates, is still to come, lasts the service's usual length unless
+    `duration_minutes` says otherwise, and is kept by the schedule while the service runs. `key` is the
+    form's idempotency key: the same form sent again adds nothing and answers with the same visit.
+    """
+    client_id = client["id"]
+    if client["status"] != "active":
+        raise VisitError("service_id", _("Visits are planned only while the client is active."))
+    rule = plans.effective_rule(service, plan)
+    if day < rule.starts_on or (rule.ends_on is not None and day > rule.ends_on):
+        if rule.ends_on is None:
+            raise VisitError("extra_day", _("The service runs from {first}: choose a day from then on.").format(
+                first=rule.starts_on.isoformat()))
+        raise VisitError("extra_day", _("The service runs from {first} to {last}: choose a day between.").format(
+            first=rule.starts_on.isoformat(), last=rule.ends_on.isoformat()))
+    duration_minutes = duration_minutes or service["duration_minutes"]
+    start = slot_on(day, at, duration_minutes, tz).start
+    now = clock.utcnow()
+    if start <= now:
+        raise VisitError("extra_time", _("That time has passed: choose a time still to come."))
+    async with db.transaction():
+        await _schedule_lock(client_id)
+        if key:
+            previous = await queries.visit_submission_of(user_id=actor.user_id, key=key)
+            if previous is not None and previous["action"] == "extra":
+                return previous["visit"]
+        if service["worker_id"] is None:
+            worker_id = None  # an outside provider's service: they make the visit
+        elif worker_id is None:
+            worker_id = service["worker_id"]
+        elif worker_id != service["worker_id"]:
+            await _care_worker(facility_id=facility_id, worker_id=worker_id, field="extra_worker")
+        if await queries.visit_at(service_id=service["id"], start=start):
+            raise VisitError("extra_time", _("This service already has a visit at that time."))
+        end = start + timedelta(minutes=duration_minutes)
+        double_booked = await _busy_check(worker_id=worker_id, start=start, end=end, visit_id=None,
+                                          double_booking_ok=double_booking_ok)
+        rows = await Visit.insert(Visit(
+            client=client_id, service=service["id"], worker=worker_id, scheduled_start=start, scheduled_end=end,
+            status=VisitStatus.scheduled.value, extra=True, reassigned=worker_id != service["worker_id"],
+            created_at=now, updated_at=now,
+        )).returning(Visit.id).run()
+        visit_id = rows[0]["id"]
+        await audit_record(actor=actor, action="visit.extra_added", facility_id=facility_id, client_id=client_id,
+                           object_type="visit", object_id=visit_id,
+                           detail={"service": service["id"], "start": start.isoformat(), "minutes": duration_minutes,
+                                   "worker": worker_id, "double_booked": double_booked})
+        await _submission_record(actor=actor, key=key, visit_id=visit_id, action="extra", result="added", now=now)
+    return visit_id
 
 
 # --- logging a visit ---------------------------------------------------------------------------------

@@ -33,6 +33,12 @@ class Visit(Table, tablename="visit"):
     status = Varchar(length=16, choices=VisitStatus, default=VisitStatus.scheduled.value, index=True)
     # Set when a coordinator gave this visit to another worker; the service's worker no longer applies.
     reassigned = Boolean(default=False)
+    # A visit a coordinator moved: when the service had planned it. The schedule counts it as that planned
+    # visit, so it neither plans the original again nor moves this one back.
+    moved_from = Timestamptz(null=True, default=None)
+    # A one-off visit a coordinator added for a service of the active plan: no rule calls for it, and the
+    # schedule never removes it.
+    extra = Boolean(default=False)
     cancel_reason = Text(default="")
     cancelled_at = Timestamptz(null=True, default=None)
     cancelled_by = ForeignKey(User, on_delete=OnDelete.restrict, null=True)
