@@ -126,8 +126,9 @@ async def user_create(*, actor: Actor, facility_id: int, email: str, display_nam
                       password: Optional[str] = None) -> int:
     """Create an account; without a password it can only be entered through a one-time link."""
     email = email.strip().lower()
-    if await user_by_email(email=email):
-        raise AccountError("email", _("An account with this email already exists."))
+    existing = await user_by_email(email=email)
+    if existing is not None:
+        raise email_taken(account=existing, facility_id=facility_id)
     hashed = ""
     if password is not None:
         problem = password_problem(password, email=email)
@@ -145,9 +146,19 @@ async def user_create(*, actor: Actor, facility_id: int, email: str, display_nam
             await audit_record(actor=actor, action="user.created", facility_id=facility_id, object_type="user",
                                object_id=user_id, detail={"role": role.value})
     except db.UNIQUE_VIOLATIONS:
-        # The same address added twice at once: the unique index kept the first.
-        raise AccountError("email", _("An account with this email already exists.")) from None
+        # The same address added twice at once: the unique index kept the first. Inside a caller's
+        # transaction (a family invitation) nothing more can be read: then it only "cannot be used".
+        existing = None if db.in_transaction() else await user_by_email(email=email)
+        raise email_taken(account=existing or {"facility": None}, facility_id=facility_id) from None
     return user_id
+
+
+def email_taken(*, account: dict, facility_id: int) -> AccountError:
+    """The refusal of an address that has an account. An address signs in to one account across all
+    facilities; one of another facility only "cannot be used": no facility learns who is in another."""
+    if account["facility"] == facility_id:
+        return AccountError("email", _("An account with this email already exists."))
+    return AccountError("email", _("This email address cannot be used. Use another one."))
 
 
 async def user_deactivate(*, actor: Actor, facility_id: int, user_id: int) -> None:

@@ -8,7 +8,7 @@ from typing import Any, Awaitable, Callable, Optional
 
 from app import clock, db
 from app.accounts.queries import facility_by_id, user_by_email, user_in_facility
-from app.accounts.services import AccountError, one_time_link_create, user_create
+from app.accounts.services import AccountError, email_taken, one_time_link_create, user_create
 from app.accounts.tables import Role
 from app.audit.services import Actor, audit_record
 from app.clients.queries import EDITABLE_FIELDS, search_key
@@ -291,7 +291,7 @@ async def family_invite(*, actor: Actor, facility_id: int, client_id: int, displ
         token: Optional[str] = None
         if existing is not None:
             if existing["facility"] != facility_id or existing["role"] != Role.family.value:
-                raise ClientError("email", _("An account with this email already exists."))
+                raise ClientError("email", email_taken(account=existing, facility_id=facility_id).message)
             user_id = existing["id"]
             linked = await FamilyLink.exists().where(
                 (FamilyLink.client == client_id) & (FamilyLink.user == user_id) & FamilyLink.ended_at.is_null()

@@ -85,6 +85,18 @@ async def test_duplicate_email_is_refused_next_to_the_field(client):
     assert "already exists" in response.text
 
 
+async def test_an_email_of_another_facility_only_cannot_be_used(client):
+    """One facility's admin does not learn that an address has an account in another facility."""
+    await admin_client(client)
+    elsewhere = await make_user(facility_id=await make_facility(name="Hillside Care"), role="family")
+    response = await post_form(client, "/admin/users", {"display_name": "Someone", "email": elsewhere["email"].upper(),
+                                                       "role": "worker"})
+    assert response.status_code == 422 and 'value="Someone"' in response.text
+    assert "This email address cannot be used" in response.text
+    assert "exists" not in response.text and "Hillside" not in response.text
+    assert await User.count().where(User.email == elsewhere["email"]).run() == 1
+
+
 async def test_deactivation_ends_the_persons_sessions_at_once(client, settings):
     facility, _ = await admin_client(client)
     worker = await make_user(facility_id=facility, role="worker")

@@ -215,12 +215,19 @@ async def test_an_existing_family_account_is_linked_without_a_new_password_link(
 
 async def test_an_email_of_staff_or_of_another_facility_cannot_be_invited_as_family(coordinator):
     client = await make_client(facility_id=coordinator["facility_id"], coordinator=coordinator)
-    with pytest.raises(ClientError) as error:
-        await services.family_invite(actor=actor_for(coordinator), facility_id=coordinator["facility_id"],
-                                     client_id=client["id"], display_name="x", email=coordinator["email"],
-                                     relationship="son", may_see_schedule=False, may_see_visit_summaries=False,
-                                     may_message=False)
-    assert error.value.field == "email"
+    elsewhere = await make_user(facility_id=await make_facility(), role="family")
+    messages = []
+    for email in (coordinator["email"], elsewhere["email"]):
+        with pytest.raises(ClientError) as error:
+            await services.family_invite(actor=actor_for(coordinator), facility_id=coordinator["facility_id"],
+                                         client_id=client["id"], display_name="x", email=email,
+                                         relationship="son", may_see_schedule=False, may_see_visit_summaries=False,
+                                         may_message=False)
+        assert error.value.field == "email"
+        messages.append(error.value.message)
+    # Staff of this facility: said plainly. Anyone of another facility: nothing about who they are.
+    assert messages == ["An account with this email already exists.",
+                        "This email address cannot be used. Use another one."]
     assert await FamilyLink.count().run() == 0
 
 
