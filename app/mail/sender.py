@@ -9,7 +9,7 @@ import asyncio
 import logging
 from dataclasses import dataclass
 from email.message import EmailMessage
-from email.utils import make_msgid, parseaddr
+from email.utils import format_datetime, parseaddr
 from typing import Awaitable, Callable, Optional, Sequence
 
 import aiosmtplib
@@ -47,13 +47,19 @@ def delivery_mode(settings: Settings) -> str:
 
 
 def email_message(settings: Settings, row: dict) -> EmailMessage:
+    """The email of one outbox row: every attempt to send it is the same message, headers included."""
     message = EmailMessage()
     message["From"] = settings.smtp_from
     message["To"] = row["to_address"]
     message["Subject"] = row["subject"]
+    # RFC 5322: when it was written (queued with its change), not when this attempt was made.
+    message["Date"] = format_datetime(row["created_at"])
     domain = parseaddr(settings.smtp_from)[1].rpartition("@")[2] or "localhost"
-    # Stable per outbox row: a retry after an unclear failure is recognisable as the same message.
-    message["Message-ID"] = make_msgid(idstring=f"outbox{row['id']}", domain=domain)
+    # Derived from the row, so a retry after an unclear failure is recognisably the same message; its
+    # creation time keeps ids of another database (a restored or reset one) from meeting this one's.
+    message["Message-ID"] = f"<kinward.outbox.{row['id']}.{row['created_at']:%Y%m%d%H%M%S%f}@{domain}>"
+    # RFC 3834: written by a program, so out-of-office replies and other robots do not answer it.
+    message["Auto-Submitted"] = "auto-generated"
     message.set_content(row["body"])
     return message
 

@@ -57,9 +57,11 @@ async def outbox_claim(*, limit: int = CLAIM_BATCH, now: Optional[datetime] = No
         "UPDATE mail_outbox SET status = 'sending', claim_token = {}, claimed_until = {} "
         "WHERE id IN (SELECT id FROM mail_outbox WHERE (status = 'pending' AND next_attempt_at <= {}) "
         "OR (status = 'sending' AND claimed_until < {}) ORDER BY next_attempt_at, id LIMIT {}" + lock + ") "
-        "RETURNING id, kind, to_address, subject, body, attempts",
+        "RETURNING id, kind, to_address, subject, body, attempts, created_at",
         token, now + CLAIM_LEASE, now, now, limit,
     ).run()
+    for row in rows:
+        row["created_at"] = db.as_utc(row["created_at"])
     return token, sorted(rows, key=lambda row: row["id"])
 
 

@@ -163,7 +163,7 @@ async def escalations_enqueue(*, now: Optional[datetime] = None) -> int:
             people = [p for p in await thread_participants(client_id=message["client"],
                                                            facility_id=message["facility_id"]) if not p["family"]]
             modes = await queries.email_modes_for(user_ids=[p["user_id"] for p in people])
-            name = clients.display_name(message)
+            name = message["first_name"]  # as in every email: mailboxes are not the care record
             for person in people:
                 if modes[person["user_id"]] != EmailMode.each.value:
                     continue  # digest readers find it in their digest; "none" means none
@@ -232,14 +232,14 @@ async def _digest_body(*, name: str, unread_by_client: dict[int, int], overdue: 
     for client_id, count in sorted(unread_by_client.items()):
         if count:
             client = await clients.client_name(client_id=client_id)
-            lines.append(f"- {client['name']} ({count}): {absolute_link(f'/clients/{client_id}/messages')}")
+            lines.append(f"- {client['first_name']} ({count}): {absolute_link(f'/clients/{client_id}/messages')}")
     if overdue:
         lines += ["", ngettext("%(num)d family message has waited too long for an answer:",
                                "%(num)d family messages have waited too long for an answer:",
                                len(overdue)) % {"num": len(overdue)}]
         for message in overdue:
             link = absolute_link(f"/clients/{message['client']}/messages")
-            lines.append(f"- {clients.display_name(message)}: {link}")
+            lines.append(f"- {message['first_name']}: {link}")
     lines += ["", _("Change how often you hear from Kinward: {link}").format(link=absolute_link("/account/notifications"))]
     return "\n".join(lines) + "\n"
 

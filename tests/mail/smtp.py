@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import socket
-from email import message_from_bytes
-from email.message import Message
+from email import message_from_bytes, policy
+from email.message import EmailMessage, Message
+from email.parser import BytesParser
 from typing import Optional
 
 from aiosmtpd.controller import Controller
@@ -17,11 +18,15 @@ def free_port() -> int:
 
 
 class Inbox:
-    """What the server accepted; `refuse` maps a recipient to the reply that refuses it."""
+    """What the server accepted; `refuse` maps a recipient to the reply that refuses it, and the next
+    `defer` messages are received whole and then answered "try again later" (kept in `deferred`)."""
 
     def __init__(self) -> None:
         self.messages: list[Message] = []
+        self.received: list[bytes] = []
+        self.deferred: list[bytes] = []
         self.refuse: dict[str, str] = {}
+        self.defer = 0
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address in self.refuse:
@@ -30,8 +35,18 @@ class Inbox:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        if self.defer:
+            self.defer -= 1
+            self.deferred.append(envelope.content)
+            return "451 Try again later"
+        self.received.append(envelope.content)
         self.messages.append(message_from_bytes(envelope.content))
         return "250 Message accepted for delivery"
+
+    def parsed(self, raw: list[bytes] | None = None) -> list[EmailMessage]:
+        """What arrived, read by the standard library's parser with its strict, current policy."""
+        return [BytesParser(policy=policy.default).parsebytes(content) for content in
+                (self.received if raw is None else raw)]
 
     def to(self, address: str) -> list[Message]:
         return [m for m in self.messages if m["To"] == address]

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 
+from app import db
 from app.mail.sender import outbox_send_due
 from app.mail.services import CLAIM_LEASE, outbox_claim, outbox_enqueue, retry_delay
 from app.mail.tables import Outbox
@@ -142,3 +143,31 @@ async def test_without_a_server_production_keeps_mail_in_the_outbox():
 async def test_subjects_cannot_carry_extra_headers():
     await outbox_enqueue(kind="test", to_address="a@example.org", subject="Hi\r\nBcc: evil@example.org", body="x")
     assert (await Outbox.select(Outbox.subject).first().run())["subject"] == "Hi Bcc: evil@example.org"
+
+
+async def test_every_email_has_a_date_a_message_id_and_says_it_was_sent_automatically(smtp):
+    """Read back by the standard library's parser as the server received them: no header defects."""
+    await queue(2)
+    assert (await outbox_send_due(smtp_settings(smtp))).sent == 2
+    rows = {row["to_address"]: row for row in await Outbox.select().run()}
+    ids = set()
+    for message in smtp.inbox.parsed():
+        assert all(not message[name].defects for name in ("Date", "Message-ID", "Auto-Submitted", "From", "To"))
+        written = db.as_utc(rows[message["To"]]["created_at"])
+        assert message["Date"].datetime == written.replace(microsecond=0)
+        assert message["Auto-Submitted"] == "auto-generated"
+        assert message["Message-ID"].endswith("@riverside.example>")
+        ids.add(message["Message-ID"])
+    assert len(ids) == 2
+
+
+async def test_a_retried_email_is_the_same_message_with_the_same_id_and_date(smtp, fake_clock):
+    """The server took the message and then answered "try again": the retry can be recognised as a duplicate."""
+    settings = smtp_settings(smtp)
+    await queue(1)
+    smtp.inbox.defer = 1
+    assert (await outbox_send_due(settings)).retrying == 1
+    fake_clock.advance(minutes=1)
+    assert (await outbox_send_due(settings)).sent == 1
+    [first], [retry] = smtp.inbox.parsed(smtp.inbox.deferred), smtp.inbox.parsed()
+    assert retry["Message-ID"] == first["Message-ID"] and retry["Date"] == first["Date"]

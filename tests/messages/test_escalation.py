@@ -5,12 +5,15 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 from app.accounts.tables import Facility
+from app.mail.sender import outbox_send_due
 from app.mail.tables import Outbox
 from app.messages.queries import answer_overdue
 from app.messages.services import escalations_enqueue
 from app.messages.tables import Message, MessagePreference
 from tests.clients.factories import make_world
 from tests.conftest import sign_in
+from tests.mail.smtp import SMTPServer
+from tests.mail.test_outbox import smtp_settings
 from tests.messages.factories import add_message
 
 HX = {"HX-Request": "true"}
@@ -49,7 +52,7 @@ async def test_an_unanswered_family_message_is_flagged_and_emailed_at_the_limit_
     assert await escalations_enqueue() == 1
     emails = await escalation_emails()
     assert [e["to_address"] for e in emails] == [world.coordinator["email"]]
-    assert "Olive Owens" in emails[0]["subject"] and "please call me" not in emails[0]["body"]
+    assert "Olive" in emails[0]["subject"] and "please call me" not in emails[0]["body"]
     assert f"/clients/{world.own['id']}/messages" in emails[0]["body"]
 
     fake_clock.advance(hours=5)
@@ -113,3 +116,21 @@ async def test_escalation_emails_follow_each_coordinators_choice(fake_clock):
     fake_clock.advance(hours=24)
     assert await escalations_enqueue() == 1  # escalated (and audited), but this coordinator asked for no email
     assert await escalation_emails() == []
+
+
+async def test_the_escalation_email_names_the_client_by_first_name_only(fake_clock):
+    """As every email does: the surname stays in the care record, out of mailboxes (parsed as received)."""
+    world = await make_world()
+    await add_message(client_id=world.own["id"], author=world.family, body="Question")
+    fake_clock.advance(hours=25)
+    assert await escalations_enqueue() == 1
+    server = SMTPServer()
+    server.start()
+    try:
+        assert (await outbox_send_due(smtp_settings(server))).sent == 1
+    finally:
+        server.stop()
+    [received] = server.inbox.parsed()
+    text = received["Subject"] + received.get_content()
+    assert "Olive" in received["Subject"] and "Olive" in received.get_content()
+    assert "Owens" not in text
