@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Optional
@@ -65,6 +65,13 @@ def local_moment(value: Optional[datetime], tz: str = "UTC") -> str:
     if local.date() == clock.utcnow().astimezone(zone).date():
         return local.strftime("%H:%M")
     return local.strftime("%d %b, %H:%M")
+
+
+def datetime_attribute(value: Optional[datetime]) -> str:
+    """A moment for `<time datetime>`: UTC to the second, as the HTML standard allows (no microseconds)."""
+    if value is None:
+        return ""
+    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def format_day(value: Optional[date], fmt: str = "%d %b %Y") -> str:
@@ -150,6 +157,7 @@ def build_environment(*, development: bool = False) -> Environment:
     env.filters["localtime"] = local_datetime
     env.filters["day"] = format_day
     env.filters["moment"] = local_moment
+    env.filters["datetime_attribute"] = datetime_attribute
     env.filters["percent"] = percent
     env.globals["nav_items"] = nav_items
     env.globals["htmx_version"] = HTMX_VERSION

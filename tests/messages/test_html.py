@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import re
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 from tests.clients.factories import make_world
 from tests.conftest import post_form, sign_in
+from tests.messages.factories import add_message
 
 
 async def test_message_pages_and_refused_forms_are_html_with_their_status_and_message(client):
@@ -26,3 +31,13 @@ async def test_message_pages_and_refused_forms_are_html_with_their_status_and_me
         assert text in response.text, response.request.url
     # The htmx answer is the form alone, to swap in place; the others are whole pages.
     assert "<html" not in answers[3][0].text and all("<html" in a[0].text for a in answers[:3])
+
+
+async def test_a_messages_time_is_a_valid_html_datetime_without_microseconds(client):
+    """The HTML standard's global date and time string has at most whole seconds."""
+    world = await make_world()
+    written = datetime(2026, 3, 1, 9, 30, 15, 123456, tzinfo=ZoneInfo("Europe/London"))
+    await add_message(client_id=world.own["id"], author=world.family, body="Hello", at=written)
+    await sign_in(client, world.coordinator)
+    page = await client.get(f"/clients/{world.own['id']}/messages")
+    assert re.findall(r'<time datetime="([^"]*)"', page.text) == ["2026-03-01T09:30:15Z"]
