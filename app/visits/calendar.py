@@ -13,8 +13,14 @@ from icalendar import Calendar, Event
 PRODID = "-//Kinward//Visit schedule//EN"
 
 
-def visits_calendar(*, visits: list[dict], kind_labels: dict[str, str], name: str, now: datetime) -> bytes:
-    """The feed's body; cancelled visits stay in it marked CANCELLED, so calendar apps remove them."""
+def visits_calendar(*, visits: list[dict], kind_labels: dict[str, str], name: str, now: datetime,
+                    installation: str) -> bytes:
+    """The feed's body; cancelled visits stay in it marked CANCELLED, so calendar apps remove them.
+
+    A UID names the visit and the installation (`installation`: the host people reach it at), so two
+    Kinwards' visit 42 are two events in one calendar app. SEQUENCE follows the visit's version:
+    every change to a visit raises it, and calendar apps take the higher one as the newer event.
+    """
     calendar = Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
@@ -22,7 +28,8 @@ def visits_calendar(*, visits: list[dict], kind_labels: dict[str, str], name: st
     calendar.add("x-wr-calname", name)
     for visit in visits:
         event = Event()
-        event.add("uid", f"visit-{visit['id']}@kinward")
+        event.add("uid", f"visit-{visit['id']}@{installation}")
+        event.add("sequence", visit["version"] - 1)
         event.add("dtstamp", now)
         event.add("dtstart", visit["scheduled_start"])
         event.add("dtend", visit["scheduled_end"])

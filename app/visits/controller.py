@@ -25,7 +25,7 @@ from app.visits.calendar import visits_calendar
 from app.careplans.schedule import week_start
 from app.web.auth import actor_of
 from app.web.forms import Form, iso_day
-from app.web.links import absolute_link
+from app.web.links import absolute_link, links_host
 from app.clients.records import record_viewed, relation_for, today, wants_fragment
 from app.web.sessions import flash_push
 
@@ -636,6 +636,8 @@ async def calendar_feed(token: FromPath[str]) -> Response:
     visits = await queries.visits_for_feed(worker_id=feed["user_id"], start=now - timedelta(days=FEED_PAST_DAYS),
                                            end=now + timedelta(days=FEED_FUTURE_DAYS))
     await services.calendar_feed_read(feed=feed, client_ids=sorted({v["client_id"] for v in visits}))
-    body = visits_calendar(visits=visits, kind_labels=kind_labels(), name=_("Kinward visits"), now=now)
-    return Response(content=body, media_type="text/calendar; charset=utf-8",
+    body = visits_calendar(visits=visits, kind_labels=kind_labels(), name=_("Kinward visits"), now=now,
+                           installation=links_host())
+    # Litestar adds "; charset=utf-8" to a text/* type itself.
+    return Response(content=body, media_type="text/calendar",
                     headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})

@@ -417,7 +417,7 @@ async def visits_for_feed(*, worker_id: int, start: datetime, end: datetime) -> 
     return await Visit.select(
         Visit.id, Visit.scheduled_start, Visit.scheduled_end, Visit.status, Visit.client.id.as_alias("client_id"),
         Visit.client.first_name.as_alias("client_first_name"), Visit.service.kind.as_alias("kind"),
-        Visit.updated_at,
+        Visit.updated_at, Visit.version,
     ).where((Visit.worker == worker_id) & (Visit.scheduled_start >= start) & (Visit.scheduled_start < end)).order_by(
         Visit.scheduled_start).run()
 

@@ -6,6 +6,8 @@ shown to an administrator (or emailed to a family member) would then point at th
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from app.settings import DEFAULT_BASE_URL
 
 _base_url = DEFAULT_BASE_URL
@@ -19,3 +21,8 @@ def links_configure(*, base_url: str) -> None:
 
 def absolute_link(path: str) -> str:
     return f"{_base_url}{path}"
+
+
+def links_host() -> str:
+    """This installation's host (and port), as people reach it: names what it makes for other systems."""
+    return urlsplit(_base_url).netloc

@@ -7,6 +7,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
+from icalendar import Calendar
 
 from app.accounts.tables import User
 from app.audit.tables import AuditEvent
@@ -172,6 +173,32 @@ async def test_a_worker_subscribes_to_a_calendar_that_holds_first_names_and_serv
     client.cookies.clear()
     assert (await client.get(feed_path)).status_code == 404
     assert (await client.get("/calendar/not-a-token.ics")).status_code == 404
+
+
+async def test_the_calendar_feed_parses_its_uids_name_this_installation_and_a_change_raises_the_sequence(
+        client, monday_morning):
+    world = await planned_world()
+    await sign_in(client, world.worker)
+    page = await post_form(client, "/my-day/calendar", {})
+    feed_path = re.search(r'value="http://testserver\.local(/calendar/[^"]+\.ics)"', page.text).group(1)
+
+    async def events() -> dict:
+        client.cookies.clear()
+        feed = await client.get(feed_path)
+        assert feed.headers["content-type"] == "text/calendar; charset=utf-8"
+        return {str(event["uid"]): event for event in Calendar.from_ical(feed.content).walk("VEVENT")}
+
+    before = await events()
+    assert len(before) >= 14 and all(uid.endswith("@testserver.local") for uid in before)
+    assert {int(event["sequence"]) for event in before.values()} == {0}
+    visit = await Visit.select(Visit.id, Visit.version).where(Visit.client == world.own["id"]).order_by(
+        Visit.scheduled_start).first().run()
+    await sign_in(client, world.coordinator)
+    cancelled = await post_form(client, f"/visits/{visit['id']}/cancel",
+                                {"reason": "In hospital", "version": str(visit["version"])})
+    assert cancelled.status_code == 303, cancelled.text
+    after = (await events())[f"visit-{visit['id']}@testserver.local"]
+    assert int(after["sequence"]) == 1 and str(after["status"]) == "CANCELLED"
 
 
 async def test_only_workers_have_a_calendar_link(client):
