@@ -133,9 +133,10 @@ class DevicesController(Controller):
                                              values=values)
         await flash_push(session_id=request.user.session_id, message=_(
             "Saved. Tablets lock after %(idle)s idle minutes; a visit is late %(grace)s minutes after its start; "
-            "an unanswered family message is flagged after %(answer)s hours.") % {
+            "an unanswered family message is flagged after %(answer)s hours; a high concern nobody acknowledged "
+            "goes to the admins after %(escalation)s minutes.") % {
                 "idle": values["idle_lock_minutes"], "grace": values["visit_grace_minutes"],
-                "answer": values["message_answer_hours"]})
+                "answer": values["message_answer_hours"], "escalation": values["concern_escalation_minutes"]})
         return Redirect(path="/admin/devices", status_code=303)
 
 

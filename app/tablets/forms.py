@@ -8,7 +8,7 @@ from app.accounts.forms import PASSWORD_LIMITS
 from app.accounts.tables import Device
 from app.i18n import _
 from app.tablets.services import ANSWER_HOURS_RANGE, IDLE_LOCK_RANGE, pin_problem
-from app.visits.rules import GRACE_RANGE
+from app.visits.rules import CONCERN_ESCALATION_RANGE, GRACE_RANGE
 from app.web.forms import Form
 
 
@@ -42,6 +42,7 @@ FACILITY_SETTINGS = {
     "idle_lock_minutes": IDLE_LOCK_RANGE,
     "visit_grace_minutes": GRACE_RANGE,
     "message_answer_hours": ANSWER_HOURS_RANGE,
+    "concern_escalation_minutes": CONCERN_ESCALATION_RANGE,
 }
 
 

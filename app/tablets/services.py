@@ -54,7 +54,7 @@ async def device_revoke(*, actor: Actor, facility_id: int, device_id: int) -> No
 
 
 async def facility_settings_set(*, actor: Actor, facility_id: int, values: dict[str, int]) -> None:
-    """Idle lock, late-visit grace and the answer limit for family messages; the change is audited."""
+    """Idle lock, late-visit grace, the answer limit for family messages and the concern escalation; audited."""
     async with db.transaction():
         before = await Facility.select(*(getattr(Facility, name) for name in values)).where(
             Facility.id == facility_id).first().run()

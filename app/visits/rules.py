@@ -20,6 +20,9 @@ from zoneinfo import ZoneInfo
 from app.i18n import _
 
 GRACE_RANGE = (0, 240)
+# A high concern nobody acknowledged goes to the admins after this many minutes: at least a quarter of an
+# hour for a coordinator to see it, at most a day (it needs action today).
+CONCERN_ESCALATION_RANGE = (15, 24 * 60)
 # A worker who arrives early may check in this long before the start, even before the visit's day.
 CHECK_IN_EARLY = timedelta(hours=2)
 

@@ -200,7 +200,8 @@ async def test_family_members_have_no_pin_page(client):
 async def test_facility_settings_are_validated_and_audited(client):
     admin = await make_user(facility_id=await make_facility(), role="admin")
     await login(client, admin)
-    settings = {"idle_lock_minutes": "0", "visit_grace_minutes": "30", "message_answer_hours": "24"}
+    settings = {"idle_lock_minutes": "0", "visit_grace_minutes": "30", "message_answer_hours": "24",
+                "concern_escalation_minutes": "120"}
     bad = await post_form(client, "/admin/devices/settings", settings)
     assert bad.status_code == 422 and "from 1 to 60" in bad.text and 'value="0"' in bad.text
     assert (await post_form(client, "/admin/devices/settings", {**settings, "idle_lock_minutes": "7"})).status_code == 303
@@ -213,12 +214,34 @@ async def test_the_answer_limit_for_family_messages_is_an_admin_setting(client):
     facility = await make_facility()
     admin = await make_user(facility_id=facility, role="admin")
     await login(client, admin)
-    settings = {"idle_lock_minutes": "5", "visit_grace_minutes": "30", "message_answer_hours": "0"}
+    settings = {"idle_lock_minutes": "5", "visit_grace_minutes": "30", "message_answer_hours": "0",
+                "concern_escalation_minutes": "120"}
     refused = await post_form(client, "/admin/devices/settings", settings)
     assert refused.status_code == 422 and 'id="message_answer_hours-error"' in refused.text
     assert (await post_form(client, "/admin/devices/settings", {**settings, "message_answer_hours": "48"})).status_code == 303
     assert (await Facility.select(Facility.message_answer_hours).where(
         Facility.id == facility).first().run())["message_answer_hours"] == 48
+
+
+async def test_the_concern_escalation_minutes_are_an_admin_setting_within_bounds(client):
+    facility = await make_facility()
+    admin = await make_user(facility_id=facility, role="admin")
+    await login(client, admin)
+    page = await client.get("/admin/devices")
+    assert 'name="concern_escalation_minutes"' in page.text and 'value="120"' in page.text
+    settings = {"idle_lock_minutes": "5", "visit_grace_minutes": "30", "message_answer_hours": "24"}
+    for bad in ("", "10", "1441", "two hours"):
+        refused = await post_form(client, "/admin/devices/settings", {**settings, "concern_escalation_minutes": bad})
+        assert refused.status_code == 422 and 'id="concern_escalation_minutes-error"' in refused.text, bad
+        assert f'value="{bad}"' in refused.text
+    assert (await Facility.select(Facility.concern_escalation_minutes).where(
+        Facility.id == facility).first().run())["concern_escalation_minutes"] == 120
+    saved = await post_form(client, "/admin/devices/settings", {**settings, "concern_escalation_minutes": "45"})
+    assert saved.status_code == 303
+    assert (await Facility.select(Facility.concern_escalation_minutes).where(
+        Facility.id == facility).first().run())["concern_escalation_minutes"] == 45
+    event = await AuditEvent.select(AuditEvent.detail).where(AuditEvent.action == "facility.settings_changed").first().run()
+    assert event["detail"] == '{"concern_escalation_minutes": 45}'
 
 
 async def test_a_pin_session_ends_with_the_shift_of_the_password_sign_in(client, fake_clock):

@@ -379,7 +379,8 @@ async def test_the_grace_time_is_a_facility_setting_for_admins(client):
     await sign_in(client, world.admin)
     page = await client.get("/admin/devices")
     assert 'name="visit_grace_minutes" type="number" value="30"' in page.text
-    settings = {"idle_lock_minutes": "5", "visit_grace_minutes": "999", "message_answer_hours": "24"}
+    settings = {"idle_lock_minutes": "5", "visit_grace_minutes": "999", "message_answer_hours": "24",
+                "concern_escalation_minutes": "120"}
     refused = await post_form(client, "/admin/devices/settings", settings)
     assert refused.status_code == 422 and 'value="999"' in refused.text
     assert (await post_form(client, "/admin/devices/settings", {**settings, "visit_grace_minutes": "15"})).status_code == 303
