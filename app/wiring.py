@@ -2,16 +2,18 @@
 
 Each lower feature declares the question it cannot answer itself and fails safe while it is
 unanswered: clients' visit window fails closed, the schedule update after a change raises, the visit
-page's handover shows no team notes.
+page's handover shows no team notes, and low and medium concerns are emailed to nobody.
 """
 
 from __future__ import annotations
 
 from app.clients import queries as clients_queries
 from app.clients import services as clients_services
+from app.messages.queries import email_modes_for
 from app.pages.handover import visit_handover
 from app.visits import controller as visits_controller
 from app.visits.queries import worker_visits_clients
+from app.visits import services as visits_services
 from app.visits.services import schedule_sync
 
 
@@ -22,3 +24,5 @@ def wire() -> None:
     clients_services.schedule_update_register(schedule_sync)
     # Messages stand above visits: the visit page's handover shows the team's notes through pages.
     visits_controller.handover_register(visit_handover)
+    # How each coordinator wants to hear of a low or medium concern is their email preference, kept by messages.
+    visits_services.email_modes_register(email_modes_for)

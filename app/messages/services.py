@@ -19,6 +19,8 @@ from app.web.links import absolute_link
 from app.messages import queries
 from app.messages.tables import EmailMode, Message, MessagePreference, MessageRead, Visibility
 from app.policy import can_on
+from app.visits.queries import open_concerns_for
+from app.visits.rules import severity_labels
 
 MESSAGE_MAX = 2000
 # Daily digests go out once the facility's day has begun, not at midnight.
@@ -205,10 +207,15 @@ async def digests_enqueue(*, now: Optional[datetime] = None) -> int:
         for team in (True, False):
             ids = [r.client_id for r in relations if can_on(person, "client.messages.team_notes", r) == team]
             unread_by_client.update(await queries.unread_counts_for(user_id=person.id, client_ids=ids, team=team))
-        overdue = []
+        overdue, concerns = [], []
         if person.role == Role.coordinator.value:
-            overdue = await queries.overdue_for(client_ids=[r.client_id for r in relations], now=now)
-        body = await _digest_body(name=candidate["display_name"], unread_by_client=unread_by_client, overdue=overdue)
+            client_ids = [r.client_id for r in relations]
+            overdue = await queries.overdue_for(client_ids=client_ids, now=now)
+            # Concerns nobody has acknowledged yet: a digest reader hears of a low or medium one here.
+            concerns = [c for c in await open_concerns_for(client_ids=client_ids)
+                        if c["concern_acknowledged_at"] is None]
+        body = await _digest_body(name=candidate["display_name"], unread_by_client=unread_by_client, overdue=overdue,
+                                  concerns=concerns)
         async with db.transaction():
             claimed = await MessagePreference.update({MessagePreference.digest_sent_on: today}).where(
                 (MessagePreference.id == candidate["id"])
@@ -222,9 +229,10 @@ async def digests_enqueue(*, now: Optional[datetime] = None) -> int:
     return queued
 
 
-async def _digest_body(*, name: str, unread_by_client: dict[int, int], overdue: list[dict]) -> Optional[str]:
+async def _digest_body(*, name: str, unread_by_client: dict[int, int], overdue: list[dict],
+                       concerns: list[dict]) -> Optional[str]:
     unread = sum(unread_by_client.values())
-    if not (unread or overdue):
+    if not (unread or overdue or concerns):
         return None
     lines = [_("Hello {name},").format(name=name), "",
              ngettext("You have %(num)d unread message in Kinward.",
@@ -240,6 +248,15 @@ async def _digest_body(*, name: str, unread_by_client: dict[int, int], overdue: 
         for message in overdue:
             link = absolute_link(f"/clients/{message['client']}/messages")
             lines.append(f"- {message['first_name']}: {link}")
+    if concerns:
+        # The client's first name and how serious, never what: care details stay in Kinward.
+        lines += ["", ngettext("%(num)d concern raised at a visit is not acknowledged yet:",
+                               "%(num)d concerns raised at visits are not acknowledged yet:",
+                               len(concerns)) % {"num": len(concerns)}]
+        severities = severity_labels()
+        for concern in concerns:
+            link = absolute_link(f"/visits/{concern['id']}/concern")
+            lines.append(f"- {concern['client_first_name']} ({severities.get(concern['concern_severity'], '')}): {link}")
     lines += ["", _("Change how often you hear from Kinward: {link}").format(link=absolute_link("/account/notifications"))]
     return "\n".join(lines) + "\n"
 

@@ -8,7 +8,7 @@ from typing import Any, Optional
 from zoneinfo import ZoneInfo
 
 from app.i18n import _
-from app.visits.rules import LOCATIONS, SECTIONS, SEVERITIES
+from app.visits.rules import LOCATIONS, SECTIONS, SEVERITIES, severity_labels
 from app.web.forms import Form, idempotency_key, iso_day, submitted_key, whole  # noqa: F401  (the log's forms use both)
 
 TEXT_MAX = 2000
@@ -174,8 +174,7 @@ def resolve_form(data: object) -> tuple[Form, Optional[str]]:
 def log_labels() -> dict[str, dict[str, str]]:
     return {
         "locations": {"home": _("The client’s home"), "facility": _("The facility"), "other": _("Somewhere else")},
-        "severities": {"low": _("Low: worth knowing"), "medium": _("Medium: needs a look soon"),
-                       "high": _("High: needs action today")},
+        "severities": severity_labels(),
         "attendance": {"upcoming": _("Not started"), "due": _("Due now"), "late": _("Late"), "missed": _("Missed"),
                        "in_progress": _("In progress"), "completed": _("Completed"), "cancelled": _("Cancelled"),
                        "not_logged": _("Outside provider")},

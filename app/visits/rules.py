@@ -29,6 +29,12 @@ CHECK_IN_EARLY = timedelta(hours=2)
 LOCATIONS = ("home", "facility", "other")
 SEVERITIES = ("low", "medium", "high")
 
+
+def severity_labels() -> dict[str, str]:
+    """How serious a concern is, in the words the worker chose it by (and the coordinators' email repeats)."""
+    return {"low": _("Low: worth knowing"), "medium": _("Medium: needs a look soon"),
+            "high": _("High: needs action today")}
+
 # The parts of the log, each saved on its own as it is entered, and the columns each one holds.
 SECTIONS: dict[str, tuple[str, ...]] = {
     "location": ("location", "location_note"),

@@ -8,7 +8,7 @@ import logging
 import random
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import Optional
+from typing import Awaitable, Callable, Optional
 from zoneinfo import ZoneInfo
 
 from app import clock, db
@@ -576,28 +576,50 @@ def _concern_complete(values: dict) -> bool:
         and bool(str(values.get("concern_text", "")).strip())
 
 
-async def _concern_raised(*, row: dict, values: dict, now: datetime) -> dict:
-    """The columns a concern section's save adds: when the concern was raised, and the email a high one sends.
+# How each coordinator wants to hear by email ("each", "digest" or "none") is kept by messages, above
+# visits: the app registers the lookup when it is wired (app/wiring.py). Unregistered, low and medium
+# concerns are emailed to nobody (they still show on the caseload at once); high ones always are.
+EmailModes = Callable[..., Awaitable[dict[int, str]]]  # (user_ids) -> user id -> mode
+_email_modes: list[EmailModes] = []
 
-    A high concern is emailed to the care team's coordinators at once, through the outbox in this same
-    transaction (so the email goes out if and only if the concern is saved), whatever their email
-    preference for messages: it needs action today. The email names the client, never the concern.
+
+def email_modes_register(lookup: EmailModes) -> None:
+    _email_modes[:] = [lookup]
+
+
+async def _concern_raised(*, row: dict, values: dict, now: datetime) -> dict:
+    """The columns a concern section's save adds: when the concern was raised, and the emails it sends.
+
+    The care team's coordinators hear of it through the outbox in this same transaction (so an email goes
+    out if and only if the concern is saved): a high one at once, whatever their email preference (it needs
+    action today); a low or medium one at once to those who chose an email for each message (a daily
+    digest lists it for those who chose one). Once each, and again only when it is raised to high. The
+    email names the client, never the concern.
     """
     if not _concern_complete(values):
         return {}
     columns: dict = {}
     if row["concern_raised_at"] is None:
         columns[Visit.concern_raised_at] = now
-    if values["concern_severity"] == "high" and row["concern_emailed_at"] is None:
-        for person in await _coordinators_of(client_id=row["client"], tz=row["timezone"]):
-            await outbox_enqueue(
-                kind="concern", to_address=person["email"],
-                subject=_("A high concern about {client} needs action today").format(client=row["client_first_name"]),
-                body=_("Hello {name},\n\n{worker} flagged a concern about {client} at today's visit, marked "
-                       "“needs action today”.\n\nOpen it in Kinward and acknowledge it:\n{link}\n").format(
-                    name=person["display_name"], worker=row["worker_name"] or "", client=row["client_first_name"],
-                    link=absolute_link(f"/visits/{row['id']}/concern")))
-        columns[Visit.concern_emailed_at] = now
+    high = values["concern_severity"] == "high"
+    raised_to_high = high and row["concern_severity"] != "high"
+    if row["concern_emailed_at"] is not None and not raised_to_high:
+        return columns
+    coordinators = await _coordinators_of(client_id=row["client"], tz=row["timezone"])
+    if not high:
+        modes = await _email_modes[0](user_ids=[p["user_id"] for p in coordinators]) if _email_modes else {}
+        coordinators = [p for p in coordinators if modes.get(p["user_id"]) == "each"]
+    severity = rules.severity_labels()[values["concern_severity"]]
+    for person in coordinators:
+        await outbox_enqueue(
+            kind="concern", to_address=person["email"],
+            subject=(_("A high concern about {client} needs action today") if high
+                     else _("A concern about {client} was raised")).format(client=row["client_first_name"]),
+            body=_("Hello {name},\n\n{worker} flagged a concern about {client} at a visit, marked “{severity}”."
+                   "\n\nOpen it in Kinward and acknowledge it:\n{link}\n").format(
+                name=person["display_name"], worker=row["worker_name"] or "", client=row["client_first_name"],
+                severity=severity, link=absolute_link(f"/visits/{row['id']}/concern")))
+    columns[Visit.concern_emailed_at] = now
     return columns
 
 

@@ -8,6 +8,8 @@ from datetime import timedelta
 
 from app.audit.tables import AuditEvent
 from app.mail.tables import Outbox
+from app.messages.services import digests_enqueue
+from app.messages.tables import MessagePreference
 from app.visits.services import concern_escalations_enqueue
 from app.visits.tables import Visit
 from tests.conftest import post_form, sign_in
@@ -16,8 +18,14 @@ from tests.visits.test_logging import check_in, logging_world, open_log, save
 TEXT = "Bruise on the left arm; says she fell in the night"
 
 
-async def raised(client, monday_morning, severity: str = "high"):
+async def make_world_with_preference(mode: str):
     world, visit = await logging_world()
+    await MessagePreference.insert(MessagePreference(user=world.coordinator["id"], email=mode)).run()
+    return world, visit
+
+
+async def raised(client, monday_morning, severity: str = "high", world=None):
+    world, visit = world or await logging_world()
     monday_morning.advance(hours=2)
     await sign_in(client, world.worker)
     await check_in(client, visit)
@@ -46,12 +54,46 @@ async def test_a_high_concern_is_emailed_to_the_teams_coordinators_once_without_
     assert row["concern_raised_at"] is not None and row["concern_emailed_at"] is not None
 
 
-async def test_a_medium_concern_is_not_emailed_but_is_raised_for_the_caseload(client, monday_morning):
+async def test_a_medium_concern_is_emailed_to_coordinators_who_hear_of_each_message_and_again_if_raised_to_high(
+        client, monday_morning):
     world, visit = await raised(client, monday_morning, severity="medium")
-    assert await outbox("concern") == []
+    [mail] = await outbox("concern")  # no preference chosen: every message, so every concern
+    assert mail["to_address"] == world.coordinator["email"] and "A concern about Olive" in mail["subject"]
+    assert "Medium: needs a look soon" in mail["body"] and TEXT not in mail["body"]
+    seen = await open_log(client, visit, "concern")
+    await save(client, visit, "concern", {"concern": "on", "concern_severity": "medium", "concern_text": TEXT + "."},
+               seen)
+    assert len(await outbox("concern")) == 1
+    seen = await open_log(client, visit, "concern")
+    await save(client, visit, "concern", {"concern": "on", "concern_severity": "high", "concern_text": TEXT}, seen)
+    assert [m["subject"] for m in await outbox("concern")][1] == "A high concern about Olive needs action today"
     await sign_in(client, world.coordinator)
     alerts = (await client.get("/caseload/visits")).text
     assert f'href="/visits/{visit["id"]}/concern"' in alerts and "not acknowledged" in alerts
+
+
+async def test_a_low_concern_follows_the_coordinators_preference_a_digest_lists_it_none_sends_nothing(
+        client, monday_morning):
+    world = await make_world_with_preference("digest")
+    world, visit = await raised(client, monday_morning, severity="low", world=world)
+    assert await outbox("concern") == []
+    monday_morning.advance(days=1)
+    assert await digests_enqueue() == 1
+    [digest] = await outbox("digest")
+    assert digest["to_address"] == world.coordinator["email"]
+    assert f"/visits/{visit['id']}/concern" in digest["body"] and "Low: worth knowing" in digest["body"]
+    assert TEXT not in digest["body"]
+
+
+async def test_a_coordinator_who_chose_no_emails_gets_none_for_a_low_concern_but_always_one_for_a_high(
+        client, monday_morning):
+    world = await make_world_with_preference("none")
+    world, visit = await raised(client, monday_morning, severity="low", world=world)
+    assert await outbox("concern") == []
+    seen = await open_log(client, visit, "concern")
+    await save(client, visit, "concern", {"concern": "on", "concern_severity": "high", "concern_text": TEXT}, seen)
+    [mail] = await outbox("concern")
+    assert mail["to_address"] == world.coordinator["email"] and "needs action today" in mail["subject"]
 
 
 async def test_the_coordinator_opens_the_concern_acknowledges_it_records_what_was_done_and_resolves_it(
