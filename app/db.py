@@ -11,11 +11,11 @@ import threading
 import weakref
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, AsyncIterator, Optional, Sequence, Union
+from typing import Any, AsyncIterator, Iterator, Optional, Sequence, Union
 
 import asyncpg
 from piccolo.conf.apps import AppRegistry
@@ -182,11 +182,28 @@ class KinwardSQLiteTransaction(SQLiteTransaction):
         return exception is None
 
 
+# Long reads (reports, the dashboard) run on their own connections in these threads, never on the loop.
+ASIDE_READERS = 2
+_reads_aside: ContextVar[bool] = ContextVar("kinward_reads_aside", default=False)
+
+
+@contextmanager
+def reads_aside() -> Iterator[None]:
+    """The reads inside run off the event loop: for aggregates over years of history, which would
+    otherwise hold up every other request for as long as they take (measured: benchmarks/loop_stall.py)."""
+    token = _reads_aside.set(True)
+    try:
+        yield
+    finally:
+        _reads_aside.reset(token)
+
+
 class KinwardSQLiteEngine(SQLiteEngine):
     """Piccolo's SQLite engine with long-lived connections, WAL and one writer at a time.
 
     Reads run on a persistent connection on the event-loop thread: a 60-row indexed select
-    takes well under a millisecond, less than the cost of handing it to a thread. Writes run
+    takes well under a millisecond, less than the cost of handing it to a thread. Long reads
+    (inside reads_aside()) run on connections of their own in two reader threads. Writes run
     on a second persistent connection on one dedicated thread, because synchronous=FULL waits
     for the disk and must not stall other requests. A lock admits one writer (single statement
     or whole transaction) at a time, from whichever event loop, so transactions never interleave
@@ -202,6 +219,9 @@ class KinwardSQLiteEngine(SQLiteEngine):
         self._writer: Optional[sqlite3.Connection] = None
         self._executor: Optional[ThreadPoolExecutor] = None
         self._writer_lock = _WriterLock()
+        self._aside: Optional[ThreadPoolExecutor] = None
+        self._aside_local = threading.local()
+        self._aside_connections: list[sqlite3.Connection] = []
         # Every write transaction (explicit, or one statement on its own): what a page view costs the disk.
         self.write_transactions = 0
 
@@ -223,6 +243,23 @@ class KinwardSQLiteEngine(SQLiteEngine):
                 return _as_dicts(cursor)
             finally:
                 cursor.close()
+
+    def _read_aside(self, sql: str, args: list) -> list[dict]:
+        connection = getattr(self._aside_local, "connection", None)
+        if connection is None:
+            connection = self._aside_local.connection = self._connect()
+            with self._reader_guard:
+                self._aside_connections.append(connection)
+        cursor = connection.execute(sql, args)
+        try:
+            return _as_dicts(cursor)
+        finally:
+            cursor.close()
+
+    async def _on_aside(self, sql: str, args: list) -> list[dict]:
+        if self._aside is None:
+            self._aside = ThreadPoolExecutor(max_workers=ASIDE_READERS, thread_name_prefix="kinward-sqlite-reader")
+        return await asyncio.get_running_loop().run_in_executor(self._aside, self._read_aside, sql, args)
 
     def _write(self, sql: str, args: list) -> list[dict]:
         if self._writer is None:
@@ -258,6 +295,8 @@ class KinwardSQLiteEngine(SQLiteEngine):
         if transaction is not None:
             return await transaction.connection.execute(sql, args)
         if _is_read(sql):
+            if _reads_aside.get():
+                return await self._on_aside(sql, args)
             return self._read(sql, args)
         async with self._writer_lock:
             self.write_transactions += 1
@@ -286,11 +325,18 @@ class KinwardSQLiteEngine(SQLiteEngine):
         return KinwardSQLiteTransaction(engine=self, transaction_type=transaction_type, allow_nested=allow_nested)
 
     def close(self) -> None:
-        """Close both connections (end of the app's lifespan, or of a test)."""
+        """Close every connection (end of the app's lifespan, or of a test)."""
+        if self._aside is not None:
+            self._aside.shutdown(wait=True)
+            self._aside = None
+            self._aside_local = threading.local()
         with self._reader_guard:
             if self._reader is not None:
                 self._reader.close()
                 self._reader = None
+            for connection in self._aside_connections:
+                connection.close()
+            self._aside_connections.clear()
         if self._executor is not None:
             writer = self._writer
             if writer is not None:

@@ -14,7 +14,7 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
-from app import clock
+from app import clock, db
 from app.accounts.queries import facility_by_id
 from app.audit.services import audit_record
 from app.careplans import forms as plan_forms
@@ -60,9 +60,11 @@ class StaffReportController(Controller):
 
     async def _figures(self, request: Request, worker_ids: list[int], period: forms.Period) -> dict[int, dict]:
         start, end = period_bounds(start=period.start, end=period.end, tz=request.user.timezone)
-        return await queries.staff_figures(facility_id=request.user.facility_id, worker_ids=worker_ids,
-                                           client_ids=await _client_scope(request), start=start, end=end,
-                                           now=clock.utcnow(), grace=await _grace(request))
+        client_ids, grace = await _client_scope(request), await _grace(request)
+        with db.reads_aside():  # a period's figures for every worker: not on the event loop
+            return await queries.staff_figures(facility_id=request.user.facility_id, worker_ids=worker_ids,
+                                               client_ids=client_ids, start=start, end=end, now=clock.utcnow(),
+                                               grace=grace)
 
     @get("/", opt={"action": "reports.staff"})
     async def staff_report(self, request: Request) -> Template:
@@ -152,8 +154,9 @@ async def agencies_report(request: Request) -> Template:
     start, end = period_bounds(start=period.start, end=period.end, tz=request.user.timezone)
     # A coordinator sees what the agencies did for their own clients; an admin, for the whole facility.
     client_ids = await _client_scope(request)
-    rows = await queries.agency_figures(facility_id=request.user.facility_id, client_ids=client_ids, since=start,
-                                        until=end, today=today(request))
+    with db.reads_aside():
+        rows = await queries.agency_figures(facility_id=request.user.facility_id, client_ids=client_ids, since=start,
+                                            until=end, today=today(request))
     return Template("reports/agencies.html", status_code=200 if form.ok else 422,
                     context={"rows": rows, "form": form, "period": period, "facility_wide": client_ids is None})
 
@@ -186,8 +189,12 @@ class DashboardController(Controller):
             form.values["team"] = ""
             scope = queries.DashboardScope(facility_id=user.facility_id, tz=user.timezone, client_ids=None,
                                            reviews_user=user, all_clients=True)
-        charts = await queries.dashboard_charts(scope=scope, today=today(request), weeks=weeks, now=clock.utcnow(),
-                                                grace=await _grace(request))
+        grace = await _grace(request)
+        # Up to a year of the facility's visits: tens of seconds at scale on SQLite, which would hold up
+        # every other request if read on the event loop (benchmarks/loop_stall.py).
+        with db.reads_aside():
+            charts = await queries.dashboard_charts(scope=scope, today=today(request), weeks=weeks, now=clock.utcnow(),
+                                                    grace=grace)
         query = {k: v for k, v in form.values.items() if v}
         return {"charts": [{"chart": c, "shape": queries.bar_shapes(c)} for c in charts], "form": form,
                 "coordinators": coordinators, "weeks_choices": queries.DASHBOARD_WEEKS, "query": query}
