@@ -28,15 +28,16 @@ from piccolo.columns import Boolean, Integer, Text, Timestamptz, Varchar  # noqa
 from piccolo.engine.sqlite import SQLiteEngine  # noqa: E402
 from piccolo.table import Table  # noqa: E402
 
-from app.db import KinwardSQLiteEngine  # noqa: E402
+from app.db import KinwardSQLiteEngine, _as_dicts, _is_read  # noqa: E402
 
 ROWS = 5_000
 ROWS_PER_WORKER = 60  # worker = n // 60, so one worker's caseload is exactly 60 rows
 WORKER = 7
 ROUNDS = 5
-ITERATIONS = {"kinward": 600, "stock": 100, "floor": 600, "floor_typed": 600, "piccolo_build": 600}
+ITERATIONS = {"kinward": 600, "stock": 100, "floor": 600, "floor_typed": 600, "piccolo_build": 600,
+              "two_sqlite": 600, "two_aio": 300}
 WRITERS = 50
-WRITE_SECONDS = 10.0
+WRITE_SECONDS = float(os.environ.get("KINWARD_BENCH_WRITE_SECONDS", "10"))
 IDLE_READ_SECONDS = 5.0
 TARGET_RATIO = 1.6
 START = datetime.datetime(2026, 3, 2, 8, 0, tzinfo=datetime.timezone.utc)
@@ -51,6 +52,56 @@ class BenchVisit(Table, tablename="bench_visit"):
     duration_minutes = Integer()
     checked_in = Boolean()
     notes = Text()
+
+
+class TwoConnectionsEngine(SQLiteEngine):
+    """The simpler design issue 9 asks about: a long-lived reader and a long-lived writer connection, and
+    an asyncio.Lock for the writer; statements run on the event loop's thread (sqlite3) or on each
+    connection's own thread (aiosqlite). No transactions here: the benchmark needs single statements."""
+
+    def __init__(self, path: str, *, aio: bool) -> None:
+        super().__init__(path=path)
+        self.aio = aio
+        self.lock = asyncio.Lock()
+        self.reader = self.writer = None
+
+    async def _connect(self):
+        kwargs = {"detect_types": sqlite3.PARSE_DECLTYPES | sqlite3.PARSE_COLNAMES, "isolation_level": None}
+        if self.aio:
+            import aiosqlite
+
+            connection = await aiosqlite.connect(self.path, **kwargs)
+        else:
+            connection = sqlite3.connect(self.path, check_same_thread=False, **kwargs)
+        for pragma in ("journal_mode=WAL", "synchronous=FULL", "busy_timeout=10000"):
+            await self._execute(connection, f"PRAGMA {pragma}", [])
+        return connection
+
+    async def _execute(self, connection, sql: str, args: list) -> list[dict]:
+        if self.aio:
+            async with connection.execute(sql, args) as cursor:
+                rows = await cursor.fetchall()
+                names = [c[0] for c in cursor.description or ()]
+                return [dict(zip(names, row)) for row in rows]
+        return _as_dicts(connection.execute(sql, args))
+
+    async def run_querystring(self, querystring, in_pool: bool = False):
+        sql, args = querystring.compile_string(engine_type=self.engine_type)
+        if _is_read(sql):
+            if self.reader is None:
+                self.reader = await self._connect()
+            return await self._execute(self.reader, sql, list(args))
+        async with self.lock:
+            if self.writer is None:
+                self.writer = await self._connect()
+            return await self._execute(self.writer, sql, list(args))
+
+    async def aclose(self) -> None:
+        for connection in (self.reader, self.writer):
+            if connection is not None:
+                result = connection.close()
+                if self.aio:
+                    await result
 
 
 def visit(n: int, worker: int) -> BenchVisit:
@@ -88,11 +139,13 @@ def micros(seconds: float) -> str:
 
 
 def percentiles(samples: list[float]) -> tuple[float, float, float]:
+    if len(samples) < 2:  # the reads hardly got a turn: writes held the event loop
+        return samples[0], samples[0], samples[0]
     cuts = statistics.quantiles(samples, n=20)
     return statistics.median(samples), cuts[18], max(samples)
 
 
-async def reads(path: str, kinward: KinwardSQLiteEngine) -> None:
+async def reads(path: str, kinward: KinwardSQLiteEngine, two: dict[str, TwoConnectionsEngine]) -> None:
     stock = SQLiteEngine(path=path)
     sql, args = caseload().querystrings[0].compile_string(engine_type="sqlite")
     plain = sqlite3.connect(path)
@@ -108,6 +161,9 @@ async def reads(path: str, kinward: KinwardSQLiteEngine) -> None:
     # Same query, same data: every path must return the same 60 rows.
     assert len(through_kinward) == ROWS_PER_WORKER
     assert through_kinward == through_stock == floor_typed
+    for engine in two.values():
+        BenchVisit._meta.db = engine
+        assert await caseload().run() == through_kinward
     assert [row["id"] for row in floor] == [row["id"] for row in through_kinward]
 
     times: dict[str, list[float]] = {name: [] for name in ITERATIONS}
@@ -120,6 +176,9 @@ async def reads(path: str, kinward: KinwardSQLiteEngine) -> None:
         timed_sync(lambda: as_dicts(typed.execute(sql, args)), times["floor_typed"], ITERATIONS["floor_typed"])
         timed_sync(lambda: caseload().querystrings[0].compile_string(engine_type="sqlite"),
                    times["piccolo_build"], ITERATIONS["piccolo_build"])
+        for name, engine in two.items():
+            BenchVisit._meta.db = engine
+            await timed(lambda: caseload().run(), times[name], ITERATIONS[name])
     BenchVisit._meta.db = kinward
     plain.close()
     typed.close()
@@ -138,6 +197,10 @@ async def reads(path: str, kinward: KinwardSQLiteEngine) -> None:
           f"   n={len(times['floor_typed'])}")
     print(f"  (d) sqlite3 directly, untyped dicts (strings, 0/1)     {micros(raw)}   {raw / c:5.2f}x"
           f"   n={len(times['floor'])}")
+    for name, label in (("two_sqlite", "(e) two sqlite3 connections + asyncio.Lock, same query"),
+                        ("two_aio", "(f) two aiosqlite connections + asyncio.Lock, same query")):
+        e = median[name]
+        print(f"  {label:<54}{micros(e)}   {e / c:5.2f}x   n={len(times[name])}")
     print("  where (a)'s time goes, same run:")
     print(f"      Piccolo building and compiling the query alone     {micros(median['piccolo_build'])}")
     print(f"      sqlite3 + Piccolo's type converters, as (c)        {micros(c)}")
@@ -164,7 +227,8 @@ async def read_latencies(seconds: float) -> list[float]:
     return samples
 
 
-async def writes(kinward: KinwardSQLiteEngine) -> None:
+async def writes(engine: SQLiteEngine, label: str) -> None:
+    BenchVisit._meta.db = engine
     counts = {"written": 0, "locked": 0, "other": 0}
     idle = await read_latencies(IDLE_READ_SECONDS)
 
@@ -187,7 +251,7 @@ async def writes(kinward: KinwardSQLiteEngine) -> None:
 
     print()
     print(f"Writes: {WRITERS} concurrent asyncio writers, one INSERT each at a time, for {WRITE_SECONDS:.0f} s"
-          " (Kinward engine, synchronous=FULL)")
+          f" ({label}, synchronous=FULL)")
     print(f"  rows written                 {counts['written']:>8,}   ({counts['written'] / elapsed:,.0f}/s;"
           f" {stored:,} found in the table afterwards)")
     print(f"  'database is locked' errors  {counts['locked']:>8}   (target 0)")
@@ -214,11 +278,16 @@ async def main() -> None:
                 await BenchVisit.insert(*batch).run()
         print(f"Data: {ROWS:,} rows; the select returns {ROWS_PER_WORKER} rows by an indexed column")
         print()
+        two = {"two_sqlite": TwoConnectionsEngine(path, aio=False), "two_aio": TwoConnectionsEngine(path, aio=True)}
         try:
-            await reads(path, kinward)
-            await writes(kinward)
+            await reads(path, kinward, two)
+            await writes(kinward, "Kinward engine")
+            await writes(two["two_sqlite"], "(e) two sqlite3 connections + asyncio.Lock")
+            await writes(two["two_aio"], "(f) two aiosqlite connections + asyncio.Lock")
         finally:
             kinward.close()
+            for engine in two.values():
+                await engine.aclose()
 
 
 if __name__ == "__main__":
