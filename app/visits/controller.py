@@ -396,30 +396,29 @@ class VisitController(Controller):
 
     @post("/{visit_id:int}/log/{section:str}", opt={"action": "visit.log"})
     async def log_save(self, request: Request, visit_id: FromPath[int], section: FromPath[str]) -> Response:
-        """One section of the log, saved as it is entered; htmx gets the section's status (and its new basis)."""
+        """One section of the log, saved as it is entered; htmx gets the section's status (and what it now shows)."""
         if section not in rules.SECTIONS:
             raise NotFoundException()
         visit, relation = await self._visit(request, visit_id, "visit.log")
         form, values = forms.log_section_form(section, await request.form(), task_list=visit["task_list"])
-        view: dict[str, Any] = {"values": values, "errors": form.errors}
+        # What the screen shows: as typed. After a save that kept someone else's change of a field this person
+        # did not touch, their screen still shows the older value; the next save compares with that, so a later
+        # edit of that field meets the other change as a conflict instead of silently reverting it.
+        view: dict[str, Any] = {"values": values, "errors": form.errors, "base": form.base}
         status = 422
         if form.ok:
             try:
                 saved = await services.visit_log_save(
                     actor=actor_of(request), visit_id=visit_id, section=section, values=values,
-                    version=forms.form_version(form), basis=form.values["basis"],
-                    overwrite=form.values["overwrite"] == "yes")
+                    base=forms.log_section_base(section, form), overwrite=form.values["overwrite"] == "yes")
             except services.VisitLogConflict as conflict:
                 status, view["conflict"] = 409, conflict.stored
             except services.VisitError as error:
                 status, view["errors"] = 409, {section: error.message}
             else:
                 status = 200
-                view.update(values=saved.values, version=saved.version, basis=rules.section_basis(saved.values),
-                            saved_at=clock.utcnow(), late_edit=saved.late_edit)
-        if status >= 400:
-            # Not saved: the screen keeps what it last saw, so the next save is checked against it again.
-            view.update(version=forms.form_version(form), basis=form.values["basis"])
+                view.update(values=saved.values, base=rules.section_form_base(values), saved_at=clock.utcnow(),
+                            late_edit=saved.late_edit)
         if wants_fragment(request):
             return Template("visits/_log_saved.html", status_code=status, context={
                 "visit": visit, "section": {"name": section, **view}, "labels": forms.log_labels(),
@@ -530,7 +529,7 @@ async def visit_log_context(request: Request, relation: ClientRelation, visit_id
     views: dict[str, dict] = {}
     for name in rules.SECTIONS:
         stored = rules.section_values(row, name)
-        views[name] = {"name": name, "values": stored, "version": row["version"], "basis": rules.section_basis(stored),
+        views[name] = {"name": name, "values": stored, "base": rules.section_form_base(stored),
                        "errors": {}, **(sections or {}).get(name, {})}
     problems = dict(problems or {})
     refusal = {name: problems[name] for name in ("location", "concern") if name in problems}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import date, datetime, time, timezone
 from typing import Any, Optional
@@ -111,7 +112,7 @@ def _text(value: str) -> str:
 def log_section_form(section: str, data: object, *, task_list: list[str]) -> tuple[Form, dict[str, Any]]:
     """One section of the log as sent: the form (its messages) and the values, typed, even when refused."""
     names = tuple(name for name in SECTIONS[section] if name != "tasks_done")
-    form = Form.from_data(data, names + ("version", "basis", "overwrite"), LOG_TEXT_MAX)
+    form = Form.from_data(data, names + ("overwrite",), LOG_TEXT_MAX)
     values: dict[str, Any] = {}
     for name in names:
         raw = form.values[name]
@@ -130,6 +131,28 @@ def log_section_form(section: str, data: object, *, task_list: list[str]) -> tup
             form.error("tasks_done", _("Tick tasks from this visit's checklist."))
         values["tasks_done"] = [task for task in task_list if task in ticked]
     return form, values
+
+
+def log_section_base(section: str, form: Form) -> dict[str, Any]:
+    """What the person's screen showed of each field of the section (typed like the values); a field it did
+    not carry is left out, and the merge then counts it as changed by both wherever it differs."""
+    base: dict[str, Any] = {}
+    for name in SECTIONS[section]:
+        raw = form.base.get(name)
+        if raw is None:
+            continue
+        if name == "tasks_done":
+            try:
+                tasks = json.loads(raw)
+            except ValueError:
+                continue
+            if isinstance(tasks, list) and all(isinstance(task, str) for task in tasks):
+                base[name] = tasks
+        elif name in ("family_summary_shared", "concern"):
+            base[name] = raw == "on"
+        else:
+            base[name] = _text(raw)
+    return base
 
 
 def check_out_problem_fields(problems: dict[str, str], log: dict[str, Any]) -> dict[str, str]:

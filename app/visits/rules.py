@@ -1,5 +1,5 @@
 """Rules of logging a visit, as pure functions: late and missed, when a visit can be checked in or
-out, and whether a save would overwrite what someone else wrote meanwhile.
+out, and what a section's form carries back of what it showed (for the field-wise merge of saves).
 
 No I/O here: the services module reads the visit, these functions decide, the services module
 writes. Times are UTC; the facility's timezone only says where its days begin.
@@ -10,7 +10,6 @@ and whether it is late or missed depends on the moment of asking and the facilit
 
 from __future__ import annotations
 
-import hashlib
 import json
 from datetime import date, datetime, time, timedelta, timezone
 from enum import Enum
@@ -194,22 +193,14 @@ def section_values(log: dict[str, Any], section: str) -> dict[str, Any]:
     return values
 
 
-def section_basis(values: dict[str, Any]) -> str:
-    """A short fingerprint of a section's values: what a screen last saw, sent back with its next save."""
-    canonical = json.dumps(values, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()[:32]
-
-
-def save_decision(*, stored: dict[str, Any], mine: dict[str, Any], version_matches: bool, basis_matches: bool,
-                  overwrite: bool) -> str:
-    """"unchanged", "save" or "conflict" for one section's save.
-
-    An edit based on an old version of the visit is still saved when this section is as its
-    author last saw it (someone changed another section meanwhile); when this section changed
-    too, it is a conflict, unless its author saw both values and chose to keep theirs.
-    """
-    if stored == mine:
-        return "unchanged"  # already so: a repeated save, or the same edit made twice
-    if version_matches or basis_matches or overwrite:
-        return "save"
-    return "conflict"
+def section_form_base(values: dict[str, Any]) -> dict[str, str]:
+    """A section's values as its form carries them back (`base.<column>`): what the screen showed when drawn."""
+    base = {}
+    for column, value in values.items():
+        if column == "tasks_done":
+            base[column] = json.dumps(list(value), ensure_ascii=False)
+        elif isinstance(value, bool):
+            base[column] = "on" if value else ""
+        else:
+            base[column] = str(value)
+    return base

@@ -25,6 +25,7 @@ from app.visits import queries, rules
 from app.careplans.schedule import (CHANGEABLE_STATUSES, PlannedVisit, ScheduleChanges, expand, schedule_changes,
                                    slot_on)
 from app.visits.tables import CalendarFeed, Visit, VisitStatus, VisitSubmission
+from app.web.forms import merge_three_way
 from app.web.tokens import token_hash, token_new
 
 log = logging.getLogger("kinward.schedule")
@@ -381,12 +382,13 @@ SUBMISSION_KEPT = timedelta(days=2)
 
 
 class VisitLogConflict(Exception):
-    """Someone changed this part of the log since the screen showed it; `stored` holds what is saved now."""
+    """Someone changed fields of this part of the log that the author changed too; `stored` is what is saved now."""
 
-    def __init__(self, stored: dict, version: int) -> None:
+    def __init__(self, stored: dict, version: int, fields: tuple[str, ...] = ()) -> None:
         super().__init__("visit log changed meanwhile")
         self.stored = stored
         self.version = version
+        self.fields = fields
 
 
 class VisitLogIncomplete(Exception):
@@ -495,40 +497,46 @@ async def visit_check_out(*, actor: Actor, visit_id: int, key: str = "") -> str:
     return "checked_out"
 
 
-async def visit_log_save(*, actor: Actor, visit_id: int, section: str, values: dict, version: int, basis: str,
+def _same(name: str, value: object) -> str:
+    # Values of every type compared as one canonical text: lists of tasks, flags, notes.
+    return json.dumps(value, sort_keys=True, ensure_ascii=False)
+
+
+async def visit_log_save(*, actor: Actor, visit_id: int, section: str, values: dict, base: dict,
                          overwrite: bool = False) -> LogSaved:
     """Save one section of the log as it was entered; after check-out the change is a late edit.
 
-    `version` and `basis` say what the author's screen last saw (the visit's version, the
-    section's fingerprint): a change over someone else's change is refused (VisitLogConflict)
-    unless `overwrite` says the author saw both and keeps theirs.
+    `base` is what the author's screen showed of each field. Field by field (the one three-way merge of
+    app/web/forms.py): a field the author left as shown keeps what is stored now, so nobody's change
+    made meanwhile is reverted; a field only the author changed takes theirs; a field both changed,
+    differently, is refused (VisitLogConflict) unless `overwrite` says the author saw both and keeps theirs.
     """
     async with db.transaction():
         row = await _visit_to_log(visit_id)
         if row["check_in_at"] is None:
             raise VisitError(section, _("Check in first: the log opens when the visit begins."))
         stored = rules.section_values(row, section)
-        decision = rules.save_decision(stored=stored, mine=values, version_matches=row["version"] == version,
-                                       basis_matches=rules.section_basis(stored) == basis, overwrite=overwrite)
-        if decision == "unchanged":
+        merge = merge_three_way(base=base, mine=values, stored=stored, names=rules.SECTIONS[section], normal=_same)
+        if merge.conflicts and not overwrite:
+            raise VisitLogConflict(stored=stored, version=row["version"], fields=merge.conflicts)
+        merged = merge.values
+        if _same("", merged) == _same("", stored):
             return LogSaved(result="unchanged", version=row["version"], values=stored)
-        if decision == "conflict":
-            raise VisitLogConflict(stored=stored, version=row["version"])
         now = clock.utcnow()
         late = row["check_out_at"] is not None
         columns: dict = {getattr(Visit, column): json.dumps(value) if column == "tasks_done" else value
-                         for column, value in values.items()}
+                         for column, value in merged.items()}
         columns.update({Visit.version: row["version"] + 1, Visit.updated_at: now})
         if late:
             columns.update({Visit.late_edit_at: now, Visit.late_edit_by: actor.user_id})
         if section == "concern":
-            columns.update(await _concern_raised(row=row, values=values, now=now))
+            columns.update(await _concern_raised(row=row, values=merged, now=now))
         await Visit.update(columns).where(Visit.id == visit_id).run()
         await audit_record(actor=actor, action="visit.log_changed", facility_id=row["facility_id"],
                            client_id=row["client"], object_type="visit", object_id=visit_id,
-                           detail={"section": section, "fields": sorted(c for c in values if values[c] != stored[c]),
+                           detail={"section": section, "fields": sorted(c for c in merged if merged[c] != stored[c]),
                                    "late_edit": late, **_on_behalf(actor, row)})
-    return LogSaved(result="saved", version=row["version"] + 1, values=values, late_edit=late)
+    return LogSaved(result="saved", version=row["version"] + 1, values=merged, late_edit=late)
 
 
 async def visit_times_record(*, actor: Actor, visit_id: int, start: Optional[datetime], end: Optional[datetime],

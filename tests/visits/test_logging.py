@@ -3,6 +3,7 @@ own visits only, coordinators on a worker's behalf, the 24-hour correction windo
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from datetime import datetime, time, timedelta, timezone
@@ -43,9 +44,9 @@ async def stored(visit: dict) -> dict:
 
 
 def screen_state(page: str, section: str) -> dict[str, str]:
-    """The version and basis the page's form for one section sends back with its next save."""
+    """What the page's form for one section sends back with its next save: what it showed of each field."""
     block = re.search(rf'id="log-{section}-state".*?</div>', page, re.S).group(0)
-    return {name: re.search(rf'name="{name}" value="([^"]*)"', block).group(1) for name in ("version", "basis")}
+    return {name: html.unescape(value) for name, value in re.findall(r'name="([^"]+)" value="([^"]*)"', block)}
 
 
 async def open_log(client, visit: dict, section: str) -> dict[str, str]:
@@ -193,7 +194,7 @@ async def test_each_section_is_saved_as_entered_and_every_change_is_audited(clie
     seen = screen_state(page.text, "note")
     saved = await save(client, visit, "note", {"internal_note": "Ate well.\r\nWalked to the gate."}, seen, headers=HX)
     assert saved.status_code == 200 and "Saved" in saved.text
-    assert 'hx-swap-oob="true"' in saved.text  # the form's version and basis move on
+    assert 'hx-swap-oob="true"' in saved.text  # what the form shows moves on
     assert (await stored(visit))["internal_note"] == "Ate well.\nWalked to the gate."
     again = await save(client, visit, "note", {"internal_note": "Ate well.\nWalked to the gate."},
                        screen_state(saved.text, "note"), headers=HX)
@@ -408,3 +409,32 @@ async def test_another_facilitys_staff_get_not_found_on_every_visit_route(client
         await post_form(client, "/logout", {})
     untouched = await stored(visit)
     assert untouched["check_in_at"] is None and untouched["status"] == "scheduled"
+
+
+async def test_two_tabs_editing_different_fields_of_a_section_keep_both_changes(client, settings, monday_morning):
+    """Field-wise three-way merge: the field the later tab did not touch keeps the other person's value."""
+    world, visit = await logging_world()
+    monday_morning.advance(hours=2)
+    await sign_in(client, world.worker)
+    await check_in(client, visit)
+    stale = screen_state((await client.get(f"/visits/{visit['id']}")).text, "summary")
+    async with app_client(settings) as other_tab:
+        await login(other_tab, world.coordinator)
+        fresh = await open_log(other_tab, visit, "summary")
+        assert (await save(other_tab, visit, "summary", {"family_summary": "Olive enjoyed the garden."}, fresh,
+                           headers=HX)).status_code == 200
+    # The worker's tab, drawn before that save, only ticks "share with the family"; its text box still shows "".
+    shared = await save(client, visit, "summary", {"family_summary": "", "family_summary_shared": "on"}, stale,
+                        headers=HX)
+    assert shared.status_code == 200 and "Saved" in shared.text
+    row = await stored(visit)
+    assert row["family_summary"] == "Olive enjoyed the garden." and row["family_summary_shared"]
+    # The worker's screen still shows the empty text: a later edit of it meets the other change as a conflict.
+    after = screen_state(shared.text, "summary")
+    assert after["base.family_summary"] == ""
+    clash = await save(client, visit, "summary", {"family_summary": "Quiet morning.", "family_summary_shared": "on"},
+                       after, headers=HX)
+    assert clash.status_code == 409 and "Olive enjoyed the garden." in clash.text
+    assert (await stored(visit))["family_summary"] == "Olive enjoyed the garden."
+    [event] = [e for e in await audit_of("visit.log_changed") if e["actor_id"] == world.worker["id"]]
+    assert event["detail"]["fields"] == ["family_summary_shared"]

@@ -1,5 +1,5 @@
 """The rules of logging a visit as pure functions: late and missed at their boundaries, the check-in
-window, what check-out needs, conflicting saves, and who may log or correct (the policy)."""
+window, what check-out needs, what a section's form carries back, and who may log or correct (the policy)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from app.accounts.tables import Role
 from app.policy import VISIT_CORRECTION_WINDOW, can_on
 from app.visits.rules import (Attendance, attendance, check_in_problem, check_in_window, check_out_problems,
-                              checked_in_late, save_decision, section_basis, section_values)
+                              checked_in_late, section_form_base, section_values)
 from tests.policy_helpers import Person, relation
 
 LONDON = "Europe/London"
@@ -109,26 +109,13 @@ def test_check_out_needs_where_the_visit_was_and_a_described_concern():
     assert check_out_problems(log(concern=True, concern_severity="high", concern_text="A fall")) == {}
 
 
-def test_a_sections_values_and_basis_follow_what_is_stored():
-    stored = log(tasks_done='["Wash"]', concern=1)
-    assert section_values(stored, "tasks") == {"tasks_done": ["Wash"]}
+def test_a_sections_values_and_what_its_form_carries_back_follow_what_is_stored():
+    stored = log(tasks_done='["Wash", "Tea, milk"]', concern=1)
+    assert section_values(stored, "tasks") == {"tasks_done": ["Wash", "Tea, milk"]}
     assert section_values(stored, "concern") == {"concern": True, "concern_severity": "", "concern_text": ""}
-    assert section_basis({"internal_note": "a"}) == section_basis({"internal_note": "a"})
-    assert section_basis({"internal_note": "a"}) != section_basis({"internal_note": "b"})
-
-
-@pytest.mark.parametrize("stored, version_matches, basis_matches, overwrite, expected", [
-    ("mine", False, False, False, "unchanged"),  # a repeated save changes nothing
-    ("theirs", True, False, False, "save"),  # nobody changed the visit meanwhile
-    ("theirs", False, True, False, "save"),  # someone changed another section meanwhile
-    ("theirs", False, False, False, "conflict"),  # someone changed this section meanwhile
-    ("theirs", False, False, True, "save"),  # its author saw both values and keeps theirs
-])
-def test_a_save_over_someone_elses_change_of_the_same_section_is_a_conflict(stored, version_matches,
-                                                                            basis_matches, overwrite, expected):
-    assert save_decision(stored={"internal_note": stored}, mine={"internal_note": "mine"},
-                         version_matches=version_matches, basis_matches=basis_matches,
-                         overwrite=overwrite) == expected
+    assert section_form_base(section_values(stored, "tasks")) == {"tasks_done": '["Wash", "Tea, milk"]'}
+    assert section_form_base(section_values(stored, "concern")) == {"concern": "on", "concern_severity": "",
+                                                                    "concern_text": ""}
 
 
 def test_a_worker_logs_their_own_visit_and_corrects_it_for_24_hours_after_check_out():

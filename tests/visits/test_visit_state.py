@@ -69,7 +69,8 @@ async def test_check_in_and_check_out_update_the_visit_headers_state_in_place(cl
     assert re.search(r'<span id="visit-state" hx-swap-oob="true"><span class="badge attendance-in_progress">',
                      checked_in.text)
     await post_form(client, f"/visits/{visit['id']}/log/location",
-                    {"location": "home", "location_note": "", "version": "2", "basis": ""}, headers=HX)
+                    {"location": "home", "location_note": "", "base.location": "", "base.location_note": ""},
+                    headers=HX)
     out = await post_form(client, f"/visits/{visit['id']}/check-out", {"key": "check-out-key-123456789"}, headers=HX)
     assert out.status_code == 200
     assert re.search(r'<span id="visit-state" hx-swap-oob="true"><span class="badge attendance-completed">', out.text)
