@@ -157,10 +157,11 @@ class ClientController(Controller):
 
     # --- contacts -----------------------------------------------------------------------------
 
-    async def _contacts(self, request: Request, client_id: int, form: Form, status: int = 200) -> Template:
+    async def _contacts(self, request: Request, client_id: int, form: Form, status: int = 200,
+                        stale: str = "") -> Template:
         return Template("clients/contacts.html", context={
             "client": await queries.client_name(client_id=client_id), "form": form,
-            "contacts": await queries.contacts_for(client_id=client_id),
+            "contacts": await queries.contacts_for(client_id=client_id), "stale": stale,
         }, status_code=status)
 
     @get("/{client_id:int}/contacts", opt={"action": "client.edit"})
@@ -180,25 +181,32 @@ class ClientController(Controller):
         return Redirect(path=f"/clients/{client_id}/contacts", status_code=303)
 
     @post("/{client_id:int}/contacts/{contact_id:int}/remove", opt={"action": "client.edit"})
-    async def contact_remove(self, request: Request, client_id: FromPath[int], contact_id: FromPath[int]) -> Redirect:
+    async def contact_remove(self, request: Request, client_id: FromPath[int],
+                             contact_id: FromPath[int]) -> Template | Redirect:
         await relation_for(request, client_id, "client.edit")
         if await queries.contact_of(client_id=client_id, contact_id=contact_id) is None:
             raise NotFoundException()
-        await services.contact_remove(actor=actor_of(request), client_id=client_id, contact_id=contact_id)
+        try:
+            await services.contact_remove(actor=actor_of(request), client_id=client_id, contact_id=contact_id,
+                                          version=forms.removal_form(await request.form()))
+        except services.StaleRemoval:
+            return await self._contacts(request, client_id, Form(), status=409, stale=_(
+                "This contact was changed since your page showed it, so it was not removed. Check it below, "
+                "then remove it again if you still mean to."))
         await flash_push(session_id=request.user.session_id, message=_("The contact was removed."))
         return Redirect(path=f"/clients/{client_id}/contacts", status_code=303)
 
     # --- care team ----------------------------------------------------------------------------
 
     async def _team(self, request: Request, client_id: int, form: Form, status: int = 200,
-                    end_errors: Optional[dict[int, str]] = None) -> Template:
+                    end_errors: Optional[dict[int, str]] = None, stale: str = "") -> Template:
         if not form.values.get("since"):
             form.values["since"] = today(request).isoformat()
         return Template("clients/team.html", context={
             "client": await queries.client_name(client_id=client_id), "form": form,
             "team": await queries.care_team_for(client_id=client_id, today=today(request)),
             "candidates": await queries.team_candidates(facility_id=request.user.facility_id),
-            "today": today(request), "end_errors": end_errors or {},
+            "today": today(request), "end_errors": end_errors or {}, "stale": stale,
         }, status_code=status)
 
     @get("/{client_id:int}/team", opt={"action": "client.team.manage"})
@@ -228,13 +236,17 @@ class ClientController(Controller):
         await relation_for(request, client_id, "client.team.manage")
         if await queries.team_member_of(client_id=client_id, member_id=member_id) is None:
             raise NotFoundException()
-        form, until = forms.team_end_form(await request.form())
-        if until is not None:
+        form, end = forms.team_end_form(await request.form())
+        if end is not None:
             try:
                 await services.team_member_end(actor=actor_of(request), client_id=client_id, member_id=member_id,
-                                               until=until)
+                                               **end)
             except services.ClientError as error:
                 form.error("until", error.message)
+            except services.StaleRemoval:
+                return await self._team(request, client_id, Form(), status=409, stale=_(
+                    "This membership was changed since your page showed it, so its end was not set. Check it "
+                    "below, then set the last day again if you still mean to."))
         if not form.ok:
             return await self._team(request, client_id, Form(), status=422,
                                     end_errors={member_id: form.errors["until"]})
@@ -244,10 +256,10 @@ class ClientController(Controller):
     # --- family -------------------------------------------------------------------------------
 
     async def _family(self, request: Request, client_id: int, form: Form, status: int = 200,
-                      link: Optional[dict] = None) -> Template:
+                      link: Optional[dict] = None, stale: str = "") -> Template:
         return Template("clients/family.html", context={
             "client": await queries.client_name(client_id=client_id), "form": form,
-            "links": await queries.family_links_for(client_id=client_id), "link": link,
+            "links": await queries.family_links_for(client_id=client_id), "link": link, "stale": stale,
         }, status_code=status)
 
     @get("/{client_id:int}/family", opt={"action": "client.family.manage"})
@@ -276,11 +288,18 @@ class ClientController(Controller):
         return await self._family(request, client_id, Form(values={"may_see_schedule": "on"}), status=201, link=link)
 
     @post("/{client_id:int}/family/{link_id:int}/end", opt={"action": "client.family.manage"})
-    async def family_end(self, request: Request, client_id: FromPath[int], link_id: FromPath[int]) -> Redirect:
+    async def family_end(self, request: Request, client_id: FromPath[int],
+                         link_id: FromPath[int]) -> Template | Redirect:
         await relation_for(request, client_id, "client.family.manage")
         if await queries.family_link_of(client_id=client_id, link_id=link_id) is None:
             raise NotFoundException()
-        await services.family_link_end(actor=actor_of(request), client_id=client_id, link_id=link_id)
+        try:
+            await services.family_link_end(actor=actor_of(request), client_id=client_id, link_id=link_id,
+                                           version=forms.removal_form(await request.form()))
+        except services.StaleRemoval:
+            return await self._family(request, client_id, Form(values={"may_see_schedule": "on"}), status=409,
+                                      stale=_("This family link was changed since your page showed it, so it was "
+                                              "not ended. Check it below, then end it again if you still mean to."))
         await flash_push(session_id=request.user.session_id, message=_("The family link was ended."))
         return Redirect(path=f"/clients/{client_id}/family", status_code=303)
 

@@ -36,7 +36,9 @@ REASON_LIMITS = {"reason": TEXT_MAX}
 STATUS_FIELDS = ("version", "to_status", "effective_on", "reason")
 CONTACT_FIELDS = ("name", "relationship", "phone", "email", "notes", "emergency")
 TEAM_FIELDS = ("user_id", "since", "until")
-TEAM_END_FIELDS = ("until",)
+TEAM_END_FIELDS = ("until", "version")
+# A removal carries the version of the row the page showed: a stale or half-arrived form removes nothing.
+REMOVAL_FIELDS = ("version",)
 FAMILY_FIELDS = ("display_name", "email", "relationship", "may_see_schedule", "may_see_visit_summaries",
                  "may_message")
 BREAK_GLASS_FIELDS = ("reason",)
@@ -112,10 +114,15 @@ def team_form(data: object, *, candidate_ids: set[int]) -> tuple[Form, Optional[
     return form, {"user_id": user_id, "since": since, "until": until}
 
 
-def team_end_form(data: object) -> tuple[Form, Optional[date]]:
+def team_end_form(data: object) -> tuple[Form, Optional[dict]]:
     form = Form.from_data(data, TEAM_END_FIELDS)
     until = form.required_date("until", _("Enter the last day on the team."))
-    return form, until if form.ok else None
+    return form, {"until": until, "version": form_version(form)} if form.ok else None
+
+
+def removal_form(data: object) -> int:
+    """The version of the contact or family link the page showed (0, which no row has, when missing)."""
+    return form_version(Form.from_data(data, REMOVAL_FIELDS))
 
 
 def family_form(data: object) -> tuple[Form, Optional[dict]]:

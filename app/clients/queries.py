@@ -203,7 +203,7 @@ async def contact_of(*, client_id: int, contact_id: int) -> Optional[dict]:
 async def care_team_for(*, client_id: int, today: date) -> dict[str, list[dict]]:
     """The team today, people who will join later, and people who have left."""
     rows = await CareTeamMember.select(
-        CareTeamMember.id, CareTeamMember.role, CareTeamMember.since, CareTeamMember.until,
+        CareTeamMember.id, CareTeamMember.role, CareTeamMember.since, CareTeamMember.until, CareTeamMember.version,
         CareTeamMember.user.id.as_alias("user_id"), CareTeamMember.user.display_name.as_alias("display_name"),
         CareTeamMember.user.email.as_alias("email"),
     ).where(CareTeamMember.client == client_id).order_by(CareTeamMember.role).order_by(CareTeamMember.since).run()
@@ -235,7 +235,8 @@ async def team_candidates(*, facility_id: int) -> list[dict]:
 async def family_links_for(*, client_id: int) -> list[dict]:
     return await FamilyLink.select(
         FamilyLink.id, FamilyLink.relationship, FamilyLink.may_see_schedule, FamilyLink.may_see_visit_summaries,
-        FamilyLink.may_message, FamilyLink.created_at, FamilyLink.user.display_name.as_alias("display_name"),
+        FamilyLink.may_message, FamilyLink.created_at, FamilyLink.version,
+        FamilyLink.user.display_name.as_alias("display_name"),
         FamilyLink.user.email.as_alias("email"), FamilyLink.user.active.as_alias("active"),
         FamilyLink.user.id.as_alias("user_id"),
         FamilyLink.approved_by.display_name.as_alias("approved_by_name"),

@@ -57,6 +57,10 @@ class ClientVersionConflict(VersionConflict):
     """Someone saved the client since this edit began; `stored` is the record as it is now."""
 
 
+class StaleRemoval(Exception):
+    """The contact, membership or link is not at the version the person's page showed: nothing was done."""
+
+
 @dataclass(frozen=True)
 class ClientDetails:
     """The fields a person types about a client, validated (see forms.client_form)."""
@@ -222,12 +226,16 @@ async def contact_add(*, actor: Actor, client_id: int, name: str, relationship: 
     return contact_id
 
 
-async def contact_remove(*, actor: Actor, client_id: int, contact_id: int) -> None:
+async def contact_remove(*, actor: Actor, client_id: int, contact_id: int, version: int) -> None:
     """Contacts are retired, not deleted: the record shows who could be called at the time."""
     async with db.transaction():
-        await ClientContact.update({ClientContact.removed_at: clock.utcnow()}).where(
-            (ClientContact.id == contact_id) & (ClientContact.client == client_id)
-        ).run()
+        removed = await ClientContact.update({
+            ClientContact.removed_at: clock.utcnow(), ClientContact.version: version + 1,
+        }).where((ClientContact.id == contact_id) & (ClientContact.client == client_id)
+                 & ClientContact.removed_at.is_null() & (ClientContact.version == version)
+                 ).returning(ClientContact.id).run()
+        if not removed:
+            raise StaleRemoval()
         await audit_record(actor=actor, action="client.contact_removed", client_id=client_id,
                            object_type="client_contact", object_id=contact_id)
 
@@ -260,19 +268,25 @@ async def team_member_add(*, actor: Actor, facility_id: int, client_id: int, use
     return member_id
 
 
-async def team_member_end(*, actor: Actor, client_id: int, member_id: int, until: date) -> None:
+async def team_member_end(*, actor: Actor, client_id: int, member_id: int, until: date, version: int) -> None:
     """End a membership on `until` (its last day); the history of who was on the team stays."""
     async with db.transaction():
-        member = await CareTeamMember.select(CareTeamMember.since, CareTeamMember.until).where(
+        member = await CareTeamMember.select(CareTeamMember.since, CareTeamMember.until, CareTeamMember.version).where(
             (CareTeamMember.id == member_id) & (CareTeamMember.client == client_id)
         ).first().run()
         if member is None:
             raise ClientError("member", _("This person is not on the care team."))
+        if member["version"] != version:
+            raise StaleRemoval()
         if until < member["since"]:
             raise ClientError("until", _("The end date is before the start date."))
         if member["until"] is not None and member["until"] < until:
             raise ClientError("until", _("This membership already ends earlier."))
-        await CareTeamMember.update({CareTeamMember.until: until}).where(CareTeamMember.id == member_id).run()
+        ended = await CareTeamMember.update({CareTeamMember.until: until, CareTeamMember.version: version + 1}).where(
+            (CareTeamMember.id == member_id) & (CareTeamMember.version == version)
+        ).returning(CareTeamMember.id).run()
+        if not ended:
+            raise StaleRemoval()
         await audit_record(actor=actor, action="client.team_member_ended", client_id=client_id,
                            object_type="care_team_member", object_id=member_id,
                            detail={"until": until.isoformat()})
@@ -344,12 +358,15 @@ async def _family_invitation_email(*, facility_id: int, client_id: int, name: st
                "ignore it.\n").format(link=absolute_link(f"/set-password/{token}"), **values))
 
 
-async def family_link_end(*, actor: Actor, client_id: int, link_id: int) -> None:
+async def family_link_end(*, actor: Actor, client_id: int, link_id: int, version: int) -> None:
     """The family member no longer follows this client; their account stays for other links."""
     async with db.transaction():
-        await FamilyLink.update({FamilyLink.ended_at: clock.utcnow()}).where(
+        ended = await FamilyLink.update({FamilyLink.ended_at: clock.utcnow(), FamilyLink.version: version + 1}).where(
             (FamilyLink.id == link_id) & (FamilyLink.client == client_id) & FamilyLink.ended_at.is_null()
-        ).run()
+            & (FamilyLink.version == version)
+        ).returning(FamilyLink.id).run()
+        if not ended:
+            raise StaleRemoval()
         await audit_record(actor=actor, action="client.family_link_ended", client_id=client_id,
                            object_type="family_link", object_id=link_id)
 

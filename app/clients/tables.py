@@ -76,6 +76,8 @@ class ClientContact(Table, tablename="client_contact"):
     emergency = Boolean(default=False)
     created_at = Timestamptz(default=TimestamptzNow())
     removed_at = Timestamptz(null=True, default=None)
+    # Raised by every change: a removal is made only from a page that showed this version.
+    version = Integer(default=1)
 
 
 class CareTeamMember(Table, tablename="care_team_member"):
@@ -88,6 +90,8 @@ class CareTeamMember(Table, tablename="care_team_member"):
     until = Date(null=True, default=None)
     added_by = ForeignKey(User, on_delete=OnDelete.restrict, null=True)
     created_at = Timestamptz(default=TimestamptzNow())
+    # Raised by every change: an end date is set only from a page that showed this version.
+    version = Integer(default=1)
 
 
 class FamilyLink(Table, tablename="family_link"):
@@ -102,6 +106,8 @@ class FamilyLink(Table, tablename="family_link"):
     approved_by = ForeignKey(User, on_delete=OnDelete.restrict, null=True)
     created_at = Timestamptz(default=TimestamptzNow())
     ended_at = Timestamptz(null=True, default=None)
+    # Raised by every change: a link is ended only from a page that showed this version.
+    version = Integer(default=1)
 
 
 class BreakGlassGrant(Table, tablename="break_glass_grant"):

@@ -178,7 +178,8 @@ async def test_the_care_team_is_managed_with_dates(client):
     yesterday = (today() - timedelta(days=1)).isoformat()
     worker_member = await CareTeamMember.select().where(
         (CareTeamMember.client == world.own["id"]) & (CareTeamMember.user == world.worker["id"])).first().run()
-    ended = await post_form(client, f"{url}/{worker_member['id']}/end", {"until": yesterday})
+    ended = await post_form(client, f"{url}/{worker_member['id']}/end",
+                            {"until": yesterday, "version": str(worker_member["version"])})
     assert ended.status_code == 303
     await sign_in(client, world.worker)
     assert (await client.get(f"/clients/{world.own['id']}")).status_code == 404

@@ -35,12 +35,13 @@ def expected_get(role: str, target: str, suffix: str) -> int:
 
 
 def expected_post(role: str, target: str, suffix: str) -> int:
-    """Empty forms: refused with 422 where the person may act, 404 where they may not know the record."""
+    """Empty forms: refused with 422 (409 for a removal) where the person may act, 404 where they may not
+    know the record."""
     if suffix == "/break-glass":
         return {200: 422, 303: 303, 404: 404}[expected_get(role, target, suffix)]
     allowed = expected_get(role, target, "/edit") == 200
     if suffix.endswith(("/remove", "/end")) and not suffix.startswith("/team/"):
-        return 303 if allowed else 404
+        return 409 if allowed else 404  # no version of the row seen: nothing is removed
     if suffix.startswith("/team/"):
         return 422 if allowed else 404  # no date given
     return 422 if allowed else 404

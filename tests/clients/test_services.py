@@ -179,7 +179,7 @@ async def test_ending_a_membership_keeps_it_in_the_history(coordinator):
     member = await CareTeamMember.select().where(CareTeamMember.user == worker["id"]).first().run()
     yesterday = today() - timedelta(days=1)
     await services.team_member_end(actor=actor_for(coordinator), client_id=client["id"], member_id=member["id"],
-                                   until=yesterday)
+                                   until=yesterday, version=member["version"])
     team = await care_team_for(client_id=client["id"], today=today())
     assert [m["user_id"] for m in team["past"]] == [worker["id"]]
     assert len(await events("client.team_member_ended")) == 1
