@@ -33,6 +33,8 @@ ROLE_RULES: dict[str, frozenset[Role]] = {
     "my_day.view": frozenset({Role.worker}),
     "family.home": frozenset({Role.family}),
     "users.manage": frozenset({Role.admin}),
+    # Lift a person's sign-in delay or hard stop (NIST rate limiting lets an admin vouch for them).
+    "users.unblock_sign_in": frozenset({Role.admin}),
     "audit.view": frozenset({Role.admin}),
     "client.create": frozenset({Role.admin, Role.coordinator}),
     "client.list_all": frozenset({Role.admin}),

@@ -8,7 +8,7 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Response, Template
 
 from app.accounts import forms, services
-from app.accounts.queries import user_in_facility, users_for
+from app.accounts.queries import sign_in_holds_for, user_in_facility, users_for
 from app.accounts.tables import Role
 from app.accounts.demo import DEMO_EMAILS
 from app.i18n import _
@@ -62,10 +62,10 @@ class LoginController(Controller):
             email=form.values["email"], password=form.values["password"], address=client_address(request),
             absolute_hours=settings.session_absolute_hours, device=await device_of(request),
         )
-        if result.retry_after:
-            form.error("email", _("Too many sign-in attempts. Wait a few minutes, then try again."))
+        if result.held is not None:
+            form.error("email", services.wait_message(result.held, _("Too many sign-in attempts.")))
             return Template(LOGIN_TEMPLATE, context=context, status_code=429,
-                            headers={"Retry-After": str(result.retry_after)})
+                            headers=services.retry_after_header(result.held))
         if result.token is None:
             form.error("password", _("That email and password do not match an active account."))
             return Template(LOGIN_TEMPLATE, context=context, status_code=401)
@@ -96,6 +96,7 @@ class AccountController(Controller):
     async def password_change(self, request: Request) -> Response:
         user = request.user
         form = forms.password_change_form(await request.form(), email=user.email)
+        status, headers = 422, {}
         if form.ok:
             try:
                 await services.password_change(actor=actor_of(request), session_id=user.session_id,
@@ -103,9 +104,11 @@ class AccountController(Controller):
                                                new=form.values["new_password"])
             except services.AccountError as error:
                 form.error(error.field, error.message)
+                status, headers = error.status_code, error.headers
         if not form.ok:
             form.values = {}  # passwords are never echoed back into the page
-            return Template("accounts/password.html", context=_password_context(request, form), status_code=422)
+            return Template("accounts/password.html", context=_password_context(request, form), status_code=status,
+                            headers=headers)
         await flash_push(session_id=user.session_id,
                          message=_("Your password was changed. Other devices were signed out."))
         return Redirect(path=home_for(user.role), status_code=303)
@@ -149,7 +152,9 @@ class AdminUsersController(Controller):
         return Template(
             "accounts/users.html",
             context={"users": await users_for(facility_id=user.facility_id), "form": form,
-                     "roles": [r.value for r in Role], "link": link},
+                     "roles": [r.value for r in Role], "link": link,
+                     "holds": await sign_in_holds_for(facility_id=user.facility_id),
+                     "may_unblock": can(user, "users.unblock_sign_in")},
             status_code=status,
         )
 
@@ -209,3 +214,10 @@ class AdminUsersController(Controller):
         link = {"email": target["email"], "url": link_url(token)}
         return await self._page(request, Form(values={"role": Role.worker.value}), link=link)
 
+    @post("/{user_id:int}/unblock-sign-in", opt={"action": "users.unblock_sign_in"})
+    async def sign_in_unblock(self, request: Request, user_id: FromPath[int]) -> Response:
+        await self._user_or_404(request, user_id)
+        await services.sign_in_unblock(actor=actor_of(request), facility_id=request.user.facility_id, user_id=user_id)
+        await flash_push(session_id=request.user.session_id,
+                         message=_("Sign-in is open again for this account. Wrong passwords will count from zero."))
+        return Redirect(path="/admin/users", status_code=303)

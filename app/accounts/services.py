@@ -3,80 +3,63 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Optional
 
 from app import clock
 from app import db
 from app.accounts.passwords import password_hash, password_needs_rehash, password_problem, password_verify
-from app.accounts.queries import user_by_email
-from app.accounts.tables import Facility, LoginThrottle, OneTimeToken, Role, User
+from app.accounts.queries import sign_in_failures, user_by_email
+from app.accounts.tables import Facility, OneTimeToken, Role, User
+from app.accounts.throttle import (ACCOUNT_FAILURE_LIMIT, ACCOUNT_HARD_STOP, ADDRESS_FAILURE_LIMIT, THROTTLE_QUIET_RESET,
+                                     ThrottleSlot, account_key, origin_key, throttle_give_back, throttle_reset,
+                                     throttle_take)
 from app.audit.services import Actor, audit_record
 from app.errors import FieldError
-from app.i18n import _
+from app.i18n import _, ngettext
 from app.web.sessions import session_create, sessions_revoke_for_user
 from app.web.tokens import token_hash, token_new
 
-ACCOUNT_FAILURE_LIMIT = 5
-ADDRESS_FAILURE_LIMIT = 20
-THROTTLE_BASE_DELAY = timedelta(seconds=30)
-THROTTLE_MAX_DELAY = timedelta(minutes=30)
-# Failures further apart than this are not "consecutive": the count starts again.
-THROTTLE_QUIET_RESET = timedelta(hours=1)
 ONE_TIME_LINK_LIFETIME = timedelta(hours=24)
 
 
 class AccountError(FieldError):
     """A rule refused the change; `field` names the form field the message belongs next to."""
 
-
-def throttle_delay(*, failures: int, limit: int) -> timedelta:
-    """How long a key is blocked after `failures` consecutive failures: doubling from the limit on."""
-    if failures < limit:
-        return timedelta(0)
-    return min(THROTTLE_BASE_DELAY * (2 ** (failures - limit)), THROTTLE_MAX_DELAY)
+    status_code = 422
+    headers: dict[str, str] = {}
 
 
-def account_key(email: str) -> str:
-    return f"account:{email.strip().lower()}"
+class AccountThrottled(AccountError):
+    """Too many wrong passwords: this one was not even checked."""
+
+    status_code = 429
+
+    def __init__(self, field: str, slot: ThrottleSlot) -> None:
+        super().__init__(field, wait_message(slot, _("Too many wrong passwords.")))
+        self.headers = retry_after_header(slot)
 
 
-def address_key(address: str) -> str:
-    return f"address:{address}"
+def retry_after_header(slot: ThrottleSlot) -> dict[str, str]:
+    """Retry-After of a 429: none when only an administrator or a password link lets the person in."""
+    return {"Retry-After": str(slot.retry_after)} if slot.retry_after else {}
 
 
-async def throttle_retry_after(*, keys: list[str], now: Optional[datetime] = None) -> int:
-    """Seconds until any of these keys may try again (0: not blocked)."""
-    now = now or clock.utcnow()
-    rows = await LoginThrottle.select(LoginThrottle.blocked_until).where(LoginThrottle.key.is_in(keys)).run()
-    waits = [(r["blocked_until"] - now).total_seconds() for r in rows if r["blocked_until"] and r["blocked_until"] > now]
-    return int(max(waits) + 0.999) if waits else 0
-
-
-async def throttle_fail(*, key: str, limit: int) -> None:
-    now = clock.utcnow()
-    # One upsert, atomic in every process on both engines.
-    rows = await LoginThrottle.raw(
-        "INSERT INTO login_throttle (key, failures, blocked_until, updated_at) VALUES ({}, 1, NULL, {}) "
-        "ON CONFLICT (key) DO UPDATE SET failures = CASE WHEN login_throttle.updated_at < {} THEN 1 "
-        "ELSE login_throttle.failures + 1 END, updated_at = excluded.updated_at RETURNING failures",
-        key, now, now - THROTTLE_QUIET_RESET,
-    ).run()
-    failures = rows[0]["failures"]
-    delay = throttle_delay(failures=failures, limit=limit)
-    if delay:
-        await LoginThrottle.update({LoginThrottle.blocked_until: now + delay}).where(LoginThrottle.key == key).run()
-
-
-async def throttle_reset(*, key: str) -> None:
-    await LoginThrottle.delete().where(LoginThrottle.key == key).run()
+def wait_message(slot: ThrottleSlot, opening: str) -> str:
+    """What a person held back by the throttle reads: how long to wait, or who can let them in."""
+    if slot.stopped:
+        return opening + " " + _("This account is paused after too many failed attempts. Ask your administrator "
+                                 "to clear it, or to send you a link to set a new password.")
+    minutes = -(-slot.retry_after // 60)
+    return opening + " " + ngettext("Try again in %(num)d minute.", "Try again in %(num)d minutes.",
+                                    minutes) % {"num": minutes}
 
 
 @dataclass(frozen=True)
 class LoginResult:
     token: Optional[str] = None
     user: Optional[dict] = None
-    retry_after: int = 0
+    held: Optional[ThrottleSlot] = None  # refused by the throttle, without checking the password
 
 
 async def login_attempt(*, email: str, password: str, address: str, absolute_hours: int,
@@ -87,27 +70,34 @@ async def login_attempt(*, email: str, password: str, address: str, absolute_hou
     puts the person on its lock screen for the rest of the shift.
     """
     email = email.strip().lower()
-    keys = [account_key(email), address_key(address)]
     user = await user_by_email(email=email)
     device_id = device["id"] if device and user and device["facility"] == user["facility"] else None
     actor = Actor(
         user_id=user["id"] if user else None, label=email, role=user["role"] if user else "",
         facility_id=user["facility"] if user else None, device_id=device_id, address=address,
     )
-    retry_after = await throttle_retry_after(keys=keys)
-    if retry_after:
-        await audit_record(actor=actor, action="login.throttled", detail={"retry_after": retry_after})
-        return LoginResult(retry_after=retry_after)
+    account = await throttle_take(key=account_key(email), limit=ACCOUNT_FAILURE_LIMIT, hard_stop=ACCOUNT_HARD_STOP)
+    held = None if account.taken else account
+    origin = None
+    if account.taken:
+        origin = await throttle_take(key=origin_key(address=address, device_id=device["id"] if device else None),
+                                     limit=ADDRESS_FAILURE_LIMIT, quiet=THROTTLE_QUIET_RESET)
+        if not origin.taken:
+            held = origin
+            await throttle_give_back(slot=account)  # never checked: the account is not charged for it
+    if held is not None:
+        detail = {"stopped": True} if held.stopped else {"retry_after": held.retry_after}
+        await audit_record(actor=actor, action="login.throttled", detail=detail)
+        return LoginResult(held=held)
 
     ok = await password_verify(user["password_hash"] if user else None, password)
     if not ok or not user["active"]:
-        await throttle_fail(key=keys[0], limit=ACCOUNT_FAILURE_LIMIT)
-        await throttle_fail(key=keys[1], limit=ADDRESS_FAILURE_LIMIT)
         reason = "unknown_account" if user is None else ("inactive" if ok else "wrong_password")
         await audit_record(actor=actor, action="login.failed", detail={"reason": reason})
         return LoginResult()
 
-    await throttle_reset(key=keys[0])
+    await throttle_reset(key=account.key)
+    await throttle_give_back(slot=origin)
     changes: dict = {User.last_login_at: clock.utcnow(), User.failed_pin_attempts: 0}
     if password_needs_rehash(user["password_hash"]):
         changes[User.password_hash] = await password_hash(password)
@@ -115,6 +105,25 @@ async def login_attempt(*, email: str, password: str, address: str, absolute_hou
     token = await session_create(user_id=user["id"], absolute_hours=absolute_hours, device_id=device_id)
     await audit_record(actor=actor, action="login.succeeded")
     return LoginResult(token=token, user=user)
+
+
+async def current_password_check(*, user_id: int, password: str) -> dict:
+    """The password a signed-in person types to confirm a change, under their account's sign-in throttle.
+
+    The same counter as signing in: a guesser at an unlocked screen gets no more tries than at the
+    sign-in page. Returns the person's email and password hash.
+    """
+    user = await User.select(User.email, User.password_hash).where(User.id == user_id).first().run()
+    if user is None:
+        raise AccountError("current_password", _("Your current password is not correct."))
+    slot = await throttle_take(key=account_key(user["email"]), limit=ACCOUNT_FAILURE_LIMIT,
+                               hard_stop=ACCOUNT_HARD_STOP)
+    if not slot.taken:
+        raise AccountThrottled("current_password", slot)
+    if not await password_verify(user["password_hash"], password):
+        raise AccountError("current_password", _("Your current password is not correct."))
+    await throttle_reset(key=slot.key)
+    return user
 
 
 async def facility_create(*, name: str, timezone: str = "Europe/London") -> int:
@@ -223,15 +232,15 @@ async def password_set_with_link(*, token: str, password: str, address: str) -> 
             raise AccountError("token", _("This link has expired or was already used. Ask your administrator for a new one."))
         await User.update({User.password_hash: hashed}).where(User.id == link["user_id"]).run()
         await sessions_revoke_for_user(user_id=link["user_id"])
+        # The link proved the person: a paused sign-in opens again with the new password.
+        await throttle_reset(key=account_key(link["email"]))
         await audit_record(actor=actor, action="user.password_set")
     return link
 
 
 async def password_change(*, actor: Actor, session_id: int, current: str, new: str) -> None:
     """Change one's own password; every other session of the account ends."""
-    user = await User.select(User.password_hash, User.email).where(User.id == actor.user_id).first().run()
-    if user is None or not await password_verify(user["password_hash"], current):
-        raise AccountError("current_password", _("Your current password is not correct."))
+    user = await current_password_check(user_id=actor.user_id, password=current)
     problem = password_problem(new, email=user["email"])
     if problem:
         raise AccountError("new_password", problem)
@@ -240,3 +249,15 @@ async def password_change(*, actor: Actor, session_id: int, current: str, new: s
         await User.update({User.password_hash: hashed}).where(User.id == actor.user_id).run()
         await sessions_revoke_for_user(user_id=actor.user_id, keep_session_id=session_id)
         await audit_record(actor=actor, action="user.password_changed", object_type="user", object_id=actor.user_id)
+
+
+async def sign_in_unblock(*, actor: Actor, facility_id: int, user_id: int) -> None:
+    """An administrator lets a person of their facility try to sign in again at once (delays and hard stop)."""
+    user = await User.select(User.email).where((User.id == user_id) & (User.facility == facility_id)).first().run()
+    if user is None:
+        raise AccountError("user", _("This account does not exist."))
+    async with db.transaction():
+        failures = await sign_in_failures(email=user["email"])
+        await throttle_reset(key=account_key(user["email"]))
+        await audit_record(actor=actor, action="user.sign_in_unblocked", object_type="user", object_id=user_id,
+                           detail={"failures": failures})

@@ -151,14 +151,16 @@ class PinController(Controller):
     @post("/")
     async def pin_set(self, request: Request) -> Response:
         form = forms.pin_set_form(await request.form())
+        status, headers = 422, {}
         if form.ok:
             try:
                 await services.pin_set(actor=actor_of(request), current_password=form.values["current_password"],
                                        pin=form.values["pin"].strip())
             except AccountError as error:
                 form.error(error.field, error.message)
+                status, headers = error.status_code, error.headers
         if not form.ok:
             form.values = {}  # secrets are never echoed back
-            return Template("tablets/pin.html", context={"form": form}, status_code=422)
+            return Template("tablets/pin.html", context={"form": form}, status_code=status, headers=headers)
         await flash_push(session_id=request.user.session_id, message=_("Your tablet PIN is set."))
         return Redirect(path=home_for(request.user.role), status_code=303)

@@ -7,7 +7,7 @@ from typing import Optional
 
 from app import clock, db
 from app.accounts.passwords import password_hash, password_verify
-from app.accounts.services import AccountError
+from app.accounts.services import AccountError, current_password_check
 from app.accounts.tables import Device, Facility, Session, User
 from app.audit.services import Actor, audit_record
 from app.i18n import _
@@ -69,9 +69,7 @@ async def facility_settings_set(*, actor: Actor, facility_id: int, values: dict[
 
 async def pin_set(*, actor: Actor, current_password: str, pin: str) -> None:
     """Set one's tablet PIN; the full password confirms it is really the person."""
-    user = await User.select(User.password_hash).where(User.id == actor.user_id).first().run()
-    if user is None or not await password_verify(user["password_hash"], current_password):
-        raise AccountError("current_password", _("Your current password is not correct."))
+    await current_password_check(user_id=actor.user_id, password=current_password)
     problem = pin_problem(pin)
     if problem:
         raise AccountError("pin", problem)
@@ -100,16 +98,22 @@ async def tablet_unlock(*, device: dict, user_id: int, pin: str, address: str,
         return UnlockResult(error=_("Sign in with your full password on this tablet first."), needs_password=True)
     actor = Actor(user_id=user_id, label=person["email"], role=person["role"], facility_id=person["facility"],
                   device_id=device["id"], address=address)
-    if person["failed_pin_attempts"] >= PIN_FAILURE_LIMIT or not person["pin_hash"]:
-        message = (_("Too many wrong PINs. Sign in with your full password.") if person["pin_hash"]
-                   else _("You have no PIN yet. Sign in with your password and set one under Account."))
-        return UnlockResult(error=message, needs_password=True)
+    too_many = _("Too many wrong PINs. Sign in with your full password.")
+    if not person["pin_hash"]:
+        return UnlockResult(error=_("You have no PIN yet. Sign in with your password and set one under Account."),
+                            needs_password=True)
+    # The attempt takes its place in the count before the PIN is checked, in one statement: of any
+    # number of guesses sent at once, only the first PIN_FAILURE_LIMIT are ever checked.
+    taken = await User.update({User.failed_pin_attempts: User.failed_pin_attempts + 1}).where(
+        (User.id == user_id) & (User.failed_pin_attempts < PIN_FAILURE_LIMIT)
+    ).returning(User.failed_pin_attempts).run()
+    if not taken:
+        return UnlockResult(error=too_many, needs_password=True)
     if not await password_verify(person["pin_hash"], pin):
-        failures = person["failed_pin_attempts"] + 1
-        await User.update({User.failed_pin_attempts: failures}).where(User.id == user_id).run()
+        failures = taken[0]["failed_pin_attempts"]
         await audit_record(actor=actor, action="tablet.unlock_failed", detail={"failures": failures})
         if failures >= PIN_FAILURE_LIMIT:
-            return UnlockResult(error=_("Too many wrong PINs. Sign in with your full password."), needs_password=True)
+            return UnlockResult(error=too_many, needs_password=True)
         return UnlockResult(error=_("That PIN is not correct."))
     await User.update({User.failed_pin_attempts: 0}).where(User.id == user_id).run()
     token = await session_create(user_id=user_id, absolute_hours=absolute_hours, device_id=device["id"],

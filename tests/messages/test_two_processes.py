@@ -62,12 +62,16 @@ async def kinward_server(log: Path, *, secret: Optional[str] = TEST_SECRET) -> A
     try:
         yield url
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        kinward_stop(server)
+
+
+def kinward_stop(server: subprocess.Popen) -> None:
+    server.terminate()
+    try:
+        server.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
 
 
 async def sign_in(browser: httpx.AsyncClient, server: str, person: dict) -> None:
