@@ -241,7 +241,8 @@ class VisitController(Controller):
     async def _page(self, request: Request, visit: dict, relation: ClientRelation, *, status: int = 200,
                     cancel_form: Optional[Form] = None, reassign_form: Optional[Form] = None,
                     move_form: Optional[Form] = None, move_clashes: Optional[list[dict]] = None,
-                    clashes: Optional[list[dict]] = None, error: str = "", log: Optional[dict] = None) -> Template:
+                    reassign_clashes: Optional[list[dict]] = None, error: str = "",
+                    log: Optional[dict] = None) -> Template:
         may_manage = can_on(request.user, "visit.manage", relation)
         if log is None:
             log = await visit_log_context(request, relation, visit["id"])
@@ -264,7 +265,7 @@ class VisitController(Controller):
                 "move_day": forms.local_input(visit["scheduled_start"], request.user.timezone)[:10],
                 "move_time": forms.local_input(visit["scheduled_start"], request.user.timezone)[11:]}),
             "move_clashes": move_clashes or [],
-            "clashes": clashes or [], "log": log, "handover": handover, "log_labels": forms.log_labels(),
+            "clashes": reassign_clashes or [], "log": log, "handover": handover, "log_labels": forms.log_labels(),
             "may_see_concerns": can_on(request.user, "visit.concern.view", relation),
         }, status_code=status)
 
@@ -313,24 +314,13 @@ class VisitController(Controller):
         visit, relation = await self._visit(request, visit_id, "visit.manage")
         workers = await plans.workers_of(facility_id=request.user.facility_id)
         form, worker_id = forms.reassign_form(await request.form(), worker_ids={w["id"] for w in workers})
-        if worker_id is not None:
-            try:
-                await services.visit_reassign(actor=actor_of(request), visit_id=visit_id,
-                                              version=forms.form_version(form), worker_id=worker_id,
-                                              double_booking_ok=form.values["double_booking_ok"] == "yes")
-            except services.VisitVersionConflict:
-                return await self._conflict(request, visit_id, relation)
-            except services.VisitError as error:
-                form.error("worker_id", error.message)
-            except services.VisitClash as clash:
-                form.error("worker_id", _("This worker has another visit at this time. Choose someone else, or "
-                                          "confirm the double booking below."))
-                return await self._page(request, visit, relation, reassign_form=form, clashes=clash.clashes,
-                                        status=409)
-        if not form.ok:
-            return await self._page(request, visit, relation, reassign_form=form, status=422)
-        await flash_push(session_id=request.user.session_id, message=_("The visit was given to another worker."))
-        return Redirect(path=f"/visits/{visit_id}", status_code=303)
+        return await self._change(
+            request, visit, relation, form, ready=worker_id is not None, form_name="reassign", field="worker_id",
+            busy=_("This worker has another visit at this time. Choose someone else, or confirm the double booking "
+                   "below."), done=_("The visit was given to another worker."),
+            change=lambda: services.visit_reassign(
+                actor=actor_of(request), visit_id=visit_id, version=forms.form_version(form), worker_id=worker_id,
+                double_booking_ok=form.values["double_booking_ok"] == "yes"))
 
     @post("/{visit_id:int}/move", opt={"action": "visit.manage"})
     async def move(self, request: Request, visit_id: FromPath[int]) -> Response:
@@ -338,26 +328,36 @@ class VisitController(Controller):
         visit, relation = await self._visit(request, visit_id, "visit.manage")
         workers = await plans.workers_of(facility_id=request.user.facility_id)
         form, day, at, worker_id = forms.move_form(await request.form(), worker_ids={w["id"] for w in workers})
-        if form.ok:
+        # Busy, and when: never whom they visit then (another team's client, maybe).
+        return await self._change(
+            request, visit, relation, form, ready=form.ok, form_name="move", field="move_time",
+            busy=_("The care worker is busy then. Choose another time or worker, or confirm the double booking below."),
+            done=_("The visit is moved. The family sees the new time if their link shows the schedule."),
+            change=lambda: services.visit_move(
+                actor=actor_of(request), visit_id=visit_id, version=forms.form_version(form), day=day, at=at,
+                tz=request.user.timezone, worker_id=worker_id,
+                double_booking_ok=form.values["move_double_booking_ok"] == "yes"))
+
+    async def _change(self, request: Request, visit: dict, relation: ClientRelation, form: Form, *, ready: bool,
+                      form_name: str, field: str, busy: str, done: str,
+                      change: Callable[[], Awaitable[None]]) -> Response:
+        """A coordinator's change to one visit: the form again with its messages (a clash: when the worker is
+        busy, to confirm), the visit as it now is after someone else's change, or back to the visit."""
+        if ready:
             try:
-                await services.visit_move(actor=actor_of(request), visit_id=visit_id, version=forms.form_version(form),
-                                          day=day, at=at, tz=request.user.timezone, worker_id=worker_id,
-                                          double_booking_ok=form.values["move_double_booking_ok"] == "yes")
+                await change()
             except services.VisitVersionConflict:
-                return await self._conflict(request, visit_id, relation)
+                return await self._conflict(request, visit["id"], relation)
             except services.VisitError as error:
-                form.error(error.field, error.message)
+                form.error(error.field if error.field in form.values else field, error.message)
             except services.VisitClash as clash:
-                # Busy, and when: never whom they visit then (another team's client, maybe).
-                form.error("move_time", _("The care worker is busy then. Choose another time or worker, or "
-                                          "confirm the double booking below."))
-                return await self._page(request, visit, relation, move_form=form, move_clashes=clash.clashes,
-                                        status=409)
+                form.error(field, busy)
+                return await self._page(request, visit, relation, status=409, **{
+                    f"{form_name}_form": form, f"{form_name}_clashes": clash.clashes})
         if not form.ok:
-            return await self._page(request, visit, relation, move_form=form, status=422)
-        await flash_push(session_id=request.user.session_id,
-                         message=_("The visit is moved. The family sees the new time if their link shows the schedule."))
-        return Redirect(path=f"/visits/{visit_id}", status_code=303)
+            return await self._page(request, visit, relation, status=422, **{f"{form_name}_form": form})
+        await flash_push(session_id=request.user.session_id, message=done)
+        return Redirect(path=f"/visits/{visit['id']}", status_code=303)
 
     # --- logging the visit ---------------------------------------------------------------------
 
