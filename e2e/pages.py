@@ -443,3 +443,21 @@ class SharePage:
 
     def revoke(self, recipient: str) -> None:
         self.page.get_by_role("button", name=f"Revoke the link for {recipient}").click()
+
+
+class UsersPage:
+    """The admin's list of the facility's people, with what can be done for each."""
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+
+    def open(self) -> UsersPage:
+        self.page.goto("/admin/users")
+        return self
+
+    def row(self, name: str) -> Locator:
+        return self.page.get_by_role("row").filter(has=self.page.get_by_role("cell", name=name, exact=True))
+
+    def clear_sign_in_block(self, name: str) -> None:
+        self.page.get_by_role("button", name=f"Clear the sign-in block of {name}").click()
+        expect(self.page.get_by_role("status").filter(has_text="Sign-in is open again")).to_be_visible()
