@@ -4,6 +4,7 @@ schedule keeper."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from datetime import datetime, timedelta, timezone
@@ -14,6 +15,7 @@ from app.visits.services import schedule_sync
 from app.visits.tables import Visit
 from tests.conftest import post_form, sign_in
 from tests.visits.test_logging import LONDON, NINE, NOW, logging_world, stored
+from tests.web.test_double_submit import TIMES, browsers, close_all
 
 HALF_EIGHT = datetime(2026, 6, 1, 8, 30, tzinfo=LONDON).astimezone(timezone.utc)
 
@@ -174,3 +176,26 @@ def test_the_schedule_keeps_one_off_visits_and_plans_nothing_over_them():
     # A visit moved to earlier than its planned time, now begun or past, still keeps its planned one from returning.
     later = schedule_changes(planned=planned, stored=[moved], now=HALF_EIGHT + timedelta(minutes=10))
     assert NINE not in [p.start for p in later.insert]
+
+
+async def test_the_same_extra_visit_sent_at_once_is_added_once_and_two_moves_at_once_move_once(settings,
+                                                                                              monday_morning):
+    """A double click and two tabs, at the same moment: one extra visit, one move, and a clear answer to the rest."""
+    world, visit = await logging_world()
+    service = str((await stored(visit))["service"])
+    tabs = await browsers(settings, world.coordinator, 2)
+    try:
+        added = await asyncio.gather(*[
+            extra(tab, world, {"service_id": service, "extra_day": "2026-06-03", "extra_time": "14:00"})
+            for tab in tabs for _ in range(TIMES // 2)])
+        moved = await asyncio.gather(*[
+            move(tab, visit, {"move_day": "2026-06-01", "move_time": f"08:{15 + 10 * n}"})
+            for n, tab in enumerate(tabs)])
+    finally:
+        await close_all(tabs)
+    assert {a.status_code for a in added} == {303} and len({a.headers["location"] for a in added}) == 1
+    assert await Visit.count().where(Visit.extra == True) == 1  # noqa: E712
+    assert len(await audited("visit.extra_added")) == 1
+    assert sorted(m.status_code for m in moved) == [303, 409]
+    assert "Someone changed this visit" in next(m.text for m in moved if m.status_code == 409)
+    assert len(await audited("visit.moved")) == 1
