@@ -8,7 +8,7 @@ from typing import Any, Optional
 
 from app.i18n import _
 from app.reports.queries import DASHBOARD_WEEKS, DEFAULT_WEEKS, FIGURES_BEHIND
-from app.web.forms import Form
+from app.web.forms import Form, whole
 
 DEFAULT_PERIOD_DAYS = 28
 LONGEST_PERIOD_DAYS = 366 * 3
@@ -41,11 +41,11 @@ def dashboard_form(data: Any) -> tuple[Form, int, Optional[int]]:
     form = Form.from_data(data, ("weeks", "team"))
     weeks = DEFAULT_WEEKS
     if form.values["weeks"]:
-        if form.values["weeks"].isdigit() and int(form.values["weeks"]) in DASHBOARD_WEEKS:
-            weeks = int(form.values["weeks"])
+        if whole(form.values["weeks"]) in DASHBOARD_WEEKS:
+            weeks = whole(form.values["weeks"])
         else:
             form.error("weeks", _("Choose one of the periods."))
-    team = int(form.values["team"]) if form.values["team"].isdigit() else None
+    team = whole(form.values["team"])
     form.values["weeks"] = str(weeks)
     return form, weeks, team
 
@@ -53,7 +53,7 @@ def dashboard_form(data: Any) -> tuple[Form, int, Optional[int]]:
 def note_form(data: Any) -> tuple[Form, Optional[int], str]:
     form = Form.from_data(data, ("body", "based_on"))
     body = form.required("body", _("Write the note."))
-    based_on = int(form.values["based_on"]) if form.values["based_on"].isdigit() else None
+    based_on = whole(form.values["based_on"])
     if based_on is None:
         form.error("body", _("Reload the page and try again."))
     return form, based_on, body

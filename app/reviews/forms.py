@@ -7,7 +7,7 @@ from typing import Any, Optional
 
 from app.i18n import _
 from app.reviews.services import SERVICE_CHANGES, FamilyAnswers, Judgement
-from app.web.forms import Form
+from app.web.forms import Form, whole
 
 TEXT_LIMIT = 4000
 ACTION_ROWS_SPARE = 2
@@ -101,8 +101,7 @@ def review_values(review: dict, *, suggested_next: Optional[date] = None) -> dic
 
 
 def version_of(form: Form) -> Optional[int]:
-    value = form.values.get("version", "")
-    return int(value) if value.isdigit() else None
+    return whole(form.values.get("version", ""))
 
 
 def addendum_form(data: Any) -> tuple[Form, Optional[str]]:

@@ -22,7 +22,7 @@ ANSWER_HOURS_RANGE = (1, 168)
 
 def pin_problem(pin: str) -> Optional[str]:
     """Six digits, not one digit repeated nor a straight run (the first PINs anyone tries)."""
-    if len(pin) != 6 or not pin.isdigit():
+    if len(pin) != 6 or not (pin.isascii() and pin.isdigit()):
         return _("Your PIN must be exactly 6 digits.")
     steps = {int(b) - int(a) for a, b in zip(pin, pin[1:])}
     if len(set(pin)) == 1 or steps in ({1}, {-1}):
