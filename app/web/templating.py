@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, Optional
 from zoneinfo import ZoneInfo
 
-from jinja2 import Environment, FileSystemLoader, pass_eval_context, select_autoescape
+from jinja2 import Environment, FileSystemLoader, pass_context, pass_eval_context, select_autoescape
 from litestar.plugins.jinja import JinjaTemplateEngine
 from markupsafe import Markup
 from litestar.template.config import TemplateConfig
@@ -47,6 +47,15 @@ NAVIGATION = (
 
 def nav_items(user: Any) -> list[dict]:
     return [{"label": _(label), "href": href} for label, href, action in NAVIGATION if route_allows(user, action)]
+
+
+@pass_context
+def client_names_in_titles(context: Any) -> bool:
+    """Whether page titles may name a client: not on a session from a registered tablet, whose tab
+    list, history and browser profile every later user of the tablet sees."""
+    request = context.get("request")
+    user = request.scope.get("user") if request is not None else None
+    return user is None or user.device_id is None
 
 
 def local_datetime(value: Optional[datetime], tz: str = "UTC", fmt: str = "%d %b %Y, %H:%M") -> str:
@@ -160,6 +169,7 @@ def build_environment(*, development: bool = False) -> Environment:
     env.filters["datetime_attribute"] = datetime_attribute
     env.filters["percent"] = percent
     env.globals["nav_items"] = nav_items
+    env.globals["client_names_in_titles"] = client_names_in_titles
     env.globals["htmx_version"] = HTMX_VERSION
     env.globals["static"] = static_url
     return env
