@@ -76,9 +76,11 @@ class LoginController(Controller):
         target = safe_next(form.values["next"]) or home_for(result.user["role"])
         return Redirect(path=target, status_code=303, cookies=[session_cookie(request, result.token)])
 
-    @post("/logout", opt={"action": "signed_in", "without_form": True})
+    # Open to a session the server has already ended: on a tablet, signing out still ends the person's
+    # sign-in there for the shift.
+    @post("/logout", opt={"action": PUBLIC, "without_form": True})
     async def logout(self, request: Request) -> Response:
-        return await session_end(request, action="logout", elsewhere="/login?signed_out=1")
+        return await session_end(request, action="logout", elsewhere="/login?signed_out=1", signs_out=True)
 
 
 def _password_context(request: Request, form: Form) -> dict:

@@ -78,7 +78,8 @@ class TabletController(Controller):
 
     @get("/still-here", opt={"action": "signed_in"})
     async def still_here(self) -> Response:
-        """The screen saw the person working; resolving the session already refreshed it."""
+        """The screen saw the person working; resolving the session already refreshed it, and the answer
+        says when the page must lock (the Kinward-Lock-In header, app.web.auth)."""
         return Response(content=b"", status_code=204)
 
 

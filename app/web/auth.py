@@ -12,14 +12,14 @@ from litestar.exceptions import NotAuthorizedException, NotFoundException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import ASGIMiddleware
 from litestar.response import Redirect, Response
-from litestar.types import ASGIApp, Receive, Scope, Send
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.audit.services import Actor, audit_record
 from app.i18n import _
 from app.web.errors import RequestRefused
 from app.policy import PUBLIC, known_action, route_allows
 from app.web.sessions import (cookie_name, device_by_token, device_cookie_name, flash_clear, session_resolve,
-                              session_revoke)
+                              session_revoke, tablet_sign_in_end)
 
 
 class SessionMiddleware(ASGIMiddleware):
@@ -40,7 +40,37 @@ class SessionMiddleware(ASGIMiddleware):
             if user is not None and user.flash and _shows_flash(scope):
                 scope["kinward_flash"] = json.loads(user.flash)  # type: ignore[typeddict-unknown-key]
                 await flash_clear(session_id=user.session_id, shown=user.flash)
+        user = scope["user"]
+        if user is not None and user.lock_in_seconds is not None:
+            # The tablet's page counts down from what the server says, not from its own guess.
+            send = _answer_adding(send, [(b"kinward-lock-in", str(user.lock_in_seconds).encode())])
+        elif user is None and _cookie(scope, device_cookie_name(production=settings.is_production)):
+            # A registered tablet without a live session (expired, locked by the server, revoked, never
+            # signed in): whatever the answer, the pages its browser keeps go, and a dead cookie with them.
+            # The idle timer's lock arriving after the server's limit is answered the same as the Lock button.
+            extra = [(b"clear-site-data", clear_site_data(keep_cookies=True).encode())]
+            if raw_cookie:
+                extra.append(_session_cookie(settings, "", max_age=0).to_encoded_header())
+            send = _answer_adding(send, extra)
         await next_app(scope, receive, send)
+
+
+def _answer_adding(send: Send, extra: list[tuple[bytes, bytes]]) -> Send:
+    """`send`, with headers added to the answer that it does not set itself (a cookie: by its name)."""
+
+    def sets(headers: list[tuple[bytes, bytes]], name: bytes, value: bytes) -> bool:
+        if name == b"set-cookie":
+            cookie = value.partition(b"=")[0] + b"="
+            return any(k.lower() == name and v.startswith(cookie) for k, v in headers)
+        return any(k.lower() == name for k, _ in headers)
+
+    async def adding(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            headers = list(message.get("headers", ()))
+            message = {**message, "headers": headers + [h for h in extra if not sets(headers, *h)]}  # type: ignore[assignment]
+        await send(message)
+
+    return adding
 
 
 def _is_background(scope: Scope) -> bool:
@@ -151,7 +181,10 @@ def undeclared_routes(app: Any) -> list[str]:
 
 
 def session_cookie(request: Request, token: str, *, max_age: int | None = None) -> Cookie:
-    settings = request.app.state.settings
+    return _session_cookie(request.app.state.settings, token, max_age=max_age)
+
+
+def _session_cookie(settings: Any, token: str, *, max_age: int | None = None) -> Cookie:
     return Cookie(
         key=cookie_name(production=settings.is_production),
         value=token,
@@ -172,14 +205,27 @@ def clear_site_data(*, keep_cookies: bool) -> str:
     return '"cache", "storage"' if keep_cookies else '"cache", "cookies", "storage"'
 
 
-async def session_end(request: Request, *, action: str, elsewhere: str) -> Response:
+async def session_end(request: Request, *, action: str, elsewhere: str, signs_out: bool = False) -> Response:
     """Sign out or lock: the session dies on the server, its cookie is overwritten, the browser's
-    cache and storage are cleared. A registered tablet returns to its lock screen."""
+    cache and storage are cleared. A registered tablet returns to its lock screen.
+
+    Signing out on a tablet also ends the person's sign-in there for the shift: Lock keeps the PIN
+    working, Sign out does not.
+    """
     token = session_token(request)
+    device = await device_of(request)
+    on_tablet = device is not None
+    actor = actor_of(request)
     if token:
         await session_revoke(token=token)
-    await audit_record(actor=actor_of(request), action=action)
-    on_tablet = await device_of(request) is not None
+    if token and signs_out and device is not None:
+        ended = await tablet_sign_in_end(token=token, device_id=device["id"])
+        if actor.user_id is None and ended is not None:
+            # The server had already ended the session (idle): the sign-out is still theirs.
+            actor = Actor(user_id=ended, facility_id=device["facility"], device_id=device["id"],
+                          address=actor.address)
+    if actor.user_id is not None:
+        await audit_record(actor=actor, action=action)
     return Redirect(
         path="/tablet" if on_tablet else elsewhere,
         status_code=303,

@@ -33,8 +33,10 @@ class CurrentUser:
     device_id: Optional[int]
     timezone: str
     flash: str = ""
-    # Set for a session on a registered shared tablet: it locks after this many idle minutes.
+    # Set for a session on a registered shared tablet: it locks after this many idle minutes, and its
+    # page locks itself in this many seconds unless the person is active before then.
     idle_lock_minutes: Optional[int] = None
+    lock_in_seconds: Optional[int] = None
 
 
 def cookie_name(*, production: bool) -> str:
@@ -75,6 +77,23 @@ async def session_revoke(*, token: str) -> None:
     ).run()
 
 
+async def tablet_sign_in_end(*, token: str, device_id: int) -> Optional[int]:
+    """Sign out on a shared tablet: the person's sign-ins on it end with this shift, so their PIN no
+    longer unlocks it and their next use needs the password. Returns who signed out, if the token
+    was a session on this tablet (live or not: a session the server already ended still signs out)."""
+    owner = await Session.select(Session.user).where(
+        (Session.token_hash == token_hash(token)) & (Session.device == device_id)).first().run()
+    if owner is None:
+        return None
+    now = clock.utcnow()
+    theirs = (Session.user == owner["user"]) & (Session.device == device_id)
+    async with db.transaction():
+        await Session.update({Session.revoked_at: now}).where(theirs & Session.revoked_at.is_null()).run()
+        # The lock screen lists password sign-ins whose shift has not ended; this one's has.
+        await Session.update({Session.expires_at: now}).where(theirs & (Session.expires_at > now)).run()
+    return owner["user"]
+
+
 async def sessions_revoke_for_user(*, user_id: int, keep_session_id: Optional[int] = None) -> None:
     query = Session.update({Session.revoked_at: clock.utcnow()}).where(
         (Session.user == user_id) & Session.revoked_at.is_null()
@@ -92,6 +111,19 @@ SESSION_SQL = (
     "FROM kinward_session s JOIN kinward_user u ON u.id = s.\"user\" JOIN facility f ON f.id = u.facility "
     "WHERE s.token_hash = {} AND s.revoked_at IS NULL LIMIT 1"
 )
+
+
+# A tablet's page locks itself this much before the server would end its session (a sixth of the idle
+# time on a short one), so that its lock request, which changes the cookie and clears the screen's
+# cached pages, still finds the session alive after a slow network and a late timer.
+TABLET_LOCK_MARGIN = timedelta(seconds=15)
+
+
+def tablet_lock_in(*, last_seen_at: datetime, expires_at: datetime, idle: timedelta, now: datetime) -> int:
+    """Seconds until a tablet's page locks itself: before the server's idle limit (or the end of the
+    shift, if sooner), by the margin."""
+    margin = min(TABLET_LOCK_MARGIN, idle / 6)
+    return max(0, int((min(last_seen_at + idle, expires_at) - margin - now).total_seconds()))
 
 
 def session_is_live(*, created_at: datetime, last_seen_at: datetime, expires_at: datetime,
@@ -116,9 +148,11 @@ async def session_resolve(*, token: str, idle_minutes: int, touch: bool = True) 
     ):
         await Session.update({Session.revoked_at: now}).where(Session.id == row["id"]).run()
         return None
-    if touch and now - row["last_seen_at"] >= min(LAST_SEEN_GRANULARITY, idle / 10):
+    seen = row["last_seen_at"]
+    if touch and now - seen >= min(LAST_SEEN_GRANULARITY, idle / 10):
         # Stored with the request's other writes (its audit events), in one shared commit.
         await db.write_soon(Session.update({Session.last_seen_at: now}).where(Session.id == row["id"]).querystrings[0])
+        seen = now
     return CurrentUser(
         id=row["user_id"],
         facility_id=row["facility_id"],
@@ -130,6 +164,8 @@ async def session_resolve(*, token: str, idle_minutes: int, touch: bool = True) 
         timezone=row["timezone"],
         flash=row["flash"],
         idle_lock_minutes=row["idle_lock_minutes"] if on_tablet else None,
+        lock_in_seconds=(tablet_lock_in(last_seen_at=seen, expires_at=row["expires_at"], idle=idle, now=now)
+                         if on_tablet else None),
     )
 
 

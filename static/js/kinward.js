@@ -15,39 +15,86 @@
     }
   });
 
-  // Shared tablets lock themselves after the facility's idle time; the server enforces the
-  // same limit, this only makes it visible and tidy. A warning counts down the last minute.
-  var idleSeconds = parseInt(document.body.getAttribute("data-idle-lock-seconds") || "0", 10);
+  // Shared tablets lock themselves before the server's idle limit. Every answer to a tablet session says
+  // in how many seconds its page must lock (data-lock-in-seconds, then the Kinward-Lock-In header), a
+  // margin before the server would end the session, so the lock request finds it alive: the cookie
+  // changes and the browser's copies of the pages are cleared. A warning counts down the last minute.
+  // A page brought back by Back or Forward from the browser's back/forward cache is never shown
+  // again: hidden as it leaves, it goes to the lock screen once the session is over, and otherwise
+  // asks the server afresh (which answers with the lock screen if the session ended meanwhile).
+  var body = document.body;
+  var idleSeconds = parseInt(body.getAttribute("data-idle-lock-seconds") || "0", 10);
   if (idleSeconds > 0) {
-    var lastActivity = Date.now();
-    var lastPing = Date.now();
+    var lockAt = Date.now() + 1000 * parseInt(body.getAttribute("data-lock-in-seconds") || "0", 10);
+    var warnFor = Math.min(60, Math.floor(idleSeconds / 2));
+    var pingEvery = Math.min(60000, idleSeconds * 250);
     var warning = document.getElementById("idle-warning");
     var countdown = document.getElementById("idle-countdown");
     var lockForm = document.getElementById("lock-form");
-    var markActive = function () {
-      lastActivity = Date.now();
-      if (warning) { warning.hidden = true; }
-      // Typing into a form sends nothing; tell the server the person is still here.
-      if (Date.now() - lastPing > Math.min(60000, idleSeconds * 250)) {
-        lastPing = Date.now();
-        fetch("/tablet/still-here", {credentials: "same-origin", cache: "no-store"});
+    var ended = false;
+    var lastPing = Date.now();
+    var pingLater = null;
+    var lockNow = function () {
+      if (ended) { return; }
+      ended = true;
+      body.hidden = true;
+      if (lockForm) { lockForm.submit(); } else { window.location.replace("/tablet"); }
+    };
+    var tick = function () {
+      if (ended) { return; }
+      var left = Math.ceil((lockAt - Date.now()) / 1000);
+      if (left <= 0) { lockNow(); return; }
+      if (warning) {
+        warning.hidden = left > warnFor;
+        countdown.textContent = String(left);
       }
+    };
+    var heard = function (headers) {
+      var lockIn = headers && headers.get("Kinward-Lock-In");
+      if (lockIn) {
+        lockAt = Date.now() + 1000 * parseInt(lockIn, 10);
+        tick();
+      }
+    };
+    // Typing into a form sends nothing; tell the server the person is still here: at most every quarter
+    // of the idle time, and once more after the last activity of a busy spell.
+    var ping = function () {
+      clearTimeout(pingLater);
+      pingLater = null;
+      lastPing = Date.now();
+      fetch("/tablet/still-here", {credentials: "same-origin", cache: "no-store", redirect: "manual"})
+        .then(function (response) {
+          if (response.ok) { heard(response.headers); }
+          else if (response.type === "opaqueredirect" || response.status === 401) { lockNow(); }
+        }, function () {});
+    };
+    var markActive = function () {
+      if (ended || pingLater) { return; }
+      var wait = pingEvery - (Date.now() - lastPing);
+      if (wait <= 0) { ping(); } else { pingLater = setTimeout(ping, wait); }
     };
     ["pointerdown", "keydown", "input", "scroll", "touchstart"].forEach(function (name) {
       document.addEventListener(name, markActive, {passive: true});
     });
     var stay = document.getElementById("idle-stay");
-    if (stay) { stay.addEventListener("click", markActive); }
-    setInterval(function () {
-      var left = Math.ceil(idleSeconds - (Date.now() - lastActivity) / 1000);
-      if (left <= 0) {
-        if (lockForm) { lockForm.submit(); } else { window.location.assign("/tablet"); }
-        lastActivity = Date.now() + 3600000;
-      } else if (left <= Math.min(60, Math.floor(idleSeconds / 2)) && warning) {
-        countdown.textContent = String(left);
-        warning.hidden = false;
-      }
-    }, 1000);
+    if (stay) { stay.addEventListener("click", ping); }
+    document.addEventListener("htmx:after:request", function (event) {
+      var ctx = event.detail.ctx;
+      if (ctx && ctx.response) { heard(ctx.response.headers); }
+    });
+    document.addEventListener("submit", function (event) {
+      if (event.target.hasAttribute("data-ends-session")) { ended = true; }
+    });
+    document.addEventListener("visibilitychange", tick);
+    window.addEventListener("pagehide", function (event) {
+      if (event.persisted) { body.hidden = true; }
+    });
+    window.addEventListener("pageshow", function (event) {
+      if (!event.persisted) { return; }
+      body.hidden = true;
+      window.location.replace(ended || Date.now() >= lockAt ? "/tablet" : window.location.href);
+    });
+    setInterval(tick, 1000);
   }
 
   // htmx error answers, in one place (the server side is app/web/errors.py). An answer that is not

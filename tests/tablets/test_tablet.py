@@ -63,9 +63,9 @@ async def test_lock_screen_lists_staff_who_signed_in_with_password_on_this_table
     elsewhere = await staff_with_pin(facility)
     family = await make_user(facility_id=facility, role="family", name="Family Person")
     await login(client, here)
-    await post_form(client, "/logout", {})
+    await post_form(client, "/tablet/lock", {})
     await login(client, family)
-    await post_form(client, "/logout", {})
+    await post_form(client, "/tablet/lock", {})
     async with app_client(settings) as other_browser:
         await login(other_browser, elsewhere)
     screen = await client.get("/tablet")
@@ -81,7 +81,7 @@ async def test_unlocking_with_the_pin_issues_a_new_session_and_ends_the_previous
     first, second = await staff_with_pin(facility), await staff_with_pin(facility, pin="739104")
     await login(client, first)
     first_token = session_cookie_value(client)
-    await post_form(client, "/logout", {})
+    await post_form(client, "/tablet/lock", {})
     await login(client, second)
     await post_form(client, "/tablet/lock", {})
 
