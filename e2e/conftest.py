@@ -23,6 +23,7 @@ from typing import Iterator
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+from playwright.sync_api import Browser, BrowserType
 
 from e2e.browser import chromium_executable, chromium_found
 from tests.mail.smtp import Inbox, SMTPServer
@@ -171,6 +172,17 @@ def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
     if executable is not None:
         args["executable_path"] = executable
     return args
+
+
+@pytest.fixture(scope="module")
+def bfcache_browser(browser_type: BrowserType, browser_type_launch_args: dict) -> Iterator[Browser]:
+    """A Chromium with its back/forward cache on, as on a real tablet: Playwright launches Chromium with
+    `--disable-back-forward-cache` among its default arguments, and this one leaves that out."""
+    browser = browser_type.launch(**browser_type_launch_args, ignore_default_args=["--disable-back-forward-cache"])
+    try:
+        yield browser
+    finally:
+        browser.close()
 
 
 @pytest.fixture(scope="session")

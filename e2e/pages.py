@@ -106,6 +106,11 @@ class ClientPage:
     def heading(self, name: str) -> Locator:
         return self.page.get_by_role("heading", name=name, level=1)
 
+    def fact(self, term: str) -> Locator:
+        """What the record says for a term of its details (Address, Allergies...)."""
+        return self.page.get_by_role("term").filter(has_text=re.compile(rf"^{re.escape(term)}$")).locator(
+            "xpath=following-sibling::dd[1]")
+
 
 class EditClientPage:
     def __init__(self, page: Page) -> None:

@@ -1,0 +1,161 @@
+"""A shared tablet after its idle lock and after Sign out, in a Chromium with its back/forward cache on, at
+tablet size: Back, Forward and a pick from the history bring back nothing of a client."""
+
+from __future__ import annotations
+
+import re
+from typing import Iterator
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, expect
+
+from e2e.conftest import TABLET
+from e2e.pages import ClientPage, DevicesPage, LockScreen, assert_no_axe_violations, sign_in
+from e2e.test_visits import ADMIN, IDLE_TIMEOUT_MS, WORKER_A, WORKER_B, sign_in_on_tablet_and_set_pin
+
+# Says, in the browser's console, when a page comes back from the back/forward cache and whether it
+# was already hidden then (it runs before the page's own scripts, so it sees the page as it came back).
+RESTORED = """
+window.addEventListener("pageshow", function (event) {
+  if (event.persisted) { console.log("restored " + location.pathname + " hidden=" + document.body.hidden); }
+});
+"""
+
+
+def restored(message) -> bool:
+    return message.text.startswith("restored ")
+
+
+@pytest.fixture
+def tablet(bfcache_browser: Browser, base_url: str) -> Iterator[BrowserContext]:
+    context = bfcache_browser.new_context(base_url=base_url, viewport=TABLET)
+    context.set_default_timeout(10_000)
+    context.add_init_script(RESTORED)
+    try:
+        yield context
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def office(bfcache_browser: Browser, base_url: str) -> Iterator[BrowserContext]:
+    context = bfcache_browser.new_context(base_url=base_url, viewport={"width": 1024, "height": 900})
+    context.set_default_timeout(10_000)
+    context.add_init_script(RESTORED)
+    try:
+        yield context
+    finally:
+        context.close()
+
+
+def register_tablet(page: Page, name: str, idle_minutes: int) -> None:
+    """As the admin, on the tablet: register it, set how soon tablets lock, sign out."""
+    sign_in(page, *ADMIN)
+    devices = DevicesPage(page).open()
+    devices.register(name)
+    devices.lock_after(idle_minutes)
+    page.get_by_role("button", name="Sign out").click()
+    expect(LockScreen(page).heading).to_be_visible()
+
+
+def open_a_client(page: Page) -> list[str]:
+    """From My day, a visit, then its client's record; returns what they showed of the client (name,
+    address, allergies)."""
+    expect(page.get_by_role("heading", name="My day", level=1)).to_be_visible()
+    visit_link = page.get_by_role("link", name=re.compile(r"^Open the visit \d\d:\d\d ")).first
+    client_name = re.sub(r"^Open the visit \d\d:\d\d\s+", "", visit_link.text_content().strip())
+    visit_link.click()
+    page.get_by_role("link", name=client_name, exact=True).click()
+    record = ClientPage(page)
+    expect(record.heading(client_name)).to_be_visible()
+    private = [client_name, record.fact("Address").inner_text().strip(), record.fact("Allergies").inner_text().strip()]
+    assert all(private) and "—" not in private
+    return private
+
+
+def shows_nothing_of(page: Page, private: list[str]) -> None:
+    """The lock screen, and not a word of the client: not on the page, not in its title."""
+    expect(LockScreen(page).heading).to_be_visible()
+    for text in private:
+        for line in text.splitlines():
+            expect(page.get_by_text(line.strip())).to_have_count(0)
+        assert text.splitlines()[0] not in page.title()
+
+
+def back_forward_and_history_show_nothing(page: Page, private: list[str]) -> None:
+    # A page restored from the back/forward cache fires no load event: wait only for the navigation.
+    page.go_back(wait_until="commit")
+    shows_nothing_of(page, private)
+    page.go_forward(wait_until="commit")
+    shows_nothing_of(page, private)
+    page.evaluate("history.go(-3)")
+    shows_nothing_of(page, private)
+    page.evaluate("history.go(2)")
+    shows_nothing_of(page, private)
+
+
+def test_the_back_forward_cache_is_on_in_these_tests(office: BrowserContext) -> None:
+    """The check below is real: a page that is not a tablet's comes back from the back/forward cache."""
+    page = office.new_page()
+    page.goto("/login")
+    page.goto("/login?next=/caseload")
+    with page.expect_console_message(restored) as message:
+        page.go_back(wait_until="commit")
+    assert message.value.text == "restored /login hidden=false"
+
+
+def test_after_the_idle_lock_back_forward_and_history_show_nothing_of_the_client(
+        tablet: BrowserContext, office: BrowserContext) -> None:
+    """A worker opens a client and leaves the tablet; it locks itself, and the history brings nothing back."""
+    page = tablet.new_page()
+    try:
+        register_tablet(page, "Hall tablet", idle_minutes=1)
+        sign_in_on_tablet_and_set_pin(page, WORKER_A[0], WORKER_A[1], WORKER_A[3])
+        LockScreen(page).unlock(WORKER_A[2], WORKER_A[3])
+        private = open_a_client(page)
+
+        # Nobody touches the tablet: the warning counts down, then the page locks itself while the
+        # session still lives (an answer to a live tablet session says when to lock).
+        with page.expect_response(lambda r: r.url.endswith("/tablet/lock") and r.request.method == "POST",
+                                  timeout=IDLE_TIMEOUT_MS) as lock:
+            expect(page.get_by_role("alert").filter(has_text="This tablet locks in")).to_be_visible(
+                timeout=IDLE_TIMEOUT_MS)
+        headers = lock.value.all_headers()
+        assert lock.value.status == 303 and "kinward-lock-in" in headers
+        assert headers["clear-site-data"] == '"cache", "storage"'
+        shows_nothing_of(page, private)
+        expect(page.get_by_role("alert").filter(has_text="This tablet locks in")).to_have_count(0)
+        assert_no_axe_violations(page)
+        back_forward_and_history_show_nothing(page, private)
+        expect(page.get_by_role("link", name=WORKER_A[2])).to_be_visible()  # Lock keeps the PIN working
+    finally:
+        admin = office.new_page()
+        sign_in(admin, *ADMIN)
+        DevicesPage(admin).open().lock_after(5)  # other tests' tablets lock after the default again
+
+
+def test_after_sign_out_back_forward_and_history_show_nothing_of_the_client(tablet: BrowserContext) -> None:
+    """Back on a live tablet session shows the page afresh; after Sign out, the history brings nothing back
+    and the PIN no longer unlocks."""
+    page = tablet.new_page()
+    register_tablet(page, "Kitchen tablet", idle_minutes=5)
+    sign_in_on_tablet_and_set_pin(page, WORKER_B[0], WORKER_B[1], WORKER_B[3])
+    LockScreen(page).unlock(WORKER_B[2], WORKER_B[3])
+    private = open_a_client(page)
+
+    # While the session lives, a page that comes back from the cache was hidden as it left, and is
+    # fetched again rather than shown as it was.
+    with page.expect_console_message(restored) as message:
+        with page.expect_request(lambda r: "/visits/" in r.url and r.is_navigation_request()):
+            page.go_back(wait_until="commit")
+    assert re.fullmatch(r"restored /visits/\d+ hidden=true", message.value.text)
+    expect(page.get_by_role("link", name=private[0], exact=True)).to_be_visible()
+    page.go_forward(wait_until="commit")
+    expect(ClientPage(page).heading(private[0])).to_be_visible()
+
+    page.get_by_role("button", name="Sign out").click()
+    shows_nothing_of(page, private)
+    assert_no_axe_violations(page)
+    back_forward_and_history_show_nothing(page, private)
+    # Sign out ended the worker's sign-in on this tablet: their PIN no longer unlocks it.
+    expect(page.get_by_role("link", name=WORKER_B[2])).to_have_count(0)
