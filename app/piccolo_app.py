@@ -15,6 +15,7 @@ from app.records.tables import BackupRun, RetentionPurge
 from app.visits.tables import CalendarFeed, Visit, VisitSubmission
 from app.reviews.tables import FamilyReviewInput, Review, ReviewAddendum
 from app.reports.tables import SupervisionNote
+from app.web.submissions import FormSubmission
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -25,7 +26,8 @@ APP_CONFIG = AppConfig(
                    Client, ClientStatusChange, ClientContact, CareTeamMember, FamilyLink, BreakGlassGrant,
                    CarePlan, Goal, Service, Visit, CalendarFeed, Message, MessageRead, MessagePreference, Outbox,
                    VisitSubmission, Agency, ClientProvider, Referral, ReferralEvent, ShareLink, Disclosure,
-                   BackupRun, RetentionPurge, Review, ReviewAddendum, FamilyReviewInput, SupervisionNote],
+                   BackupRun, RetentionPurge, Review, ReviewAddendum, FamilyReviewInput, SupervisionNote,
+                   FormSubmission],
     migration_dependencies=[],
     commands=[],
 )

@@ -15,10 +15,11 @@ from app.clients.queries import EDITABLE_FIELDS
 from app.i18n import _
 from app.policy import ClientRelation, can_on
 from app.web.auth import actor_of
-from app.web.forms import Form, query_text, save_merged
+from app.web.forms import Form, keyed, query_text, save_merged, submitted_key
 from app.web.links import absolute_link
 from app.clients.records import record_viewed, relation_for, today, wants_fragment
 from app.web.sessions import flash_push
+from app.web.submissions import created_once
 
 # Shown on the client page as links, each only when the policy allows it for this record.
 PAGE_ACTIONS = ("client.edit", "client.team.manage", "client.family.manage", "client.access_log.view",
@@ -39,17 +40,19 @@ class ClientController(Controller):
 
     @get("/new", opt={"action": "client.create"})
     async def intake_page(self) -> Template:
-        return Template("clients/intake.html", context={"form": Form(), "labels": forms.field_labels()})
+        return Template("clients/intake.html", context={"form": keyed(Form()), "labels": forms.field_labels()})
 
     @post("/", opt={"action": "client.create"})
     async def intake(self, request: Request) -> Template | Redirect:
         user = request.user
-        form, details = forms.client_form(await request.form(), today=today(request))
+        data = await request.form()
+        form, details = forms.client_form(data, today=today(request))
         if details is None:
-            return Template("clients/intake.html", context={"form": form, "labels": forms.field_labels()},
+            return Template("clients/intake.html", context={"form": keyed(form, data), "labels": forms.field_labels()},
                             status_code=422)
-        client_id = await services.client_create(actor=actor_of(request), facility_id=user.facility_id,
-                                                 details=details, today=today(request))
+        actor = actor_of(request)
+        client_id = await created_once(user_id=actor.user_id, form="client", key=submitted_key(data), create=lambda: (
+            services.client_create(actor=actor, facility_id=user.facility_id, details=details, today=today(request))))
         await flash_push(session_id=user.session_id, message=_("The client was added."))
         return Redirect(path=f"/clients/{client_id}", status_code=303)
 
@@ -168,15 +171,18 @@ class ClientController(Controller):
     async def contacts_page(self, request: Request, client_id: FromPath[int]) -> Template:
         relation = await relation_for(request, client_id, "client.edit")
         await record_viewed(request, relation, "contacts", view="full")
-        return await self._contacts(request, client_id, Form())
+        return await self._contacts(request, client_id, keyed(Form()))
 
     @post("/{client_id:int}/contacts", opt={"action": "client.edit"})
     async def contact_add(self, request: Request, client_id: FromPath[int]) -> Template | Redirect:
         await relation_for(request, client_id, "client.edit")
-        form, contact = forms.contact_form(await request.form())
+        data = await request.form()
+        form, contact = forms.contact_form(data)
         if contact is None:
-            return await self._contacts(request, client_id, form, status=422)
-        await services.contact_add(actor=actor_of(request), client_id=client_id, **contact)
+            return await self._contacts(request, client_id, keyed(form, data), status=422)
+        actor = actor_of(request)
+        await created_once(user_id=actor.user_id, form="contact", key=submitted_key(data), create=lambda: (
+            services.contact_add(actor=actor, client_id=client_id, **contact)))
         await flash_push(session_id=request.user.session_id, message=_("The contact was added."))
         return Redirect(path=f"/clients/{client_id}/contacts", status_code=303)
 
@@ -190,7 +196,7 @@ class ClientController(Controller):
             await services.contact_remove(actor=actor_of(request), client_id=client_id, contact_id=contact_id,
                                           version=forms.removal_form(await request.form()))
         except services.StaleRemoval:
-            return await self._contacts(request, client_id, Form(), status=409, stale=_(
+            return await self._contacts(request, client_id, keyed(Form()), status=409, stale=_(
                 "This contact was changed since your page showed it, so it was not removed. Check it below, "
                 "then remove it again if you still mean to."))
         await flash_push(session_id=request.user.session_id, message=_("The contact was removed."))
@@ -213,21 +219,24 @@ class ClientController(Controller):
     async def team_page(self, request: Request, client_id: FromPath[int]) -> Template:
         relation = await relation_for(request, client_id, "client.team.manage")
         await record_viewed(request, relation, "team", view="full")
-        return await self._team(request, client_id, Form())
+        return await self._team(request, client_id, keyed(Form()))
 
     @post("/{client_id:int}/team", opt={"action": "client.team.manage"})
     async def team_add(self, request: Request, client_id: FromPath[int]) -> Template | Redirect:
         await relation_for(request, client_id, "client.team.manage")
         candidates = await queries.team_candidates(facility_id=request.user.facility_id)
-        form, member = forms.team_form(await request.form(), candidate_ids={c["id"] for c in candidates})
+        data = await request.form()
+        form, member = forms.team_form(data, candidate_ids={c["id"] for c in candidates})
         if member is not None:
+            actor = actor_of(request)
             try:
-                await services.team_member_add(actor=actor_of(request), facility_id=request.user.facility_id,
-                                               client_id=client_id, **member)
+                await created_once(user_id=actor.user_id, form="team_member", key=submitted_key(data), create=lambda: (
+                    services.team_member_add(actor=actor, facility_id=request.user.facility_id, client_id=client_id,
+                                             **member)))
             except services.ClientError as error:
                 form.error(error.field, error.message)
         if not form.ok:
-            return await self._team(request, client_id, form, status=422)
+            return await self._team(request, client_id, keyed(form, data), status=422)
         await flash_push(session_id=request.user.session_id, message=_("The care team was updated."))
         return Redirect(path=f"/clients/{client_id}/team", status_code=303)
 
@@ -244,11 +253,11 @@ class ClientController(Controller):
             except services.ClientError as error:
                 form.error("until", error.message)
             except services.StaleRemoval:
-                return await self._team(request, client_id, Form(), status=409, stale=_(
+                return await self._team(request, client_id, keyed(Form()), status=409, stale=_(
                     "This membership was changed since your page showed it, so its end was not set. Check it "
                     "below, then set the last day again if you still mean to."))
         if not form.ok:
-            return await self._team(request, client_id, Form(), status=422,
+            return await self._team(request, client_id, keyed(Form()), status=422,
                                     end_errors={member_id: form.errors["until"]})
         await flash_push(session_id=request.user.session_id, message=_("The care team was updated."))
         return Redirect(path=f"/clients/{client_id}/team", status_code=303)

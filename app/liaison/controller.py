@@ -22,10 +22,11 @@ from app.liaison.rules import AGENCY_STEPS, TRANSITIONS, ReferralStatus
 from app.liaison.tables import AgencyKind
 from app.policy import PUBLIC, ClientRelation, can, can_on
 from app.web.auth import actor_of, client_address
-from app.web.forms import Form, whole
+from app.web.forms import Form, keyed, submitted_key, whole
 from app.web.links import absolute_link
 from app.clients.records import record_viewed, relation_for, today, wants_fragment
 from app.web.sessions import flash_push
+from app.web.submissions import created_once
 
 REFERRAL_STATUSES = tuple(s.value for s in ReferralStatus)
 
@@ -55,16 +56,18 @@ class AgencyController(Controller):
     async def agencies_page(self, request: Request, q: FromQuery[str] = "", kind: FromQuery[str] = "",
                             archived: FromQuery[str] = "") -> Template:
         kind = kind if kind in {k.value for k in AgencyKind} else ""
-        return await self._list(request, Form(values={"kind": "gp"}), q=_clean(q), kind=kind,
+        return await self._list(request, keyed(Form(values={"kind": "gp"})), q=_clean(q), kind=kind,
                                 archived=archived == "1")
 
     @post("/", opt={"action": "agencies.manage"})
     async def agency_create(self, request: Request) -> Template | Redirect:
-        form, details = forms.agency_form(await request.form())
+        data = await request.form()
+        form, details = forms.agency_form(data)
         if details is None:
-            return await self._list(request, form, status=422)
-        agency_id = await services.agency_create(actor=actor_of(request), facility_id=request.user.facility_id,
-                                                 details=details)
+            return await self._list(request, keyed(form, data), status=422)
+        actor = actor_of(request)
+        agency_id = await created_once(user_id=actor.user_id, form="agency", key=submitted_key(data), create=lambda: (
+            services.agency_create(actor=actor, facility_id=request.user.facility_id, details=details)))
         await flash_push(session_id=request.user.session_id, message=_("The agency was added."))
         return Redirect(path=f"/agencies/{agency_id}", status_code=303)
 
@@ -248,20 +251,23 @@ class ClientLiaisonController(Controller):
     async def providers_page(self, request: Request, client_id: FromPath[int]) -> Template:
         relation = await relation_for(request, client_id, "client.providers.view")
         await record_viewed(request, relation, "providers")
-        return await self._providers(request, client_id, relation, Form(values={"role": "gp"}))
+        return await self._providers(request, client_id, relation, keyed(Form(values={"role": "gp"})))
 
     @post("/{client_id:int}/providers", opt={"action": "client.providers.manage"})
     async def provider_add(self, request: Request, client_id: FromPath[int]) -> Template | Redirect:
         relation = await relation_for(request, client_id, "client.providers.manage")
         agencies = await queries.agencies_for(facility_id=request.user.facility_id)
-        form, provider = forms.provider_form(await request.form(), agency_ids={a["id"] for a in agencies})
+        data = await request.form()
+        form, provider = forms.provider_form(data, agency_ids={a["id"] for a in agencies})
         if provider is not None:
+            actor = actor_of(request)
             try:
-                await services.provider_add(actor=actor_of(request), client_id=client_id, **provider)
+                await created_once(user_id=actor.user_id, form="provider", key=submitted_key(data), create=lambda: (
+                    services.provider_add(actor=actor, client_id=client_id, **provider)))
             except services.LiaisonError as error:
                 form.error(error.field, error.message)
         if not form.ok:
-            return await self._providers(request, client_id, relation, form, status=422)
+            return await self._providers(request, client_id, relation, keyed(form, data), status=422)
         await flash_push(session_id=request.user.session_id, message=_("The provider was added."))
         return Redirect(path=f"/clients/{client_id}/providers", status_code=303)
 
@@ -293,23 +299,25 @@ class ClientLiaisonController(Controller):
         relation = await relation_for(request, client_id, "client.referrals.view")
         await record_viewed(request, relation, "referrals")
         return await self._referrals(request, client_id, relation,
-                                     Form(values=forms.referral_defaults(today=today(request))))
+                                     keyed(Form(values=forms.referral_defaults(today=today(request)))))
 
     @post("/{client_id:int}/referrals", opt={"action": "client.referrals.manage"})
     async def referral_create(self, request: Request, client_id: FromPath[int]) -> Template | Redirect:
         relation = await relation_for(request, client_id, "client.referrals.manage")
         agencies = await queries.agencies_for(facility_id=request.user.facility_id)
-        form, details, send = forms.referral_form(await request.form(), agency_ids={a["id"] for a in agencies},
-                                                  today=today(request))
+        data = await request.form()
+        form, details, send = forms.referral_form(data, agency_ids={a["id"] for a in agencies}, today=today(request))
         referral_id = None
         if details is not None:
+            actor = actor_of(request)
             try:
-                referral_id = await services.referral_create(actor=actor_of(request), client_id=client_id,
-                                                             details=details, send=send)
+                referral_id = await created_once(
+                    user_id=actor.user_id, form="referral", key=submitted_key(data),
+                    create=lambda: services.referral_create(actor=actor, client_id=client_id, details=details, send=send))
             except services.LiaisonError as error:
                 form.error(error.field, error.message)
         if referral_id is None:
-            return await self._referrals(request, client_id, relation, form, status=422)
+            return await self._referrals(request, client_id, relation, keyed(form, data), status=422)
         await flash_push(session_id=request.user.session_id,
                          message=_("The referral was sent: the agency was emailed a link to answer it.") if send
                          else _("The referral was saved as a draft."))

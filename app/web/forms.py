@@ -61,6 +61,12 @@ def submitted_key(data: object) -> str:
     return key if isinstance(key, str) and KEY_RE.match(key) else ""
 
 
+def keyed(form: Form, data: object = None) -> Form:
+    """The form carrying its idempotency key: the one it was sent with (shown again with its errors), else a fresh one."""
+    form.values["key"] = submitted_key(data) or idempotency_key()
+    return form
+
+
 def iso_day(value: str) -> Optional[date]:
     """The ISO date a string spells, if it is a real one between EARLIEST_DATE and LATEST_DATE."""
     try:

@@ -1,0 +1,65 @@
+"""A form that creates something does so once per rendering: a double click, or a retry after a lost
+answer, sends the same idempotency key (`forms.idempotency_key`) and is answered with what the first
+sending made.
+
+One table of used keys per person serves every such form, rather than a column on each table it
+creates rows in: one unique index, one migration, and the claim works the same for a referral as for
+an agency. The claim is the first statement of the creating transaction, an INSERT ... ON CONFLICT DO
+NOTHING on (user, form, key): on SQLite the transaction already holds the one writer lock
+(BEGIN IMMEDIATE); on PostgreSQL a second sending's insert waits on the unique index until the first
+commits (then finds its row) or rolls back (then creates, as the first would have). A sending refused
+for bad input rolls its claim back with it, so the corrected form still goes through.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Awaitable, Callable
+
+from piccolo.columns import ForeignKey, Integer, Timestamptz, Varchar
+from piccolo.columns.base import OnDelete
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.table import Table
+
+from app import clock, db
+from app.accounts.tables import User
+
+# A repeated submission is recognised for this long; older keys are forgotten.
+SUBMISSION_KEPT = timedelta(days=2)
+
+
+class FormSubmission(Table, tablename="form_submission"):
+    """A creating form sent once by a person: which form, its key, and the id of what it created.
+
+    (user, form, key) is unique (an index in the migration).
+    """
+
+    user = ForeignKey(User, on_delete=OnDelete.cascade, null=False)
+    form = Varchar(length=32)
+    key = Varchar(length=64)
+    created_id = Integer(null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow(), index=True)
+
+
+async def created_once(*, user_id: int, form: str, key: str, create: Callable[[], Awaitable[int]]) -> int:
+    """The id `create` returns, made at most once for this person, form and key; a repeat returns the first id.
+
+    Without a key (an old page, a script) `create` simply runs.
+    """
+    if not key:
+        return await create()
+    now = clock.utcnow()
+    async with db.transaction():
+        claimed = await FormSubmission.insert(FormSubmission(user=user_id, form=form, key=key, created_at=now)) \
+            .on_conflict(action="DO NOTHING").returning(FormSubmission.id).run()
+        if not claimed:
+            first = await FormSubmission.select(FormSubmission.created_id).where(
+                (FormSubmission.user == user_id) & (FormSubmission.form == form)
+                & (FormSubmission.key == key)).first().run()
+            return first["created_id"]
+        created_id = await create()
+        await FormSubmission.update({FormSubmission.created_id: created_id}).where(
+            FormSubmission.id == claimed[0]["id"]).run()
+        await FormSubmission.delete().where((FormSubmission.user == user_id)
+                                            & (FormSubmission.created_at < now - SUBMISSION_KEPT)).run()
+    return created_id

@@ -1,0 +1,98 @@
+"""A creating form sent again with the key it was drawn with (a double click, a retry after a lost answer),
+several times at once: one row, and every sending answered as the first was."""
+
+from __future__ import annotations
+
+import asyncio
+
+from app.clients.tables import CareTeamMember, Client, ClientContact
+from app.liaison.tables import Agency, ClientProvider, Referral
+from app.mail.tables import Outbox
+from app.web.forms import idempotency_key
+from tests.clients.factories import make_world, today
+from tests.liaison.factories import make_agency
+from tests.conftest import post_form
+from tests.web.test_double_submit import TIMES, browsers, close_all
+
+
+async def sent_at_once(settings, person: dict, url: str, data: dict) -> list:
+    """The same form, with one key, sent TIMES at once from two tabs of one person."""
+    tabs = await browsers(settings, person, 2)
+    data = {**data, "key": idempotency_key()}
+    try:
+        return await asyncio.gather(*[post_form(tab, url, data) for tab in tabs for _ in range(TIMES // 2)])
+    finally:
+        await close_all(tabs)
+
+
+def answered_alike(answers: list, status: int = 303) -> None:
+    assert [a.status_code for a in answers] == [status] * TIMES, [a.text[:300] for a in answers]
+    if status == 303:
+        assert len({a.headers["location"] for a in answers}) == 1
+
+
+async def test_an_agency_sent_several_times_at_once_is_added_once(settings):
+    world = await make_world()
+    answers = await sent_at_once(settings, world.coordinator, "/agencies",
+                                 {"name": "Riverside Pharmacy", "kind": "pharmacy"})
+    answered_alike(answers)
+    agency_id = int(answers[0].headers["location"].rsplit("/", 1)[1])
+    assert await Agency.count().where(Agency.name == "Riverside Pharmacy") == 1
+    assert await Agency.exists().where(Agency.id == agency_id)
+
+
+async def test_an_agency_form_without_a_key_still_adds_and_a_refused_one_keeps_its_key(settings):
+    world = await make_world()
+    tabs = await browsers(settings, world.coordinator, 1)
+    key = idempotency_key()
+    try:
+        refused = await post_form(tabs[0], "/agencies", {"name": "", "kind": "pharmacy", "key": key})
+        corrected = await post_form(tabs[0], "/agencies", {"name": "Hill Pharmacy", "kind": "pharmacy", "key": key})
+        keyless = await post_form(tabs[0], "/agencies", {"name": "Hill Pharmacy", "kind": "pharmacy"})
+    finally:
+        await close_all(tabs)
+    assert refused.status_code == 422 and f'value="{key}"' in refused.text
+    assert corrected.status_code == 303 and keyless.status_code == 303
+    assert await Agency.count().where(Agency.name == "Hill Pharmacy") == 2
+
+
+async def test_a_referral_sent_several_times_at_once_is_made_and_emailed_once(settings):
+    world = await make_world()
+    agency = await make_agency(facility_id=world.facility)
+    answers = await sent_at_once(settings, world.coordinator, f"/clients/{world.own['id']}/referrals", {
+        "agency_id": str(agency["id"]), "reason": "Falls at night", "request": "Assessment", "urgency": "soon",
+        "consent_by": "Olive Owens", "consent_on": today().isoformat(), "send": "on"})
+    answered_alike(answers)
+    referrals = await Referral.select(Referral.id).where(Referral.client == world.own["id"]).run()
+    assert [f"/referrals/{r['id']}" for r in referrals] == [answers[0].headers["location"]]
+    assert await Outbox.count().where(Outbox.to_address == agency["email"]) == 1
+
+
+async def test_a_contact_sent_several_times_at_once_is_added_once(settings):
+    world = await make_world()
+    answers = await sent_at_once(settings, world.coordinator, f"/clients/{world.own['id']}/contacts",
+                                 {"name": "Nell Neighbour", "phone": "01632 960123"})
+    answered_alike(answers)
+    assert await ClientContact.count().where(ClientContact.name == "Nell Neighbour") == 1
+
+
+async def test_a_provider_and_a_team_member_sent_several_times_at_once_are_added_once(settings):
+    world = await make_world()
+    agency = await make_agency(facility_id=world.facility, kind="pharmacy")
+    providers = await sent_at_once(settings, world.coordinator, f"/clients/{world.own['id']}/providers",
+                                   {"agency_id": str(agency["id"]), "role": "pharmacy"})
+    members = await sent_at_once(settings, world.admin, f"/clients/{world.others['id']}/team",
+                                 {"user_id": str(world.worker["id"]), "since": today().isoformat()})
+    answered_alike(providers)
+    answered_alike(members)
+    assert await ClientProvider.count().where(ClientProvider.agency == agency["id"]) == 1
+    assert await CareTeamMember.count().where((CareTeamMember.client == world.others["id"])
+                                              & (CareTeamMember.user == world.worker["id"])) == 1
+
+
+async def test_a_new_client_sent_several_times_at_once_is_added_once(settings):
+    world = await make_world()
+    answers = await sent_at_once(settings, world.admin, "/clients", {
+        "first_name": "Ida", "last_name": "Idem", "date_of_birth": "1940-02-03", "status": "referral"})
+    answered_alike(answers)
+    assert await Client.count().where(Client.last_name == "Idem") == 1
