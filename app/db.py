@@ -24,6 +24,7 @@ from piccolo.engine.exceptions import TransactionError
 from piccolo.engine.postgres import PostgresEngine, PostgresTransaction
 from piccolo.engine.sqlite import SQLiteEngine, SQLiteTransaction, TransactionType
 from piccolo.querystring import QueryString
+from piccolo.table import Table
 
 # What a unique index raises on either engine, when two requests insert the same thing at once.
 UNIQUE_VIOLATIONS = (sqlite3.IntegrityError, asyncpg.UniqueViolationError)
@@ -692,6 +693,21 @@ def __getattr__(name: str) -> Any:
     if name == "DB":
         return engine()
     raise AttributeError(name)
+
+
+async def update_versioned(table: type[Table], values: dict, *, where: Any, version: int,
+                           conflict: BaseException, column: Any = None) -> None:
+    """The optimistic update: `values` are stored, and the version moved on, only while the row still
+    has the `version` the edit began from; otherwise someone saved meanwhile and `conflict` is raised.
+
+    `where` picks the row (and any other guard, such as a status); `column` is the version column when
+    it is not `version` (a care plan's `revision`).
+    """
+    column = table.version if column is None else column
+    updated = await table.update({**values, column: version + 1}).where(
+        where & (column == version)).returning(table.id).run()
+    if not updated:
+        raise conflict
 
 
 def as_utc(value: Any) -> Optional[datetime]:

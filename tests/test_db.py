@@ -456,3 +456,25 @@ async def test_configured_database_returns_the_new_id_from_an_insert():
     assert second[0]["id"] > first[0]["id"]
     names = await Facility.select(Facility.id, Facility.name).order_by(Facility.id).run()
     assert names == [{"id": first[0]["id"], "name": "Alder Court"}, {"id": second[0]["id"], "name": "Birch Lodge"}]
+
+
+class Outdated(Exception):
+    pass
+
+
+async def test_a_versioned_update_is_stored_only_on_the_version_it_began_from():
+    from app.clients.tables import Client
+    from tests.clients.factories import make_client
+
+    facility = await Facility.insert(Facility(name="Cedar House")).run()
+    client_id = (await make_client(facility_id=facility[0]["id"], first_name="Ada"))["id"]
+    await db.update_versioned(Client, {Client.first_name: "Adele"}, where=Client.id == client_id, version=1,
+                              conflict=Outdated())
+    with pytest.raises(Outdated):  # someone saved version 2 meanwhile
+        await db.update_versioned(Client, {Client.first_name: "Ida"}, where=Client.id == client_id, version=1,
+                                  conflict=Outdated())
+    with pytest.raises(Outdated):  # the right version, but the guard beside it no longer holds
+        await db.update_versioned(Client, {Client.first_name: "Ida"}, version=2, conflict=Outdated(),
+                                  where=(Client.id == client_id) & (Client.status == "discharged"))
+    stored = await Client.select(Client.first_name, Client.version).where(Client.id == client_id).first().run()
+    assert stored == {"first_name": "Adele", "version": 2}

@@ -141,12 +141,10 @@ async def plan_details_update(*, actor: Actor, plan_id: int, revision: int, deta
         changed = [f for f in queries.PLAN_FIELDS if getattr(details, f) != stored[f]]
         if not changed:
             return []
-        updated = await CarePlan.update({
-            **{getattr(CarePlan, f): getattr(details, f) for f in changed},
-            CarePlan.revision: revision + 1, CarePlan.updated_at: clock.utcnow(),
-        }).where((CarePlan.id == plan_id) & (CarePlan.revision == revision)).returning(CarePlan.id).run()
-        if not updated:
-            raise PlanVersionConflict(stored)
+        await db.update_versioned(CarePlan, {
+            **{getattr(CarePlan, f): getattr(details, f) for f in changed}, CarePlan.updated_at: clock.utcnow(),
+        }, where=CarePlan.id == plan_id, version=revision, column=CarePlan.revision,
+            conflict=PlanVersionConflict(stored))
         await audit_record(actor=actor, action="careplan.updated", facility_id=plan["facility_id"],
                            client_id=plan["client"], object_type="care_plan", object_id=plan_id,
                            detail={"fields": changed})
@@ -195,11 +193,8 @@ async def goal_update(*, actor: Actor, plan_id: int, goal_id: int, version: int,
         changed = [f for f in queries.GOAL_FIELDS if getattr(details, f) != stored[f]]
         if not changed:
             return []
-        updated = await Goal.update({**{getattr(Goal, f): getattr(details, f) for f in changed},
-                                     Goal.version: version + 1}).where(
-            (Goal.id == goal_id) & (Goal.version == version)).returning(Goal.id).run()
-        if not updated:
-            raise PlanVersionConflict(stored)
+        await db.update_versioned(Goal, {getattr(Goal, f): getattr(details, f) for f in changed},
+                                  where=Goal.id == goal_id, version=version, conflict=PlanVersionConflict(stored))
         await _touch(plan_id)
         await audit_record(actor=actor, action="careplan.goal_updated", facility_id=plan["facility_id"],
                            client_id=plan["client"], object_type="care_goal", object_id=goal_id,
@@ -278,10 +273,8 @@ async def service_update(*, actor: Actor, plan_id: int, service_id: int, version
         changed = service_changed_fields(stored, details)
         if not changed:
             return []
-        updated = await Service.update({**details.columns(), Service.version: version + 1}).where(
-            (Service.id == service_id) & (Service.version == version)).returning(Service.id).run()
-        if not updated:
-            raise PlanVersionConflict(stored)
+        await db.update_versioned(Service, details.columns(), where=Service.id == service_id, version=version,
+                                  conflict=PlanVersionConflict(stored))
         await _touch(plan_id)
         await audit_record(actor=actor, action="careplan.service_updated", facility_id=plan["facility_id"],
                            client_id=plan["client"], object_type="care_service", object_id=service_id,
@@ -411,13 +404,11 @@ async def plan_activate(*, actor: Actor, plan_id: int, revision: int) -> dict:
             await CarePlan.update({CarePlan.status: PlanStatus.superseded.value, CarePlan.updated_at: clock.utcnow()}
                                   ).where(CarePlan.id == previous["id"]).run()
         now = clock.utcnow()
-        updated = await CarePlan.update({
+        await db.update_versioned(CarePlan, {
             CarePlan.status: PlanStatus.active.value, CarePlan.activated_at: now, CarePlan.activated_by: actor.user_id,
-            CarePlan.updated_at: now, CarePlan.revision: revision + 1,
-        }).where((CarePlan.id == plan_id) & (CarePlan.revision == revision)
-                 & (CarePlan.status == PlanStatus.draft.value)).returning(CarePlan.id).run()
-        if not updated:
-            raise PlanVersionConflict(draft)
+            CarePlan.updated_at: now,
+        }, where=(CarePlan.id == plan_id) & (CarePlan.status == PlanStatus.draft.value), version=revision,
+            column=CarePlan.revision, conflict=PlanVersionConflict(draft))
         changes = plan_changes(previous, plan)
         await client_review_due_set(actor=actor, client_id=draft["client"], review_due=plan["review_due"])
         await audit_record(actor=actor, action="careplan.activated", facility_id=draft["facility_id"],

@@ -142,13 +142,9 @@ async def client_update(*, actor: Actor, client_id: int, version: int, details: 
             return []
         values = {getattr(Client, f): getattr(details, f) for f in changed}
         values[Client.search_name] = search_key(details.first_name, details.last_name, details.preferred_name)
-        values[Client.version] = version + 1
         values[Client.updated_at] = clock.utcnow()
-        updated = await Client.update(values).where(
-            (Client.id == client_id) & (Client.version == version)
-        ).returning(Client.id).run()
-        if not updated:
-            raise ClientVersionConflict(stored)
+        await db.update_versioned(Client, values, where=Client.id == client_id, version=version,
+                                  conflict=ClientVersionConflict(stored))
         await audit_record(actor=actor, action="client.updated", facility_id=stored["facility"], client_id=client_id,
                            object_type="client", object_id=client_id,
                            detail={"fields": changed, "version": version + 1})
@@ -196,12 +192,9 @@ async def client_status_change(*, actor: Actor, client_id: int, version: int, to
         if problem:
             raise ClientError(*problem)
         now = clock.utcnow()
-        updated = await Client.update({
-            Client.status: to_status, Client.status_since: effective_on, Client.version: version + 1,
-            Client.updated_at: now,
-        }).where((Client.id == client_id) & (Client.version == version)).returning(Client.id).run()
-        if not updated:
-            raise ClientVersionConflict(stored)
+        await db.update_versioned(Client, {Client.status: to_status, Client.status_since: effective_on,
+                                           Client.updated_at: now},
+                                  where=Client.id == client_id, version=version, conflict=ClientVersionConflict(stored))
         await ClientStatusChange.insert(ClientStatusChange(
             client=client_id, from_status=stored["status"], to_status=to_status, effective_on=effective_on,
             reason=reason, changed_by=actor.user_id, changed_at=now,

@@ -72,15 +72,11 @@ async def agency_update(*, actor: Actor, facility_id: int, agency_id: int, versi
                         details: AgencyDetails) -> None:
     """Save an edit made on `version`; refused with AgencyVersionConflict if the agency changed meanwhile."""
     async with db.transaction():
+        stored = await Agency.select().where((Agency.id == agency_id) & (Agency.facility == facility_id)).first().run()
         values = {getattr(Agency, f): getattr(details, f) for f in AGENCY_FIELDS}
         values[Agency.search_name] = search_key(details.name)
-        values[Agency.version] = version + 1
-        updated = await Agency.update(values).where(
-            (Agency.id == agency_id) & (Agency.facility == facility_id) & (Agency.version == version)
-        ).returning(Agency.id).run()
-        if not updated:
-            stored = await Agency.select().where((Agency.id == agency_id) & (Agency.facility == facility_id)).first().run()
-            raise AgencyVersionConflict(stored or {})
+        await db.update_versioned(Agency, values, where=(Agency.id == agency_id) & (Agency.facility == facility_id),
+                                  version=version, conflict=AgencyVersionConflict(stored or {}))
         await audit_record(actor=actor, action="agency.updated", facility_id=facility_id, object_type="agency",
                            object_id=agency_id, detail={"version": version + 1})
 
@@ -210,7 +206,7 @@ async def _move(*, referral: dict, path: list[ReferralStatus], note: str, outcom
     """Take the referral along `path` in one guarded update (refused if someone moved it meanwhile)."""
     now = clock.utcnow()
     final = path[-1]
-    values = {Referral.status: final.value, Referral.version: referral["version"] + 1, Referral.updated_at: now}
+    values = {Referral.status: final.value, Referral.updated_at: now}
     if final in (ReferralStatus.accepted, ReferralStatus.declined):
         values[Referral.answered_at] = now
     if final in CLOSED:
@@ -219,12 +215,10 @@ async def _move(*, referral: dict, path: list[ReferralStatus], note: str, outcom
         values[Referral.outcome] = outcome.strip()
     for column, value in (extra or {}).items():
         values[column] = value
-    updated = await Referral.update(values).where(
-        (Referral.id == referral["id"]) & (Referral.version == referral["version"])
-        & (Referral.status == referral["status"])).returning(Referral.id).run()
-    if not updated:
-        raise LiaisonError("to_status", _("The referral changed while you were on this page. Check it, then "
-                                          "choose again."))
+    await db.update_versioned(Referral, values, where=(Referral.id == referral["id"])
+                              & (Referral.status == referral["status"]), version=referral["version"],
+                              conflict=LiaisonError("to_status", _("The referral changed while you were on this "
+                                                                   "page. Check it, then choose again.")))
     previous = referral["status"]
     for step in path:
         await _event(referral_id=referral["id"], from_status=previous, to_status=step.value,

@@ -139,12 +139,9 @@ async def review_save(*, actor: Actor, review_id: int, version: int, judgement: 
     """Save the judgement of a draft review; refused with ReviewVersionConflict if it moved on. The new version."""
     async with db.transaction():
         stored = await _draft_for_change(review_id, version)
-        updated = await Review.update({**judgement.columns(), Review.version: version + 1,
-                                       Review.updated_at: clock.utcnow()}).where(
-            (Review.id == review_id) & (Review.version == version)
-            & (Review.status == ReviewStatus.draft.value)).returning(Review.id).run()
-        if not updated:
-            raise ReviewVersionConflict(stored)
+        await db.update_versioned(Review, {**judgement.columns(), Review.updated_at: clock.utcnow()},
+                                  where=(Review.id == review_id) & (Review.status == ReviewStatus.draft.value),
+                                  version=version, conflict=ReviewVersionConflict(stored))
         await audit_record(actor=actor, action="review.saved", client_id=stored["client"], object_type="care_review",
                            object_id=f"{stored['client']}/{stored['number']}", detail={"version": version + 1})
     return version + 1
@@ -168,13 +165,11 @@ async def review_finish(*, actor: Actor, review_id: int, version: int, judgement
     async with db.transaction():
         stored = await _draft_for_change(review_id, version)
         now = clock.utcnow()
-        updated = await Review.update({
+        await db.update_versioned(Review, {
             **judgement.columns(), Review.status: ReviewStatus.finished.value, Review.signed_by: actor.user_id,
-            Review.signed_at: now, Review.version: version + 1, Review.updated_at: now,
-        }).where((Review.id == review_id) & (Review.version == version)
-                 & (Review.status == ReviewStatus.draft.value)).returning(Review.id).run()
-        if not updated:
-            raise ReviewVersionConflict(stored)
+            Review.signed_at: now, Review.updated_at: now,
+        }, where=(Review.id == review_id) & (Review.status == ReviewStatus.draft.value), version=version,
+            conflict=ReviewVersionConflict(stored))
         client_id = stored["client"]
         # The family's answers for this review date are now part of it.
         if stored["due_on"] is not None:

@@ -200,12 +200,10 @@ async def visit_cancel(*, actor: Actor, visit_id: int, version: int, reason: str
         if stored["status"] != VisitStatus.scheduled.value:
             raise VisitError("reason", _("Only a visit that has not begun can be cancelled."))
         now = clock.utcnow()
-        updated = await Visit.update({
+        await db.update_versioned(Visit, {
             Visit.status: VisitStatus.cancelled.value, Visit.cancel_reason: reason, Visit.cancelled_at: now,
-            Visit.cancelled_by: actor.user_id, Visit.version: version + 1, Visit.updated_at: now,
-        }).where((Visit.id == visit_id) & (Visit.version == version)).returning(Visit.id).run()
-        if not updated:
-            raise VisitVersionConflict(stored)
+            Visit.cancelled_by: actor.user_id, Visit.updated_at: now,
+        }, where=Visit.id == visit_id, version=version, conflict=VisitVersionConflict(stored))
         await audit_record(actor=actor, action="visit.cancelled", facility_id=stored["facility_id"],
                            client_id=stored["client"], object_type="visit", object_id=visit_id)
 
@@ -217,12 +215,10 @@ async def visit_restore(*, actor: Actor, visit_id: int, version: int) -> None:
         if stored["status"] != VisitStatus.cancelled.value or stored["scheduled_start"] <= clock.utcnow():
             raise VisitError("visit", _("Only a cancelled visit that is still to come can be restored."))
         now = clock.utcnow()
-        updated = await Visit.update({
+        await db.update_versioned(Visit, {
             Visit.status: VisitStatus.scheduled.value, Visit.cancel_reason: "", Visit.cancelled_at: None,
-            Visit.cancelled_by: None, Visit.version: version + 1, Visit.updated_at: now,
-        }).where((Visit.id == visit_id) & (Visit.version == version)).returning(Visit.id).run()
-        if not updated:
-            raise VisitVersionConflict(stored)
+            Visit.cancelled_by: None, Visit.updated_at: now,
+        }, where=Visit.id == visit_id, version=version, conflict=VisitVersionConflict(stored))
         await audit_record(actor=actor, action="visit.restored", facility_id=stored["facility_id"],
                            client_id=stored["client"], object_type="visit", object_id=visit_id)
 
@@ -240,12 +236,9 @@ async def visit_reassign(*, actor: Actor, visit_id: int, version: int, worker_id
         double_booked = await _busy_check(worker_id=worker_id, start=stored["scheduled_start"],
                                           end=stored["scheduled_end"], visit_id=visit_id,
                                           double_booking_ok=double_booking_ok)
-        updated = await Visit.update({
-            Visit.worker: worker_id, Visit.reassigned: True, Visit.version: version + 1,
-            Visit.updated_at: clock.utcnow(),
-        }).where((Visit.id == visit_id) & (Visit.version == version)).returning(Visit.id).run()
-        if not updated:
-            raise VisitVersionConflict(stored)
+        await db.update_versioned(Visit, {Visit.worker: worker_id, Visit.reassigned: True,
+                                          Visit.updated_at: clock.utcnow()},
+                                  where=Visit.id == visit_id, version=version, conflict=VisitVersionConflict(stored))
         await audit_record(actor=actor, action="visit.reassigned", facility_id=stored["facility_id"],
                            client_id=stored["client"], object_type="visit", object_id=visit_id,
                            detail={"from": stored["worker_id"], "to": worker_id, "double_booked": double_booked})
@@ -302,16 +295,13 @@ async def visit_move(*, actor: Actor, visit_id: int, version: int, day: date, at
         double_booked = await _busy_check(worker_id=worker, start=start, end=end, visit_id=visit_id,
                                           double_booking_ok=double_booking_ok)
         planned_at = stored["moved_from"] or stored["scheduled_start"]
-        columns = {Visit.scheduled_start: start, Visit.scheduled_end: end, Visit.version: version + 1,
-                   Visit.updated_at: now,
+        columns = {Visit.scheduled_start: start, Visit.scheduled_end: end, Visit.updated_at: now,
                    # Moved back to its planned time, it is the planned visit again.
                    Visit.moved_from: None if start == planned_at else planned_at}
         if worker != stored["worker_id"]:
             columns.update({Visit.worker: worker, Visit.reassigned: True})
-        updated = await Visit.update(columns).where((Visit.id == visit_id) & (Visit.version == version)).returning(
-            Visit.id).run()
-        if not updated:
-            raise VisitVersionConflict(stored)
+        await db.update_versioned(Visit, columns, where=Visit.id == visit_id, version=version,
+                                  conflict=VisitVersionConflict(stored))
         await audit_record(actor=actor, action="visit.moved", facility_id=stored["facility_id"],
                            client_id=stored["client"], object_type="visit", object_id=visit_id,
                            detail={"from": stored["scheduled_start"].isoformat(), "to": start.isoformat(),
