@@ -23,12 +23,6 @@ from app.clients.records import record_viewed, relation_for, today
 from app.web.sessions import flash_push
 
 
-def labels() -> dict[str, Any]:
-    return {"kinds": forms.kind_labels(), "goal_statuses": forms.goal_status_labels(),
-            "plan_statuses": forms.plan_status_labels(), "weekdays": forms.weekday_labels(),
-            "fields": forms.field_labels()}
-
-
 def display_value(name: str, value: Any) -> str:
     """A plan, goal or service value as a person reads it (for the changes shown before activation)."""
     if value is None or value == "" or value == ():
@@ -118,7 +112,7 @@ class PlanController(Controller):
             "client": client, "active": active, "draft": draft, "versions": versions,
             "may_edit": may_edit, "may_see_schedule": can_on(request.user, "schedule.view", relation),
             "details_form": details_form or Form(), "goal_form": goal_form or Form(values={"status": "not_started"}),
-            "conflicts": conflicts or [], "labels": labels(), "today": today(request), "merge_fields": PLAN_MERGE_FIELDS,
+            "conflicts": conflicts or [], "labels": forms.labels(), "today": today(request), "merge_fields": PLAN_MERGE_FIELDS,
             "review": queries.review_state(active["review_due"], today(request)) if active else "",
         }, status_code=status)
 
@@ -199,7 +193,7 @@ class PlanController(Controller):
                          conflicts: Optional[list[dict]] = None) -> Template:
         return Template("careplans/goal.html", context={
             "client": await clients.client_name(client_id=client_id), "goal": goal, "form": form,
-            "labels": labels(), "conflicts": conflicts or [], "merge_fields": GOAL_MERGE_FIELDS}, status_code=status)
+            "labels": forms.labels(), "conflicts": conflicts or [], "merge_fields": GOAL_MERGE_FIELDS}, status_code=status)
 
     async def _goal(self, client_id: int, goal_id: int) -> tuple[dict, dict]:
         draft = await self._draft(client_id)
@@ -251,7 +245,7 @@ class PlanController(Controller):
                             status: int = 200, conflicts: Optional[list[dict]] = None) -> Template:
         return Template("careplans/service.html", context={
             "client": await clients.client_name(client_id=client_id), "service": service, "form": form,
-            "workers": await queries.workers_of(facility_id=request.user.facility_id), "labels": labels(),
+            "workers": await queries.workers_of(facility_id=request.user.facility_id), "labels": forms.labels(),
             "conflicts": conflicts or [], "timezone": request.user.timezone, "merge_fields": SERVICE_MERGE_FIELDS},
             status_code=status)
 
@@ -351,7 +345,7 @@ class PlanController(Controller):
         problems = await services.activation_problems(plan=draft)
         return Template("careplans/activate.html", context={
             "client": await clients.client_name(client_id=client_id), "draft": draft, "previous": previous,
-            "changes": changes, "problems": problems, "error": error, "labels": labels(),
+            "changes": changes, "problems": problems, "error": error, "labels": forms.labels(),
         }, status_code=status)
 
     @get("/activate", opt={"action": "plan.edit"})
@@ -428,4 +422,4 @@ class PlanController(Controller):
         plan = await queries.plan_with_parts(plan_id=plan["id"])
         await record_viewed(request, relation, "plan")
         return Template("careplans/version.html", context={
-            "client": await clients.client_name(client_id=client_id), "plan": plan, "labels": labels()})
+            "client": await clients.client_name(client_id=client_id), "plan": plan, "labels": forms.labels()})

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, time
-from typing import Optional
+from typing import Any, Optional
 
 from app.careplans.queries import weekdays_of
 from app.careplans.services import GoalDetails, PlanDetails, ServiceDetails
@@ -199,3 +199,9 @@ def field_labels() -> dict[str, str]:
         "start_time": _("Start time"), "duration_minutes": _("Duration (minutes)"),
         "instructions": _("Instructions"), "task_list": _("Task checklist"), "tasks": _("Task checklist"),
     }
+
+
+def labels() -> dict[str, Any]:
+    """Every name a care plan's pages show for a stored value, for the templates."""
+    return {"kinds": kind_labels(), "goal_statuses": goal_status_labels(), "plan_statuses": plan_status_labels(),
+            "weekdays": weekday_labels(), "fields": field_labels()}

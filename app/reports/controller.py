@@ -29,12 +29,6 @@ from app.clients.records import today, wants_fragment
 from app.web.sessions import flash_push
 
 
-def figure_labels() -> dict[str, str]:
-    return {"planned": _("Planned"), "completed": _("Delivered"), "missed": _("Missed"), "cancelled": _("Cancelled"),
-            "late": _("Late"), "concerns": _("Concerns raised"), "late_edits": _("Late edits"),
-            "summaries": _("Family summaries shared")}
-
-
 async def _grace(request: Request) -> timedelta:
     facility = await facility_by_id(facility_id=request.user.facility_id)
     return timedelta(minutes=facility["visit_grace_minutes"])
@@ -75,7 +69,7 @@ class StaffReportController(Controller):
         by_worker = await self._figures(request, [w["id"] for w in workers], period)
         rows = [{**worker, **by_worker[worker["id"]]} for worker in workers]
         return Template("reports/staff.html", status_code=200 if form.ok else 422, context={
-            "rows": rows, "form": form, "period": period, "labels": figure_labels()})
+            "rows": rows, "form": form, "period": period, "labels": forms.figure_labels()})
 
     @get("/me", opt={"action": "reports.staff.own"})
     async def own_figures(self, request: Request) -> Template:
@@ -84,7 +78,7 @@ class StaffReportController(Controller):
         mine = (await self._figures(request, [request.user.id], period))[request.user.id]
         return Template("reports/worker.html", status_code=200 if form.ok else 422, context={
             "worker": {"id": request.user.id, "display_name": request.user.display_name}, "own": True,
-            "row": mine, "form": form, "period": period, "labels": figure_labels(), "notes": [],
+            "row": mine, "form": form, "period": period, "labels": forms.figure_labels(), "notes": [],
             "note_form": Form(), "may_note": False})
 
     async def _worker_page(self, request: Request, worker_id: int, *, note_form: Optional[Form] = None,
@@ -102,7 +96,7 @@ class StaffReportController(Controller):
         await audit_record(actor=actor_of(request), action="reports.staff_viewed", object_type="worker",
                            object_id=worker_id, detail={"period": [period.start.isoformat(), period.end.isoformat()]})
         return Template("reports/worker.html", status_code=status if form.ok else 422, context={
-            "worker": worker, "own": False, "row": row, "form": form, "period": period, "labels": figure_labels(),
+            "worker": worker, "own": False, "row": row, "form": form, "period": period, "labels": forms.figure_labels(),
             "notes": notes, "note_form": note_form, "may_note": may_note})
 
     @get("/{worker_id:int}", opt={"action": "reports.staff"})
@@ -142,7 +136,7 @@ class StaffReportController(Controller):
                                              client_ids=await _client_scope(request), figure=figure, start=start,
                                              end=end, now=clock.utcnow(), grace=await _grace(request))
         return Template("reports/visits.html", context={
-            "visits": visits, "figure": figure, "labels": figure_labels(), "period": period, "worker_id": worker_id,
+            "visits": visits, "figure": figure, "labels": forms.figure_labels(), "period": period, "worker_id": worker_id,
             "kinds": plan_forms.kind_labels(), "limit": queries.VISITS_LIST_LIMIT,
             "back": "/reports/staff/me" if worker_id == request.user.id else f"/reports/staff/{worker_id}"})
 

@@ -57,3 +57,9 @@ def note_form(data: Any) -> tuple[Form, Optional[int], str]:
     if based_on is None:
         form.error("body", _("Reload the page and try again."))
     return form, based_on, body
+
+
+def figure_labels() -> dict[str, str]:
+    return {"planned": _("Planned"), "completed": _("Delivered"), "missed": _("Missed"), "cancelled": _("Cancelled"),
+            "late": _("Late"), "concerns": _("Concerns raised"), "late_edits": _("Late edits"),
+            "summaries": _("Family summaries shared")}

@@ -34,14 +34,6 @@ NEXT_REVIEW_DAYS = 182
 REVIEW_SECTIONS = ("plan", "visits")
 
 
-def labels() -> dict[str, Any]:
-    return {"kinds": plan_forms.kind_labels(), "goal_statuses": plan_forms.goal_status_labels(),
-            "weekdays": dict(plan_forms.weekday_labels()), "appropriate": forms.appropriate_labels(),
-            "service_changes": forms.service_change_labels(),
-            "severities": {"high": _("High"), "medium": _("Medium"), "low": _("Low")},
-            "roles": {"admin": _("admin"), "coordinator": _("coordinator"), "worker": _("worker"), "": _("unknown")}}
-
-
 async def _grace(request: Request) -> timedelta:
     facility = await facility_by_id(facility_id=request.user.facility_id)
     return timedelta(minutes=facility["visit_grace_minutes"])
@@ -88,7 +80,7 @@ class ClientReviewsController(Controller):
         return Template("reviews/client_reviews.html", context={
             "client": await clients.client_name(client_id=client_id),
             "reviews": await queries.reviews_of(client_id=client_id), "plan": plan,
-            "may_edit": can_on(request.user, "client.reviews.edit", relation), "labels": labels(),
+            "may_edit": can_on(request.user, "client.reviews.edit", relation), "labels": forms.labels(),
             "review_state": plans.review_state(plan["review_due"] if plan else None, today(request)),
         })
 
@@ -117,10 +109,10 @@ class ClientReviewsController(Controller):
         return Template(template, status_code=status, context={
             "client": await clients.client_name(client_id=client_id), "review": review, "facts": review["figures"],
             "plan": plan, "services_now": services_now, "form": form,
-            "services_by_lineage": {s["lineage"]: f"{labels()['kinds'].get(s['kind'], s['kind'])} {s['time_range']}"
+            "services_by_lineage": {s["lineage"]: f"{forms.labels()['kinds'].get(s['kind'], s['kind'])} {s['time_range']}"
                                     for s in services_now}, "addendum_form": addendum_form or Form(),
             "disclose_form": disclose_form or Form(), "may_disclose": can_on(request.user, "client.disclose", relation),
-            "action_rows": forms.action_rows(len(review["actions"])), "labels": labels(),
+            "action_rows": forms.action_rows(len(review["actions"])), "labels": forms.labels(),
             "family_inputs": await queries.family_inputs_for_review(client_id=client_id, due_on=review["due_on"],
                                                                      review_id=review["id"]),
             "addenda": await queries.addenda_of(review_id=review["id"]),

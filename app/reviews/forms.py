@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Optional
 
+from app.careplans import forms as plan_forms
 from app.i18n import _
 from app.reviews.services import SERVICE_CHANGES, FamilyAnswers, Judgement
 from app.web.forms import Form, whole
@@ -118,3 +119,12 @@ def family_form(data: Any) -> tuple[Form, Optional[FamilyAnswers]]:
     if form.ok and not any(getattr(answers, name) for name in FAMILY_FIELDS):
         form.error("going_well", _("Write something in at least one of the boxes, or leave the form for now."))
     return form, answers if form.ok else None
+
+
+def labels() -> dict[str, Any]:
+    """Every name a review's pages show for a stored value, for the templates."""
+    return {"kinds": plan_forms.kind_labels(), "goal_statuses": plan_forms.goal_status_labels(),
+            "weekdays": dict(plan_forms.weekday_labels()), "appropriate": appropriate_labels(),
+            "service_changes": service_change_labels(),
+            "severities": {"high": _("High"), "medium": _("Medium"), "low": _("Low")},
+            "roles": {"admin": _("admin"), "coordinator": _("coordinator"), "worker": _("worker"), "": _("unknown")}}

@@ -47,10 +47,6 @@ def day_param(value: str, default: date) -> date:
     return iso_day(value) or default
 
 
-def labels() -> dict[str, Any]:
-    return {"kinds": kind_labels(), "statuses": forms.status_labels(), "states": forms.log_labels()["attendance"]}
-
-
 async def with_states(request: Request, visits: list[dict]) -> list[dict]:
     """Each visit's derived state at this moment (late, missed, in progress...), by the facility's grace time."""
     return await queries.with_states(visits, facility_id=request.user.facility_id, now=clock.utcnow())
@@ -97,14 +93,14 @@ class ClientVisitsController(Controller):
             "this_week": week_start(today(request)), "today": today(request), "details": details,
             "may_manage": may_manage, "may_plan": can_on(request.user, "plan.view", relation),
             # Those the details are not for (the family) read the visits' states in plain words.
-            "labels": labels() if details else {**labels(), "states": forms.family_state_labels()},
+            "labels": forms.labels() if details else {**forms.labels(), "states": forms.family_state_labels()},
             "extra_form": extra_form or Form(values={"key": forms.idempotency_key()}), "clashes": clashes or [],
         }
         if may_manage:
             plan, services_list = await _active_services(client_id)
             workers = await plans.workers_of(facility_id=relation.facility_id)
             context.update(services=services_list, worker_options=[(w["id"], w["display_name"]) for w in workers],
-                           service_options=[(s["id"], f'{labels()["kinds"][s["kind"]]}, {s["time_range"]}'
+                           service_options=[(s["id"], f'{forms.labels()["kinds"][s["kind"]]}, {s["time_range"]}'
                                              f' ({s["worker_name"] or s["provider_name"]})') for s in services_list])
         if wants_fragment(request):
             return Template("visits/_week_grid.html", context=context)
@@ -168,7 +164,7 @@ async def my_day_page(request: Request, day: FromQuery[str] = "") -> Template:
         visit["folded"] = rules.Attendance(visit["state"]) in rules.FINISHED
     context = {"visits": visits, "current": next((v for v in visits if v["current"]), None),
                "day": shown, "today": today(request), "previous": shown - timedelta(days=1),
-               "next": shown + timedelta(days=1), "labels": labels(),
+               "next": shown + timedelta(days=1), "labels": forms.labels(),
                "show_own_figures": can(user, "reports.staff.own")}
     if wants_fragment(request):
         return Template("visits/_my_day_visits.html", context=context)
@@ -211,7 +207,7 @@ async def team_week_page(request: Request, week: FromQuery[str] = "") -> Templat
                            object_id=client_id, detail={"page": "team_week", "week": first.isoformat()})
     context = {"workers": workers, "week": first, "days": [first + timedelta(days=n) for n in range(7)],
                "previous": first - timedelta(days=7), "next": first + timedelta(days=7),
-               "this_week": week_start(today(request)), "today": today(request), "labels": labels(),
+               "this_week": week_start(today(request)), "today": today(request), "labels": forms.labels(),
                "clashes": sum(1 for v in visits if v["double_booked"])}
     if wants_fragment(request):
         return Template("visits/_team_week_grid.html", context=context)
@@ -254,7 +250,7 @@ class VisitController(Controller):
             "concerns": len(handover["concerns"]), "last_note": handover["last_note"] is not None}} if handover else {}))
         return Template("visits/visit.html", context={
             "visit": (await with_states(request, [visit]))[0], "client": await clients.client_name(client_id=visit["client"]),
-            "may_manage": may_manage, "labels": labels(), "error": error,
+            "may_manage": may_manage, "labels": forms.labels(), "error": error,
             "may_restore": visit["status"] == "cancelled" and visit["scheduled_start"] > clock.utcnow(),
             "workers": workers, "worker_options": [(w["id"], w["display_name"]) for w in workers],
             "cancel_form": cancel_form or Form(values={"version": str(visit["version"])}),
@@ -455,7 +451,7 @@ class VisitController(Controller):
         row = await queries.visit_log_of(visit_id=visit["id"])
         return Template("visits/concern.html", context={
             "visit": visit, "row": row, "client": await clients.client_name(client_id=visit["client"]),
-            "labels": {**labels(), **forms.log_labels()}, "tz": request.user.timezone, "error": error,
+            "labels": {**forms.labels(), **forms.log_labels()}, "tz": request.user.timezone, "error": error,
             "may_act": can_on(request.user, "visit.concern.resolve", relation),
             "action_form": action_form or Form(), "resolve_form": resolve_form or Form(),
             "form_keys": {"resolve": forms.idempotency_key()},
@@ -583,7 +579,7 @@ async def caseload_visits(request: Request) -> Template:
     later = await queries.times_recorded_later_for(client_ids=client_ids, start=start, end=end)
     for visit in late + missed + concerns + later:
         visit["client_name"] = _client_name(visit)
-    context = {"late": late, "missed": missed, "concerns": concerns, "times_given_later": later, "labels": {**labels(), **forms.log_labels()},
+    context = {"late": late, "missed": missed, "concerns": concerns, "times_given_later": later, "labels": {**forms.labels(), **forms.log_labels()},
                "grace_minutes": facility["visit_grace_minutes"]}
     if wants_fragment(request):
         return Template("visits/_caseload_alerts.html", context=context)

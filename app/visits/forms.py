@@ -8,6 +8,7 @@ from datetime import date, datetime, time, timezone
 from typing import Any, Optional
 from zoneinfo import ZoneInfo
 
+from app.careplans.forms import kind_labels
 from app.i18n import _
 from app.visits.rules import LOCATIONS, SECTIONS, SEVERITIES, severity_labels
 from app.web.forms import Form, idempotency_key, iso_day, submitted_key, whole  # noqa: F401  (the log's forms use both)
@@ -210,3 +211,8 @@ def family_state_labels() -> dict[str, str]:
     return {"upcoming": _("Planned"), "due": _("Due now"), "late": _("Running late"),
             "missed": _("Missed: nobody came"), "in_progress": _("Happening now"), "completed": _("Done"),
             "cancelled": _("Cancelled: this visit will not happen"), "not_logged": _("Planned")}
+
+
+def labels() -> dict[str, Any]:
+    """Every name the visit pages show for a stored value, for the templates."""
+    return {"kinds": kind_labels(), "statuses": status_labels(), "states": log_labels()["attendance"]}
