@@ -97,6 +97,11 @@ def percent(value: Optional[float]) -> str:
     return f"{round(value * 100)} %"
 
 
+def choices(rows: Any, value: str = "id", text: str = "display_name") -> list[tuple[Any, Any]]:
+    """Rows as the (value, text) options of a select: `workers|choices`."""
+    return [(row[value], row[text]) for row in rows]
+
+
 @lru_cache(maxsize=None)
 def static_version(path: str) -> str:
     """The first hex digits of the file's SHA-256: changes exactly when its content does."""
@@ -168,6 +173,7 @@ def build_environment(*, development: bool = False) -> Environment:
     env.filters["moment"] = local_moment
     env.filters["datetime_attribute"] = datetime_attribute
     env.filters["percent"] = percent
+    env.filters["choices"] = choices
     env.globals["nav_items"] = nav_items
     env.globals["client_names_in_titles"] = client_names_in_titles
     env.globals["htmx_version"] = HTMX_VERSION
