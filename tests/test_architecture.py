@@ -25,7 +25,7 @@ BASE_MAY_IMPORT = {"app.accounts.tables", "app.accounts.queries"}
 # Where the app is put together: it may import anything, and nothing else imports it.
 ASSEMBLY = {"main", "cli", "demo", "demo_scale", "piccolo_app", "migrations_state", "health", "wiring"}
 # The engine binds every table to itself when it is configured.
-ASSEMBLY_IMPORTED_BY = {("app.db", "app.piccolo_app")}
+ASSEMBLY_IMPORTED_BY = {("app.db.binding", "app.piccolo_app")}
 
 
 def module_name(path: Path) -> str:
@@ -119,4 +119,4 @@ def test_the_check_sees_an_import_against_the_order_and_a_cycle():
 
 def test_the_graph_reads_lazy_imports_inside_functions():
     graph = import_graph()
-    assert "app.piccolo_app" in graph["app.db"]  # imported inside configure()
+    assert "app.piccolo_app" in graph["app.db.binding"]  # imported inside configure()

@@ -143,7 +143,7 @@ async def _seal_chain(chain_key: int) -> int:
     await db.engine().run_querystring(QueryString(
         "INSERT INTO audit_chain (chain_key, seq, head_hash) VALUES ({}, 0, {}) ON CONFLICT (chain_key) DO NOTHING",
         chain_key, GENESIS))
-    skip_locked = " FOR UPDATE SKIP LOCKED" if db.is_postgres() else ""
+    skip_locked = db.skip_locked()
     condition, args = _chain_condition(chain_key)
     async with db.transaction():
         heads = await db.fetch(QueryString(

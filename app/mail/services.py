@@ -50,9 +50,8 @@ async def outbox_claim(*, limit: int = CLAIM_BATCH, now: Optional[datetime] = No
     """
     now = now or clock.utcnow()
     token = token_new()
-    # On PostgreSQL, SKIP LOCKED lets concurrent senders take different rows instead of queueing
-    # behind each other; on SQLite the single writer already makes the statement atomic.
-    lock = " FOR UPDATE SKIP LOCKED" if db.is_postgres() else ""
+    # Concurrent senders take different rows instead of queueing behind each other.
+    lock = db.skip_locked()
     rows = await Outbox.raw(
         "UPDATE mail_outbox SET status = 'sending', claim_token = {}, claimed_until = {} "
         "WHERE id IN (SELECT id FROM mail_outbox WHERE (status = 'pending' AND next_attempt_at <= {}) "

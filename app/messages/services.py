@@ -75,9 +75,8 @@ async def message_post(*, actor: Actor, client_id: int, facility_id: int, body: 
     submission = f"{actor.user_id}:{key}" if key else None
     async with db.transaction():
         if submission:
-            if db.is_postgres():
-                # One post per person at a time, released at commit (SQLite's BEGIN IMMEDIATE already is).
-                await Message.raw("SELECT pg_advisory_xact_lock(4246, {})", actor.user_id).run()
+            # One post per person at a time, so a repeated submission finds the first.
+            await db.lock_until_commit(db.Lock.message_post, actor.user_id)
             sent = await Message.select(Message.id).where(Message.submission == submission).first().run()
             if sent is not None:
                 return sent["id"]

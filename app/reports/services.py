@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
-
-import asyncpg
-
 from app import clock, db
 from app.audit.services import Actor, audit_record
 from app.errors import FieldError, VersionConflict
@@ -44,7 +40,7 @@ async def supervision_note_save(*, actor: Actor, facility_id: int, worker_id: in
                                                          author=actor.user_id, created_at=clock.utcnow())).run()
             await audit_record(actor=actor, action="supervision.note_saved", facility_id=facility_id,
                                object_type="supervision_note", object_id=worker_id, detail={"version": version})
-    except (sqlite3.IntegrityError, asyncpg.UniqueViolationError):
+    except db.UNIQUE_VIOLATIONS:
         # Two saves of the same version at once: the unique (worker, version) index kept the first.
         raise SupervisionVersionConflict(await _newest(worker_id)) from None
     return version

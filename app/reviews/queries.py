@@ -12,7 +12,7 @@ from piccolo.querystring import QueryString
 from app.careplans import queries as plans
 from app.careplans.tables import PlanStatus
 from app.clients.queries import family_with_review_between
-from app.db import as_utc
+from app.db import as_utc, elapsed_ms_sql
 from app.liaison.queries import referrals_for_client
 from app.messages.queries import message_counts_for
 from app.reviews.tables import FamilyReviewInput, Review, ReviewAddendum, ReviewStatus
@@ -88,7 +88,7 @@ async def concerns_by_severity(*, client_id: int, start: datetime, end: datetime
     return await Visit.raw(
         "SELECT v.concern_severity AS severity, COUNT(*) AS raised, "
         "SUM(CASE WHEN v.concern_resolved_at IS NOT NULL THEN 1 ELSE 0 END) AS resolved, "
-        f"SUM(CASE WHEN v.concern_resolved_at IS NOT NULL THEN {figures.elapsed_ms_sql(_RAISED, 'v.concern_resolved_at')} "
+        f"SUM(CASE WHEN v.concern_resolved_at IS NOT NULL THEN {elapsed_ms_sql(_RAISED, 'v.concern_resolved_at')} "
         "ELSE 0 END) AS resolution_ms "
         f"FROM visit v WHERE {_PERIOD} AND v.concern GROUP BY v.concern_severity",
         client_id, start, end,

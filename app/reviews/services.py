@@ -4,12 +4,9 @@ locked, the plan's next review date, a new draft plan from the judgement), adden
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Optional
-
-import asyncpg
 
 from app import clock, db
 from app.audit.services import Actor, audit_record
@@ -92,7 +89,7 @@ async def review_start(*, actor: Actor, client_id: int, today: date, tz: str, gr
     """The client's draft review (the one open, or a new one with its figures); returns its number."""
     try:
         return await _review_create(actor=actor, client_id=client_id, today=today, tz=tz, grace=grace)
-    except (sqlite3.IntegrityError, asyncpg.UniqueViolationError):
+    except db.UNIQUE_VIOLATIONS:
         # Two people started a review at the same moment: the one-draft index kept one.
         existing = await queries.review_draft_of(client_id=client_id)
         if existing is None:
@@ -316,7 +313,7 @@ async def review_input_invitations_enqueue(*, now: Optional[datetime] = None) ->
                            "%(link)s\n\nIt is optional; the review goes ahead either way.") % {
                         "person": person["display_name"], "name": person["client_first_name"],
                         "day": person["review_due"].strftime("%d %B %Y"), "link": absolute_link("/family/reviews")})
-        except (sqlite3.IntegrityError, asyncpg.UniqueViolationError):
+        except db.UNIQUE_VIOLATIONS:
             continue  # another process asked this person already
         sent += 1
     return sent

@@ -25,22 +25,7 @@ from zoneinfo import ZoneInfo
 
 from piccolo.querystring import QueryString
 
-from app import db
-from app.db import as_utc
-
-
-def elapsed_ms_sql(start: str, end: str) -> str:
-    """Milliseconds from one timestamp column to another, the same on SQLite and PostgreSQL."""
-    if db.is_postgres():
-        return f"(EXTRACT(EPOCH FROM ({end} - {start})) * 1000)"
-    # julianday is a double: rounded to the millisecond, an exact 30 minutes stays exactly 1800000.
-    return f"ROUND((julianday({end}) - julianday({start})) * 86400000)"
-
-
-def json_length_sql(column: str) -> str:
-    if db.is_postgres():
-        return f"json_array_length(COALESCE(NULLIF({column}, ''), '[]')::json)"
-    return f"json_array_length(COALESCE(NULLIF({column}, ''), '[]'))"
+from app.db import as_utc, elapsed_ms_sql, json_length_sql
 
 
 def completed_sql(v: str = "v") -> str:

@@ -156,9 +156,7 @@ async def _client_schedule_apply(*, client_id: int, planned: list[PlannedVisit],
 
 async def _schedule_lock(client_id: int) -> None:
     """One change to a client's schedule at a time (the keeper, a move, an extra visit); released at commit."""
-    if db.is_postgres():
-        # SQLite's BEGIN IMMEDIATE already admits one writer at a time.
-        await Visit.raw("SELECT pg_advisory_xact_lock(4243, {})", client_id).run()
+    await db.lock_until_commit(db.Lock.client_schedule, client_id)
 
 
 async def schedule_keeper(*, interval_seconds: float = KEEPER_INTERVAL_SECONDS,
@@ -399,9 +397,7 @@ class LogSaved:
 
 async def _visit_to_log(visit_id: int) -> dict:
     """The visit's log, read inside the caller's transaction; one change to a visit's log at a time."""
-    if db.is_postgres():
-        # Released at commit; SQLite's BEGIN IMMEDIATE already admits one writer at a time.
-        await Visit.raw("SELECT pg_advisory_xact_lock(4244, {})", visit_id).run()
+    await db.lock_until_commit(db.Lock.visit_log, visit_id)
     row = await queries.visit_log_of(visit_id=visit_id)
     if row is None:
         raise VisitError("visit", _("This visit does not exist."))

@@ -1,0 +1,36 @@
+"""The database, chosen by KINWARD_DATABASE_URL: SQLite embedded, PostgreSQL to scale out.
+
+Split by concern: `engines` (Kinward's SQLite and PostgreSQL engines), `binding` (which engine the
+tables use), `transactions` (write transactions, shared commits, the optimistic update) and
+`dialect` (what differs between the engines, behind one name each). Everything is used as `db.<name>`.
+Piccolo finds `DB` and `APP_REGISTRY` here (PICCOLO_CONF points at this module).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from piccolo.conf.apps import AppRegistry
+
+from app.db.binding import configure, engine, is_postgres, start, stop, using
+from app.db.dialect import (UNIQUE_VIOLATIONS, Lock, as_utc, bulk_insert, elapsed_ms_sql, json_length_sql,
+                            lock_until_commit, skip_locked)
+from app.db.engines import BUSY_TIMEOUT_MS, KinwardPostgresEngine, KinwardSQLiteEngine, engine_from_url, reads_aside
+from app.db.transactions import (RowInsert, Write, commit_shared, deferred_begin, deferred_end, deferred_take,
+                                 fetch, in_transaction, on_shared_commit, transaction, update_versioned,
+                                 write_soon, write_transactions)
+
+__all__ = ["configure", "engine", "is_postgres", "start", "stop", "using", "UNIQUE_VIOLATIONS", "Lock", "as_utc",
+           "bulk_insert", "elapsed_ms_sql", "json_length_sql", "lock_until_commit", "skip_locked",
+           "BUSY_TIMEOUT_MS", "KinwardPostgresEngine", "KinwardSQLiteEngine", "engine_from_url", "reads_aside", "RowInsert",
+           "Write", "commit_shared", "deferred_begin", "deferred_end", "deferred_take", "fetch", "in_transaction",
+           "on_shared_commit", "transaction", "update_versioned", "write_soon", "write_transactions"]
+
+APP_REGISTRY = AppRegistry(apps=["app.piccolo_app"])
+
+
+def __getattr__(name: str) -> Any:
+    # Piccolo's own commands read `DB` from this module; build it on first use.
+    if name == "DB":
+        return engine()
+    raise AttributeError(name)
