@@ -222,13 +222,9 @@ async def contact_add(*, actor: Actor, client_id: int, name: str, relationship: 
 async def contact_remove(*, actor: Actor, client_id: int, contact_id: int, version: int) -> None:
     """Contacts are retired, not deleted: the record shows who could be called at the time."""
     async with db.transaction():
-        removed = await ClientContact.update({
-            ClientContact.removed_at: clock.utcnow(), ClientContact.version: version + 1,
-        }).where((ClientContact.id == contact_id) & (ClientContact.client == client_id)
-                 & ClientContact.removed_at.is_null() & (ClientContact.version == version)
-                 ).returning(ClientContact.id).run()
-        if not removed:
-            raise StaleRemoval()
+        await db.update_versioned(ClientContact, {ClientContact.removed_at: clock.utcnow()},
+                                  where=(ClientContact.id == contact_id) & (ClientContact.client == client_id)
+                                  & ClientContact.removed_at.is_null(), version=version, conflict=StaleRemoval())
         await audit_record(actor=actor, action="client.contact_removed", client_id=client_id,
                            object_type="client_contact", object_id=contact_id)
 
@@ -275,11 +271,8 @@ async def team_member_end(*, actor: Actor, client_id: int, member_id: int, until
             raise ClientError("until", _("The end date is before the start date."))
         if member["until"] is not None and member["until"] < until:
             raise ClientError("until", _("This membership already ends earlier."))
-        ended = await CareTeamMember.update({CareTeamMember.until: until, CareTeamMember.version: version + 1}).where(
-            (CareTeamMember.id == member_id) & (CareTeamMember.version == version)
-        ).returning(CareTeamMember.id).run()
-        if not ended:
-            raise StaleRemoval()
+        await db.update_versioned(CareTeamMember, {CareTeamMember.until: until}, where=CareTeamMember.id == member_id,
+                                  version=version, conflict=StaleRemoval())
         await audit_record(actor=actor, action="client.team_member_ended", client_id=client_id,
                            object_type="care_team_member", object_id=member_id,
                            detail={"until": until.isoformat()})
@@ -354,12 +347,9 @@ async def _family_invitation_email(*, facility_id: int, client_id: int, name: st
 async def family_link_end(*, actor: Actor, client_id: int, link_id: int, version: int) -> None:
     """The family member no longer follows this client; their account stays for other links."""
     async with db.transaction():
-        ended = await FamilyLink.update({FamilyLink.ended_at: clock.utcnow(), FamilyLink.version: version + 1}).where(
-            (FamilyLink.id == link_id) & (FamilyLink.client == client_id) & FamilyLink.ended_at.is_null()
-            & (FamilyLink.version == version)
-        ).returning(FamilyLink.id).run()
-        if not ended:
-            raise StaleRemoval()
+        await db.update_versioned(FamilyLink, {FamilyLink.ended_at: clock.utcnow()},
+                                  where=(FamilyLink.id == link_id) & (FamilyLink.client == client_id)
+                                  & FamilyLink.ended_at.is_null(), version=version, conflict=StaleRemoval())
         await audit_record(actor=actor, action="client.family_link_ended", client_id=client_id,
                            object_type="family_link", object_id=link_id)
 
