@@ -233,15 +233,10 @@ class ClientLiaisonController(Controller):
 
     async def _providers(self, request: Request, client_id: int, relation: ClientRelation, form: Form,
                          status: int = 200) -> Template:
-        if can_on(request.user, "client.providers.details", relation):
-            view = "full"
-        elif can_on(request.user, "client.providers.phones", relation):
-            view = "phones"
-        else:
-            view = "names"
         manage = can_on(request.user, "client.providers.manage", relation)
-        context = {"client": await clients.client_name(client_id=client_id), "view": view, "manage": manage,
-                   "providers": await queries.providers_for(client_id=client_id, view=view), "form": form,
+        context = {"client": await clients.client_name(client_id=client_id), "manage": manage,
+                   "view": queries.providers_view(request.user, relation),
+                   "providers": await queries.providers_for(user=request.user, relation=relation), "form": form,
                    "labels": forms.labels(),
                    "agencies": await queries.agencies_for(facility_id=request.user.facility_id) if manage else []}
         template = _record_template(request, "providers") if status == 200 else "liaison/providers.html"

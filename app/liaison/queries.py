@@ -12,6 +12,7 @@ from app.careplans.queries import goals_of, plan_in_status, services_of
 from app.careplans.tables import PlanStatus
 from app.clients.queries import care_team_for, client_record, display_name, search_terms
 from app.liaison.rules import AWAITING_ANSWER, CLOSED, ReferralStatus, referral_overdue
+from app.policy import ClientRelation, Principal, can_on
 from app.liaison.tables import Agency, ClientProvider, Disclosure, Referral, ReferralEvent, ShareLink
 from app.visits.queries import visits_with_outcomes
 from app.web.tokens import token_hash
@@ -69,12 +70,26 @@ async def agency_of(*, facility_id: int, agency_id: int) -> Optional[dict]:
 # --- a client's providers ------------------------------------------------------------------------
 
 
-async def providers_for(*, client_id: int, view: str) -> list[dict]:
-    """The agencies involved in the client's care, as the viewer may see them.
+def providers_view(user: Principal, relation: ClientRelation) -> str:
+    """What this viewer may see of the client's providers: "full" (the team: contacts, phones, emails),
+    "phones" (a care worker: the GP's and the pharmacy's name and phone), "names" (family: who, in what
+    role, nothing else), or "" (nothing)."""
+    if not can_on(user, "client.providers.view", relation):
+        return ""
+    if can_on(user, "client.providers.details", relation):
+        return "full"
+    if can_on(user, "client.providers.phones", relation):
+        return "phones"
+    return "names"
 
-    `view` is "full" (the team: contacts, phones, emails), "phones" (a care worker: the GP's and
-    the pharmacy's name and phone) or "names" (family: who, in what role, nothing else).
-    """
+
+async def providers_for(*, user: Principal, relation: ClientRelation) -> list[dict]:
+    """The agencies involved in the client's care, as this viewer may see them (see providers_view)."""
+    view = providers_view(user, relation)
+    return await _providers(client_id=relation.client_id, view=view) if view else []
+
+
+async def _providers(*, client_id: int, view: str) -> list[dict]:
     where = (ClientProvider.client == client_id) & ClientProvider.ended_at.is_null()
     if view == "phones":
         where = where & ClientProvider.role.is_in(list(NEED_TO_KNOW_ROLES))
@@ -258,7 +273,7 @@ async def summary_for(*, client_id: int, sections: tuple[str, ...] | list[str], 
         summary["plan"] = plan
     if "team" in sections:
         summary["team"] = (await care_team_for(client_id=client_id, today=today))["current"]
-        summary["providers"] = await providers_for(client_id=client_id, view="full")
+        summary["providers"] = await _providers(client_id=client_id, view="full")
     if "visits" in sections or "family_summaries" in sections:
         visits = await visits_with_outcomes(client_id=client_id, start=now - timedelta(days=RECENT_VISIT_DAYS),
                                             end=now)

@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from app import clock
-from app.liaison.queries import referral_counts_by_agency, referrals_for_client
+from app.liaison.queries import providers_for, referral_counts_by_agency, referrals_for_client
 from app.liaison.tables import Referral
 from tests.clients.factories import make_world
-from tests.liaison.factories import make_agency, make_referral
+from tests.liaison.factories import make_agency, make_provider, make_referral
+from app.policy import ClientRelation, FamilyPermissions
+from tests.policy_helpers import Person
 
 
 async def test_referral_counts_by_agency_counts_statuses_overdue_and_answer_times():
@@ -43,3 +45,24 @@ async def test_referrals_for_client_lists_open_ones_first_and_only_shareable_one
     assert [r["id"] for r in rows] == [open_["id"], closed["id"]] and rows[1]["closed"]
     shared = await referrals_for_client(client_id=world.own["id"], shareable_only=True)
     assert [r["id"] for r in shared] == [closed["id"]]
+
+
+async def test_providers_come_from_the_selector_as_the_viewers_relation_allows():
+    """The selector, not the page, decides: the team all, a worker the GP's and pharmacy's phones, family names."""
+    world = await make_world()
+    for kind in ("gp", "pharmacy", "housing"):
+        agency = await make_agency(facility_id=world.facility, kind=kind, phone="01632 960100", email="a@example.org")
+        await make_provider(client_id=world.own["id"], agency=agency)
+    on_team = ClientRelation(facility_id=world.facility, client_id=world.own["id"], team_role="coordinator")
+    team = await providers_for(user=Person("coordinator", facility_id=world.facility), relation=on_team)
+    assert len(team) == 3 and all(row["email"] == "a@example.org" and "contact_name" in row for row in team)
+    visiting = ClientRelation(facility_id=world.facility, client_id=world.own["id"], team_role="worker")
+    worker = await providers_for(user=Person("worker", facility_id=world.facility), relation=visiting)
+    assert sorted(row["role"] for row in worker) == ["gp", "pharmacy"]
+    assert all(set(row) == {"id", "role", "agency_name", "phone"} for row in worker)
+    linked = ClientRelation(facility_id=world.facility, client_id=world.own["id"],
+                            family=FamilyPermissions(may_see_schedule=True))
+    family = await providers_for(user=Person("family", facility_id=world.facility), relation=linked)
+    assert len(family) == 3 and all(set(row) == {"id", "role", "agency_name"} for row in family)
+    unlinked = ClientRelation(facility_id=world.facility, client_id=world.own["id"], family=FamilyPermissions())
+    assert await providers_for(user=Person("family", facility_id=world.facility), relation=unlinked) == []
