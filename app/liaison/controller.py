@@ -4,7 +4,7 @@ without an account (/r/{token} for agencies, /share/{token} for recipients): thi
 from __future__ import annotations
 
 import json
-from typing import Optional
+from typing import Any, Optional
 
 from litestar import Controller, Request, Response, get, post
 from litestar.exceptions import NotFoundException
@@ -226,6 +226,16 @@ def _record_template(request: Request, name: str) -> str:
     return f"liaison/_{name}.html" if wants_fragment(request) else f"liaison/{name}.html"
 
 
+async def _record_section(request: Request, client_id: int, name: str, *, manage: bool, status: int,
+                          **context: Any) -> Template:
+    """A liaison section of the client's record, with what every section shows (the client, the labels, the
+    agencies to choose from for those who manage it); re-shown with errors, always as a page of its own."""
+    context.update(client=await clients.client_name(client_id=client_id), manage=manage, labels=forms.labels(),
+                   agencies=await queries.agencies_for(facility_id=request.user.facility_id) if manage else [])
+    template = _record_template(request, name) if status == 200 else f"liaison/{name}.html"
+    return Template(template, context=context, status_code=status)
+
+
 class ClientLiaisonController(Controller):
     path = "/clients"
 
@@ -233,14 +243,10 @@ class ClientLiaisonController(Controller):
 
     async def _providers(self, request: Request, client_id: int, relation: ClientRelation, form: Form,
                          status: int = 200) -> Template:
-        manage = can_on(request.user, "client.providers.manage", relation)
-        context = {"client": await clients.client_name(client_id=client_id), "manage": manage,
-                   "view": queries.providers_view(request.user, relation),
-                   "providers": await queries.providers_for(user=request.user, relation=relation), "form": form,
-                   "labels": forms.labels(),
-                   "agencies": await queries.agencies_for(facility_id=request.user.facility_id) if manage else []}
-        template = _record_template(request, "providers") if status == 200 else "liaison/providers.html"
-        return Template(template, context=context, status_code=status)
+        return await _record_section(
+            request, client_id, "providers", manage=can_on(request.user, "client.providers.manage", relation),
+            status=status, form=form, view=queries.providers_view(request.user, relation),
+            providers=await queries.providers_for(user=request.user, relation=relation))
 
     @get("/{client_id:int}/providers", opt={"action": "client.providers.view"})
     async def providers_page(self, request: Request, client_id: FromPath[int]) -> Template:
@@ -280,14 +286,11 @@ class ClientLiaisonController(Controller):
     async def _referrals(self, request: Request, client_id: int, relation: ClientRelation, form: Form,
                          status: int = 200) -> Template:
         details = can_on(request.user, "client.referrals.details", relation)
-        manage = can_on(request.user, "client.referrals.manage", relation)
-        context = {"client": await clients.client_name(client_id=client_id), "details": details, "manage": manage,
-                   "referrals": await queries.referrals_for_client(client_id=client_id, today=today(request),
-                                                                   shareable_only=not details),
-                   "form": form, "labels": forms.labels(),
-                   "agencies": await queries.agencies_for(facility_id=request.user.facility_id) if manage else []}
-        template = _record_template(request, "client_referrals") if status == 200 else "liaison/client_referrals.html"
-        return Template(template, context=context, status_code=status)
+        return await _record_section(
+            request, client_id, "client_referrals", manage=can_on(request.user, "client.referrals.manage", relation),
+            status=status, form=form, details=details,
+            referrals=await queries.referrals_for_client(client_id=client_id, today=today(request),
+                                                         shareable_only=not details))
 
     @get("/{client_id:int}/referrals", opt={"action": "client.referrals.view"})
     async def referrals_page(self, request: Request, client_id: FromPath[int]) -> Template:
