@@ -4,7 +4,7 @@ without an account (/r/{token} for agencies, /share/{token} for recipients): thi
 from __future__ import annotations
 
 import json
-from typing import Any, Optional
+from typing import Any, Awaitable, Optional
 
 from litestar import Controller, Request, Response, get, post
 from litestar.exceptions import NotFoundException
@@ -24,6 +24,7 @@ from app.policy import PUBLIC, ClientRelation, can, can_on
 from app.web.auth import actor_of, client_address
 from app.web.forms import Form, keyed, submitted_key, whole
 from app.web.links import absolute_link
+from app.web.tokens import token_for_form
 from app.clients.records import record_viewed, relation_for, today, wants_fragment
 from app.web.sessions import flash_push
 from app.web.submissions import created_once
@@ -395,26 +396,33 @@ class ClientLiaisonController(Controller):
     async def share_page(self, request: Request, client_id: FromPath[int]) -> Template:
         relation = await relation_for(request, client_id, "client.disclose")
         await record_viewed(request, relation, "share")
-        return await self._share(request, client_id, Form(values={**forms.sections_default(), "expires": "72"}))
+        return await self._share(request, client_id, keyed(Form(values={**forms.sections_default(), "expires": "72"})))
 
     @post("/{client_id:int}/share", opt={"action": "client.disclose"})
     async def share_create(self, request: Request, client_id: FromPath[int]) -> Template:
         await relation_for(request, client_id, "client.disclose")
         agencies = {a["id"]: a for a in await queries.agencies_for(facility_id=request.user.facility_id)}
-        form, details = forms.share_form(await request.form(), agencies=agencies)
+        data = await request.form()
+        form, details = forms.share_form(data, agencies=agencies)
         created = None
         if details is not None:
+            actor = actor_of(request)
+            key = submitted_key(data)
+            # A repeat of this sending shows the same link, which its token makes from the form's key.
+            token = token_for_form(secret=request.app.state.settings.secret_key, user_id=actor.user_id,
+                                   form="share_link", key=key)
             try:
-                result = await services.share_link_create(actor=actor_of(request), client_id=client_id,
-                                                          details=details)
+                await created_once(user_id=actor.user_id, form="share_link", key=key, create=lambda: _link_id(
+                    services.share_link_create(actor=actor, client_id=client_id, details=details, token=token)))
             except services.LiaisonError as error:
                 form.error(error.field, error.message)
             else:
                 created = {"name": details.recipient_name, "email": details.recipient_email,
-                           "url": absolute_link(f"/share/{result.token}")}
+                           "url": absolute_link(f"/share/{token}")}
         if created is None:
-            return await self._share(request, client_id, form, status=422)
-        return await self._share(request, client_id, Form(values={**forms.sections_default(), "expires": "72"}),
+            return await self._share(request, client_id, keyed(form, data), status=422)
+        return await self._share(request, client_id,
+                                 keyed(Form(values={**forms.sections_default(), "expires": "72"})),
                                  status=201, created=created)
 
     @post("/{client_id:int}/share/{link_id:int}/revoke", opt={"action": "client.disclose"})
@@ -425,6 +433,10 @@ class ClientLiaisonController(Controller):
         await services.share_link_revoke(actor=actor_of(request), client_id=client_id, link_id=link_id)
         await flash_push(session_id=request.user.session_id, message=_("The share link no longer works."))
         return Redirect(path=f"/clients/{client_id}/share", status_code=303)
+
+
+async def _link_id(created: Awaitable[services.ShareCreated]) -> int:
+    return (await created).link_id
 
 
 def _fhir_response(bundle: dict, client_id: int) -> Response:

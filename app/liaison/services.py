@@ -385,14 +385,17 @@ class ShareCreated:
     token: str
 
 
-async def share_link_create(*, actor: Actor, client_id: int, details: ShareDetails) -> ShareCreated:
-    """A link to the client's summary for one named recipient, for a while; shown once, emailed if an address is known."""
+async def share_link_create(*, actor: Actor, client_id: int, details: ShareDetails, token: str = "") -> ShareCreated:
+    """A link to the client's summary for one named recipient, for a while; shown once, emailed if an address is known.
+
+    `token` is the link's secret when the form chose it (`tokens.token_for_form`), else a fresh one.
+    """
     reason = reason_checked(details.reason)
     if not details.sections:
         raise LiaisonError("sections", _("Choose at least one part of the summary to share."))
     if not SHARE_LINK_SHORTEST <= details.lifetime <= SHARE_LINK_LONGEST:
         raise LiaisonError("expires", _("Choose how long the link works: from one hour to 30 days."))
-    token = token_new()
+    token = token or token_new()
     now = clock.utcnow()
     async with db.transaction():
         rows = await ShareLink.insert(ShareLink(

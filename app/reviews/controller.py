@@ -24,9 +24,10 @@ from app.policy import ClientRelation, can, can_on
 from app.reviews import forms, queries, services
 from app.reviews.tables import ReviewStatus
 from app.web.auth import actor_of
-from app.web.forms import Form
+from app.web.forms import Form, keyed, submitted_key
 from app.clients.records import record_viewed, relation_for, today, wants_fragment
 from app.web.sessions import flash_push
+from app.web.submissions import created_once
 
 # The next review is suggested this many days after the one being finished.
 NEXT_REVIEW_DAYS = 182
@@ -110,7 +111,7 @@ class ClientReviewsController(Controller):
             "client": await clients.client_name(client_id=client_id), "review": review, "facts": review["figures"],
             "plan": plan, "services_now": services_now, "form": form,
             "services_by_lineage": {s["lineage"]: f"{forms.labels()['kinds'].get(s['kind'], s['kind'])} {s['time_range']}"
-                                    for s in services_now}, "addendum_form": addendum_form or Form(),
+                                    for s in services_now}, "addendum_form": addendum_form or keyed(Form()),
             "disclose_form": disclose_form or Form(), "may_disclose": can_on(request.user, "client.disclose", relation),
             "action_rows": forms.action_rows(len(review["actions"])), "labels": forms.labels(),
             "family_inputs": await queries.family_inputs_for_review(client_id=client_id, due_on=review["due_on"],
@@ -199,11 +200,15 @@ class ClientReviewsController(Controller):
     async def addendum_add(self, request: Request, client_id: FromPath[int], number: FromPath[int]) -> Template | Redirect:
         relation = await relation_for(request, client_id, "client.reviews.edit")
         review = await self._review(client_id, number)
-        form, body = forms.addendum_form(await request.form())
+        data = await request.form()
+        form, body = forms.addendum_form(data)
+        keyed(form, data)
         if body is None:
             return await self._page(request, relation, review, addendum_form=form, status=422)
+        actor = actor_of(request)
         try:
-            await services.review_addendum_add(actor=actor_of(request), review_id=review["id"], body=body)
+            await created_once(user_id=actor.user_id, form="review_addendum", key=submitted_key(data), create=lambda: (
+                services.review_addendum_add(actor=actor, review_id=review["id"], body=body)))
         except services.ReviewError as error:
             form.error(error.field, error.message)
             return await self._page(request, relation, review, addendum_form=form, status=422)

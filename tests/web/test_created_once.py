@@ -6,11 +6,14 @@ from __future__ import annotations
 import asyncio
 
 from app.clients.tables import CareTeamMember, Client, ClientContact
-from app.liaison.tables import Agency, ClientProvider, Referral
+from app.liaison.tables import Agency, ClientProvider, Referral, ShareLink
 from app.mail.tables import Outbox
+from app.reviews.tables import ReviewAddendum
 from app.web.forms import idempotency_key
 from tests.clients.factories import make_world, today
 from tests.liaison.factories import make_agency
+from tests.liaison.test_share_links import LINK
+from tests.reviews.test_access import with_reviews
 from tests.conftest import post_form
 from tests.web.test_double_submit import TIMES, browsers, close_all
 
@@ -96,3 +99,31 @@ async def test_a_new_client_sent_several_times_at_once_is_added_once(settings):
         "first_name": "Ida", "last_name": "Idem", "date_of_birth": "1940-02-03", "status": "referral"})
     answered_alike(answers)
     assert await Client.count().where(Client.last_name == "Idem") == 1
+
+
+async def test_an_addendum_sent_several_times_at_once_is_added_once(settings):
+    world = await make_world()
+    await with_reviews(world)
+    answers = await sent_at_once(settings, world.coordinator, f"/clients/{world.own['id']}/reviews/1/addenda",
+                                 {"body": "The GP visit is on Tuesday."})
+    answered_alike(answers)
+    assert await ReviewAddendum.count() == 1
+
+
+async def test_a_share_link_sent_several_times_at_once_is_made_once_and_every_answer_shows_it(settings):
+    world = await make_world()
+    answers = await sent_at_once(settings, world.coordinator, f"/clients/{world.own['id']}/share", {
+        "section_needs": "on", "recipient_name": "Dr Jones", "recipient_email": "jones@example.org",
+        "reason": "Hospital appointment", "expires": "24"})
+    answered_alike(answers, status=201)
+    links = {LINK.search(a.text).group(1) for a in answers}
+    assert len(links) == 1
+    assert await ShareLink.count().where(ShareLink.client == world.own["id"]) == 1
+    assert await Outbox.count().where(Outbox.to_address == "jones@example.org") == 1
+    tabs = await browsers(settings, world.coordinator, 1)
+    try:
+        tabs[0].cookies.clear()
+        opened = await tabs[0].get(links.pop().removeprefix("http://testserver.local"))
+    finally:
+        await close_all(tabs)
+    assert opened.status_code == 200 and "Olive Owens" in opened.text
