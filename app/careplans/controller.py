@@ -18,9 +18,10 @@ from app.i18n import _
 from app.policy import ClientRelation, can_on
 from app.web.auth import actor_of
 from app.web.errors import RequestRefused
-from app.web.forms import Form, save_merged
+from app.web.forms import Form, keyed, save_merged, submitted_key
 from app.clients.records import record_viewed, relation_for, today
 from app.web.sessions import flash_push
+from app.web.submissions import created_once
 
 
 def display_value(name: str, value: Any) -> str:
@@ -111,7 +112,7 @@ class PlanController(Controller):
         return Template("careplans/plan.html", context={
             "client": client, "active": active, "draft": draft, "versions": versions,
             "may_edit": may_edit, "may_see_schedule": can_on(request.user, "schedule.view", relation),
-            "details_form": details_form or Form(), "goal_form": goal_form or Form(values={"status": "not_started"}),
+            "details_form": details_form or Form(), "goal_form": goal_form or keyed(Form(values={"status": "not_started"})),
             "conflicts": conflicts or [], "labels": forms.labels(), "today": today(request), "merge_fields": PLAN_MERGE_FIELDS,
             "review": queries.review_state(active["review_due"], today(request)) if active else "",
         }, status_code=status)
@@ -182,10 +183,13 @@ class PlanController(Controller):
     async def goal_add(self, request: Request, client_id: FromPath[int]) -> Response:
         relation = await relation_for(request, client_id, "plan.edit")
         draft = await self._draft(client_id)
-        form, details = forms.goal_form(await request.form())
+        data = await request.form()
+        form, details = forms.goal_form(data)
         if details is None:
-            return await self._page(request, relation, goal_form=form, status=422)
-        await services.goal_add(actor=actor_of(request), plan_id=draft["id"], details=details)
+            return await self._page(request, relation, goal_form=keyed(form, data), status=422)
+        actor = actor_of(request)
+        await created_once(user_id=actor.user_id, form="goal", key=submitted_key(data), create=lambda: (
+            services.goal_add(actor=actor, plan_id=draft["id"], details=details)))
         await flash_push(session_id=request.user.session_id, message=_("The goal was added to the draft."))
         return Redirect(path=f"/clients/{client_id}/plan#goals", status_code=303)
 
@@ -265,21 +269,24 @@ class PlanController(Controller):
         await record_viewed(request, relation, "plan")
         draft = await self._draft(client_id)
         start = max(draft["starts_on"], today(request))
-        return await self._service_page(request, client_id, Form(values={
-            "kind": "personal_care", "starts_on": start.isoformat(), "duration_minutes": "30", "weekdays": ""}))
+        return await self._service_page(request, client_id, keyed(Form(values={
+            "kind": "personal_care", "starts_on": start.isoformat(), "duration_minutes": "30", "weekdays": ""})))
 
     @post("/services", opt={"action": "plan.edit"})
     async def service_add(self, request: Request, client_id: FromPath[int]) -> Response:
         await relation_for(request, client_id, "plan.edit")
         draft = await self._draft(client_id)
-        form, details = forms.service_form(await request.form(), worker_ids=await self._worker_ids(request))
+        data = await request.form()
+        form, details = forms.service_form(data, worker_ids=await self._worker_ids(request))
         if details is not None:
+            actor = actor_of(request)
             try:
-                await services.service_add(actor=actor_of(request), plan_id=draft["id"], details=details)
+                await created_once(user_id=actor.user_id, form="service", key=submitted_key(data), create=lambda: (
+                    services.service_add(actor=actor, plan_id=draft["id"], details=details)))
             except services.PlanError as error:
                 form.error(error.field, error.message)
         if not form.ok:
-            return await self._service_page(request, client_id, form, status=422)
+            return await self._service_page(request, client_id, keyed(form, data), status=422)
         await flash_push(session_id=request.user.session_id,
                          message=_("The service was added to the draft.") + past_start_warning(details, today(request)))
         return Redirect(path=f"/clients/{client_id}/plan#services", status_code=303)

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import asyncio
 
+from app.careplans.tables import Goal, Service
 from app.clients.tables import CareTeamMember, Client, ClientContact
 from app.liaison.tables import Agency, ClientProvider, Referral, ShareLink
 from app.mail.tables import Outbox
 from app.reviews.tables import ReviewAddendum
 from app.web.forms import idempotency_key
+from tests.careplans.factories import make_plan
+from tests.careplans.test_plan_editing import service_form
 from tests.clients.factories import make_world, today
 from tests.liaison.factories import make_agency
 from tests.liaison.test_share_links import LINK
@@ -127,3 +130,17 @@ async def test_a_share_link_sent_several_times_at_once_is_made_once_and_every_an
     finally:
         await close_all(tabs)
     assert opened.status_code == 200 and "Olive Owens" in opened.text
+
+
+async def test_a_goal_and_a_service_sent_several_times_at_once_are_added_to_the_draft_once(settings):
+    world = await make_world()
+    plan_id = await make_plan(client_id=world.own["id"], status="draft")
+    url = f"/clients/{world.own['id']}/plan"
+    goals = await sent_at_once(settings, world.coordinator, f"{url}/goals",
+                               {"description": "Walks to the shop", "status": "in_progress"})
+    added = await sent_at_once(settings, world.coordinator, f"{url}/services", service_form(
+        kind="meals", provider_name="Riverside Meals", start_time="12:30", duration_minutes="20"))
+    answered_alike(goals)
+    answered_alike(added)
+    assert await Goal.count().where((Goal.plan == plan_id) & (Goal.description == "Walks to the shop")) == 1
+    assert await Service.count().where((Service.plan == plan_id) & (Service.kind == "meals")) == 1
