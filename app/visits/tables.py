@@ -35,7 +35,7 @@ class Visit(Table, tablename="visit"):
     reassigned = Boolean(default=False)
     # A visit a coordinator moved: when the service had planned it. The schedule counts it as that planned
     # visit, so it neither plans the original again nor moves this one back.
-    moved_from = Timestamptz(null=True, default=None)
+    moved_from = Timestamptz(null=True, default=None, index=True)
     # A one-off visit a coordinator added for a service of the active plan: no rule calls for it, and the
     # schedule never removes it.
     extra = Boolean(default=False)
