@@ -24,9 +24,10 @@ from app.policy import WorkerRelation, can, can_on
 from app.reports import forms, queries, services
 from app.reviews.queries import period_bounds
 from app.web.auth import actor_of
-from app.web.forms import Form
+from app.web.forms import Form, keyed, submitted_key
 from app.clients.records import today, wants_fragment
 from app.web.sessions import flash_push
+from app.web.submissions import created_once
 
 
 async def _grace(request: Request) -> timedelta:
@@ -91,8 +92,8 @@ class StaffReportController(Controller):
             else {"id": worker_id, "display_name": _("A former worker")}
         may_note = can_on(request.user, "supervision.edit", relation)
         notes = await queries.supervision_notes_of(worker_id=worker_id) if may_note else []
-        note_form = note_form or Form(values={"body": notes[0]["body"] if notes else "",
-                                              "based_on": str(notes[0]["version"] if notes else 0)})
+        note_form = note_form or keyed(Form(values={"body": notes[0]["body"] if notes else "",
+                                                    "based_on": str(notes[0]["version"] if notes else 0)}))
         await audit_record(actor=actor_of(request), action="reports.staff_viewed", object_type="worker",
                            object_id=worker_id, detail={"period": [period.start.isoformat(), period.end.isoformat()]})
         return Template("reports/worker.html", status_code=status if form.ok else 422, context={
@@ -106,12 +107,17 @@ class StaffReportController(Controller):
     @post("/{worker_id:int}/note", opt={"action": "supervision.edit"})
     async def note_save(self, request: Request, worker_id: FromPath[int]) -> Template | Redirect:
         await _worker(request, worker_id, "supervision.edit")
-        form, based_on, body = forms.note_form(await request.form())
+        data = await request.form()
+        form, based_on, body = forms.note_form(data)
+        keyed(form, data)
         if not form.ok or based_on is None:
             return await self._worker_page(request, worker_id, note_form=form, status=422)
+        actor = actor_of(request)
         try:
-            await services.supervision_note_save(actor=actor_of(request), facility_id=request.user.facility_id,
-                                                 worker_id=worker_id, based_on=based_on, body=body)
+            # A repeat of this sending (a double click) is the same save, not a newer version to refuse.
+            await created_once(user_id=actor.user_id, form="supervision_note", key=submitted_key(data), create=lambda: (
+                services.supervision_note_save(actor=actor, facility_id=request.user.facility_id, worker_id=worker_id,
+                                               based_on=based_on, body=body)))
         except services.SupervisionVersionConflict as conflict:
             form.values["based_on"] = str(conflict.stored["version"])
             form.error("body", _("Someone saved a newer version meanwhile: “{stored}”. Your text is kept here; "

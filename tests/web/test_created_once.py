@@ -9,6 +9,7 @@ from app.careplans.tables import Goal, Service
 from app.clients.tables import CareTeamMember, Client, ClientContact
 from app.liaison.tables import Agency, ClientProvider, Referral, ShareLink
 from app.mail.tables import Outbox
+from app.reports.tables import SupervisionNote
 from app.reviews.tables import ReviewAddendum
 from app.web.forms import idempotency_key
 from tests.careplans.factories import make_plan
@@ -144,3 +145,12 @@ async def test_a_goal_and_a_service_sent_several_times_at_once_are_added_to_the_
     answered_alike(added)
     assert await Goal.count().where((Goal.plan == plan_id) & (Goal.description == "Walks to the shop")) == 1
     assert await Service.count().where((Service.plan == plan_id) & (Service.kind == "meals")) == 1
+
+
+async def test_a_supervision_note_sent_several_times_at_once_is_saved_once_and_no_sending_is_told_of_a_conflict(
+        settings):
+    world = await make_world()
+    answers = await sent_at_once(settings, world.coordinator, f"/reports/staff/{world.worker['id']}/note",
+                                 {"body": "Punctual and kind.", "based_on": "0"})
+    answered_alike(answers)
+    assert await SupervisionNote.count().where(SupervisionNote.worker == world.worker["id"]) == 1
