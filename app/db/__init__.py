@@ -26,11 +26,12 @@ __all__ = ["configure", "engine", "is_postgres", "start", "stop", "using", "UNIQ
            "Write", "commit_shared", "deferred_begin", "deferred_end", "deferred_take", "fetch", "in_transaction",
            "on_shared_commit", "transaction", "update_versioned", "write_soon", "write_transactions"]
 
-APP_REGISTRY = AppRegistry(apps=["app.piccolo_app"])
-
-
 def __getattr__(name: str) -> Any:
-    # Piccolo's own commands read `DB` from this module; build it on first use.
+    # Piccolo's own commands read `DB` and `APP_REGISTRY` from this module; both are built on first use.
+    # The registry imports app.piccolo_app, whose tables import this package: built at import time, it
+    # would find app.piccolo_app half-imported whenever that module is imported first (the CLI does).
     if name == "DB":
         return engine()
+    if name == "APP_REGISTRY":
+        return AppRegistry(apps=["app.piccolo_app"])
     raise AttributeError(name)
