@@ -58,6 +58,7 @@ fuzz: install-test
 bench: install-test
 	$(BIN)/python benchmarks/db_engine.py
 	$(BIN)/python benchmarks/pages.py
+	$(BIN)/python benchmarks/loop_stall.py
 
 # After changing a tables.py: generate the next migration.
 migration: install

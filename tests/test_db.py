@@ -478,3 +478,35 @@ async def test_a_versioned_update_is_stored_only_on_the_version_it_began_from():
                                   where=(Client.id == client_id) & (Client.status == "discharged"))
     stored = await Client.select(Client.first_name, Client.version).where(Client.id == client_id).first().run()
     assert stored == {"first_name": "Adele", "version": 2}
+
+
+async def test_a_prebuilt_query_returns_what_the_same_query_built_per_call_returns():
+    from datetime import datetime, timedelta, timezone
+
+    from app.accounts.tables import User
+
+    facility = (await Facility.insert(Facility(name="Prebuilt", timezone="UTC")).run())[0]["id"]
+    since = datetime(2026, 3, 29, 0, 30, tzinfo=timezone.utc)
+    for n in range(3):
+        await User.insert(User(facility=facility, email=f"p{n}@example.org", display_name=f"P {n}",
+                               role="worker", password_hash="x", active=n != 1,
+                               created_at=since + timedelta(hours=n))).run()
+
+    def build(facility_id, active, after):
+        return User.select(User.id, User.email, User.active, User.created_at, User.facility.name.as_alias("home")).where(
+            (User.facility == facility_id) & (User.active == active) & (User.created_at > after)).order_by(User.id)
+
+    prebuilt = db.Prebuilt(build)
+    for active, after in ((True, since - timedelta(days=1)), (False, since), (True, since + timedelta(hours=1))):
+        assert await prebuilt.rows(facility_id=facility, active=active, after=after) == await build(
+            facility, active, after).run()
+    assert (await prebuilt.first(facility_id=facility, active=True, after=since))["email"] == "p2@example.org"
+    assert await prebuilt.first(facility_id=facility + 1, active=True, after=since) is None
+
+
+async def test_a_prebuilt_query_must_use_each_value_it_takes():
+    from app.accounts.tables import User
+
+    unused = db.Prebuilt(lambda facility_id, email: User.select(User.id).where(User.facility == facility_id))
+    with pytest.raises(ValueError):
+        await unused.rows(facility_id=1, email="a@example.org")

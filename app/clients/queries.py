@@ -13,6 +13,7 @@ from piccolo.querystring import QueryString
 
 from app.accounts.tables import Role, User
 from app.audit.tables import AuditEvent
+from app import db
 from app.db import as_utc
 from app.clients.tables import (BreakGlassGrant, CareTeamMember, Client, ClientContact, ClientStatus,
                                 ClientStatusChange, FamilyLink, TeamRole)
@@ -160,9 +161,21 @@ def _columns(names: tuple[str, ...]) -> list[Column]:
     return [getattr(Client, name) for name in names]
 
 
+def _record_query(confidential: bool) -> db.Prebuilt:
+    names = NEED_TO_KNOW_FIELDS + (CONFIDENTIAL_FIELDS + ("version", "updated_at") if confidential else ())
+    return db.Prebuilt(lambda client_id: Client.select(Client.id, *_columns(names)).where(Client.id == client_id))
+
+
+_RECORD = {confidential: _record_query(confidential) for confidential in (False, True)}
+
+
 async def client_record(*, client_id: int, confidential: bool) -> dict:
     """The client's fields: all of them, or only the need-to-know ones (never fetched otherwise)."""
-    return (await client_records(client_ids=[client_id], confidential=confidential))[client_id]
+    row = await _RECORD[confidential].first(client_id=client_id)
+    if row is None:
+        raise KeyError(client_id)
+    row["name"] = display_name(row)
+    return row
 
 
 async def client_records(*, client_ids: list[int], confidential: bool) -> dict[int, dict]:
@@ -176,9 +189,12 @@ async def client_records(*, client_ids: list[int], confidential: bool) -> dict[i
     return {row["id"]: row for row in rows}
 
 
+_NAME = db.Prebuilt(lambda client_id: Client.select(
+    Client.id, Client.first_name, Client.last_name, Client.preferred_name, Client.status).where(Client.id == client_id))
+
+
 async def client_name(*, client_id: int) -> dict:
-    row = await Client.select(Client.id, Client.first_name, Client.last_name, Client.preferred_name,
-                              Client.status).where(Client.id == client_id).first().run()
+    row = await _NAME.first(client_id=client_id)
     row["name"] = display_name(row)
     return row
 
@@ -188,10 +204,13 @@ async def client_for_edit(*, client_id: int) -> dict:
                                *_columns(EDITABLE_FIELDS)).where(Client.id == client_id).first().run()
 
 
+_CONTACTS = db.Prebuilt(lambda client_id: ClientContact.select().where(
+    (ClientContact.client == client_id) & ClientContact.removed_at.is_null()
+).order_by(ClientContact.emergency, ascending=False).order_by(ClientContact.name))
+
+
 async def contacts_for(*, client_id: int) -> list[dict]:
-    return await ClientContact.select().where(
-        (ClientContact.client == client_id) & ClientContact.removed_at.is_null()
-    ).order_by(ClientContact.emergency, ascending=False).order_by(ClientContact.name).run()
+    return await _CONTACTS.rows(client_id=client_id)
 
 
 async def contact_of(*, client_id: int, contact_id: int) -> Optional[dict]:
@@ -200,13 +219,16 @@ async def contact_of(*, client_id: int, contact_id: int) -> Optional[dict]:
     ).first().run()
 
 
+_TEAM = db.Prebuilt(lambda client_id: CareTeamMember.select(
+    CareTeamMember.id, CareTeamMember.role, CareTeamMember.since, CareTeamMember.until, CareTeamMember.version,
+    CareTeamMember.user.id.as_alias("user_id"), CareTeamMember.user.display_name.as_alias("display_name"),
+    CareTeamMember.user.email.as_alias("email"),
+).where(CareTeamMember.client == client_id).order_by(CareTeamMember.role).order_by(CareTeamMember.since))
+
+
 async def care_team_for(*, client_id: int, today: date) -> dict[str, list[dict]]:
     """The team today, people who will join later, and people who have left."""
-    rows = await CareTeamMember.select(
-        CareTeamMember.id, CareTeamMember.role, CareTeamMember.since, CareTeamMember.until, CareTeamMember.version,
-        CareTeamMember.user.id.as_alias("user_id"), CareTeamMember.user.display_name.as_alias("display_name"),
-        CareTeamMember.user.email.as_alias("email"),
-    ).where(CareTeamMember.client == client_id).order_by(CareTeamMember.role).order_by(CareTeamMember.since).run()
+    rows = await _TEAM.rows(client_id=client_id)
     team: dict[str, list[dict]] = {"current": [], "future": [], "past": []}
     for row in rows:
         if row["since"] > today:
@@ -376,13 +398,15 @@ async def clients_find(*, facility_id: int, q: str, limit: int = 20) -> list[dic
     return rows
 
 
+_FAMILY_CLIENTS = db.Prebuilt(lambda user_id, facility_id: FamilyLink.select(
+    FamilyLink.client.id.as_alias("id"), FamilyLink.client.first_name.as_alias("first_name"),
+    FamilyLink.client.last_name.as_alias("last_name"), FamilyLink.client.preferred_name.as_alias("preferred_name"),
+    FamilyLink.relationship,
+).where((FamilyLink.user == user_id) & FamilyLink.ended_at.is_null() & (FamilyLink.client.facility == facility_id)))
+
+
 async def clients_for_family(*, user: Principal) -> list[dict]:
-    rows = await FamilyLink.select(
-        FamilyLink.client.id.as_alias("id"), FamilyLink.client.first_name.as_alias("first_name"),
-        FamilyLink.client.last_name.as_alias("last_name"), FamilyLink.client.preferred_name.as_alias("preferred_name"),
-        FamilyLink.relationship,
-    ).where((FamilyLink.user == user.id) & FamilyLink.ended_at.is_null()
-            & (FamilyLink.client.facility == user.facility_id)).run()
+    rows = await _FAMILY_CLIENTS.rows(user_id=user.id, facility_id=user.facility_id)
     for row in rows:
         row["name"] = display_name(row)
     return rows

@@ -1,5 +1,6 @@
 """Write transactions and the writes that share them: a request's deferred writes (one write
-transaction per page view), commits shared by concurrent requests, and the optimistic update."""
+transaction per page view), commits shared by concurrent requests, and the optimistic update; and reads
+of fixed-shape queries compiled once (Prebuilt)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, Optional, Sequence, Union
 
+from piccolo.engine.base import Engine
 from piccolo.querystring import QueryString
 from piccolo.table import Table
 
@@ -34,6 +36,68 @@ async def fetch(querystring: QueryString) -> list[dict]:
 
 
 # Group commit -------------------------------------------------------------------------------
+
+
+class Bind:
+    """A value a prebuilt query takes at each run, by name."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+
+class _Compiled(QueryString):
+    """SQL compiled once for one engine; binding a run's values is all that is left to do."""
+
+    def __init__(self, sql: str, args: list) -> None:
+        super().__init__("")
+        self.template = sql  # what the engines look at to tell a read from a write
+        self._sql, self._args = sql, args
+
+    def compile_string(self, engine_type: str = "postgres") -> tuple[str, list]:
+        return self._sql, self._args
+
+
+class Prebuilt:
+    """A Piccolo select written as usual, built and compiled once per engine instead of per request.
+
+    `build` takes the query's values as keyword arguments and returns the query; it is called
+    once with a Bind per argument. Each run binds the values and sends the compiled SQL as it
+    is. Measured on My day's visit query (five joins): Piccolo builds and compiles it in about
+    0.8 ms, more than SQLite takes to run it; bound, it costs microseconds. Only for a query whose
+    shape never changes with its values (no is_in over a list of varying length).
+    """
+
+    def __init__(self, build: Any) -> None:
+        import inspect
+
+        self._build = build
+        self._names = tuple(inspect.signature(build).parameters)
+        self._compiled: dict[str, tuple[str, list, list[int]]] = {}
+
+    def _compile(self, current: Engine) -> tuple[str, list, list[int]]:
+        query = self._build(**{name: Bind(name) for name in self._names})
+        sql, args = query.querystrings[0].compile_string(engine_type=current.engine_type)
+        slots = [i for i, a in enumerate(args) if isinstance(a, Bind)]
+        if sorted({args[i].name for i in slots}) != sorted(self._names):
+            raise ValueError("a prebuilt query must use every value it takes, each where one value goes")
+        compiled = self._compiled[current.engine_type] = (sql, list(args), slots)
+        return compiled
+
+    async def rows(self, **values: Any) -> list[dict]:
+        current = engine()
+        compiled = self._compiled.get(current.engine_type) or self._compile(current)
+        sql, args, slots = compiled
+        bound = list(args)
+        for i in slots:
+            bound[i] = values[args[i].name]
+        return [dict(row) for row in await current.run_querystring(_Compiled(sql, bound))]
+
+    async def first(self, **values: Any) -> Optional[dict]:
+        """The first row (build the query with .first() or .limit(1)), or None."""
+        rows = await self.rows(**values)
+        return rows[0] if rows else None
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from piccolo.querystring import QueryString
 
 from app.accounts.queries import facility_by_id
+from app import db
 from app.db import as_utc
 from app.clients import queries as clients
 from app.visits import rules
@@ -92,25 +93,31 @@ async def stored_visits_after(*, after: datetime, client_ids: Optional[list[int]
 # --- pages ------------------------------------------------------------------------------------
 
 
+_CLIENT_VISITS = db.Prebuilt(lambda client_id, start, end: Visit.select(
+    *_VISIT_COLUMNS, Visit.service.instructions.as_alias("instructions"), Visit.service.tasks.as_alias("tasks"),
+).where((Visit.client == client_id) & (Visit.scheduled_start >= start) & (Visit.scheduled_start < end)).order_by(
+    Visit.scheduled_start))
+
+
 async def visits_of_client(*, client_id: int, start: datetime, end: datetime) -> list[dict]:
     """The client's visits from `start` to `end` (UTC), with what each one is and who goes."""
-    rows = await Visit.select(
-        *_VISIT_COLUMNS, Visit.service.instructions.as_alias("instructions"), Visit.service.tasks.as_alias("tasks"),
-    ).where((Visit.client == client_id) & (Visit.scheduled_start >= start) & (Visit.scheduled_start < end)).order_by(
-        Visit.scheduled_start).run()
+    rows = await _CLIENT_VISITS.rows(client_id=client_id, start=start, end=end)
     for row in rows:
         row["task_list"] = json.loads(row.pop("tasks") or "[]")
     return await _with_flags(rows, start, end)
 
 
+_WORKER_VISITS = db.Prebuilt(lambda worker_id, start, end: Visit.select(
+    *_VISIT_COLUMNS, Visit.service.instructions.as_alias("instructions"), Visit.service.tasks.as_alias("tasks"),
+    Visit.client.first_name.as_alias("client_first_name"), Visit.client.last_name.as_alias("client_last_name"),
+    Visit.client.preferred_name.as_alias("client_preferred_name"),
+).where((Visit.worker == worker_id) & (Visit.scheduled_start >= start) & (Visit.scheduled_start < end)).order_by(
+    Visit.scheduled_start))
+
+
 async def visits_of_worker(*, worker_id: int, start: datetime, end: datetime) -> list[dict]:
     """A worker's visits from `start` to `end`, in time order, with the client and the service's instructions."""
-    rows = await Visit.select(
-        *_VISIT_COLUMNS, Visit.service.instructions.as_alias("instructions"), Visit.service.tasks.as_alias("tasks"),
-        Visit.client.first_name.as_alias("client_first_name"), Visit.client.last_name.as_alias("client_last_name"),
-        Visit.client.preferred_name.as_alias("client_preferred_name"),
-    ).where((Visit.worker == worker_id) & (Visit.scheduled_start >= start) & (Visit.scheduled_start < end)).order_by(
-        Visit.scheduled_start).run()
+    rows = await _WORKER_VISITS.rows(worker_id=worker_id, start=start, end=end)
     for row in rows:
         row["task_list"] = json.loads(row.pop("tasks") or "[]")
     return await _with_flags(rows, start, end)
