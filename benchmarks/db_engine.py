@@ -28,7 +28,7 @@ from piccolo.columns import Boolean, Integer, Text, Timestamptz, Varchar  # noqa
 from piccolo.engine.sqlite import SQLiteEngine  # noqa: E402
 from piccolo.table import Table  # noqa: E402
 
-from app.db import KinwardSQLiteEngine, _as_dicts, _is_read  # noqa: E402
+from app.db.engines import KinwardSQLiteEngine, _as_dicts, _is_read  # noqa: E402
 
 ROWS = 5_000
 ROWS_PER_WORKER = 60  # worker = n // 60, so one worker's caseload is exactly 60 rows
