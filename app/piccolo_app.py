@@ -15,7 +15,7 @@ from app.records.tables import BackupRun, RetentionPurge
 from app.visits.tables import CalendarFeed, Visit, VisitSubmission
 from app.reviews.tables import FamilyReviewInput, Review, ReviewAddendum
 from app.reports.tables import SupervisionNote
-from app.web.submissions import FormSubmission
+from app.web.tables import FormSubmission
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from urllib.parse import quote
 
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Locator, Page, expect
@@ -396,13 +397,22 @@ class AgenciesPage:
         self.page.goto("/agencies")
         return self
 
-    def add(self, *, name: str, kind: str, email: str, phone: str = "") -> None:
+    def add(self, *, name: str, kind: str, email: str, phone: str = "", double_click: bool = False) -> None:
         self.page.get_by_label("Name", exact=True).fill(name)
         self.page.get_by_label("Kind", exact=True).select_option(label=kind)
         self.page.get_by_label("Secure email for referrals").fill(email)
         if phone:
             self.page.get_by_label("Phone", exact=True).fill(phone)
-        self.page.get_by_role("button", name="Add agency").click()
+        button = self.page.get_by_role("button", name="Add agency")
+        if double_click:
+            button.dblclick()
+        else:
+            button.click()
+
+    def find(self, text: str) -> Locator:
+        """The directory's rows whose agency is named `text`, after searching for it."""
+        self.page.goto(f"/agencies?q={quote(text)}")
+        return self.results.get_by_role("link", name=text, exact=True)
 
 
 class ReferralForm:

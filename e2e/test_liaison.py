@@ -120,3 +120,19 @@ def test_a_referral_closes_the_loop_and_information_is_shared_and_withdrawn(brow
         desk.close()
         outside.close()
         family.close()
+
+
+def test_a_double_click_on_add_agency_adds_one_agency(browser: Browser, base_url: str) -> None:
+    """A coordinator double-clicks "Add agency": the directory holds the agency once."""
+    agency = f"Hillside Pharmacy {uuid4().hex[:6]}"
+    desk = browser.new_context(base_url=base_url, viewport={"width": 1280, "height": 900})
+    try:
+        page = desk.new_page()
+        sign_in(page, *COORDINATOR)
+        directory = AgenciesPage(page).open()
+        directory.add(name=agency, kind="Pharmacy", email="orders@hillside.example", double_click=True)
+        expect(page.get_by_role("heading", name=agency, level=1)).to_be_visible()
+        assert_no_axe_violations(page)
+        expect(directory.find(agency)).to_have_count(1)
+    finally:
+        desk.close()

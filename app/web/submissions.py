@@ -16,29 +16,11 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Awaitable, Callable
 
-from piccolo.columns import ForeignKey, Integer, Timestamptz, Varchar
-from piccolo.columns.base import OnDelete
-from piccolo.columns.defaults.timestamptz import TimestamptzNow
-from piccolo.table import Table
-
 from app import clock, db
-from app.accounts.tables import User
+from app.web.tables import FormSubmission
 
 # A repeated submission is recognised for this long; older keys are forgotten.
 SUBMISSION_KEPT = timedelta(days=2)
-
-
-class FormSubmission(Table, tablename="form_submission"):
-    """A creating form sent once by a person: which form, its key, and the id of what it created.
-
-    (user, form, key) is unique (an index in the migration).
-    """
-
-    user = ForeignKey(User, on_delete=OnDelete.cascade, null=False)
-    form = Varchar(length=32)
-    key = Varchar(length=64)
-    created_id = Integer(null=True, default=None)
-    created_at = Timestamptz(default=TimestamptzNow(), index=True)
 
 
 async def created_once(*, user_id: int, form: str, key: str, create: Callable[[], Awaitable[int]]) -> int:
