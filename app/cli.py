@@ -9,14 +9,7 @@ import os
 import sys
 from typing import Optional, Sequence
 
-from app.settings import Settings, SettingsError
-
-
-def _settings() -> Settings:
-    try:
-        return Settings.from_env()
-    except SettingsError as error:
-        sys.exit(f"kinward: configuration error: {error}")
+from app.settings import Settings, settings_for_command
 
 
 async def _with_db(settings: Settings, coro_factory):
@@ -41,7 +34,7 @@ async def _with_db(settings: Settings, coro_factory):
 def cmd_migrate(args: argparse.Namespace) -> int:
     from app.migrations_state import migrations_apply, pending_migrations
 
-    settings = _settings()
+    settings = settings_for_command()
 
     async def run() -> int:
         pending = await pending_migrations()
@@ -60,7 +53,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     from app.migrations_state import pending_migrations
 
-    settings = _settings()
+    settings = settings_for_command()
     try:
         pending = asyncio.run(_with_db(settings, pending_migrations))
     except Exception as error:  # the message says what is wrong with the database
@@ -82,7 +75,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from app.accounts.demo import DEMO_EMAILS, demo_password
     from app.demo import demo_seed
 
-    settings = _settings()
+    settings = settings_for_command()
     if args.reset and settings.env != "development":
         print("kinward: demo --reset empties the whole database; it runs only with KINWARD_ENV=development.",
               file=sys.stderr)
@@ -129,7 +122,7 @@ def cmd_create_admin(args: argparse.Namespace) -> int:
     from app.accounts.tables import Facility, Role
     from app.audit.services import Actor
 
-    settings = _settings()
+    settings = settings_for_command()
     password = os.environ.get("KINWARD_ADMIN_PASSWORD") or getpass.getpass("Password (at least 15 characters): ")
     problem = password_problem(password, email=args.email)
     if problem:
@@ -156,7 +149,7 @@ def cmd_schedule(args: argparse.Namespace) -> int:
     from app import clock
     from app.visits.services import schedule_sync
 
-    settings = _settings()
+    settings = settings_for_command()
     if not 1 <= args.days <= 366:
         print("kinward: --days must be between 1 and 366", file=sys.stderr)
         return 2
@@ -176,7 +169,7 @@ def cmd_mail_send(args: argparse.Namespace) -> int:
     from app.messages.services import digests_enqueue, escalations_enqueue
     from app.visits.services import concern_escalations_enqueue
 
-    settings = _settings()
+    settings = settings_for_command()
     if delivery_mode(settings) == "hold":
         print("kinward: KINWARD_SMTP_HOST is not set: emails stay in the outbox until it is.", file=sys.stderr)
         return 2
@@ -189,7 +182,7 @@ def cmd_mail_send(args: argparse.Namespace) -> int:
 def cmd_mail_status(args: argparse.Namespace) -> int:
     from app.mail.queries import outbox_counts
 
-    counts = asyncio.run(_with_db(_settings(), outbox_counts))
+    counts = asyncio.run(_with_db(settings_for_command(), outbox_counts))
     print(", ".join(f"{status} {count}" for status, count in counts.items()))
     return 0
 
@@ -200,7 +193,7 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
 
     from app.audit.queries import CheckpointError, audit_chain_verify
 
-    settings = _settings()
+    settings = settings_for_command()
     path = args.checkpoint or settings.audit_checkpoint_path
     checkpoint = None
     if path:
@@ -229,7 +222,7 @@ def cmd_audit_checkpoint(args: argparse.Namespace) -> int:
 
     from app.audit.services import audit_checkpoint_write
 
-    settings = _settings()
+    settings = settings_for_command()
     path = args.output or settings.audit_checkpoint_path
     checkpoint = asyncio.run(_with_db(settings, lambda: audit_checkpoint_write(path)))
     print(json.dumps(checkpoint, indent=2))

@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import os
 import secrets
+import sys
 from dataclasses import dataclass, field
 from email.utils import parseaddr
 from pathlib import Path
@@ -215,3 +216,11 @@ def _int_in_range(name: str, raw: str, low: int, high: int) -> int:
     if not low <= value <= high:
         raise SettingsError(f"{name} must be between {low} and {high}; got {value}")
     return value
+
+
+def settings_for_command() -> Settings:
+    """The settings a `kinward` command runs with; a configuration error ends the command, saying what is wrong."""
+    try:
+        return Settings.from_env()
+    except SettingsError as error:
+        sys.exit(f"kinward: configuration error: {error}")

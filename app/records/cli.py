@@ -9,14 +9,7 @@ from pathlib import Path
 
 from app.records.archive import BackupError
 from app.records.backups import Migrations
-from app.settings import Settings, SettingsError
-
-
-def _settings() -> Settings:
-    try:
-        return Settings.from_env()
-    except SettingsError as error:
-        sys.exit(f"kinward: configuration error: {error}")
+from app.settings import Settings, settings_for_command
 
 
 async def _with_db(settings: Settings, coro_factory):
@@ -46,7 +39,7 @@ def _summary(manifest: dict, facts) -> list[str]:
 def cmd_backup(args: argparse.Namespace) -> int:
     from app.records.backups import backup_create, backup_verify
 
-    settings = _settings()
+    settings = settings_for_command()
     if len(args.target) == 2 and args.target[0] == "verify":
         path = Path(args.target[1])
         try:
@@ -80,7 +73,7 @@ def cmd_backup(args: argparse.Namespace) -> int:
 def cmd_restore(args: argparse.Namespace) -> int:
     from app.records.backups import backup_restore
 
-    settings = _settings()
+    settings = settings_for_command()
     path = Path(args.path)
     try:
         report = asyncio.run(backup_restore(path=path, database_url=settings.database_url, force=args.force,
@@ -99,7 +92,7 @@ def cmd_retention_report(args: argparse.Namespace) -> int:
     from app import clock
     from app.records.queries import retention_due_for
 
-    settings = _settings()
+    settings = settings_for_command()
     due = asyncio.run(_with_db(settings, lambda: retention_due_for(today=clock.utcnow().date())))
     if not due:
         print("No discharged client is past the retention period.")
@@ -115,7 +108,7 @@ def cmd_retention_purge(args: argparse.Namespace) -> int:
     from app import clock
     from app.records.services import retention_purge
 
-    settings = _settings()
+    settings = settings_for_command()
     if not args.confirm:
         print("kinward: this removes the personal data of every client listed by `kinward retention report`, "
               "for good. Run it again with --confirm.", file=sys.stderr)

@@ -52,6 +52,14 @@ async def draft_with_a_daily_service(*, world, client_id: int) -> dict:
     return await CarePlan.select().where(CarePlan.id == plan_id).first().run()
 
 
+async def active_plan_with_a_daily_service(*, world, client_id: int, status: str = "active") -> int:
+    """An active plan with a service at 23:59 every day, for a client in `status` (no visits planned yet)."""
+    await Client.update({Client.status: status}).where(Client.id == client_id).run()
+    plan_id = await make_plan(client_id=client_id)
+    await add_service(plan_id=plan_id, worker=world.worker, start_time=time(23, 59), duration_minutes=1)
+    return plan_id
+
+
 async def visits_of(client_id: int) -> int:
     return await Visit.count().where(Visit.client == client_id).run()
 
@@ -89,8 +97,7 @@ async def test_a_schedule_that_fails_undoes_the_activation(schedule_breaks):
 async def test_closing_a_plan_removes_its_visits_in_the_same_transaction():
     world = await make_world()
     own = world.own["id"]
-    plan_id = await make_plan(client_id=own)
-    await add_service(plan_id=plan_id, worker=world.worker, start_time=time(23, 59), duration_minutes=1)
+    plan_id = await active_plan_with_a_daily_service(world=world, client_id=own)
     await schedule_sync(now=clock.utcnow(), client_ids=[own])
     assert await visits_of(own) >= 13
     before = db.write_transactions()
@@ -102,8 +109,7 @@ async def test_closing_a_plan_removes_its_visits_in_the_same_transaction():
 async def test_a_schedule_that_fails_undoes_the_closing(schedule_breaks):
     world = await make_world()
     own = world.own["id"]
-    plan_id = await make_plan(client_id=own)
-    await add_service(plan_id=plan_id, worker=world.worker, start_time=time(23, 59), duration_minutes=1)
+    plan_id = await active_plan_with_a_daily_service(world=world, client_id=own)
     await schedule_sync(now=clock.utcnow(), client_ids=[own])
     planned = await visits_of(own)
     with pytest.raises(ScheduleBroke):
@@ -115,9 +121,7 @@ async def test_a_schedule_that_fails_undoes_the_closing(schedule_breaks):
 async def test_a_client_made_active_has_visits_at_once_and_a_pause_removes_them(client):
     world = await make_world()
     own = world.own["id"]
-    await Client.update({Client.status: "referral"}).where(Client.id == own).run()
-    plan_id = await make_plan(client_id=own)
-    await add_service(plan_id=plan_id, worker=world.worker, start_time=time(23, 59), duration_minutes=1)
+    await active_plan_with_a_daily_service(world=world, client_id=own, status="referral")
     await sign_in(client, world.coordinator)
 
     activated = await post_form(client, f"/clients/{own}/status", {
@@ -138,9 +142,7 @@ async def test_a_client_made_active_has_visits_at_once_and_a_pause_removes_them(
 async def test_a_schedule_that_fails_undoes_the_status_change(schedule_breaks):
     world = await make_world()
     own = world.own["id"]
-    await Client.update({Client.status: "paused"}).where(Client.id == own).run()
-    plan_id = await make_plan(client_id=own)
-    await add_service(plan_id=plan_id, worker=world.worker, start_time=time(23, 59), duration_minutes=1)
+    await active_plan_with_a_daily_service(world=world, client_id=own, status="paused")
     with pytest.raises(ScheduleBroke):
         await clients.client_status_change(actor=actor_for(world.coordinator), client_id=own, version=1,
                                            to_status="active", effective_on=today(), reason="Home again",
