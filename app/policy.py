@@ -146,6 +146,12 @@ def _own_visit(relation: ClientRelation) -> bool:
     return relation.own_visit
 
 
+def _own_visit_while_theirs(relation: ClientRelation) -> bool:
+    """One's own visit while the client is still theirs (on the team, or a visit in the window): a worker
+    who has left the team keeps their old visits, not the client's current concerns and notes."""
+    return relation.own_visit and (relation.team_role is not None or relation.visit_window)
+
+
 def _own_visit_correctable(relation: ClientRelation) -> bool:
     """One's own visit, while it is open and for 24 hours after its check-out."""
     if not relation.own_visit:
@@ -192,7 +198,7 @@ RELATION_RULES: dict[str, dict[Role, tuple[RelationRule, ...]]] = {
                    Role.worker: (_own_visit, _on_team)},
     # The handover on a visit's page (the need-to-know record, the last visit's note, open concerns and
     # the team's notes): for the worker going to the visit and the team's coordinators who plan it.
-    "visit.handover": {Role.coordinator: (_on_team,), Role.worker: (_own_visit,)},
+    "visit.handover": {Role.coordinator: (_on_team,), Role.worker: (_own_visit_while_theirs,)},
     # Cancel, move or give one visit to another worker, or add an extra visit.
     "visit.manage": {Role.admin: (_any,), Role.coordinator: (_on_team,)},
     # What was done at a visit: the notes, the family summary, the concern.

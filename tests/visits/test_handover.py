@@ -4,9 +4,10 @@ notes, for the worker going to the visit and the team's coordinators; nobody els
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import date, timedelta
 
 from app.audit.tables import AuditEvent
+from app.clients.tables import CareTeamMember
 from app.messages.tables import Message
 from app.visits.tables import Visit
 from tests.clients.factories import add_team_member
@@ -80,3 +81,16 @@ async def test_family_and_people_the_visit_is_not_for_get_no_handover(client, mo
         page = await client.get(f"/visits/{visit['id']}")
         assert page.status_code == 404 and TEAM_NOTE not in page.text, person["email"]
         await post_form(client, "/logout", {})
+
+
+async def test_a_worker_no_longer_on_the_team_gets_no_handover_on_an_old_visit_of_theirs(client, monday_morning):
+    """Their old visit still opens (it was theirs), but today's open concerns and notes are not theirs to read."""
+    world, visit = await handover_world(client, monday_morning)
+    await CareTeamMember.update({CareTeamMember.until: date(2020, 1, 2)}).where(
+        (CareTeamMember.client == world.own["id"]) & (CareTeamMember.user == world.worker["id"])).run()
+    monday_morning.advance(days=5)
+    await sign_in(client, world.worker)
+    page = await client.get(f"/visits/{visit['id']}")
+    assert page.status_code == 200 and 'id="handover-heading"' not in page.text
+    for hidden in (NOTE, CONCERN, TEAM_NOTE, "Penicillin"):
+        assert hidden not in page.text, hidden
