@@ -6,7 +6,7 @@ from piccolo.conf.apps import AppConfig
 
 from app.accounts.tables import Device, Facility, LoginThrottle, OneTimeToken, Session, User
 from app.audit.tables import AuditChain, AuditEvent
-from app.careplans.tables import CarePlan, Goal, Service
+from app.careplans.tables import CarePlan, Goal, GoalNote, Service
 from app.clients.tables import BreakGlassGrant, CareTeamMember, Client, ClientContact, ClientStatusChange, FamilyLink
 from app.liaison.tables import Agency, ClientProvider, Disclosure, Referral, ReferralEvent, ShareLink
 from app.mail.tables import Outbox
@@ -24,7 +24,7 @@ APP_CONFIG = AppConfig(
     migrations_folder_path=str(MIGRATIONS),
     table_classes=[Facility, User, Device, Session, LoginThrottle, OneTimeToken, AuditEvent, AuditChain,
                    Client, ClientStatusChange, ClientContact, CareTeamMember, FamilyLink, BreakGlassGrant,
-                   CarePlan, Goal, Service, Visit, CalendarFeed, Message, MessageRead, MessagePreference, Outbox,
+                   CarePlan, Goal, GoalNote, Service, Visit, CalendarFeed, Message, MessageRead, MessagePreference, Outbox,
                    VisitSubmission, Agency, ClientProvider, Referral, ReferralEvent, ShareLink, Disclosure,
                    BackupRun, RetentionPurge, Review, ReviewAddendum, FamilyReviewInput, SupervisionNote,
                    FormSubmission],

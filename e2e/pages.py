@@ -140,6 +140,17 @@ class PlanPage:
         return self.draft_services.get_by_role("button", name=re.compile(r"^Remove"))
 
 
+class GoalNotesPage:
+    """The notes written against one goal of the plan, and the form to add one."""
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.heading = page.get_by_role("heading", name="Notes on a goal", level=1)
+        self.note = page.get_by_label("Note", exact=True)
+        self.add = page.get_by_role("button", name="Add note")
+        self.written = page.get_by_role("region", name="Notes written")
+
+
 class ServiceForm:
     def __init__(self, page: Page) -> None:
         self.page = page
@@ -337,6 +348,7 @@ class ReviewPage:
     def __init__(self, page: Page) -> None:
         self.page = page
         self.delivery = page.get_by_role("region", name="1. Delivered and planned")
+        self.outcomes = page.get_by_role("region", name="2. Outcomes")
         self.family_view = page.get_by_role("region", name="3. The client's and family's view")
         self.judgement = page.get_by_role("region", name="5. Your judgement")
         self.change_needed = page.get_by_label("Appropriate, with changes")

@@ -6,7 +6,8 @@ import re
 
 from playwright.sync_api import Browser, Page, expect
 
-from e2e.pages import DashboardPage, MyFiguresPage, ReviewPage, ReviewsDuePage, assert_no_axe_violations, sign_in
+from e2e.pages import (DashboardPage, GoalNotesPage, MyFiguresPage, ReviewPage, ReviewsDuePage,
+                       assert_no_axe_violations, sign_in)
 
 COORDINATOR = ("coordinator@kinward.example", "kinward-demo-coordinator")
 WORKER = ("worker@kinward.example", "kinward-demo-worker")
@@ -29,10 +30,37 @@ def test_a_coordinator_judges_an_overdue_review_with_the_familys_input_and_the_d
         assert_no_axe_violations(page)
         row.get_by_role("link").click()
         expect(page.get_by_role("heading", name="Care reviews", level=1)).to_be_visible()
+        reviews_url = page.url
+
+        # Before judging, the coordinator writes down what she saw of a goal on the plan.
+        page.locator(".breadcrumb").get_by_role("link").click()
+        page.get_by_role("link", name="Care plan").click()
+        page.get_by_role("link", name="2 notes on goal 1").click()
+        notes = GoalNotesPage(page)
+        expect(notes.heading).to_be_visible()
+        expect(notes.written).to_contain_text("Reached the gate without stopping today.")
+        notes.note.fill("Walked to the gate and back twice with her daughter at the weekend.")
+        notes.add.click()
+        expect(page.get_by_role("status").filter(has_text="The note was added")).to_be_visible()
+        expect(notes.written.get_by_role("listitem").first).to_contain_text("Walked to the gate and back twice")
+        expect(notes.written.get_by_role("listitem").first).to_contain_text("Anna Coordinator")
+        assert_no_axe_violations(page)
+        page.locator(".breadcrumb").get_by_role("link").click()
+        expect(page.get_by_role("link", name="3 notes on goal 1")).to_be_visible()
+        page.goto(reviews_url)
         page.get_by_role("button", name="Start a review").click()
 
         review = ReviewPage(page)
         expect(review.delivery.get_by_role("table", name="Visits per service")).to_be_visible()
+        # Section 2: each goal's status with the notes written in the period (from the day after the last
+        # review to yesterday): the note of 12 days ago, not the one before the last review, nor today's.
+        goal = review.outcomes.get_by_role("listitem").filter(has_text="Walks to the garden gate")
+        expect(goal).to_contain_text("In progress")
+        period_notes = goal.get_by_role("list", name="Notes on this goal in the period")
+        expect(period_notes).to_contain_text("Anna Coordinator")
+        expect(period_notes).to_contain_text("Reached the gate without stopping today.")
+        expect(period_notes).not_to_contain_text("Managed half the way")
+        expect(period_notes).not_to_contain_text("Walked to the gate and back twice")
         expect(review.family_view).to_contain_text("twice she forgot her evening tablets")
         assert_no_axe_violations(page)
 

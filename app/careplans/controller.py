@@ -115,6 +115,7 @@ class PlanController(Controller):
             "details_form": details_form or Form(), "goal_form": goal_form or keyed(Form(values={"status": "not_started"})),
             "conflicts": conflicts or [], "labels": forms.labels(), "today": today(request), "merge_fields": PLAN_MERGE_FIELDS,
             "review": queries.review_state(active["review_due"], today(request)) if active else "",
+            "note_counts": await queries.goal_note_counts(client_id=client_id) if may_edit and active else {},
         }, status_code=status)
 
     @get("/", opt={"action": "plan.view"})
@@ -242,6 +243,89 @@ class PlanController(Controller):
         await services.goal_remove(actor=actor_of(request), plan_id=draft["id"], goal_id=goal_id)
         await flash_push(session_id=request.user.session_id, message=_("The goal was removed from the draft."))
         return Redirect(path=f"/clients/{client_id}/plan#goals", status_code=303)
+
+    # --- goal notes -------------------------------------------------------------------------
+    # Notes are written against a goal of an activated plan (by its lineage, so they follow the goal into
+    # later versions) by the team that edits the plan; a review shows those of its period.
+
+    async def _goal_in_force(self, client_id: int, goal_id: int) -> dict:
+        goal = await queries.goal_in_force(client_id=client_id, goal_id=goal_id)
+        if goal is None:
+            raise NotFoundException()
+        return goal
+
+    async def _notes_page(self, request: Request, client_id: int, goal: dict, form: Optional[Form] = None,
+                          status: int = 200) -> Template:
+        return Template("careplans/goal_notes.html", context={
+            "client": await clients.client_name(client_id=client_id), "goal": goal, "labels": forms.labels(),
+            "notes": await queries.goal_notes_of(client_id=client_id, lineage=goal["lineage"]),
+            "form": form or forms.goal_note_blank(), "user_id": request.user.id,
+        }, status_code=status)
+
+    @get("/goals/{goal_id:int}/notes", opt={"action": "plan.edit"})
+    async def goal_notes_page(self, request: Request, client_id: FromPath[int], goal_id: FromPath[int]) -> Template:
+        relation = await relation_for(request, client_id, "plan.edit")
+        goal = await self._goal_in_force(client_id, goal_id)
+        await record_viewed(request, relation, "goal_notes", goal=goal["lineage"])
+        return await self._notes_page(request, client_id, goal)
+
+    @post("/goals/{goal_id:int}/notes", opt={"action": "plan.edit"})
+    async def goal_note_add(self, request: Request, client_id: FromPath[int], goal_id: FromPath[int]) -> Response:
+        relation = await relation_for(request, client_id, "plan.edit")
+        goal = await self._goal_in_force(client_id, goal_id)
+        form, body = forms.goal_note_form(await request.form())
+        if not form.ok:
+            return await self._notes_page(request, client_id, goal, form, status=422)
+        await services.goal_note_add(actor=actor_of(request), facility_id=relation.facility_id, client_id=client_id,
+                                     goal=goal, body=body, key=form.values["key"])
+        await flash_push(session_id=request.user.session_id, message=_("The note was added to the goal."))
+        return Redirect(path=f"/clients/{client_id}/plan/goals/{goal_id}/notes", status_code=303)
+
+    async def _own_note(self, request: Request, client_id: int, note_id: int) -> dict:
+        note = await queries.goal_note_of(client_id=client_id, note_id=note_id)
+        if note is None or note["author_id"] != request.user.id:
+            raise NotFoundException()
+        return note
+
+    async def _note_page(self, request: Request, client_id: int, goal: dict, note: dict, form: Form,
+                         status: int = 200, stored: Optional[dict] = None) -> Template:
+        return Template("careplans/goal_note.html", context={
+            "client": await clients.client_name(client_id=client_id), "goal": goal, "note": note, "form": form,
+            "stored": stored}, status_code=status)
+
+    @get("/goals/{goal_id:int}/notes/{note_id:int}", opt={"action": "plan.edit"})
+    async def goal_note_page(self, request: Request, client_id: FromPath[int], goal_id: FromPath[int],
+                             note_id: FromPath[int]) -> Template:
+        """The author's correction of their note."""
+        relation = await relation_for(request, client_id, "plan.edit")
+        goal = await self._goal_in_force(client_id, goal_id)
+        note = await self._own_note(request, client_id, note_id)
+        await record_viewed(request, relation, "goal_notes", goal=goal["lineage"])
+        return await self._note_page(request, client_id, goal, note,
+                                     Form(values={"body": note["body"], "version": str(note["version"])}))
+
+    @post("/goals/{goal_id:int}/notes/{note_id:int}", opt={"action": "plan.edit"})
+    async def goal_note_correct(self, request: Request, client_id: FromPath[int], goal_id: FromPath[int],
+                                note_id: FromPath[int]) -> Response:
+        relation = await relation_for(request, client_id, "plan.edit")
+        goal = await self._goal_in_force(client_id, goal_id)
+        note = await self._own_note(request, client_id, note_id)
+        form, body = forms.goal_note_form(await request.form())
+        if not form.ok:
+            return await self._note_page(request, client_id, goal, note, form, status=422)
+        try:
+            changed = await services.goal_note_correct(
+                actor=actor_of(request), facility_id=relation.facility_id, client_id=client_id, note_id=note_id,
+                version=forms.form_number(form, "version"), body=body)
+        except services.GoalNoteVersionConflict as conflict:
+            # Both texts are shown: the stored one, and what this person typed, kept in the form.
+            form.values["version"] = str(conflict.stored["version"])
+            form.error("body", _("This note was corrected meanwhile. Its text now is shown above; "
+                                 "save again to replace it with yours."))
+            return await self._note_page(request, client_id, goal, note, form, status=409, stored=conflict.stored)
+        await flash_push(session_id=request.user.session_id,
+                         message=_("The note was corrected.") if changed else _("Nothing was changed."))
+        return Redirect(path=f"/clients/{client_id}/plan/goals/{goal_id}/notes", status_code=303)
 
     # --- services ---------------------------------------------------------------------------
 

@@ -14,6 +14,7 @@ from app.audit.services import Actor
 from app.careplans import queries, services
 from app.careplans.services import GoalDetails, PlanDetails, ServiceDetails
 from app.clients.queries import care_team_for
+from app.careplans.tables import GoalNote
 from app.clients.tables import Client
 
 EVERY_DAY = frozenset(range(1, 8))
@@ -33,6 +34,16 @@ GOALS = (
     ("Goes to the lunch club once a week", "not_started"),
     ("No falls for three months", "achieved"),
 )
+# What the coordinator wrote against a client's first goal, and how many days ago (the first few clients).
+GOAL_NOTES = {
+    GOALS[0][0]: ((40, "Managed half the way with the frame before needing a rest; we agreed to try again next week."),
+                  (12, "Reached the gate without stopping today. The physiotherapist suggests a second walk at teatime.")),
+    GOALS[1][0]: ((30, "Missed two evening doses last week; the blister pack now sits by the kettle."),),
+    GOALS[2][0]: ((25, "Made tea with the worker watching; uses the kettle tipper safely."),
+                  (6, "Made her own drink twice this week without help.")),
+    GOALS[3][0]: ((20, "Lunch club has a place from next month; transport booked with the community bus."),),
+}
+GOAL_NOTE_CLIENTS = 4
 PERSONAL_CARE = ("Help with washing and dressing; they choose their own clothes. Check skin on heels.",
                  ("Wash", "Dress", "Check skin", "Breakfast and a drink"))
 MEDICATION = ("Prompt the evening tablets from the blister pack; record any refusal.",
@@ -76,6 +87,18 @@ async def demo_care_plans(*, facility_id: int) -> None:
         await services.plan_activate(actor=actor, plan_id=plan_id, revision=revision)
         if client["status"] == "discharged":
             await services.plan_close(actor=actor, plan_id=plan_id, reason="Moved to residential care")
+        elif author and index < GOAL_NOTE_CLIENTS:
+            await _goal_notes(actor=actor, facility_id=facility_id, client_id=client["id"], plan_id=plan_id)
+
+
+async def _goal_notes(*, actor: Actor, facility_id: int, client_id: int, plan_id: int) -> None:
+    goal = (await queries.goals_of(plan_id=plan_id))[0]
+    for days_ago, body in GOAL_NOTES.get(goal["description"], ()):
+        note_id = await services.goal_note_add(actor=actor, facility_id=facility_id, client_id=client_id,
+                                               goal=goal, body=body)
+        # Written over the plan's past weeks, so the reviews of those periods show them.
+        await GoalNote.update({GoalNote.created_at: clock.utcnow() - timedelta(days=days_ago)}).where(
+            GoalNote.id == note_id).run()
 
 
 def _services_for(*, index: int, worker_id, starts_on, mornings: dict[int, int],

@@ -9,7 +9,7 @@ from app.careplans.queries import weekdays_of
 from app.careplans.services import GoalDetails, PlanDetails, ServiceDetails
 from app.careplans.tables import GoalStatus, Service, ServiceKind
 from app.i18n import _
-from app.web.forms import Form, whole
+from app.web.forms import Form, idempotency_key, submitted_key, whole
 
 TEXT_MAX = 4000
 SHORT_MAX = 200
@@ -21,12 +21,14 @@ GOAL_FIELDS = ("description", "target_date", "status", "version")
 SERVICE_FIELDS = ("kind", "worker_id", "provider_name", "start_time", "duration_minutes", "starts_on", "ends_on",
                   "instructions", "tasks", "version")
 CLOSE_FIELDS = ("reason",)
+GOAL_NOTE_FIELDS = ("body", "version", "key")
 # Field -> most characters (the columns of goals and services are Text but for the provider's name).
 PLAN_LIMITS = {"summary": TEXT_MAX}
 GOAL_LIMITS = {"description": TEXT_MAX}
 SERVICE_LIMITS = {"provider_name": Service.provider_name.length, "instructions": TEXT_MAX,
                   "tasks": TASKS_MAX * (SHORT_MAX + 2)}
 CLOSE_LIMITS = {"reason": TEXT_MAX}
+GOAL_NOTE_LIMITS = {"body": TEXT_MAX}
 
 
 def form_number(form: Form, name: str) -> int:
@@ -59,6 +61,18 @@ def goal_form(data: object) -> tuple[Form, Optional[GoalDetails]]:
     if not form.ok:
         return form, None
     return form, GoalDetails(description=description, target_date=target_date, status=status)
+
+
+def goal_note_form(data: object) -> tuple[Form, str]:
+    """A note on a goal: its text (required), and the version it corrects or the new note's form key."""
+    form = Form.from_data(data, GOAL_NOTE_FIELDS, GOAL_NOTE_LIMITS)
+    form.values["key"] = submitted_key(data) or idempotency_key()
+    body = form.required("body", _("Write the note: what happened towards this goal."))
+    return form, body
+
+
+def goal_note_blank() -> Form:
+    return Form(values={"key": idempotency_key()})
 
 
 def _time(form: Form, name: str) -> Optional[time]:

@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, Optional
 
 from app.accounts.tables import Role, User
-from app.careplans.tables import CarePlan, Goal, PlanStatus, Service
+from app.careplans.tables import CarePlan, Goal, GoalNote, PlanStatus, Service
 from app.careplans.schedule import ServiceRule
 
 PLAN_FIELDS = ("summary", "starts_on", "review_due", "ends_on")
@@ -119,6 +119,53 @@ async def plan_with_parts(*, plan_id: int) -> Optional[dict]:
 
 async def goal_of(*, plan_id: int, goal_id: int) -> Optional[dict]:
     return await Goal.select().where((Goal.id == goal_id) & (Goal.plan == plan_id)).first().run()
+
+
+async def goal_in_force(*, client_id: int, goal_id: int) -> Optional[dict]:
+    """A goal of one of the client's activated plan versions (notes are written against those, never a draft's)."""
+    row = await Goal.select(Goal.id, Goal.lineage, Goal.description, Goal.status, Goal.target_date,
+                            Goal.plan.version.as_alias("plan_version")).where(
+        (Goal.id == goal_id) & (Goal.plan.client == client_id) & (Goal.plan.status != PlanStatus.draft.value)
+    ).first().run()
+    if row is not None:
+        row["lineage"] = row["lineage"] or row["id"]
+    return row
+
+
+_NOTE_COLUMNS = (GoalNote.id, GoalNote.goal_lineage, GoalNote.body, GoalNote.version, GoalNote.created_at,
+                 GoalNote.corrected_at, GoalNote.author.id.as_alias("author_id"),
+                 GoalNote.author.display_name.as_alias("author_name"))
+
+
+async def goal_notes_of(*, client_id: int, lineage: int) -> list[dict]:
+    """The notes written against a goal, in every plan version, newest first."""
+    return await GoalNote.select(*_NOTE_COLUMNS).where(
+        (GoalNote.client == client_id) & (GoalNote.goal_lineage == lineage)
+    ).order_by(GoalNote.created_at, ascending=False).order_by(GoalNote.id, ascending=False).run()
+
+
+async def goal_note_of(*, client_id: int, note_id: int) -> Optional[dict]:
+    return await GoalNote.select(*_NOTE_COLUMNS).where(
+        (GoalNote.id == note_id) & (GoalNote.client == client_id)).first().run()
+
+
+async def goal_note_counts(*, client_id: int) -> dict[int, int]:
+    """How many notes each of the client's goals (by lineage) has."""
+    rows = await GoalNote.raw(
+        "SELECT goal_lineage, COUNT(*) AS n FROM care_goal_note WHERE client = {} GROUP BY goal_lineage", client_id
+    ).run()
+    return {row["goal_lineage"]: int(row["n"]) for row in rows}
+
+
+async def goal_notes_written(*, client_id: int, start: datetime, end: datetime) -> dict[int, list[dict]]:
+    """The notes written in [start, end), oldest first, by goal lineage (a review's period)."""
+    rows = await GoalNote.select(*_NOTE_COLUMNS).where(
+        (GoalNote.client == client_id) & (GoalNote.created_at >= start) & (GoalNote.created_at < end)
+    ).order_by(GoalNote.created_at).order_by(GoalNote.id).run()
+    by_lineage: dict[int, list[dict]] = {}
+    for row in rows:
+        by_lineage.setdefault(row["goal_lineage"], []).append(row)
+    return by_lineage
 
 
 async def service_of(*, plan_id: int, service_id: int) -> Optional[dict]:

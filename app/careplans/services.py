@@ -12,7 +12,7 @@ from app import clock, db
 from app.audit.services import Actor, audit_record
 from app.careplans import queries
 from app.careplans.queries import effective_rule, weekdays_text
-from app.careplans.tables import CarePlan, Goal, PlanStatus, Service
+from app.careplans.tables import CarePlan, Goal, GoalNote, PlanStatus, Service
 from app.clients.services import client_review_due_set, schedule_update
 from app.errors import FieldError, VersionConflict
 from app.i18n import _
@@ -209,6 +209,65 @@ async def goal_remove(*, actor: Actor, plan_id: int, goal_id: int) -> None:
         await _touch(plan_id)
         await audit_record(actor=actor, action="careplan.goal_removed", facility_id=plan["facility_id"],
                            client_id=plan["client"], object_type="care_goal", object_id=goal_id)
+
+
+# --- goal notes -------------------------------------------------------------------------------
+
+
+class GoalNoteVersionConflict(VersionConflict):
+    """The note was corrected since this correction began; `stored` is the note as it is now."""
+
+
+def _note_body(body: str) -> str:
+    body = body.strip()
+    if not body:
+        raise PlanError("body", _("Write the note: what happened towards this goal."))
+    return body
+
+
+async def goal_note_add(*, actor: Actor, facility_id: int, client_id: int, goal: dict, body: str,
+                        key: str = "") -> int:
+    """Write a note against a goal (kept by the goal's lineage); the same form sent twice adds it once."""
+    body = _note_body(body)
+    submission = f"{actor.user_id}:{key}" if key else None
+    async with db.transaction():
+        if submission:
+            if db.is_postgres():
+                # One note per person at a time, released at commit (SQLite's BEGIN IMMEDIATE already is).
+                await GoalNote.raw("SELECT pg_advisory_xact_lock(4247, {})", actor.user_id).run()
+            sent = await GoalNote.select(GoalNote.id).where(GoalNote.submission == submission).first().run()
+            if sent is not None:
+                return sent["id"]
+        rows = await GoalNote.insert(GoalNote(client=client_id, goal_lineage=goal["lineage"], author=actor.user_id,
+                                              body=body, created_at=clock.utcnow(), submission=submission)).run()
+        note_id = rows[0]["id"]
+        await audit_record(actor=actor, action="careplan.goal_note_added", facility_id=facility_id,
+                           client_id=client_id, object_type="care_goal_note", object_id=note_id,
+                           detail={"goal": goal["lineage"], "length": len(body)})
+    return note_id
+
+
+async def goal_note_correct(*, actor: Actor, facility_id: int, client_id: int, note_id: int, version: int,
+                            body: str) -> bool:
+    """The author corrects their note; refused if it was corrected since `version`. False if nothing changed."""
+    body = _note_body(body)
+    async with db.transaction():
+        stored = await queries.goal_note_of(client_id=client_id, note_id=note_id)
+        if stored is None or stored["author_id"] != actor.user_id:
+            raise PlanError("body", _("Only the person who wrote a note can correct it."))
+        if stored["version"] != version:
+            raise GoalNoteVersionConflict(stored)
+        if stored["body"] == body:
+            return False
+        updated = await GoalNote.update({GoalNote.body: body, GoalNote.version: version + 1,
+                                         GoalNote.corrected_at: clock.utcnow()}).where(
+            (GoalNote.id == note_id) & (GoalNote.version == version)).returning(GoalNote.id).run()
+        if not updated:
+            raise GoalNoteVersionConflict(stored)
+        await audit_record(actor=actor, action="careplan.goal_note_corrected", facility_id=facility_id,
+                           client_id=client_id, object_type="care_goal_note", object_id=note_id,
+                           detail={"version": version + 1, "length": len(body)})
+    return True
 
 
 # --- services ---------------------------------------------------------------------------------

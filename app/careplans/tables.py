@@ -95,3 +95,22 @@ class Service(Table, tablename="care_service"):
     tasks = Text(default="[]")
     version = Integer(default=1)
     created_at = Timestamptz(default=TimestamptzNow())
+
+
+class GoalNote(Table, tablename="care_goal_note"):
+    """What someone of the team wrote about progress on a goal: who, when, what.
+
+    Kept against the goal's `lineage`, so a note follows the goal into every later plan version and a
+    review reads the notes of its period whichever version was active. The author may correct it;
+    `version` refuses a correction based on an older text. `submission` ("<author id>:<form key>",
+    unique) makes a retried or double-clicked form add the note once.
+    """
+
+    client = ForeignKey(Client, on_delete=OnDelete.restrict, null=False, index=True)
+    goal_lineage = Integer(index=True)
+    author = ForeignKey(User, on_delete=OnDelete.restrict, null=False)
+    body = Text()
+    version = Integer(default=1)
+    created_at = Timestamptz(default=TimestamptzNow(), index=True)
+    corrected_at = Timestamptz(null=True, default=None)
+    submission = Varchar(length=96, null=True, default=None, unique=True)

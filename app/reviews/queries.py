@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from datetime import date, datetime, timedelta
 from typing import Any, Optional
+from zoneinfo import ZoneInfo
 
 from piccolo.querystring import QueryString
 
@@ -128,6 +129,7 @@ async def review_figures(*, client_id: int, period_start: date, period_end: date
     active = await plans.plan_in_status(client_id=client_id, status=PlanStatus.active)
     services = await plans.services_of(plan_id=active["id"]) if active else []
     goals = await plans.goals_of(plan_id=active["id"]) if active else []
+    notes = await plans.goal_notes_written(client_id=client_id, start=start, end=end)
     by_lineage = {s["lineage"]: s for s in services}
     cancelled: dict[int, list[dict]] = {}
     for row in await cancellations_by_service(client_id=client_id, start=start, end=end):
@@ -158,7 +160,10 @@ async def review_figures(*, client_id: int, period_start: date, period_end: date
         "total": _figures_json(figures.delivery_figures(totals[0] if totals else None)),
         "slots": [{"weekday": s.weekday, "start": s.start, "late": s.late, "missed": s.missed} for s in slots],
         "goals": [{"description": g["description"], "status": g["status"],
-                   "target_date": g["target_date"].isoformat() if g["target_date"] else None} for g in goals],
+                   "target_date": g["target_date"].isoformat() if g["target_date"] else None,
+                   "notes": [{"author": n["author_name"], "written_at": as_utc(n["created_at"]).isoformat(),
+                              "written": as_utc(n["created_at"]).astimezone(ZoneInfo(tz)).strftime("%d %b %Y, %H:%M"),
+                              "text": n["body"]} for n in notes.get(g["lineage"], [])]} for g in goals],
         "concerns": concern_figures(await concerns_by_severity(client_id=client_id, start=start, end=end)),
         "messages": await message_counts_for(client_id=client_id, start=start, end=end),
         "services_by_kind": [{"kind": k, "count": n} for k, n in sorted(kinds.items())],

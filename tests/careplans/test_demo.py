@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from app import clock
 from app.accounts.queries import user_by_email
-from app.careplans.tables import CarePlan, Service
+from app.careplans.tables import CarePlan, Goal, GoalNote, Service
 from app.clients.tables import Client
+from app.db import as_utc
 from app.accounts.demo import demo_password
 from app.visits.queries import day_bounds
 from app.careplans.schedule import double_booked
@@ -46,3 +47,13 @@ async def test_the_demo_worker_sees_their_day(client):
     await login(client, {**worker, "password": demo_password(worker["email"])})
     page = await client.get("/my-day")
     assert page.status_code == 200 and "Margaret Ellison" in page.text and "Personal care" in page.text
+
+
+async def test_the_demo_coordinators_wrote_notes_on_some_goals_over_the_past_weeks():
+    await demo_seeded()
+    notes = await GoalNote.select(GoalNote.client, GoalNote.goal_lineage, GoalNote.created_at).run()
+    assert len({n["client"] for n in notes}) >= 3
+    lineages = {g["lineage"] for g in await Goal.select(Goal.lineage).run()}
+    assert {n["goal_lineage"] for n in notes} <= lineages
+    days = {(clock.utcnow() - as_utc(n["created_at"])).days for n in notes}
+    assert min(days) < 30 < max(days)  # some in the current review period, some in the one before

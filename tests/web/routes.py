@@ -39,7 +39,7 @@ VOLATILE_TABLES = {"audit_event", "kinward_session", "login_throttle"}
 VOLATILE_COLUMNS = re.compile(r"failed|last_seen|last_login|last_used|updated_at")
 # Destructive routes go last, so the records the others need still exist when they are walked.
 # (path segment, parameter) -> the record it names there, where the parameter's name alone is ambiguous.
-PATH_IDS = {("share", "link_id"): "share_link_id"}
+PATH_IDS = {("share", "link_id"): "share_link_id", ("notes", "goal_id"): "active_goal_id"}
 DESTRUCTIVE = re.compile(r"/(remove|end|discard|close|deactivate|revoke|reset-link|archive)$")
 
 
@@ -123,6 +123,12 @@ async def _route_records() -> tuple[dict[str, dict], dict[str, int | str]]:
     from app.clients.tables import CareTeamMember, FamilyLink
 
     goal = await Goal.select(Goal.id).where(Goal.plan == draft).first().run()
+    # Notes are written against a goal of the active plan; only their author corrects them.
+    active_goal = await Goal.select(Goal.id, Goal.lineage).where(Goal.plan == active).first().run()
+    from app.careplans.tables import GoalNote
+
+    note = await GoalNote.insert(GoalNote(client=client_id, goal_lineage=active_goal["lineage"] or active_goal["id"],
+                                          author=people[person_for("plan.edit")]["id"], body="Walked to the gate.")).run()
     link = await FamilyLink.select(FamilyLink.id).where(FamilyLink.client == client_id).first().run()
     member_id = await add_team_member(client_id=client_id, user=people["spare"])
     assert await CareTeamMember.exists().where(CareTeamMember.id == member_id).run()
@@ -148,6 +154,7 @@ async def _route_records() -> tuple[dict[str, dict], dict[str, int | str]]:
         "provider_id": await make_provider(client_id=client_id, agency=agency),
         "client_id": client_id, "contact_id": await add_contact(client_id=client_id), "link_id": link["id"],
         "member_id": member_id, "goal_id": goal["id"], "service_id": service_id,
+        "active_goal_id": active_goal["id"], "note_id": note[0]["id"],
         "visit_id": visit["id"] if visit else 1, "user_id": people["spare"]["id"], "device_id": device[0]["id"],
         "token": secrets.token_urlsafe(16), "section": "location", "version": 1,
     }
