@@ -186,9 +186,12 @@ async def user_reactivate(*, actor: Actor, facility_id: int, user_id: int) -> No
         await audit_record(actor=actor, action="user.reactivated", object_type="user", object_id=user_id)
 
 
-async def one_time_link_create(*, actor: Actor, user_id: int, purpose: str) -> str:
-    """A single-use token to set a password, valid for a day; earlier unused ones for the user die."""
-    token = token_new()
+async def one_time_link_create(*, actor: Actor, user_id: int, purpose: str, token: str = "") -> str:
+    """A single-use token to set a password, valid for a day; earlier unused ones for the user die.
+
+    `token` is the link's secret when a form chose it (`tokens.token_for_form`), else a fresh one.
+    """
+    token = token or token_new()
     now = clock.utcnow()
     async with db.transaction():
         await OneTimeToken.update({OneTimeToken.used_at: now}).where(

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any, Awaitable, Optional
 
 from litestar import Controller, Request, get, post
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
+from app.accounts.services import one_time_link_user
 from app.audit.services import audit_record
 from app.clients import forms, queries, services
 from app.clients.queries import EDITABLE_FIELDS
@@ -17,6 +18,7 @@ from app.policy import ClientRelation, can_on
 from app.web.auth import actor_of
 from app.web.forms import Form, keyed, query_text, save_merged, submitted_key
 from app.web.links import absolute_link
+from app.web.tokens import token_for_form
 from app.clients.records import record_viewed, relation_for, today, wants_fragment
 from app.web.sessions import flash_push
 from app.web.submissions import created_once
@@ -275,26 +277,33 @@ class ClientController(Controller):
     async def family_page(self, request: Request, client_id: FromPath[int]) -> Template:
         relation = await relation_for(request, client_id, "client.family.manage")
         await record_viewed(request, relation, "family", view="full")
-        return await self._family(request, client_id, Form(values={"may_see_schedule": "on"}))
+        return await self._family(request, client_id, keyed(Form(values={"may_see_schedule": "on"})))
 
     @post("/{client_id:int}/family", opt={"action": "client.family.manage"})
     async def family_invite(self, request: Request, client_id: FromPath[int]) -> Template:
         await relation_for(request, client_id, "client.family.manage")
-        form, invite = forms.family_form(await request.form())
-        invitation = None
+        data = await request.form()
+        form, invite = forms.family_form(data)
+        invited = None
         if invite is not None:
+            actor = actor_of(request)
+            key = submitted_key(data)
+            # A repeat of this sending shows the same set-password link, which its token makes from the form's key.
+            token = token_for_form(secret=request.app.state.settings.secret_key, user_id=actor.user_id,
+                                   form="family_invite", key=key)
             try:
-                invitation = await services.family_invite(actor=actor_of(request),
-                                                          facility_id=request.user.facility_id,
-                                                          client_id=client_id, **invite)
+                invited = await created_once(user_id=actor.user_id, form="family_invite", key=key, create=lambda: (
+                    _link_id(services.family_invite(actor=actor, facility_id=request.user.facility_id,
+                                                    client_id=client_id, token=token, **invite))))
             except services.ClientError as error:
                 form.error("email" if error.field not in forms.FAMILY_FIELDS else error.field, error.message)
-        if invitation is None:
-            return await self._family(request, client_id, form, status=422)
+        if invited is None:
+            return await self._family(request, client_id, keyed(form, data), status=422)
+        # A new account's link is shown while it is unused; an existing account was only linked.
         link = {"email": invite["email"], "name": invite["display_name"],
-                "url": absolute_link(f"/set-password/{invitation.token}")
-                if invitation.token else ""}
-        return await self._family(request, client_id, Form(values={"may_see_schedule": "on"}), status=201, link=link)
+                "url": absolute_link(f"/set-password/{token}") if await one_time_link_user(token=token) else ""}
+        return await self._family(request, client_id, keyed(Form(values={"may_see_schedule": "on"})), status=201,
+                                  link=link)
 
     @post("/{client_id:int}/family/{link_id:int}/end", opt={"action": "client.family.manage"})
     async def family_end(self, request: Request, client_id: FromPath[int],
@@ -382,3 +391,7 @@ class BreakGlassReviewController(Controller):
     async def grants_page(self, request: Request) -> Template:
         grants = await queries.break_glass_grants_for(facility_id=request.user.facility_id)
         return Template("clients/break_glass_review.html", context={"grants": grants})
+
+
+async def _link_id(invited: Awaitable[services.FamilyInvitation]) -> int:
+    return (await invited).link_id

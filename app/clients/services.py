@@ -280,15 +280,15 @@ async def team_member_end(*, actor: Actor, client_id: int, member_id: int, until
 
 async def family_invite(*, actor: Actor, facility_id: int, client_id: int, display_name: str, email: str,
                         relationship: str, may_see_schedule: bool, may_see_visit_summaries: bool,
-                        may_message: bool) -> FamilyInvitation:
+                        may_message: bool, token: str = "") -> FamilyInvitation:
     """Link a family member to the client; a new account gets a one-time set-password link.
 
     An existing family account of the same facility is linked as it is (it already has a password).
     """
     email = email.strip().lower()
+    chosen_token, token = token, None
     async with db.transaction():
         existing = await user_by_email(email=email)
-        token: Optional[str] = None
         if existing is not None:
             if existing["facility"] != facility_id or existing["role"] != Role.family.value:
                 raise ClientError("email", email_taken(account=existing, facility_id=facility_id).message)
@@ -304,7 +304,8 @@ async def family_invite(*, actor: Actor, facility_id: int, client_id: int, displ
                                             display_name=display_name, role=Role.family)
             except AccountError as error:
                 raise ClientError(error.field, error.message) from None
-            token = await one_time_link_create(actor=actor, user_id=user_id, purpose="set_password")
+            token = await one_time_link_create(actor=actor, user_id=user_id, purpose="set_password",
+                                               token=chosen_token)
         rows = await FamilyLink.insert(FamilyLink(
             client=client_id, user=user_id, relationship=relationship, may_see_schedule=may_see_schedule,
             may_see_visit_summaries=may_see_visit_summaries, may_message=may_message, approved_by=actor.user_id,

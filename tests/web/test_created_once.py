@@ -4,9 +4,11 @@ several times at once: one row, and every sending answered as the first was."""
 from __future__ import annotations
 
 import asyncio
+import re
 
 from app.careplans.tables import Goal, Service
-from app.clients.tables import CareTeamMember, Client, ClientContact
+from app.accounts.tables import User
+from app.clients.tables import CareTeamMember, Client, ClientContact, FamilyLink
 from app.liaison.tables import Agency, ClientProvider, Referral, ShareLink
 from app.mail.tables import Outbox
 from app.reports.tables import SupervisionNote
@@ -154,3 +156,24 @@ async def test_a_supervision_note_sent_several_times_at_once_is_saved_once_and_n
                                  {"body": "Punctual and kind.", "based_on": "0"})
     answered_alike(answers)
     assert await SupervisionNote.count().where(SupervisionNote.worker == world.worker["id"]) == 1
+
+
+async def test_a_family_invitation_sent_several_times_at_once_links_once_and_every_answer_shows_the_same_link(
+        settings):
+    world = await make_world()
+    answers = await sent_at_once(settings, world.coordinator, f"/clients/{world.own['id']}/family", {
+        "display_name": "Sam Son", "email": "sam.son@example.org", "relationship": "son", "may_message": "on"})
+    answered_alike(answers, status=201)
+    links = {re.search(r"/set-password/[A-Za-z0-9_-]+", a.text).group(0) for a in answers}
+    assert len(links) == 1
+    user = await User.select(User.id).where(User.email == "sam.son@example.org").run()
+    assert len(user) == 1
+    assert await FamilyLink.count().where(FamilyLink.user == user[0]["id"]) == 1
+    assert await Outbox.count().where(Outbox.to_address == "sam.son@example.org") == 1
+    tabs = await browsers(settings, world.coordinator, 1)
+    try:
+        tabs[0].cookies.clear()
+        opened = await tabs[0].get(links.pop())
+    finally:
+        await close_all(tabs)
+    assert opened.status_code == 200
