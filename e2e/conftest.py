@@ -10,6 +10,7 @@ tests/conftest.py: they only talk HTTP to the server.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import socket
 import subprocess
@@ -23,9 +24,11 @@ from typing import Iterator
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
-from playwright.sync_api import Browser, BrowserType
+from playwright.sync_api import Browser, BrowserType, Response
+from playwright.sync_api import Error as PlaywrightError
 
 from e2e.browser import chromium_executable, chromium_found
+from e2e.html_check import VisitedPages
 from tests.mail.smtp import Inbox, SMTPServer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -191,8 +194,27 @@ def browser_context_args(browser_context_args: dict) -> dict:
     return {**browser_context_args, "viewport": TABLET}
 
 
+@pytest.fixture(scope="session")
+def visited_pages() -> VisitedPages:
+    """Every HTML page the browser received in this run, for the validity check that runs last."""
+    return VisitedPages()
+
+
 @pytest.fixture
-def context(context):
+def context(context, visited_pages: VisitedPages):
     """A local server answers within milliseconds: fail in seconds rather than Playwright's default 30."""
     context.set_default_timeout(10_000)
+
+    def keep(response: Response) -> None:
+        if (response.request.resource_type == "document" and not 300 <= response.status < 400
+                and response.headers.get("content-type", "").startswith("text/html")):
+            with contextlib.suppress(PlaywrightError):  # the page was closed before its body was read
+                visited_pages.add(response.url, response.text())
+
+    context.on("response", keep)
     return context
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The HTML validity check reads the pages every other test visited: it runs last."""
+    items.sort(key=lambda item: item.nodeid.startswith("e2e/test_html_validity.py"))
