@@ -83,6 +83,10 @@ def shows_nothing_of(page: Page, private: list[str]) -> None:
 
 
 def back_forward_and_history_show_nothing(page: Page, private: list[str]) -> None:
+    """Back, Forward and picks from the history end at the lock screen, and a page that the back/forward
+    cache brings back on the way was hidden already: not a moment of it is shown."""
+    came_back: list[str] = []
+    page.on("console", lambda message: came_back.append(message.text) if restored(message) else None)
     # A page restored from the back/forward cache fires no load event: wait only for the navigation.
     page.go_back(wait_until="commit")
     shows_nothing_of(page, private)
@@ -92,6 +96,7 @@ def back_forward_and_history_show_nothing(page: Page, private: list[str]) -> Non
     shows_nothing_of(page, private)
     page.evaluate("history.go(2)")
     shows_nothing_of(page, private)
+    assert [text for text in came_back if not text.endswith("hidden=true")] == []
 
 
 def test_the_back_forward_cache_is_on_in_these_tests(office: BrowserContext) -> None:
@@ -113,8 +118,12 @@ def test_after_the_idle_lock_back_forward_and_history_show_nothing_of_the_client
         sign_in_on_tablet_and_set_pin(page, WORKER_A[0], WORKER_A[1], WORKER_A[3])
         LockScreen(page).unlock(WORKER_A[2], WORKER_A[3])
         private = open_a_client(page)
+        # The worker reads on for a while and scrolls: activity the server has not seen yet (an idle
+        # timer counting from it alone would lock after the server had already ended the session).
+        page.wait_for_timeout(8_000)
+        page.mouse.wheel(0, 300)
 
-        # Nobody touches the tablet: the warning counts down, then the page locks itself while the
+        # Then nobody touches the tablet: the warning counts down, then the page locks itself while the
         # session still lives (an answer to a live tablet session says when to lock).
         with page.expect_response(lambda r: r.url.endswith("/tablet/lock") and r.request.method == "POST",
                                   timeout=IDLE_TIMEOUT_MS) as lock:
