@@ -480,12 +480,13 @@ class VisitController(Controller):
     @post("/{visit_id:int}/concern/action", opt={"action": "visit.concern.resolve"})
     async def concern_action(self, request: Request, visit_id: FromPath[int]) -> Response:
         visit, relation = await self._visit(request, visit_id, "visit.concern.resolve")
-        form = Form.from_data(await request.form(), ("action_note",))
-        try:
-            await services.visit_concern_action(actor=actor_of(request), visit_id=visit_id,
-                                                note=form.values["action_note"])
-        except services.VisitError as error:
-            form.error("action_note", error.message)
+        form, note = forms.action_form(await request.form())
+        if note is not None:
+            try:
+                await services.visit_concern_action(actor=actor_of(request), visit_id=visit_id, note=note)
+            except services.VisitError as error:
+                form.error("action_note", error.message)
+        if not form.ok:
             return await self._concern_page(request, visit, relation, status=422, action_form=form)
         await flash_push(session_id=request.user.session_id, message=_("What was done is recorded."))
         return Redirect(path=f"/visits/{visit_id}/concern", status_code=303)

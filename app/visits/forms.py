@@ -189,6 +189,12 @@ def times_form(data: object, *, tz: str) -> tuple[Form, Optional[datetime], Opti
     return form, moments["actual_start"], moments["actual_end"], reason
 
 
+def action_form(data: object) -> tuple[Form, Optional[str]]:
+    """What a coordinator did about a concern, as typed; None when it is refused (too long, control characters)."""
+    form = Form.from_data(data, ("action_note",), {"action_note": TEXT_MAX})
+    return form, _text(form.values["action_note"]) if form.ok else None
+
+
 def resolve_form(data: object) -> tuple[Form, Optional[str]]:
     form = Form.from_data(data, ("resolution",), {"resolution": TEXT_MAX})
     note = _text(form.values["resolution"]).strip()

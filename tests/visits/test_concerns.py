@@ -10,6 +10,7 @@ from app.audit.tables import AuditEvent
 from app.mail.tables import Outbox
 from app.messages.services import digests_enqueue
 from app.messages.tables import MessagePreference
+from app.visits.forms import TEXT_MAX
 from app.visits.services import concern_escalations_enqueue
 from app.visits.tables import Visit
 from tests.conftest import post_form, sign_in
@@ -137,3 +138,18 @@ async def test_an_acknowledged_concern_does_not_escalate(client, monday_morning)
     await post_form(client, f"/visits/{visit['id']}/concern/acknowledge", {})
     row = await Visit.select(Visit.concern_raised_at).where(Visit.id == visit["id"]).first().run()
     assert await concern_escalations_enqueue(now=row["concern_raised_at"] + timedelta(hours=5)) == 0
+
+
+async def test_what_was_done_that_is_too_long_or_has_control_characters_is_refused_and_nothing_is_stored(
+        client, monday_morning):
+    world, visit = await raised(client, monday_morning)
+    await sign_in(client, world.coordinator)
+    url = f"/visits/{visit['id']}/concern/action"
+    for note in ("x" * (TEXT_MAX + 1), "Called the GP\x00"):
+        refused = await post_form(client, url, {"action_note": note})
+        assert refused.status_code == 422 and 'href="#action_note"' in refused.text, repr(note[:20])
+    row = await Visit.select().where(Visit.id == visit["id"]).first().run()
+    assert row["concern_action_note"] == "" and row["concern_actioned_at"] is None
+    assert (await post_form(client, url, {"action_note": "Called the GP\r\nVisit tomorrow"})).status_code == 303
+    row = await Visit.select().where(Visit.id == visit["id"]).first().run()
+    assert row["concern_action_note"] == "Called the GP\nVisit tomorrow"
