@@ -409,17 +409,13 @@ class AgenciesPage:
         self.page.goto("/agencies")
         return self
 
-    def add(self, *, name: str, kind: str, email: str, phone: str = "", double_click: bool = False) -> None:
+    def add(self, *, name: str, kind: str, email: str, phone: str = "") -> None:
         self.page.get_by_label("Name", exact=True).fill(name)
         self.page.get_by_label("Kind", exact=True).select_option(label=kind)
         self.page.get_by_label("Secure email for referrals").fill(email)
         if phone:
             self.page.get_by_label("Phone", exact=True).fill(phone)
-        button = self.page.get_by_role("button", name="Add agency")
-        if double_click:
-            button.dblclick()
-        else:
-            button.click()
+        self.page.get_by_role("button", name="Add agency").click()
 
     def find(self, text: str) -> Locator:
         """The directory's rows whose agency is named `text`, after searching for it."""

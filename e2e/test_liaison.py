@@ -7,7 +7,7 @@ import re
 import time
 from uuid import uuid4
 
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Page, Route, expect
 
 from e2e.pages import AgenciesPage, AgencyLinkPage, ReferralForm, SharePage, assert_no_axe_violations, sign_in
 from tests.mail.smtp import Inbox
@@ -122,16 +122,29 @@ def test_a_referral_closes_the_loop_and_information_is_shared_and_withdrawn(brow
         family.close()
 
 
-def test_a_double_click_on_add_agency_adds_one_agency(browser: Browser, base_url: str) -> None:
-    """A coordinator double-clicks "Add agency": the directory holds the agency once."""
+def test_add_agency_sent_twice_adds_one_agency(browser: Browser, base_url: str) -> None:
+    """A coordinator's "Add agency" reaches the server twice (a retry after a lost answer): one agency."""
     agency = f"Hillside Pharmacy {uuid4().hex[:6]}"
     desk = browser.new_context(base_url=base_url, viewport={"width": 1280, "height": 900})
+    sent: list[int] = []
+
+    def send_twice(route: Route) -> None:
+        if route.request.method != "POST":
+            route.continue_()
+            return
+        # The first delivery's answer is lost; the same request, byte for byte, goes again.
+        sent.append(route.fetch(max_redirects=0).status)
+        route.continue_()
+
     try:
         page = desk.new_page()
         sign_in(page, *COORDINATOR)
         directory = AgenciesPage(page).open()
-        directory.add(name=agency, kind="Pharmacy", email="orders@hillside.example", double_click=True)
+        page.route(re.compile(r".*/agencies$"), send_twice)
+        directory.add(name=agency, kind="Pharmacy", email="orders@hillside.example")
         expect(page.get_by_role("heading", name=agency, level=1)).to_be_visible()
+        page.unroute(re.compile(r".*/agencies$"))
+        assert sent == [303]
         assert_no_axe_violations(page)
         expect(directory.find(agency)).to_have_count(1)
     finally:
