@@ -42,6 +42,8 @@ ROLE_RULES: dict[str, frozenset[Role]] = {
     # Those who take part in client threads choose how they hear about messages by email.
     "account.notifications": frozenset({Role.coordinator, Role.family}),
     "messages.unanswered": frozenset({Role.coordinator}),
+    # Unread messages per client on the caseload: those who take part in client threads as staff.
+    "caseload.unread_messages": frozenset({Role.coordinator}),
     "devices.manage": frozenset({Role.admin}),
     # Shared tablets are for staff; family members use their own devices.
     "account.set_pin": frozenset({Role.admin, Role.coordinator, Role.worker}),

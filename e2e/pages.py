@@ -77,17 +77,35 @@ def assert_no_axe_violations(page: Page) -> None:
 
 
 class CaseloadPage:
-    """The coordinator's caseload: a live name search above the table of clients."""
+    """The coordinator's caseload: a live name search, filters and a sort above the table of clients."""
 
     def __init__(self, page: Page) -> None:
         self.page = page
         self.heading = page.get_by_role("heading", name="Caseload", level=1)
         self.search = page.get_by_label("Search by name")
+        self.sort = page.get_by_label("Sort by")
+        self.show = page.get_by_role("button", name="Show")
         self.table = page.get_by_role("table")
+        self.rows = self.table.locator("tbody").get_by_role("row")
+        self.result_count = page.get_by_role("status").filter(has_text=re.compile(r"\d+ clients?"))
 
-    def open(self) -> CaseloadPage:
-        self.page.goto("/caseload")
+    def open(self, query: str = "") -> CaseloadPage:
+        self.page.goto("/caseload" + (f"?{query}" if query else ""))
         return self
+
+    def only_with(self, name: str) -> Locator:
+        """An attention filter's checkbox ("Open concerns", "Missed today"...), whose name ends in its count."""
+        return self.page.get_by_role("checkbox", name=re.compile(rf"^{re.escape(name)} \d+$"))
+
+    def tally(self, name: str) -> int:
+        label = self.only_with(name).get_attribute("id")
+        return int(self.page.locator(f"label[for='{label}'] .tally").inner_text())
+
+    def column(self, header: str) -> list[str]:
+        """The text of one column, row by row."""
+        headers = self.table.locator("thead th").all_inner_texts()
+        index = [h.replace("\n", " ") for h in headers].index(header)
+        return [row.locator("th, td").nth(index).inner_text().strip() for row in self.rows.all()]
 
     def client_link(self, name: str) -> Locator:
         return self.table.get_by_role("link", name=name)

@@ -6,9 +6,10 @@ import json
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Awaitable, Callable, Optional
+from typing import Any, Awaitable, Callable, Mapping, Optional
 
 from piccolo.columns import Column
+from piccolo.columns.combination import WhereRaw
 from piccolo.querystring import QueryString
 
 from app.accounts.tables import Role, User
@@ -282,7 +283,9 @@ async def status_history_for(*, client_id: int) -> list[dict]:
 # --- the caseload ---------------------------------------------------------------------------
 
 CASELOAD_STATUSES = ("", "all") + tuple(s.value for s in ClientStatus)  # "": everyone not discharged
-CASELOAD_SORTS = ("name", "status", "review")
+CASELOAD_SORTS = ("name", "status", "review")  # and, descending, each count the composing page passes in
+# "due": the review date is past or within the reviews' "due soon" days; "overdue": past.
+CASELOAD_REVIEW_FILTERS = ("", "due", "overdue")
 
 _STATUS_ORDER = QueryString(
     "CASE status WHEN 'referral' THEN 0 WHEN 'active' THEN 1 WHEN 'paused' THEN 2 ELSE 3 END"
@@ -294,8 +297,10 @@ _REVIEW_MISSING_LAST = QueryString("CASE WHEN review_due IS NULL THEN 1 ELSE 0 E
 class CaseloadFilter:
     q: str = ""
     status: str = ""
-    review_overdue: bool = False
+    review: str = ""
     flagged: bool = False
+    # Names of the counts passed to caseload_for that must be above zero (unread messages, concerns...).
+    needs: tuple[str, ...] = ()
     sort: str = "name"
     page: int = 1
 
@@ -311,7 +316,7 @@ class CaseloadRow:
     coordinators: list[str] = field(default_factory=list)
     # Columns of the page query the caseload page passes in (app/pages/caseload.py).
     next_visit: Optional[datetime] = None
-    unread_messages: int = 0
+    counts: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -320,9 +325,12 @@ class CaseloadPage:
     total: int
     page: int
     pages: int
+    # How many clients of the caseload (searched and by status, before the other filters) have each
+    # count above zero, a review due or overdue and a flag: the filters' own numbers.
+    tallies: dict[str, int] = field(default_factory=dict)
 
 
-def _caseload_where(*, user: Principal, all_clients: bool, filters: CaseloadFilter, today: date) -> list[Any]:
+def _caseload_scope(*, user: Principal, all_clients: bool, filters: CaseloadFilter, today: date) -> list[Any]:
     where: list[Any] = [Client.facility == user.facility_id]
     if not all_clients:
         where.append(Client.id.is_in(
@@ -334,45 +342,69 @@ def _caseload_where(*, user: Principal, all_clients: bool, filters: CaseloadFilt
         where.append(Client.status == filters.status)
     for word in search_terms(filters.q):
         where.append(Client.search_name.like(f"%{word}%"))
-    if filters.review_overdue:
-        where.append(Client.review_due < today)
-    if filters.flagged:
-        where.append(Client.flag != "")
     return where
 
 
+def _caseload_conditions(*, counts: Mapping[str, QueryString], today: date,
+                         review_soon: date) -> dict[str, QueryString]:
+    """Each filter as a condition on a client row: the review due or overdue, the flag, each count above zero."""
+    conditions = {"review": QueryString("review_due <= {}", review_soon), "overdue": QueryString("review_due < {}", today),
+                  "flagged": QueryString("flag <> ''")}
+    conditions.update({name: QueryString("({}) > 0", sql) for name, sql in counts.items()})
+    return conditions
+
+
 async def caseload_for(*, user: Principal, all_clients: bool, filters: CaseloadFilter, today: date,
-                       next_visit: Any = None, unread_messages: Any = None) -> CaseloadPage:
+                       review_soon: date, next_visit: Any = None,
+                       counts: Optional[Mapping[str, QueryString]] = None) -> CaseloadPage:
     """One page of the caseload in a fixed number of queries, whatever its size.
 
-    The page query returns the client columns, plus the SQL columns `next_visit` and
-    `unread_messages` the composing page passes in (clients stand below visits and messages);
-    the coordinators are one batched query over the page's client ids.
+    `counts` are SQL columns over `client` the composing page passes in (clients stand below
+    visits, messages and liaison): unread messages, open concerns... one number per client. Each
+    can be shown, required above zero (`filters.needs`) and sorted on (highest first). One query
+    counts the clients matching and, for the filters' labels, those with each count above zero;
+    one returns the page; an admin's page adds one batched query for the coordinators.
     """
-    where = _caseload_where(user=user, all_clients=all_clients, filters=filters, today=today)
-    total = await Client.count().where(*where).run()
+    counts = dict(counts or {})
+    scope = _caseload_scope(user=user, all_clients=all_clients, filters=filters, today=today)
+    conditions = _caseload_conditions(counts=counts, today=today, review_soon=review_soon)
+    required = [conditions[name] for name in filters.needs if name in conditions]
+    if filters.review:
+        required.append(conditions["review" if filters.review == "due" else "overdue"])
+    if filters.flagged:
+        required.append(conditions["flagged"])
+    matching = QueryString(" AND ".join("{}" for _ in required), *required) if required else QueryString("1 = 1")
+
+    tally_columns = [QueryString("SUM(CASE WHEN {} THEN 1 ELSE 0 END)", matching).as_alias("total")]
+    tally_columns += [QueryString("SUM(CASE WHEN {} THEN 1 ELSE 0 END)", condition).as_alias(name)
+                      for name, condition in conditions.items()]
+    tallied = (await Client.select(*tally_columns).where(*scope).run() or [{}])[0]
+    total = int(tallied.get("total") or 0)
+    tallies = {name: int(tallied.get(name) or 0) for name in conditions}
+
     pages = max(1, -(-total // CASELOAD_PAGE_SIZE))
     page = min(max(filters.page, 1), pages)
     columns: list[Any] = [Client.id, Client.first_name, Client.last_name, Client.preferred_name, Client.status,
                           Client.review_due, Client.flag]
-    if unread_messages is not None:
-        columns.append(unread_messages.as_alias("unread_messages"))
+    columns += [sql.as_alias(name) for name, sql in counts.items()]
     if next_visit is not None:
         columns.append(next_visit.as_alias("next_visit"))
-    query = Client.select(*columns).where(*where)
+    query = Client.select(*columns).where(*scope, WhereRaw("{}", matching))
     if filters.sort == "status":
         query = query.order_by(_STATUS_ORDER)
     elif filters.sort == "review":
         query = query.order_by(_REVIEW_MISSING_LAST).order_by(Client.review_due)
+    elif filters.sort in counts:
+        query = query.order_by(counts[filters.sort], ascending=False)
     query = query.order_by(Client.last_name).order_by(Client.first_name).order_by(Client.id)
     records = await query.limit(CASELOAD_PAGE_SIZE).offset((page - 1) * CASELOAD_PAGE_SIZE).run()
     rows = [
         CaseloadRow(id=r["id"], name=display_name(r), status=r["status"], review_due=r["review_due"],
                     review_overdue=r["review_due"] is not None and r["review_due"] < today, flag=r["flag"],
-                    unread_messages=r.get("unread_messages") or 0, next_visit=as_utc(r.get("next_visit")))
+                    next_visit=as_utc(r.get("next_visit")), counts={name: int(r.get(name) or 0) for name in counts})
         for r in records
     ]
-    if rows:
+    if rows and all_clients:
         by_id = {row.id: row for row in rows}
         coordinators = await CareTeamMember.select(
             CareTeamMember.client, CareTeamMember.user.display_name.as_alias("display_name")
@@ -381,7 +413,7 @@ async def caseload_for(*, user: Principal, all_clients: bool, filters: CaseloadF
         ).order_by(CareTeamMember.since).run()
         for member in coordinators:
             by_id[member["client"]].coordinators.append(member["display_name"])
-    return CaseloadPage(rows=rows, total=total, page=page, pages=pages)
+    return CaseloadPage(rows=rows, total=total, page=page, pages=pages, tallies=tallies)
 
 
 async def clients_find(*, facility_id: int, q: str, limit: int = 20) -> list[dict]:

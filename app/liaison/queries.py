@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Optional
 
+from piccolo.querystring import QueryString
+
 from app.careplans.queries import goals_of, plan_in_status, services_of
 from app.careplans.tables import PlanStatus
 from app.clients.queries import care_team_for, client_record, display_name, search_terms
@@ -174,6 +176,16 @@ async def overdue_referrals_for(*, client_ids: list[int], today: date) -> list[d
         Referral.client.is_in(client_ids) & Referral.status.is_in([s.value for s in AWAITING_ANSWER])
         & (Referral.expected_by < today)).order_by(Referral.expected_by).run()
     return [_referral_row(row, today) for row in rows]
+
+
+def overdue_referrals_count_sql(*, today: date) -> QueryString:
+    """A column for a select over `client`: its referrals past their expected answer date with no answer
+    yet (rules.referral_overdue)."""
+    awaiting = ", ".join(f"'{s.value}'" for s in sorted(AWAITING_ANSWER))
+    return QueryString(
+        "(SELECT COUNT(*) FROM referral waiting WHERE waiting.client = client.id "
+        f"AND waiting.status IN ({awaiting}) AND waiting.expected_by < {{}})", today,
+    )
 
 
 async def referral_counts_by_agency(*, facility_id: int, since: Optional[datetime] = None,

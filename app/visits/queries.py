@@ -360,6 +360,26 @@ def next_visit_sql(*, after: datetime) -> QueryString:
     )
 
 
+def open_concerns_count_sql() -> QueryString:
+    """A column for a select over `client`: how many concerns raised at its visits nobody has resolved yet."""
+    return QueryString(
+        "(SELECT COUNT(*) FROM visit concerned WHERE concerned.client = client.id AND concerned.concern = {} "
+        "AND concerned.concern_resolved_at IS NULL)", True,
+    )
+
+
+def missed_count_sql(*, start: datetime, end: datetime, now: datetime) -> QueryString:
+    """A column for a select over `client`: its care workers' visits starting from `start` to `end` that are
+    missed at `now` (rules.attendance: staffed, not cancelled, nobody checked in, and the visit's end passed)."""
+    return QueryString(
+        "(SELECT COUNT(*) FROM visit unattended WHERE unattended.client = client.id "
+        "AND unattended.status = 'scheduled' AND unattended.worker IS NOT NULL "
+        "AND unattended.check_in_at IS NULL AND unattended.check_out_at IS NULL "
+        "AND unattended.scheduled_start >= {} AND unattended.scheduled_start < {} AND unattended.scheduled_end < {})",
+        start, end, now,
+    )
+
+
 async def worker_visits_clients(*, worker_id: int, client_ids: list[int], today: date, tz: str) -> set[int]:
     """Which of the clients the worker has a visit with within the visit window around today (one query)."""
     if not client_ids:

@@ -231,7 +231,8 @@
 // Where focus goes. A page or swap that brings an error summary focuses it (the GOV.UK pattern), so the
 // person hears and sees what was refused where they acted; its links take them to each field. Otherwise a
 // swap focuses the element it marks with data-swap-focus, or, when the swap removed the focused control
-// (a pager, a week link), the swapped region itself. A poll or an autosave never takes focus from typing.
+// (a pager, a week link), the swapped region itself. A poll, a region loaded with the page or an autosave
+// never takes focus.
 (function () {
   "use strict";
   var seen = "data-focus-seen";
@@ -273,7 +274,10 @@
     if (marked) { focusOn(marked); return; }
     var ctx = event.detail && event.detail.ctx;
     var target = ctx && ctx.target;
-    if (focusLost() && target && target.isConnected && target.nodeType === 1) { focusOn(target); }
+    // Only a swap the person asked for: a region loaded with the page or polled (nothing focused yet)
+    // must not pull focus and scroll the page away from where it opens.
+    var asked = ctx && ctx.sourceEvent && ctx.sourceEvent.isTrusted;
+    if (asked && focusLost() && target && target.isConnected && target.nodeType === 1) { focusOn(target); }
   });
   // A link in an error summary focuses its field and shows the field's label (or its group's legend) with it.
   document.addEventListener("click", function (event) {
