@@ -17,7 +17,6 @@ from litestar.static_files import create_static_files_router
 from app import db
 from app.accounts import passwords
 from app.accounts.controller import AccountController, AdminUsersController, LoginController, PasswordLinkController
-from app.audit.controller import AuditController
 from app.audit.services import audit_configure, audit_sealer
 from app.tablets.controller import DevicesController, PinController, TabletController
 from app.clients.controller import BreakGlassReviewController, ClientController
@@ -38,6 +37,7 @@ from app.careplans.controller import PlanController
 from app.visits.controller import (CalendarController, ClientVisitsController, VisitController, calendar_feed,
                                    caseload_visits, my_day_page, team_week_page)
 from app.visits.services import concern_escalations_enqueue, schedule_keeper
+from app.pages.audit import AuditController
 from app.pages.caseload import caseload_page
 from app.pages.family import family_home
 from app.web.auth import SessionMiddleware, csrf_cookie_name, policy_guard, submitted_form_guard

@@ -200,6 +200,16 @@ async def client_name(*, client_id: int) -> dict:
     return row
 
 
+async def client_names(*, facility_id: int, client_ids: list[int]) -> dict[int, str]:
+    """The names of these clients of the facility, for pages that list events about many (one query)."""
+    ids = sorted(set(client_ids))
+    if not ids:
+        return {}
+    rows = await Client.select(Client.id, Client.first_name, Client.last_name, Client.preferred_name).where(
+        Client.id.is_in(ids) & (Client.facility == facility_id)).run()
+    return {row["id"]: display_name(row) for row in rows}
+
+
 async def client_for_edit(*, client_id: int) -> dict:
     return await Client.select(Client.id, Client.version, Client.status, Client.status_since,
                                *_columns(EDITABLE_FIELDS)).where(Client.id == client_id).first().run()

@@ -57,3 +57,18 @@ async def test_date_filter_uses_the_facility_day_and_rejects_reversed_ranges(cli
                                                              "day_to": (today - timedelta(days=1)).isoformat()})
     assert reversed_range.status_code == 422
     assert "before the start date" in reversed_range.text
+
+
+async def test_an_event_about_a_client_names_the_client_for_the_admin(client):
+    from tests.clients.factories import make_world
+    from tests.conftest import sign_in
+
+    world = await make_world()
+    await sign_in(client, world.coordinator)
+    assert (await client.get(f"/clients/{world.own['id']}")).status_code == 200
+    await audit_record(actor=Actor(label="gone@example.org", facility_id=world.facility), action="client.viewed",
+                       client_id=987654, object_type="client", object_id=987654)
+    await sign_in(client, world.admin)
+    rows = (await client.get("/admin/audit", params={"action": "client.viewed"})).text.split("<tbody>")[1]
+    assert f'<a href="/clients/{world.own["id"]}">Olive Owens</a>' in rows
+    assert "Client #987654" in rows  # a client no longer in the facility keeps its number only

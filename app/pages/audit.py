@@ -1,4 +1,5 @@
-"""The admin's view of the facility's audit trail, filtered and paged with htmx."""
+"""The admin's view of the facility's audit trail, filtered and paged with htmx; each event about a
+client names the client (a page above clients: the audit trail itself stores only the client's id)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,11 @@ from litestar.params import FromQuery
 from litestar.response import Template
 
 from app.accounts.queries import users_for
+from app.clients.queries import client_names
 from app.audit.queries import AuditFilter, audit_actions_for, audit_events_for
-from app.i18n import _
 from app.audit.tables import AuditEvent
+from app.i18n import _
+from app.policy import can
 from app.web.forms import Form, whole
 
 
@@ -38,6 +41,11 @@ class AuditController(Controller):
                                     timezone=user.timezone),
                 page=max(page, 1),
             )
+        if can(user, "client.list_all"):
+            names = await client_names(facility_id=user.facility_id,
+                                       client_ids=[e["client_id"] for e in events if e["client_id"] is not None])
+            for event in events:
+                event["client_name"] = names.get(event["client_id"], "")
         context = {"events": events, "has_more": has_more, "page": max(page, 1), "form": form,
                    "query": {k: v for k, v in form.values.items() if v}}
         status = 200 if form.ok else 422
