@@ -16,7 +16,7 @@ from app.clients.queries import EDITABLE_FIELDS
 from app.i18n import _
 from app.policy import ClientRelation, can_on
 from app.web.auth import actor_of
-from app.web.forms import Form, keyed, query_text, save_merged, submitted_key
+from app.web.forms import Form, keyed, query_text, save_merged, submitted_key, whole
 from app.web.links import absolute_link
 from app.web.tokens import token_for_form
 from app.clients.records import record_viewed, relation_for, today, wants_fragment
@@ -324,18 +324,24 @@ class ClientController(Controller):
     # --- access log ---------------------------------------------------------------------------
 
     @get("/{client_id:int}/access-log", opt={"action": "client.access_log.view"})
-    async def access_log(self, request: Request, client_id: FromPath[int], page: FromQuery[int] = 1) -> Template:
+    async def access_log(self, request: Request, client_id: FromPath[int], page: FromQuery[int] = 1,
+                         before: FromQuery[str] = "") -> Template:
         relation = await relation_for(request, client_id, "client.access_log.view")
         page = max(page, 1)
-        events, has_more = await queries.access_log_for(facility_id=request.user.facility_id, client_id=client_id,
-                                                        page=page)
+        details = can_on(request.user, "client.access_log.details", relation)
+        context: dict = {"details": details, "page": page, "entries": [], "events": [], "has_more": False}
+        if details:  # the care team and admins read every event, with where it came from
+            context["events"], context["has_more"] = await queries.access_log_for(
+                facility_id=request.user.facility_id, client_id=client_id, page=page)
+        else:  # the family: each person's reads of a part of the record once a day
+            context["entries"], context["older"] = await queries.family_access_log_for(
+                facility_id=request.user.facility_id, client_id=client_id, tz=request.user.timezone,
+                before=whole(before, low=1))
         await audit_record(actor=actor_of(request), action="client.access_log_viewed", client_id=client_id,
                            object_type="client", object_id=client_id, detail={"page": page})
-        context = {"client": await queries.client_name(client_id=client_id), "events": events,
-                   "has_more": has_more, "page": page,
-                   "show_disclosures": can_on(request.user, "client.disclosures.view", relation),
-                   "details": can_on(request.user, "client.access_log.details", relation),
-                   "action_labels": forms.action_labels()}
+        context.update({"client": await queries.client_name(client_id=client_id),
+                        "show_disclosures": can_on(request.user, "client.disclosures.view", relation),
+                        "action_labels": forms.action_labels(), "access_labels": forms.access_labels()})
         if wants_fragment(request):
             return Template("clients/_access_log_rows.html", context=context)
         return Template("clients/access_log.html", context=context)

@@ -203,3 +203,13 @@ def action_labels() -> dict[str, str]:
         "client.break_glass": _("Emergency access"),
         "client.exported": _("Exported the records (subject access)"),
     }
+
+
+def access_labels() -> dict[tuple[str, str], str]:
+    """How the family's access log says what a person did: viewed or changed, and which part of the record."""
+    return {
+        ("viewed", "record"): _("Viewed the record"), ("changed", "record"): _("Changed the record"),
+        ("viewed", "plan"): _("Viewed the care plan"), ("changed", "plan"): _("Changed the care plan"),
+        ("viewed", "visit"): _("Viewed visits"), ("changed", "visit"): _("Changed a visit"),
+        ("viewed", "messages"): _("Read messages"), ("changed", "messages"): _("Wrote a message"),
+    }

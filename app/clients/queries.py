@@ -6,6 +6,7 @@ import json
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from zoneinfo import ZoneInfo
 from typing import Any, Awaitable, Callable, Mapping, Optional
 
 from piccolo.columns import Column
@@ -43,6 +44,92 @@ ACCESS_LOG_ACTIONS = (
     "client.contact_removed", "client.team_member_added", "client.team_member_ended", "client.family_invited",
     "client.family_link_ended", "client.break_glass", "client.exported",
 )
+# The family's view also says who read the visits and messages and who changed the plan and visits.
+FAMILY_ACCESS_LOG_ACTIONS = ACCESS_LOG_ACTIONS + (
+    "client.visits_viewed", "client.messages_viewed", "client.message_posted",
+    "careplan.activated", "careplan.closed", "careplan.draft_started", "careplan.draft_discarded",
+    "careplan.updated", "careplan.goal_added", "careplan.goal_updated", "careplan.goal_removed",
+    "careplan.service_added", "careplan.service_updated", "careplan.service_removed", "careplan.review_due_set",
+    "visit.checked_in", "visit.checked_out", "visit.log_changed", "visit.times_recorded", "visit.cancelled",
+    "visit.restored", "visit.moved", "visit.reassigned", "visit.extra_added",
+)
+# A family page of the access log ends at a day's end after this many entries; at most this many audit
+# events are read for one page (a day with more reads than that is cut there).
+FAMILY_ACCESS_LOG_ENTRIES = 30
+FAMILY_ACCESS_LOG_SCAN = 2000
+_PAGES_OF = {"plan": "plan", "visit": "visit", "visits": "visit", "team_week": "visit"}
+
+
+def access_kind(action: str, detail: dict) -> tuple[str, str]:
+    """What an audited event was, in a family's words: ("viewed" or "changed", "record", "plan", "visit" or
+    "messages")."""
+    if action.startswith("careplan."):
+        return "changed", "plan"
+    if action.startswith("visit."):
+        return "changed", "visit"
+    if action == "client.message_posted":
+        return "changed", "messages"
+    if action == "client.messages_viewed":
+        return "viewed", "messages"
+    if action == "client.visits_viewed":
+        return "viewed", "visit"
+    if action in ("client.viewed", "client.break_glass", "client.exported"):
+        return "viewed", _PAGES_OF.get(str(detail.get("page", "")), "record")
+    return "changed", "record"
+
+
+@dataclass
+class AccessEntry:
+    """One person's reads (or changes) of one part of the record on one day: one line of the family's log."""
+    day: date
+    first_at: datetime
+    last_at: datetime
+    actor_name: str
+    role: str
+    verb: str
+    what: str
+
+
+async def family_access_log_for(*, facility_id: int, client_id: int, tz: str,
+                                before: Optional[int] = None) -> tuple[list[AccessEntry], Optional[int]]:
+    """The access log as the family reads it, newest first: each person's views of a part of the record
+    count once a day (a list page reloaded is still one access), and so do their changes of it. The audit
+    trail keeps every event. Returns the entries and the cursor for older ones (None when there are none)."""
+    zone = ZoneInfo(tz)
+    where = [(AuditEvent.facility_id == facility_id) & (AuditEvent.client_id == client_id)
+             & AuditEvent.action.is_in(list(FAMILY_ACCESS_LOG_ACTIONS))]
+    if before is not None:
+        where.append(AuditEvent.id < before)
+    events = await AuditEvent.select(
+        AuditEvent.id, AuditEvent.at, AuditEvent.actor_id, AuditEvent.actor_label, AuditEvent.role,
+        AuditEvent.action, AuditEvent.detail,
+    ).where(*where).order_by(AuditEvent.id, ascending=False).limit(FAMILY_ACCESS_LOG_SCAN + 1).run()
+    actor_ids = sorted({e["actor_id"] for e in events if e["actor_id"] is not None})
+    names = {}
+    if actor_ids:
+        people = await User.select(User.id, User.display_name).where(
+            User.id.is_in(actor_ids) & (User.facility == facility_id)).run()
+        names = {p["id"]: p["display_name"] for p in people}
+    entries: dict[tuple, AccessEntry] = {}
+    cursor: Optional[int] = None
+    for event in events[:FAMILY_ACCESS_LOG_SCAN]:
+        at = as_utc(event["at"])
+        day = at.astimezone(zone).date()
+        if len(entries) >= FAMILY_ACCESS_LOG_ENTRIES and day != next(reversed(entries.values())).day:
+            cursor = event["id"] + 1
+            break
+        verb, what = access_kind(event["action"], json.loads(event["detail"]) if event["detail"] else {})
+        key = (event["actor_id"] or event["actor_label"], day, verb, what)
+        entry = entries.get(key)
+        if entry is None:
+            entries[key] = AccessEntry(day=day, first_at=at, last_at=at, role=event["role"] or "", verb=verb,
+                                       what=what, actor_name=names.get(event["actor_id"], event["actor_label"]))
+        else:
+            entry.first_at = at
+    else:
+        if len(events) > FAMILY_ACCESS_LOG_SCAN:
+            cursor = events[FAMILY_ACCESS_LOG_SCAN - 1]["id"]
+    return list(entries.values()), cursor
 
 
 def search_key(*parts: str) -> str:

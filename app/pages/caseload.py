@@ -19,7 +19,7 @@ from app.messages.queries import unread_count_sql
 from app.policy import can, route_allows
 from app.reviews.queries import DUE_SOON_DAYS
 from app.visits.queries import day_bounds, missed_count_sql, next_visit_sql, open_concerns_count_sql
-from app.web.forms import Form
+from app.web.forms import Form, whole
 
 # What the caseload counts for each client, in column order; each shown to those who may see it.
 COUNTS = ("unread", "concerns", "missed", "referrals")
@@ -64,13 +64,13 @@ def caseload_form(params: Any, *, counts: Mapping[str, object]) -> tuple[Form, C
             offered(name, ("",), _("This filter is not offered to you."))
         else:
             offered(name, ("", "1"), _("Tick the box or leave it empty."))
-    page = values["page"]
-    if page and not (page.isascii() and page.isdigit() and 1 <= int(page) <= PAGE_MAX):
+    page = whole(values["page"], low=1, high=PAGE_MAX) if values["page"] else 1
+    if page is None:
         form.error("page", _("Give a page number from 1 to {most}.").format(most=PAGE_MAX))
-        values["page"] = page = ""
+        values["page"], page = "", 1
     filters = CaseloadFilter(q=values["q"], status=status, review=review, flagged=values["flagged"] == "1",
                              needs=tuple(name for name in COUNTS if values[name] == "1"), sort=sort,
-                             page=int(page or 1))
+                             page=page)
     return form, filters
 
 

@@ -13,6 +13,7 @@ from app import clock
 from app.audit.services import audit_record
 from app.careplans.forms import kind_labels
 from app.clients import queries as clients
+from app.clients.forms import access_labels
 from app.clients.records import today
 from app.messages.threads import thread_audit, thread_context
 from app.policy import can_on
@@ -60,13 +61,14 @@ async def family_home(request: Request) -> Template:
             section["unread"] = len(section["thread"]["newly_read"])
             await thread_audit(request, section["thread"], page="family")
         if can_on(user, "client.access_log.view", relation):
-            events, more = await clients.access_log_for(facility_id=user.facility_id, client_id=relation.client_id,
-                                                        page=1)
-            section["access_log"] = events[:FAMILY_HOME_ACCESS_LOG]
-            section["access_log_more"] = more or len(events) > FAMILY_HOME_ACCESS_LOG
+            entries, older = await clients.family_access_log_for(
+                facility_id=user.facility_id, client_id=relation.client_id, tz=user.timezone)
+            section["access_log"] = entries[:FAMILY_HOME_ACCESS_LOG]
+            section["access_log_more"] = older is not None or len(entries) > FAMILY_HOME_ACCESS_LOG
             await audit_record(actor=actor_of(request), action="client.access_log_viewed",
                                client_id=relation.client_id, object_type="client", object_id=relation.client_id,
                                detail={"page": "family"})
         sections.append(section)
     return Template("messages/family.html", context={"sections": sections, "kinds": kind_labels(),
-                                                     "states": family_state_labels()})
+                                                     "states": family_state_labels(),
+                                                     "access_labels": access_labels()})

@@ -4,6 +4,12 @@ from __future__ import annotations
 
 import re
 
+from app import clock
+from app.audit.tables import AuditEvent
+from app.clients.queries import access_kind
+from app.visits.services import schedule_sync
+from tests.careplans.factories import add_service, make_plan
+from tests.visits.conftest import MONDAY_MORNING
 from tests.clients.factories import make_world
 from tests.conftest import post_form, sign_in
 
@@ -30,19 +36,69 @@ async def test_the_care_team_sees_who_did_what_from_where(client):
     assert "Respite stay" not in log.text
 
 
-async def test_a_linked_family_member_sees_who_and_when_and_nothing_else(client):
+FAMILY_ROW = re.compile(r"<tr>\s*<td>([^<]+)</td>\s*<td>([^<]+)</td>\s*<td>([^<]+)</td>\s*<td>([^<]+)</td>\s*</tr>")
+
+
+def family_rows(html: str) -> list[tuple[str, str]]:
+    """(who, what) of each line of the family's access log."""
+    return [(who.strip(), what.strip()) for _day, _time, who, what in FAMILY_ROW.findall(html)]
+
+
+async def test_a_linked_family_member_sees_who_when_and_what_and_nothing_else(client):
     world = await make_world()
     await sign_in(client, world.coordinator)
     await client.get(f"/clients/{world.own['id']}")
     await sign_in(client, world.family)
     log = await client.get(f"/clients/{world.own['id']}/access-log")
     assert log.status_code == 200
-    [(who, role, rest)] = rows(log.text)
-    assert (who, role) == ("Coordinator", "coordinator")
-    assert rest.strip() == ""
-    for detail in ("127.0.0.1", "Opened the record", "What", "From", world.coordinator["email"]):
+    assert family_rows(log.text) == [("Coordinator (coordinator)", "Viewed the record")]
+    for detail in ("127.0.0.1", "From", world.coordinator["email"]):
         assert detail not in log.text
     assert f'href="/clients/{world.own["id"]}"' not in log.text
+
+
+async def test_a_my_day_load_and_reloads_show_the_worker_once_that_day_and_the_trail_keeps_each(client,
+                                                                                                fake_clock):
+    fake_clock.now = MONDAY_MORNING  # before the day's 09:00 visit
+    world = await make_world()
+    plan = await make_plan(client_id=world.own["id"])
+    await add_service(plan_id=plan, worker=world.worker)
+    await schedule_sync(now=clock.utcnow())
+    await sign_in(client, world.worker)
+    for _ in range(4):
+        assert (await client.get("/my-day")).status_code == 200
+        fake_clock.advance(minutes=1)
+    viewed = await AuditEvent.select(AuditEvent.id).where(
+        (AuditEvent.client_id == world.own["id"]) & (AuditEvent.action == "client.viewed")
+        & (AuditEvent.actor_id == world.worker["id"])).run()
+    assert len(viewed) == 4  # the audit trail keeps every event
+    await sign_in(client, world.family)
+    log = (await client.get(f"/clients/{world.own['id']}/access-log")).text
+    assert family_rows(log).count(("Worker (worker)", "Viewed the record")) == 1
+    home = (await client.get("/family")).text
+    assert family_rows(home).count(("Worker (worker)", "Viewed the record")) == 1
+
+
+async def test_a_change_shows_as_changed_and_says_what(client):
+    world = await make_world()
+    await sign_in(client, world.coordinator)
+    await post_form(client, f"/clients/{world.own['id']}/status",
+                    {"to_status": "paused", "effective_on": "2026-01-02", "reason": "Respite stay", "version": "1"})
+    await sign_in(client, world.family)
+    entries = family_rows((await client.get(f"/clients/{world.own['id']}/access-log")).text)
+    assert ("Coordinator (coordinator)", "Changed the record") in entries
+    assert "Respite stay" not in str(entries)
+
+
+def test_each_audited_event_is_viewed_or_changed_and_of_a_part_of_the_record():
+    assert access_kind("client.viewed", {"page": "my_day"}) == ("viewed", "record")
+    assert access_kind("client.viewed", {"page": "plan"}) == ("viewed", "plan")
+    assert access_kind("client.viewed", {"page": "team_week"}) == ("viewed", "visit")
+    assert access_kind("client.messages_viewed", {}) == ("viewed", "messages")
+    assert access_kind("client.message_posted", {}) == ("changed", "messages")
+    assert access_kind("visit.checked_in", {}) == ("changed", "visit")
+    assert access_kind("careplan.activated", {}) == ("changed", "plan")
+    assert access_kind("client.updated", {}) == ("changed", "record")
 
 
 async def test_family_cannot_read_another_clients_access_log(client):
