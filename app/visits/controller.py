@@ -74,7 +74,8 @@ class ClientVisitsController(Controller):
         return await self._week(request, relation, week_start(day_param(week, today(request))))
 
     async def _week(self, request: Request, relation: ClientRelation, first: date, *, status: int = 200,
-                    extra_form: Optional[Form] = None, clashes: Optional[list[dict]] = None) -> Template:
+                    extra_form: Optional[Form] = None, clashes: Optional[list[dict]] = None,
+                    free_slots: Optional[list] = None) -> Template:
         client_id = relation.client_id
         tz = request.user.timezone
         start, _end = queries.day_bounds(first, tz)
@@ -95,6 +96,7 @@ class ClientVisitsController(Controller):
             # Those the details are not for (the family) read the visits' states in plain words.
             "labels": forms.labels() if details else {**forms.labels(), "states": forms.family_state_labels()},
             "extra_form": extra_form or Form(values={"key": forms.idempotency_key()}), "clashes": clashes or [],
+            "free_slots": free_slots or [],
         }
         if may_manage:
             plan, services_list = await _active_services(client_id)
@@ -131,11 +133,20 @@ class ClientVisitsController(Controller):
             except services.VisitClash as clash:
                 form.error("extra_time", _("The care worker is busy then. Choose another time or worker, or "
                                            "confirm the double booking below."))
-                return await self._week(request, relation, first, status=409, extra_form=form, clashes=clash.clashes)
+                return await self._week(request, relation, first, status=409, extra_form=form, clashes=clash.clashes,
+                                        free_slots=await _free_slots(request, clash))
         if not form.ok:
             return await self._week(request, relation, first, status=422, extra_form=form)
         await flash_push(session_id=request.user.session_id, message=_("The extra visit is planned."))
         return Redirect(path=f"/visits/{visit_id}", status_code=303)
+
+
+async def _free_slots(request: Request, clash: services.VisitClash) -> list:
+    """The worker's free times on the day of a refused booking, long enough for it: what to offer instead."""
+    tz = request.user.timezone
+    return await queries.free_slots_for(
+        worker_id=clash.worker_id, day=clash.start.astimezone(ZoneInfo(tz)).date(), tz=tz,
+        minutes=int((clash.end - clash.start).total_seconds() // 60), now=clock.utcnow(), visit_id=clash.visit_id)
 
 
 async def _active_services(client_id: int) -> tuple[Optional[dict], list[dict]]:
@@ -237,7 +248,8 @@ class VisitController(Controller):
     async def _page(self, request: Request, visit: dict, relation: ClientRelation, *, status: int = 200,
                     cancel_form: Optional[Form] = None, reassign_form: Optional[Form] = None,
                     move_form: Optional[Form] = None, move_clashes: Optional[list[dict]] = None,
-                    reassign_clashes: Optional[list[dict]] = None, error: str = "",
+                    reassign_clashes: Optional[list[dict]] = None, free_slots: Optional[list] = None,
+                    error: str = "",
                     log: Optional[dict] = None) -> Template:
         may_manage = can_on(request.user, "visit.manage", relation)
         if log is None:
@@ -261,7 +273,7 @@ class VisitController(Controller):
                 "move_day": forms.local_input(visit["scheduled_start"], request.user.timezone)[:10],
                 "move_time": forms.local_input(visit["scheduled_start"], request.user.timezone)[11:]}),
             "move_clashes": move_clashes or [],
-            "clashes": reassign_clashes or [], "log": log, "handover": handover, "log_labels": forms.log_labels(),
+            "clashes": reassign_clashes or [], "free_slots": free_slots or [], "log": log, "handover": handover, "log_labels": forms.log_labels(),
             "may_see_concerns": can_on(request.user, "visit.concern.view", relation),
         }, status_code=status)
 
@@ -349,7 +361,8 @@ class VisitController(Controller):
             except services.VisitClash as clash:
                 form.error(field, busy)
                 return await self._page(request, visit, relation, status=409, **{
-                    f"{form_name}_form": form, f"{form_name}_clashes": clash.clashes})
+                    f"{form_name}_form": form, f"{form_name}_clashes": clash.clashes,
+                    "free_slots": await _free_slots(request, clash)})
         if not form.ok:
             return await self._page(request, visit, relation, status=422, **{f"{form_name}_form": form})
         await flash_push(session_id=request.user.session_id, message=done)

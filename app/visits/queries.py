@@ -254,6 +254,21 @@ async def clashes_for(*, worker_id: int, start: datetime, end: datetime, visit_i
     return await query.order_by(Visit.scheduled_start).run()
 
 
+async def free_slots_for(*, worker_id: int, day: date, tz: str, minutes: int, now: datetime,
+                         visit_id: Optional[int] = None) -> list[tuple[datetime, datetime]]:
+    """When the worker is free for `minutes` on the facility's `day`, within rules.WORKING_HOURS and from `now`
+    (to the next 5 minutes) on: times only, never whom they visit (offered when a booking clashes)."""
+    zone = ZoneInfo(tz)
+    soonest = now.replace(second=0, microsecond=0)
+    soonest += timedelta(minutes=(1 if soonest < now else 0))
+    soonest += timedelta(minutes=-soonest.minute % 5)
+    opens = max(datetime.combine(day, rules.WORKING_HOURS[0], tzinfo=zone).astimezone(timezone.utc), soonest)
+    closes = datetime.combine(day, rules.WORKING_HOURS[1], tzinfo=zone).astimezone(timezone.utc)
+    busy = await clashes_for(worker_id=worker_id, start=opens, end=closes, visit_id=visit_id)
+    return rules.free_slots(busy=[(as_utc(b["scheduled_start"]), as_utc(b["scheduled_end"])) for b in busy],
+                            opens=opens, closes=closes, minutes=minutes)
+
+
 # --- the visit log ------------------------------------------------------------------------------
 
 

@@ -204,3 +204,23 @@ def section_form_base(values: dict[str, Any]) -> dict[str, str]:
         else:
             base[column] = str(value)
     return base
+
+
+# The hours of a day in which a care worker's free time is offered when a booking clashes.
+WORKING_HOURS = (time(7), time(22))
+
+
+def free_slots(*, busy: list[tuple[datetime, datetime]], opens: datetime, closes: datetime,
+               minutes: int) -> list[tuple[datetime, datetime]]:
+    """The gaps of at least `minutes` from `opens` to `closes` that none of the `busy` intervals covers."""
+    gaps: list[tuple[datetime, datetime]] = []
+    cursor = opens
+    for start, end in sorted(busy):
+        if start > cursor and start - cursor >= timedelta(minutes=minutes):
+            gaps.append((cursor, min(start, closes)))
+        cursor = max(cursor, end)
+        if cursor >= closes:
+            break
+    if closes - cursor >= timedelta(minutes=minutes):
+        gaps.append((cursor, closes))
+    return [(start, end) for start, end in gaps if end - start >= timedelta(minutes=minutes)]

@@ -48,9 +48,12 @@ class VisitVersionConflict(VersionConflict):
 class VisitClash(Exception):
     """The new worker has other visits at that time (a double booking); `clashes` lists them."""
 
-    def __init__(self, clashes: list[dict]) -> None:
+    def __init__(self, clashes: list[dict], *, worker_id: int, start: datetime, end: datetime,
+                 visit_id: Optional[int] = None) -> None:
         super().__init__("double booking")
         self.clashes = clashes
+        # The booking asked for, so the answer can offer the worker's free times that day instead.
+        self.worker_id, self.start, self.end, self.visit_id = worker_id, start, end, visit_id
 
 
 # --- the schedule -----------------------------------------------------------------------------------
@@ -258,7 +261,7 @@ async def _busy_check(*, worker_id: Optional[int], start: datetime, end: datetim
         return False
     clashes = await queries.clashes_for(worker_id=worker_id, start=start, end=end, visit_id=visit_id)
     if clashes and not double_booking_ok:
-        raise VisitClash(clashes)
+        raise VisitClash(clashes, worker_id=worker_id, start=start, end=end, visit_id=visit_id)
     return bool(clashes)
 
 

@@ -86,6 +86,9 @@ async def test_a_move_onto_a_busy_worker_says_only_when_they_are_busy(client, mo
     # worker2 visits Otto (coordinator2's client) at 10:00: busy then, never whom.
     assert warned.status_code == 409 and "busy then" in error_of(warned.text, "move_time")
     assert "10:00–10:30 busy" in warned.text and "Otto" not in warned.text
+    # Instead, when worker2 is free that day for a 30-minute visit, from now (07:00) to 22:00.
+    assert re.findall(r"<li>(\d\d:\d\d–\d\d:\d\d)</li>", warned.text.split('class="free-slots"')[1].split("</ul>")[0]) == [
+        "07:00–10:00", "10:30–22:00"]
     assert (await stored(visit))["scheduled_start"] == NINE
     confirmed = await move(client, visit, {**data, "move_double_booking_ok": "yes"})
     assert confirmed.status_code == 303

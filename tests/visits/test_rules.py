@@ -141,3 +141,17 @@ def test_a_coordinator_of_the_team_logs_and_corrects_at_any_time_and_nobody_else
     assert can_on(Person(Role.admin), "visit.log.view", relation())
     assert not can_on(Person(Role.worker), "visit.log.view", relation(team_role="worker"))
     assert not can_on(Person(Role.family), "visit.log.view", relation())
+
+
+def test_free_slots_are_the_gaps_long_enough_between_busy_times():
+    from app.visits.rules import free_slots
+
+    def at(hour: int, minute: int = 0) -> datetime:
+        return datetime(2026, 6, 1, hour, minute, tzinfo=timezone.utc)
+
+    busy = [(at(9), at(9, 30)), (at(9, 15), at(10)), (at(10, 20), at(11)), (at(20), at(23))]
+    assert free_slots(busy=busy, opens=at(7), closes=at(22), minutes=30) == [(at(7), at(9)), (at(11), at(20))]
+    assert free_slots(busy=busy, opens=at(7), closes=at(22), minutes=15) == [
+        (at(7), at(9)), (at(10), at(10, 20)), (at(11), at(20))]
+    assert free_slots(busy=[(at(6), at(23))], opens=at(7), closes=at(22), minutes=5) == []
+    assert free_slots(busy=[], opens=at(7), closes=at(22), minutes=30) == [(at(7), at(22))]
