@@ -95,15 +95,31 @@ async def floor_caseload(q, ids, ctx):
     rows = await q(
         "SELECT c.id, c.first_name, c.last_name, c.preferred_name, c.status, c.review_due, c.flag, "
         "(SELECT MIN(v.scheduled_start) FROM visit v WHERE v.client = c.id AND v.status = 'scheduled' "
-        " AND v.scheduled_start > ?) AS \"next_visit [TIMESTAMPTZ]\" "
+        " AND v.scheduled_start > ?) AS \"next_visit [TIMESTAMPTZ]\", "
+        "(SELECT COUNT(*) FROM message m WHERE m.client = c.id AND m.author <> ? AND NOT EXISTS "
+        " (SELECT 1 FROM message_read r WHERE r.message = m.id AND r.\"user\" = ?)) AS unread, "
+        "(SELECT COUNT(*) FROM visit v WHERE v.client = c.id AND v.concern AND v.concern_resolved_at IS NULL) "
+        " AS concerns, "
+        "(SELECT COUNT(*) FROM visit v WHERE v.client = c.id AND v.status = 'scheduled' AND v.worker IS NOT NULL "
+        " AND v.check_in_at IS NULL AND v.check_out_at IS NULL AND v.scheduled_start >= ? AND v.scheduled_start < ? "
+        " AND v.scheduled_end < ?) AS missed, "
+        "(SELECT COUNT(*) FROM referral r WHERE r.client = c.id AND r.status IN ('received', 'sent') "
+        " AND r.expected_by < ?) AS referrals "
         "FROM client c JOIN care_team_member t ON t.client = c.id "
         "WHERE t.\"user\" = ? AND t.until IS NULL AND c.status <> 'discharged' "
-        "ORDER BY c.last_name, c.first_name, c.id LIMIT 50", ids["now"], ids["user"])
+        "ORDER BY c.last_name, c.first_name, c.id LIMIT 50", ids["now"], ids["user"], ids["user"],
+        ids["day_start"], ids["day_end"], ids["now"], ids["now"].date(), ids["user"])
     today = ids["now"].date()
+    soon = today + timedelta(days=14)
+    counts = ("unread", "concerns", "missed", "referrals")
     for row in rows:
         row.update(name=_named(row), review_overdue=row["review_due"] is not None and row["review_due"] < today,
-                   unread_messages=0, coordinators=[])
-    return {**ctx, "caseload": {"rows": rows, "total": len(rows), "page": 1, "pages": 1}}
+                   counts={name: row.pop(name) for name in counts}, coordinators=[])
+    tallies = {name: sum(1 for row in rows if row["counts"][name]) for name in counts}
+    tallies.update(review=sum(1 for row in rows if row["review_due"] is not None and row["review_due"] <= soon),
+                   overdue=sum(1 for row in rows if row["review_overdue"]),
+                   flagged=sum(1 for row in rows if row["flag"]))
+    return {**ctx, "caseload": {"rows": rows, "total": len(rows), "page": 1, "pages": 1, "tallies": tallies}}
 
 
 async def floor_client_record(q, ids, ctx):
