@@ -207,6 +207,11 @@ async def team_week_page(request: Request, week: FromQuery[str] = "") -> Templat
         row["visits"].append(visit)
     workers = sorted(rows.values(), key=lambda r: (r["agency"], r["name"]))
     for row in workers:
+        # The week's load: the visits still planned or made (not cancelled) and their planned hours.
+        counted = [v for v in row["visits"] if v["status"] != "cancelled"]
+        row["total_visits"] = len(counted)
+        row["total_minutes"] = sum(int((v["scheduled_end"] - v["scheduled_start"]).total_seconds() // 60)
+                                   for v in counted)
         row["days"] = week_days(first, row.pop("visits"), tz)
     shown = sorted({v["client"] for v in visits})
     actor = actor_of(request)
