@@ -180,6 +180,8 @@ class ServiceForm:
         self.instructions = page.get_by_label("Instructions")
         self.tasks = page.get_by_label("Task checklist")
         self.submit = page.get_by_role("button", name="Add service")
+        self.clash = page.get_by_role("alert", name="There is a problem").filter(
+            has_text="already has another service of this plan")
 
     def day(self, name: str) -> Locator:
         return self.page.get_by_role("group", name="Days").get_by_label(name)
