@@ -215,6 +215,11 @@ def context(context, visited_pages: VisitedPages):
     return context
 
 
+@pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The HTML validity check reads the pages every other test visited: it runs last."""
-    items.sort(key=lambda item: item.nodeid.startswith("e2e/test_html_validity.py"))
+    """The browser tests run after every other test (Playwright's sync API keeps an event loop running in
+    the thread, which the async tests cannot share), and the HTML validity check, which reads the pages
+    every other browser test visited, runs last."""
+    def place(item: pytest.Item) -> tuple[bool, bool]:
+        return item.nodeid.startswith("e2e/"), item.nodeid.startswith("e2e/test_html_validity.py")
+    items.sort(key=place)

@@ -108,7 +108,8 @@ class CaseloadPage:
         return [row.locator("th, td").nth(index).inner_text().strip() for row in self.rows.all()]
 
     def client_link(self, name: str) -> Locator:
-        return self.table.get_by_role("link", name=name)
+        # Anchored: a row's badges are links that name the client too ("referrals overdue for ...").
+        return self.table.get_by_role("link", name=re.compile("^" + re.escape(name)))
 
     def client_links(self) -> Locator:
         return self.table.get_by_role("rowheader").get_by_role("link")
@@ -181,7 +182,7 @@ class ServiceForm:
         self.tasks = page.get_by_label("Task checklist")
         self.submit = page.get_by_role("button", name="Add service")
         self.clash = page.get_by_role("alert", name="There is a problem").filter(
-            has_text="already has another service of this plan")
+            has_text=re.compile(r"already has another service of this plan|This worker is busy at"))
 
     def day(self, name: str) -> Locator:
         return self.page.get_by_role("group", name="Days").get_by_label(name)

@@ -29,7 +29,7 @@ def first_visit_day() -> date:
 def open_plan(page: Page, client: str) -> PlanPage:
     page.goto("/caseload")
     page.get_by_label("Search by name").press_sequentially("oduya", delay=50)
-    page.get_by_role("table").get_by_role("link", name=client).click()
+    page.get_by_role("table").get_by_role("link", name=re.compile("^" + re.escape(client))).click()
     expect(page.get_by_role("heading", name=client, level=1)).to_be_visible()
     page.get_by_role("navigation", name="Client record").get_by_role("link", name="Care plan").click()
     plan = PlanPage(page)

@@ -66,8 +66,8 @@ def plan_a_visit_soon(page: Page, client_name: str, worker_name: str, minutes_fr
     form.fill(kind="Social contact", worker=worker_name, start=f"{start:%H:%M}", minutes=10,
               instructions="A cup of tea and the crossword.", tasks="Tea")
     form.submit.click()
-    # Another test may have planned this worker for this client at the same five minutes: the form refuses
-    # a second service of the plan then, so take the next free slot, as a coordinator would.
+    # Another test may have planned this worker at the same five minutes (for this client or another): the form
+    # refuses a service that clashes, so take the next free slot, as a coordinator would.
     for _ in range(SLOT_TRIES):
         expect(plan.review_and_activate.or_(form.clash)).to_be_visible()
         if not form.clash.count():
