@@ -112,8 +112,12 @@ def session_token(connection: ASGIConnection) -> str | None:
     return _cookie(connection.scope, cookie_name(production=settings.is_production))
 
 
-def policy_guard(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
-    """Every route declares its action; anonymous users are sent to sign in, forbidden ones get 404."""
+async def policy_guard(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
+    """Every route declares its action; anonymous users are sent to sign in, forbidden ones get 404.
+
+    A coroutine although it awaits nothing: Litestar runs a plain function guard in a worker thread,
+    a hand-off to another thread and back on every request.
+    """
     action: Any = handler.opt.get("action")
     if not isinstance(action, str) or not known_action(action):
         # The route-rule test keeps this from ever shipping; refuse rather than serve unprotected.

@@ -14,11 +14,13 @@ from app.accounts.tables import OneTimeToken, Session
 from app.audit.services import Actor
 from app.audit.tables import AuditEvent
 from app.clients import services
-from app.clients.queries import care_team_for, client_relation
+from app import clock
+from app.clients.queries import care_team_for, client_relation, client_relations_for
 from app.clients.services import ClientDetails, ClientError, ClientVersionConflict
 from app.clients.tables import BreakGlassGrant, CareTeamMember, Client, ClientStatusChange, FamilyLink
 from app.web.sessions import CurrentUser, session_create
-from tests.clients.factories import make_client, today
+from app.policy import FamilyPermissions
+from tests.clients.factories import add_team_member, link_family, make_client, today
 from tests.conftest import make_facility, make_user
 
 DETAILS = ClientDetails(first_name="Zoë", last_name="Abara", date_of_birth=date(1938, 2, 3),
@@ -253,3 +255,50 @@ async def test_break_glass_lasts_for_the_session_and_is_audited_with_the_reason(
         await services.break_glass_open(actor=actor_for(coordinator), client_id=client["id"],
                                         session_id=session_ids[0], reason="because")
     assert await BreakGlassGrant.count().run() == 1
+
+
+async def test_relations_read_together_give_each_role_exactly_its_own_standing(coordinator):
+    """One read serves every role: the team role only to staff on the team, the family link only to
+    family, an emergency grant only to a coordinator off the team, no client of another facility."""
+    facility = coordinator["facility_id"]
+    worker = await make_user(facility_id=facility, role="worker")
+    family = await make_user(facility_id=facility, role="family")
+    admin = await make_user(facility_id=facility, role="admin")
+    on_team = await make_client(facility_id=facility, coordinator=coordinator, workers=(worker,))
+    off_team = await make_client(facility_id=facility)
+    ended = await make_client(facility_id=facility)
+    await add_team_member(client_id=ended["id"], user=worker, since=date(2020, 1, 1), until=today() - timedelta(days=1))
+    elsewhere = await make_client(facility_id=await make_facility(), coordinator=coordinator)
+    await link_family(client_id=on_team["id"], user=family, may_see_schedule=True, may_see_visit_summaries=False,
+                      may_message=True)
+    ended_link = await link_family(client_id=off_team["id"], user=family)
+    await FamilyLink.update({FamilyLink.ended_at: clock.utcnow()}).where(FamilyLink.id == ended_link).run()
+    await session_create(user_id=coordinator["id"], absolute_hours=1)
+    [session_id] = [s["id"] for s in await Session.select(Session.id).where(Session.user == coordinator["id"]).run()]
+    await services.break_glass_open(actor=actor_for(coordinator), client_id=off_team["id"], session_id=session_id,
+                                    reason="Coordinator on leave, GP needs meds list")
+
+    def viewer(user: dict, session: int = 0) -> CurrentUser:
+        return CurrentUser(id=user["id"], facility_id=facility, email="", display_name="", role=user["role"],
+                           session_id=session, device_id=None, timezone="Europe/London")
+
+    ids = [on_team["id"], off_team["id"], ended["id"], elsewhere["id"]]
+    expected = {
+        viewer(coordinator, session_id): {on_team["id"]: ("coordinator", None, False), off_team["id"]: (None, None, True),
+                                          ended["id"]: (None, None, False)},
+        viewer(coordinator, session_id + 1): {on_team["id"]: ("coordinator", None, False),
+                                              off_team["id"]: (None, None, False), ended["id"]: (None, None, False)},
+        viewer(worker): {on_team["id"]: ("worker", None, False), off_team["id"]: (None, None, False),
+                         ended["id"]: (None, None, False)},
+        viewer(family): {on_team["id"]: (None, FamilyPermissions(may_see_schedule=True, may_see_visit_summaries=False,
+                                                                 may_message=True), False),
+                         off_team["id"]: (None, None, False), ended["id"]: (None, None, False)},
+        viewer(admin): {on_team["id"]: (None, None, False), off_team["id"]: (None, None, False),
+                        ended["id"]: (None, None, False)},
+    }
+    for principal, standing in expected.items():
+        together = await client_relations_for(user=principal, client_ids=ids, today=today())
+        assert {cid: (r.team_role, r.family, r.break_glass) for cid, r in together.items()} == standing, principal.role
+        assert all(r.facility_id == facility and not r.visit_window for r in together.values())
+        for client_id in ids:
+            assert await client_relation(user=principal, client_id=client_id, today=today()) == together.get(client_id)
