@@ -299,6 +299,29 @@ async def test_failed_commit_is_reported_and_leaves_nothing_open_for_the_next_wr
     assert committed_notes(engine.path) == ["same task, afterwards", "next transaction"]
 
 
+async def test_statements_run_in_one_transaction_are_kept_together_or_not_at_all(engine):
+    """A shared commit's statements go to the writer thread as one job: all stored, or (a statement or
+    the COMMIT failing) none, and the next writer finds nothing left open."""
+    from piccolo.querystring import QueryString
+
+    def note(body: str) -> QueryString:
+        return QueryString("INSERT INTO engine_note (body) VALUES ({})", body)
+
+    await engine.run_ddl("CREATE TABLE parent (id INTEGER PRIMARY KEY)")
+    await engine.run_ddl("CREATE TABLE child (id INTEGER PRIMARY KEY, parent_id INTEGER REFERENCES parent(id))")
+    before = engine.write_transactions
+    await engine.run_in_one_transaction([note("first"), note("second")])
+    assert engine.write_transactions == before + 1
+    with pytest.raises(sqlite3.OperationalError):
+        await engine.run_in_one_transaction([note("lost with its batch"), QueryString("INSERT INTO nowhere VALUES (1)")])
+    with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY"):
+        # Deferred foreign keys are checked at COMMIT, and a failed COMMIT keeps the transaction open in SQLite.
+        await engine.run_in_one_transaction([QueryString("PRAGMA defer_foreign_keys = ON"), note("lost at commit"),
+                                             QueryString("INSERT INTO child (parent_id) VALUES (999)")])
+    await EngineNote.insert(EngineNote(body="next writer")).run()
+    assert committed_notes(engine.path) == ["first", "second", "next writer"]
+
+
 async def test_transaction_cancelled_while_waiting_to_begin_leaves_nothing_open(engine):
     other_process = sqlite3.connect(engine.path, isolation_level=None)
     other_process.execute("BEGIN IMMEDIATE")

@@ -266,6 +266,28 @@ class KinwardSQLiteEngine(SQLiteEngine):
     async def _on_writer(self, sql: str, args: list) -> list[dict]:
         return await asyncio.get_running_loop().run_in_executor(self._writer_thread(), self._write, sql, args)
 
+    async def run_in_one_transaction(self, statements: list[QueryString]) -> None:
+        """Write transaction, statements and commit as one job of the writer thread: a shared commit
+        (every page view's audit events) hands over to that thread once, not once per statement."""
+        compiled = [statement.compile_string(engine_type=self.engine_type) for statement in statements]
+        async with self._writer_lock:
+            self.write_transactions += 1
+            await asyncio.get_running_loop().run_in_executor(self._writer_thread(), self._write_all, compiled)
+
+    def _write_all(self, compiled: list[tuple[str, list]]) -> None:
+        if self._writer is None:
+            self._writer = self._connect()
+        writer = self._writer
+        writer.execute("BEGIN IMMEDIATE")
+        try:
+            for sql, args in compiled:
+                writer.execute(sql, list(args)).close()
+            writer.execute("COMMIT")
+        except BaseException:
+            if writer.in_transaction:
+                writer.execute("ROLLBACK")
+            raise
+
     def _rollback_leftover(self) -> None:
         """Queue a ROLLBACK of any transaction still open on the writer connection.
 
@@ -369,6 +391,11 @@ class KinwardPostgresEngine(PostgresEngine):
 
     def transaction(self, allow_nested: bool = True) -> PostgresTransaction:
         return KinwardPostgresTransaction(engine=self, allow_nested=allow_nested)
+
+    async def run_in_one_transaction(self, statements: list[QueryString]) -> None:
+        async with self.transaction():
+            for statement in statements:
+                await self.run_querystring(statement)
 
 
 def engine_from_url(url: str) -> Engine:

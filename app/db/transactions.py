@@ -169,9 +169,7 @@ class _GroupCommit:
         while self._waiting:
             batch, self._waiting = self._waiting, []
             try:
-                async with transaction():
-                    for statement in _statements([w for writes, _ in batch for w in writes]):
-                        await engine().run_querystring(statement)
+                await engine().run_in_one_transaction(_statements([w for writes, _ in batch for w in writes]))
             except BaseException as error:  # every waiter learns its writes were not stored
                 for _, future in batch:
                     if not future.done():

@@ -186,10 +186,10 @@ async def test_a_failed_shared_commit_tells_every_waiter(monkeypatch):
     async def refuse(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    original = db.engine().run_querystring
-    monkeypatch.setattr(db.engine(), "run_querystring", refuse)
+    original = db.engine().run_in_one_transaction
+    monkeypatch.setattr(db.engine(), "run_in_one_transaction", refuse)
     results = await asyncio.gather(*(record(facility, 1) for _ in range(5)), return_exceptions=True)
-    monkeypatch.setattr(db.engine(), "run_querystring", original)
+    monkeypatch.setattr(db.engine(), "run_in_one_transaction", original)
     assert all(isinstance(r, RuntimeError) for r in results)
     assert await AuditEvent.count().where(AuditEvent.facility_id == facility).run() == 0
     await record(facility, 1)  # and the next commit goes through
