@@ -1,5 +1,7 @@
 """CSRF, security headers and error pages on every response."""
 
+import logging
+
 import pytest
 
 from app.main import create_app
@@ -86,8 +88,15 @@ async def test_each_request_is_logged_as_one_structured_line_without_secrets(cli
 
     user = await make_user(facility_id=await make_facility())
     caplog.set_level("INFO", logger="kinward.request")
-    await post_form(client, "/login", {"email": user["email"], "password": user["password"]})
-    await client.get("/account/password")
+    # The request lines go to their own handler, not up to the root logger where caplog listens.
+    request_log = logging.getLogger("kinward.request")
+    assert not request_log.propagate and request_log.handlers
+    request_log.addHandler(caplog.handler)
+    try:
+        await post_form(client, "/login", {"email": user["email"], "password": user["password"]})
+        await client.get("/account/password")
+    finally:
+        request_log.removeHandler(caplog.handler)
     lines = [json.loads(r.getMessage()) for r in caplog.records if r.name == "kinward.request"]
     posted = [line for line in lines if line["method"] == "POST"][0]
     assert posted["route"] == "/login" and posted["status"] == 303 and "duration_ms" in posted
