@@ -327,16 +327,11 @@ class ClientLiaisonController(Controller):
     @get("/{client_id:int}/disclosures", opt={"action": "client.disclosures.view"})
     async def disclosures_page(self, request: Request, client_id: FromPath[int]) -> Template:
         relation = await relation_for(request, client_id, "client.disclosures.view")
-        details = can_on(request.user, "client.disclosures.details", relation)
         await record_viewed(request, relation, "disclosures")
-        client = await clients.client_name(client_id=client_id)
-        rows = await queries.disclosures_for(client_id=client_id)
-        if not details:
-            # Family members read each disclosure as a sentence: no addresses, links or internal labels.
-            rows = [{"at": row["at"], "sentence": forms.disclosure_sentence(
-                row, client_first_name=client["first_name"], tz=request.user.timezone)} for row in rows]
+        rows = await queries.disclosures_for(user=request.user, relation=relation, tz=request.user.timezone)
         return Template(_record_template(request, "disclosures"), context={
-            "client": client, "details": details, "disclosures": rows, "labels": forms.labels()})
+            "client": await clients.client_name(client_id=client_id), "disclosures": rows, "labels": forms.labels(),
+            "details": can_on(request.user, "client.disclosures.details", relation)})
 
     # --- the printable summary and the FHIR export ---
 

@@ -13,7 +13,6 @@ from app.liaison.services import AgencyDetails, ReferralDetails, ShareDetails
 from app.liaison.tables import Agency, AgencyKind, ShareLink
 from app.web.forms import Form, optional_email, phone, whole
 from app.web.forms import max_length as _max_length
-from app.web.templating import local_datetime
 
 SHORT_MAX = 200
 TEXT_MAX = 4000
@@ -239,27 +238,3 @@ def expiry_labels() -> list[tuple[str, str]]:
 
 def agency_filter_values(q: str, kind: str, archived: bool) -> dict[str, str]:
     return {k: v for k, v in {"q": q, "kind": kind, "archived": "1" if archived else ""}.items() if v}
-
-
-def disclosure_kind_words() -> dict[str, str]:
-    """How the family's page says what happened, in plain words."""
-    return {
-        "print": _("A printed care summary was given to {recipient}"),
-        "fhir": _("A copy of the care record was sent electronically to {recipient}"),
-        "share_created": _("A link to the care summary was made for {recipient}"),
-        "share_opened": _("{recipient} opened the shared care summary"),
-        "share_fhir": _("{recipient} downloaded the shared care record"),
-        "referral_sent": _("A referral was sent to {recipient}"),
-        "referral_answered": _("{recipient} answered a referral and saw its details"),
-        "subject_access": _("A copy of everything held about your relative was exported for {recipient}"),
-    }
-
-
-def disclosure_sentence(row: dict, *, client_first_name: str, tz: str) -> str:
-    """One disclosure as the family reads it: what, with whom, when, by whom and why; no addresses or links."""
-    what = disclosure_kind_words().get(row["kind"], _("Information was shared with {recipient}")).format(
-        recipient=row["agency_name"] or row["recipient"])
-    who = row["by_name"] or row["by_label"]
-    return _("{what}, about {client}, on {day} by {who}. Reason: {reason}").format(
-        what=what, client=client_first_name, day=local_datetime(row["at"], tz, "%d %b %Y"), who=who,
-        reason=row["reason"] or _("not given"))

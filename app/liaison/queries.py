@@ -13,10 +13,12 @@ from piccolo.querystring import QueryString
 from app.careplans.queries import goals_of, plan_in_status, services_of
 from app.careplans.tables import PlanStatus
 from app.clients.queries import care_team_for, client_record, display_name, search_terms
+from app.i18n import _
 from app.liaison.rules import AWAITING_ANSWER, CLOSED, ReferralStatus, referral_overdue
 from app.policy import ClientRelation, Principal, can_on
 from app.liaison.tables import Agency, ClientProvider, Disclosure, Referral, ReferralEvent, ShareLink
 from app.visits.queries import visits_with_outcomes
+from app.web.templating import local_datetime
 from app.web.tokens import token_hash
 
 # The parts of the summary a coordinator chooses from, in the order they are shown.
@@ -250,17 +252,52 @@ async def share_link_of(*, client_id: int, link_id: int) -> Optional[dict]:
     return _share_row(row) if row else None
 
 
-async def disclosures_for(*, client_id: int, limit: int = 200) -> list[dict]:
-    """What of the client's information left Kinward, newest first."""
+async def disclosures_for(*, user: Principal, relation: ClientRelation, tz: str, limit: int = 200) -> list[dict]:
+    """What of the client's information left Kinward, newest first, as this viewer may see it.
+
+    Those the details are for (the team, an admin) get every row: sections, recipient, reason, who.
+    A family member whose link allows it reads each as one sentence (when, and `sentence`): what,
+    with whom, about whom, by whom and why, never an address, a link or an internal label. Nobody
+    else gets anything.
+    """
+    if not can_on(user, "client.disclosures.view", relation):
+        return []
     rows = await Disclosure.select(
         Disclosure.id, Disclosure.kind, Disclosure.sections, Disclosure.recipient, Disclosure.reason,
         Disclosure.by_label, Disclosure.at, Disclosure.referral, Disclosure.share_link,
         Disclosure.by_user.display_name.as_alias("by_name"), Disclosure.agency.name.as_alias("agency_name"),
-    ).where(Disclosure.client == client_id).order_by(Disclosure.at, ascending=False).order_by(
+        Disclosure.client.first_name.as_alias("client_first_name"),
+    ).where(Disclosure.client == relation.client_id).order_by(Disclosure.at, ascending=False).order_by(
         Disclosure.id, ascending=False).limit(limit).run()
+    if not can_on(user, "client.disclosures.details", relation):
+        return [{"at": row["at"], "sentence": _disclosure_sentence(row, tz=tz)} for row in rows]
     for row in rows:
         row["section_list"] = json.loads(row["sections"] or "[]")
     return rows
+
+
+def _disclosure_words() -> dict[str, str]:
+    """How the family's page says what happened, in plain words."""
+    return {
+        "print": _("A printed care summary was given to {recipient}"),
+        "fhir": _("A copy of the care record was sent electronically to {recipient}"),
+        "share_created": _("A link to the care summary was made for {recipient}"),
+        "share_opened": _("{recipient} opened the shared care summary"),
+        "share_fhir": _("{recipient} downloaded the shared care record"),
+        "referral_sent": _("A referral was sent to {recipient}"),
+        "referral_answered": _("{recipient} answered a referral and saw its details"),
+        "subject_access": _("A copy of everything held about your relative was exported for {recipient}"),
+    }
+
+
+def _disclosure_sentence(row: dict, *, tz: str) -> str:
+    """One disclosure as the family reads it: what, with whom, when, by whom and why; no addresses or links."""
+    what = _disclosure_words().get(row["kind"], _("Information was shared with {recipient}")).format(
+        recipient=row["agency_name"] or row["recipient"])
+    who = row["by_name"] or row["by_label"]
+    return _("{what}, about {client}, on {day} by {who}. Reason: {reason}").format(
+        what=what, client=row["client_first_name"], day=local_datetime(row["at"], tz, "%d %b %Y"), who=who,
+        reason=row["reason"] or _("not given"))
 
 
 # --- the summary given to providers ---------------------------------------------------------------

@@ -80,12 +80,9 @@ class ClientVisitsController(Controller):
         tz = request.user.timezone
         start, _end = queries.day_bounds(first, tz)
         _start, end = queries.day_bounds(first + timedelta(days=6), tz)
-        visits = await with_states(request, await queries.week_for(user=request.user, relation=relation,
-                                                                   start=start, end=end))
+        visits = await queries.week_for(user=request.user, relation=relation, start=start, end=end,
+                                        now=clock.utcnow())
         details = can_on(request.user, "schedule.details", relation)
-        for visit in visits:
-            visit["may_open"] = can_on(request.user, "visit.view",
-                                       replace(relation, own_visit=visit["worker_id"] == request.user.id))
         await record_viewed(request, relation, "visits", week=first.isoformat())
         may_manage = can_on(request.user, "visit.manage", relation)
         context = {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Optional
 from zoneinfo import ZoneInfo
@@ -126,25 +127,37 @@ async def visits_of_worker(*, worker_id: int, start: datetime, end: datetime) ->
 # --- what each viewer may see (privacy lives here, not in the pages) -----------------------------
 
 
-async def week_for(*, user: Principal, relation: ClientRelation, start: datetime, end: datetime) -> list[dict]:
-    """The client's visits from `start` to `end` as this viewer may see them.
+# What the family reads of a visit in their relative's week: when, what, who (a first name), what became of it.
+FAMILY_WEEK_FIELDS = ("scheduled_start", "scheduled_end", "status", "state", "kind", "moved_from", "extra",
+                      "worker_name", "provider_name", "may_open")
+
+
+async def week_for(*, user: Principal, relation: ClientRelation, start: datetime, end: datetime,
+                   now: datetime) -> list[dict]:
+    """The client's visits from `start` to `end` as this viewer may see them, each with its state at `now`
+    and whether this viewer may open it.
 
     Those the schedule's details are for (the team, an admin) get everything; anyone else who may
-    see the schedule (a family member whose link allows it) gets when, what and the worker's first
-    name: instructions and checklists are never read, cancellation reasons and double bookings never
-    returned. Nobody else gets anything.
+    see the schedule (a family member whose link allows it) gets only FAMILY_WEEK_FIELDS: when, what,
+    the worker's first name and the state; instructions and checklists are never read, and no
+    worker id, check-in time, cancellation reason or double booking is returned. Nobody else gets anything.
     """
     if not can_on(user, "schedule.view", relation):
         return []
-    if can_on(user, "schedule.details", relation):
-        return await visits_of_client(client_id=relation.client_id, start=start, end=end)
-    rows = await Visit.select(*_VISIT_COLUMNS).where(
-        (Visit.client == relation.client_id) & (Visit.scheduled_start >= start)
-        & (Visit.scheduled_start < end)).order_by(Visit.scheduled_start).run()
+    details = can_on(user, "schedule.details", relation)
+    if details:
+        rows = await visits_of_client(client_id=relation.client_id, start=start, end=end)
+    else:
+        rows = await Visit.select(*_VISIT_COLUMNS).where(
+            (Visit.client == relation.client_id) & (Visit.scheduled_start >= start)
+            & (Visit.scheduled_start < end)).order_by(Visit.scheduled_start).run()
+    rows = await with_states(rows, facility_id=relation.facility_id, now=now)
     for row in rows:
-        row.update(instructions="", task_list=[], cancel_reason="", double_booked=False,
-                   worker_name=first_name_of(row["worker_name"]))
-    return rows
+        row["may_open"] = can_on(user, "visit.view", replace(relation, own_visit=row["worker_id"] == user.id))
+    if details:
+        return rows
+    return [{k: row[k] for k in FAMILY_WEEK_FIELDS} | {"worker_name": first_name_of(row["worker_name"])}
+            for row in rows]
 
 
 async def my_day_for(*, user: Principal, start: datetime, end: datetime,

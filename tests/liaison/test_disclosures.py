@@ -4,9 +4,13 @@ shown to the team in full and to the family in plain words."""
 from __future__ import annotations
 
 import json
+from datetime import date
 
+from app.clients.queries import client_relation
+from app.liaison.queries import disclosures_for
 from app.liaison.tables import Disclosure
 from app.mail.tables import Outbox
+from app.policy import Person
 from tests.clients.factories import make_world
 from tests.conftest import login, post_form
 from tests.liaison.factories import make_agency
@@ -60,3 +64,23 @@ async def test_the_family_reads_disclosures_in_plain_words_on_the_access_log(cli
     assert "127.0.0.1" not in words and "<table" not in words
     await login(client, world.family2)
     assert (await client.get(f"/clients/{world.own['id']}/disclosures")).status_code == 404
+
+
+async def test_the_familys_disclosures_from_the_selector_are_sentences_only(client):
+    """The family's view of the disclosure log is the selector's: a page that forgets to redact still cannot leak."""
+    world = await make_world()
+    await login(client, world.coordinator)
+    await post_form(client, f"/clients/{world.own['id']}/summary", SECTIONS | {
+        "recipient": "Riverside GP Practice", "reason": "hospital appointment"})
+
+    async def disclosures(person: dict) -> list[dict]:
+        viewer = Person(id=person["id"], facility_id=person["facility_id"], role=person["role"])
+        relation = await client_relation(user=viewer, client_id=world.own["id"], today=date(2026, 6, 1))
+        return await disclosures_for(user=viewer, relation=relation, tz="Europe/London")
+
+    [team], [family] = await disclosures(world.coordinator), await disclosures(world.family)
+    assert team["section_list"] == ["needs", "plan"] and team["recipient"] == "Riverside GP Practice"
+    assert set(family) == {"at", "sentence"} and family["at"] == team["at"]
+    assert family["sentence"].startswith("A printed care summary was given to Riverside GP Practice, about Olive, on")
+    assert family["sentence"].endswith("by Coordinator. Reason: hospital appointment")
+    assert await disclosures(world.family2) == []  # no link to this client: nothing at all

@@ -13,7 +13,7 @@ from app.accounts.tables import User
 from app.audit.tables import AuditEvent
 from app.clients.queries import client_relation
 from app.policy import Person
-from app.visits.queries import day_bounds, week_for
+from app.visits.queries import FAMILY_WEEK_FIELDS, day_bounds, week_for
 from app.visits.services import schedule_sync
 from app.visits.tables import Visit
 from tests.careplans.factories import add_service, make_plan
@@ -215,6 +215,14 @@ async def test_the_caseload_shows_the_next_visit(client, monday_morning):
     assert "Mon 01 Jun 09:00" in page.text  # the next visit, one short line: within the planning horizon
 
 
+async def first_week_of_june(person: dict, *, client_id: int) -> list[dict]:
+    """The client's visits of 1 to 7 June from the selector, as this person may see them."""
+    viewer = Person(id=person["id"], facility_id=person["facility_id"], role=person["role"])
+    relation = await client_relation(user=viewer, client_id=client_id, today=date(2026, 6, 1))
+    start, end = day_bounds(date(2026, 6, 1), "Europe/London")[0], day_bounds(date(2026, 6, 7), "Europe/London")[1]
+    return await week_for(user=viewer, relation=relation, start=start, end=end, now=NOW)
+
+
 async def test_a_family_relations_week_from_the_selector_carries_no_instructions_reasons_or_surnames(monday_morning):
     """The privacy of the family's week is the selector's: a page that forgets to redact still cannot leak."""
     world = await planned_world()
@@ -222,19 +230,30 @@ async def test_a_family_relations_week_from_the_selector_carries_no_instructions
     first = await Visit.select(Visit.id).where(Visit.client == world.own["id"]).order_by(Visit.scheduled_start).first().run()
     await Visit.update({Visit.status: "cancelled", Visit.cancel_reason: "In hospital"}).where(
         Visit.id == first["id"]).run()
-    start, end = day_bounds(date(2026, 6, 1), "Europe/London")[0], day_bounds(date(2026, 6, 7), "Europe/London")[1]
 
     async def week(person: dict) -> list[dict]:
-        viewer = Person(id=person["id"], facility_id=person["facility_id"], role=person["role"])
-        relation = await client_relation(user=viewer, client_id=world.own["id"], today=date(2026, 6, 1))
-        return await week_for(user=viewer, relation=relation, start=start, end=end)
+        return await first_week_of_june(person, client_id=world.own["id"])
 
     team, family = await week(world.coordinator), await week(world.family)
     assert len(family) == len(team) == 14
     assert {v["instructions"] for v in team} == {"Wash and dress", "Soft diet"}
     assert any(v["cancel_reason"] == "In hospital" for v in team) and team[0]["worker_name"] == "Wendy Worker"
     for visit in family:
-        assert visit["instructions"] == "" and visit["task_list"] == [] and visit["cancel_reason"] == ""
-        assert visit["worker_name"] == "Wendy" and not visit["double_booked"]
+        assert not {"instructions", "task_list", "cancel_reason", "double_booked"} & set(visit)
+        assert visit["worker_name"] == "Wendy"
         assert "Worker" not in repr(visit) and "Wash and dress" not in repr(visit) and "Owens" not in repr(visit)
     assert await week(world.family2) == []  # no link to this client: nothing at all
+
+
+async def test_a_family_relations_week_carries_only_the_fields_the_family_is_shown(monday_morning):
+    """No worker id, check-in or check-out time, visit id or version reaches the family's page to be shown by mistake."""
+    world = await planned_world()
+    first = await Visit.select(Visit.id).where(Visit.client == world.own["id"]).order_by(Visit.scheduled_start).first().run()
+    await Visit.update({Visit.check_in_at: NOW}).where(Visit.id == first["id"]).run()
+    team = await first_week_of_june(world.coordinator, client_id=world.own["id"])
+    family = await first_week_of_june(world.family, client_id=world.own["id"])
+    assert team[0]["check_in_at"] is not None and team[0]["worker_id"] == world.worker["id"] and team[0]["may_open"]
+    assert family and all(set(visit) == set(FAMILY_WEEK_FIELDS) for visit in family)
+    for absent in ("id", "worker_id", "check_in_at", "check_out_at", "version", "client", "service_id"):
+        assert absent not in FAMILY_WEEK_FIELDS
+    assert family[0]["state"] == team[0]["state"] == "in_progress" and not any(v["may_open"] for v in family)
