@@ -49,7 +49,7 @@ async def family_home(request: Request) -> Template:
             shown = await visits.week_for(user=user, relation=relation, start=start, end=end, now=clock.utcnow())
             section["visits"] = shown[:FAMILY_HOME_VISITS]
         if section["may_see_summaries"]:
-            section["summaries"] = await visits.shared_visit_summaries_for_family(client_id=relation.client_id)
+            section["summaries"] = await visits.shared_summaries_for(user=user, relation=relation)
         if section["may_see_schedule"] or section["may_see_summaries"]:
             await audit_record(actor=actor_of(request), action="client.visits_viewed", client_id=relation.client_id,
                                object_type="client", object_id=relation.client_id,

@@ -3,7 +3,6 @@ family's view before a review."""
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import date, timedelta
 from typing import Any, Optional
 
@@ -218,20 +217,16 @@ class ClientReviewsController(Controller):
     @get("/{number:int}/summary", opt={"action": "client.review.summary"})
     async def review_summary(self, request: Request, client_id: FromPath[int], number: FromPath[int]) -> Template:
         """The summary of a finished review, for the family, when the coordinator shared it."""
-        # Whether the family may read it depends on the review itself (finished and shared), asked below.
         relation = await clients.client_relation(user=request.user, client_id=client_id, today=today(request))
         if relation is None:
             raise NotFoundException()
-        review = await self._review(client_id, number)
-        shared = review["status"] == ReviewStatus.finished.value and review["summary_shared"]
-        relation = dataclasses.replace(relation, review_shared=shared)
-        if not can_on(request.user, "client.review.summary", relation):
+        # Whether the family may read it depends on the review itself (finished and shared): the selector asks.
+        review = await queries.review_summary_for(user=request.user, relation=relation, number=number)
+        if review is None:
             raise NotFoundException()
         await record_viewed(request, relation, "review_summary", review=number)
         return Template("reviews/summary.html", context={
-            "client": await clients.client_name(client_id=client_id),
-            "review": {"number": review["number"], "signed_at": review["signed_at"],
-                       "family_summary": review["family_summary"], "next_review_due": review["next_review_due"]}})
+            "client": await clients.client_name(client_id=client_id), "review": review})
 
 
 class FamilyReviewsController(Controller):

@@ -4,6 +4,7 @@ view, treatment), the client's reviews, addenda and family input."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import Any, Optional
 from zoneinfo import ZoneInfo
@@ -16,6 +17,7 @@ from app.clients.queries import family_with_review_between
 from app.db import as_utc, elapsed_ms_sql
 from app.liaison.queries import referrals_for_client
 from app.messages.queries import message_counts_for
+from app.policy import ClientRelation, Principal, can_on
 from app.reviews.tables import FamilyReviewInput, Review, ReviewAddendum, ReviewStatus
 from app.visits import figures
 from app.visits.queries import day_bounds
@@ -237,6 +239,19 @@ async def shared_review_summaries(*, client_id: int) -> list[dict]:
         (Review.client == client_id) & (Review.status == ReviewStatus.finished.value)
         & (Review.summary_shared == True)  # noqa: E712
     ).order_by(Review.number, ascending=False).run()
+
+
+async def review_summary_for(*, user: Principal, relation: ClientRelation, number: int) -> Optional[dict]:
+    """A review as the family reads it (its number, when it was signed, the summary and the next review's date),
+    once it is finished and the coordinator shared it; None for anyone else, and for any other review."""
+    row = await Review.select(
+        Review.number, Review.status, Review.summary_shared, Review.signed_at, Review.family_summary,
+        Review.next_review_due,
+    ).where((Review.client == relation.client_id) & (Review.number == number)).first().run()
+    if row is None:
+        return None
+    shared = row.pop("status") == ReviewStatus.finished.value and bool(row.pop("summary_shared"))
+    return row if can_on(user, "client.review.summary", replace(relation, review_shared=shared)) else None
 
 
 # --- family input -------------------------------------------------------------------------------

@@ -421,20 +421,22 @@ async def worker_visits_clients(*, worker_id: int, client_ids: list[int], today:
     return {r["client"] for r in rows}
 
 
-async def shared_visit_summaries_for_family(*, client_id: int, limit: int = 10) -> list[dict]:
-    """Recent completed visits whose summary the team marked as shared with the family."""
+async def shared_summaries_for(*, user: Principal, relation: ClientRelation, limit: int = 10) -> list[dict]:
+    """Recent completed visits whose summary the team marked as shared with the family, for a family member
+    whose link shows them (the worker by first name); nothing for anyone else."""
+    if not can_on(user, "visit.summaries.shared", relation):
+        return []
     rows = await Visit.select(
-        Visit.id, Visit.scheduled_start, Visit.check_in_at, Visit.check_out_at, Visit.actual_start, Visit.actual_end,
+        Visit.scheduled_start, Visit.check_in_at, Visit.check_out_at, Visit.actual_start, Visit.actual_end,
         Visit.family_summary, Visit.service.kind.as_alias("kind"), Visit.worker.display_name.as_alias("worker_name"),
-    ).where((Visit.client == client_id) & (Visit.family_summary_shared == True)  # noqa: E712
+    ).where((Visit.client == relation.client_id) & (Visit.family_summary_shared == True)  # noqa: E712
             & (Visit.status == VisitStatus.completed.value) & (Visit.family_summary != "")).order_by(
         Visit.scheduled_start, ascending=False).limit(limit).run()
-    for row in rows:
-        row["worker_first_name"] = first_name_of(row.pop("worker_name"))
-        # When the visit really happened: the times the worker recorded, else the taps on Check in and out.
-        row["began_at"] = row["actual_start"] or row["check_in_at"] or row["scheduled_start"]
-        row["ended_at"] = row["actual_end"] or row["check_out_at"]
-    return rows
+    # When the visit really happened: the times the worker recorded, else the taps on Check in and out.
+    return [{"began_at": row["actual_start"] or row["check_in_at"] or row["scheduled_start"],
+             "ended_at": row["actual_end"] or row["check_out_at"], "kind": row["kind"],
+             "worker_first_name": first_name_of(row["worker_name"]), "family_summary": row["family_summary"]}
+            for row in rows]
 
 
 async def times_recorded_later_for(*, client_ids: list[int], start: datetime, end: datetime) -> list[dict]:
