@@ -197,7 +197,8 @@ class DashboardController(Controller):
                                                     grace=grace)
         query = {k: v for k, v in form.values.items() if v}
         return {"charts": [{"chart": c, "shape": queries.bar_shapes(c)} for c in charts], "form": form,
-                "coordinators": coordinators, "weeks_choices": queries.DASHBOARD_WEEKS, "query": query}
+                "weeks_options": forms.weeks_options(), "team_options": forms.team_options(coordinators),
+                "query": query}
 
     @get("/")
     async def dashboard(self, request: Request) -> Template:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, Optional
 
-from app.i18n import _
+from app.i18n import _, ngettext
 from app.reports.queries import DASHBOARD_WEEKS, DEFAULT_WEEKS, FIGURES_BEHIND
 from app.web.forms import Form, whole
 
@@ -48,6 +48,15 @@ def dashboard_form(data: Any) -> tuple[Form, int, Optional[int]]:
     team = whole(form.values["team"])
     form.values["weeks"] = str(weeks)
     return form, weeks, team
+
+
+def weeks_options() -> list[tuple[int, str]]:
+    return [(n, ngettext("%(num)d week", "%(num)d weeks", n) % {"num": n}) for n in DASHBOARD_WEEKS]
+
+
+def team_options(coordinators: list[dict]) -> list[tuple[int, str]]:
+    """The teams an admin may look at: each coordinator's clients."""
+    return [(c["id"], _("Clients of %(name)s") % {"name": c["display_name"]}) for c in coordinators]
 
 
 def note_form(data: Any) -> tuple[Form, Optional[int], str]:

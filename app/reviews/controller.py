@@ -53,6 +53,7 @@ async def reviews_page(request: Request, sort: FromQuery[str] = "due", page: Fro
         row["family_input"] = waiting.get(row["id"], 0)
     pages = max(1, -(-total // queries.REVIEWS_PAGE_SIZE))
     context = {"rows": rows, "total": total, "page": page, "pages": pages, "sort": sort,
+               "filter_form": Form(values={"sort": sort}),
                "all_clients": can(user, "client.list_all")}
     if wants_fragment(request):
         return Template("reviews/_review_rows.html", context=context)
