@@ -286,12 +286,10 @@ class ClientLiaisonController(Controller):
 
     async def _referrals(self, request: Request, client_id: int, relation: ClientRelation, form: Form,
                          status: int = 200) -> Template:
-        details = can_on(request.user, "client.referrals.details", relation)
         return await _record_section(
             request, client_id, "client_referrals", manage=can_on(request.user, "client.referrals.manage", relation),
-            status=status, form=form, details=details,
-            referrals=await queries.referrals_for_client(client_id=client_id, today=today(request),
-                                                         shareable_only=not details))
+            status=status, form=form, details=can_on(request.user, "client.referrals.details", relation),
+            referrals=await queries.referrals_for(user=request.user, relation=relation, today=today(request)))
 
     @get("/{client_id:int}/referrals", opt={"action": "client.referrals.view"})
     async def referrals_page(self, request: Request, client_id: FromPath[int]) -> Template:

@@ -149,6 +149,22 @@ async def referrals_for_client(*, client_id: int, today: Optional[date] = None,
     return sorted(rows, key=lambda r: r["closed"])
 
 
+async def referrals_for(*, user: Principal, relation: ClientRelation, today: date) -> list[dict]:
+    """The client's referrals as this viewer may see them, open ones first, newest first.
+
+    The team gets every referral, whole; a family member only those the team marked shareable, and of
+    each only the agency, where it stands and, once it is closed, its outcome: never the reason, the
+    request, the consent or the agency's contacts. Nobody else gets anything.
+    """
+    if not can_on(user, "client.referrals.view", relation):
+        return []
+    if can_on(user, "client.referrals.details", relation):
+        return await referrals_for_client(client_id=relation.client_id, today=today)
+    rows = await referrals_for_client(client_id=relation.client_id, today=today, shareable_only=True)
+    return [{"agency_name": row["agency_name"], "status": row["status"], "closed": row["closed"],
+             "outcome": row["outcome"] if row["closed"] else ""} for row in rows]
+
+
 async def referrals_list(*, facility_id: int, client_ids: Optional[list[int]], filters: ReferralFilter,
                          today: date) -> list[dict]:
     """The referrals of the facility (or of these clients), most urgent to follow up first."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from app import clock
-from app.liaison.queries import providers_for, referral_counts_by_agency, referrals_for_client
+from app.liaison.queries import providers_for, referral_counts_by_agency, referrals_for, referrals_for_client
 from app.liaison.tables import Referral
 from tests.clients.factories import make_world
 from tests.liaison.factories import make_agency, make_provider, make_referral
@@ -66,3 +66,25 @@ async def test_providers_come_from_the_selector_as_the_viewers_relation_allows()
     assert len(family) == 3 and all(set(row) == {"id", "role", "agency_name"} for row in family)
     unlinked = ClientRelation(facility_id=world.facility, client_id=world.own["id"], family=FamilyPermissions())
     assert await providers_for(user=Person("family", facility_id=world.facility), relation=unlinked) == []
+
+
+async def test_referrals_come_from_the_selector_as_the_viewers_relation_allows():
+    """The team reads every referral whole; the family the shareable ones, as whom to, where they stand, how they ended."""
+    world = await make_world()
+    agency = await make_agency(facility_id=world.facility, name="Oak Tree Day Centre")
+    await make_referral(client_id=world.own["id"], agency=agency, reason="Private matter")
+    for status in ("completed", "accepted"):
+        shared = await make_referral(client_id=world.own["id"], agency=agency, status=status, shareable=True)
+        await Referral.update({Referral.outcome: f"Outcome when {status}"}).where(Referral.id == shared["id"]).run()
+    on_team = ClientRelation(facility_id=world.facility, client_id=world.own["id"], team_role="coordinator")
+    team = await referrals_for(user=Person("coordinator", facility_id=world.facility), relation=on_team,
+                               today=date.today())
+    assert len(team) == 3 and {row["reason"] for row in team} == {"Private matter", "Falls assessment"}
+    linked = ClientRelation(facility_id=world.facility, client_id=world.own["id"], family=FamilyPermissions())
+    family = await referrals_for(user=Person("family", facility_id=world.facility), relation=linked,
+                                 today=date.today())
+    assert all(set(row) == {"agency_name", "status", "closed", "outcome"} for row in family)
+    assert [(row["status"], row["outcome"]) for row in family] == [("accepted", ""), ("completed", "Outcome when completed")]
+    visiting = ClientRelation(facility_id=world.facility, client_id=world.own["id"], team_role="worker")
+    assert await referrals_for(user=Person("worker", facility_id=world.facility), relation=visiting,
+                               today=date.today()) == []
