@@ -184,6 +184,39 @@ async def floor_my_day(q, ids, ctx):
     return {**ctx, "visits": visits, "current": current}
 
 
+async def _family_log(q, client: int, lines: int = 5) -> tuple[list, bool]:
+    """The family home's access log: the latest 2,000 events grouped by person, what and quarter hour, folded
+    into one line per person, day, verb and part of the record, until `lines` lines and their last day."""
+    from zoneinfo import ZoneInfo
+
+    from app import db
+    from app.clients.queries import FAMILY_ACCESS_LOG_ACTIONS, AccessEntry, access_kind
+
+    zone = ZoneInfo("Europe/London")
+    actions = ", ".join(f"'{a}'" for a in FAMILY_ACCESS_LOG_ACTIONS)
+    groups = await q(
+        "SELECT g.*, u.display_name FROM (SELECT actor_id, actor_label, role, action, detail, MIN(at) AS first_at, "
+        "MAX(at) AS last_at, MAX(id) AS last_id FROM (SELECT id, at, actor_id, actor_label, role, action, "
+        "CASE WHEN action IN ('client.viewed', 'client.break_glass', 'client.exported') THEN detail ELSE '' END "
+        f"AS detail, {db.quarter_hour_sql('at')} AS quarter FROM audit_event WHERE client_id = ? AND action IN "
+        f"({actions}) ORDER BY id DESC LIMIT 2000) latest GROUP BY actor_id, actor_label, role, action, detail, "
+        "quarter) g LEFT JOIN kinward_user u ON u.id = g.actor_id ORDER BY g.last_id DESC", client)
+    found: dict = {}
+    for group in groups:
+        first_at, last_at = db.as_utc(group["first_at"]), db.as_utc(group["last_at"])
+        day = last_at.astimezone(zone).date()
+        if len(found) >= lines and day != next(reversed(found.values())).day:
+            return list(found.values())[:lines], True
+        verb, what = access_kind(group["action"], json.loads(group["detail"]) if group["detail"] else {})
+        key = (group["actor_id"] or group["actor_label"], day, verb, what)
+        if key in found:
+            found[key].first_at = min(found[key].first_at, first_at)
+        else:
+            found[key] = AccessEntry(day=day, first_at=first_at, last_at=last_at, role=group["role"], verb=verb,
+                                     what=what, actor_name=group["display_name"] or group["actor_label"])
+    return list(found.values())[:lines], len(found) > lines
+
+
 async def floor_family_home(q, ids, ctx):
     sections = []
     for link in await q("SELECT c.id, c.first_name, c.last_name, c.preferred_name, f.relationship, "
@@ -200,13 +233,11 @@ async def floor_family_home(q, ids, ctx):
             "u.display_name AS worker_first_name FROM visit v JOIN care_service s ON s.id = v.service "
             "LEFT JOIN kinward_user u ON u.id = v.worker WHERE v.client = ? AND v.family_summary_shared "
             "ORDER BY v.check_out_at DESC LIMIT 10", link["id"])
-        log = await q("SELECT a.at, u.display_name AS actor_name, a.role FROM audit_event a "
-                      "LEFT JOIN kinward_user u ON u.id = a.actor_id WHERE a.client_id = ? AND a.action = 'client.viewed' "
-                      "ORDER BY a.id DESC LIMIT 20", link["id"])
+        log, more = await _family_log(q, link["id"])
         thread = await q(THREAD_SQL.format("AND m.visibility <> 'team'"), link["id"])
         sections.append({**recorded, "client": link, "may_see_schedule": link["may_see_schedule"],
                          "may_see_summaries": link["may_see_visit_summaries"], "visits": visits,
-                         "summaries": summaries, "access_log": log, "unread": 0,
+                         "summaries": summaries, "access_log": log, "access_log_more": more, "unread": 0,
                          "thread": _thread(thread, ids["user"], recorded["thread"])})
     return {**ctx, "sections": sections}
 

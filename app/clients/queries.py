@@ -90,46 +90,59 @@ class AccessEntry:
     what: str
 
 
-async def family_access_log_for(*, facility_id: int, client_id: int, tz: str,
-                                before: Optional[int] = None) -> tuple[list[AccessEntry], Optional[int]]:
+# Only these actions' detail says which page was viewed (access_kind); the others' detail is not read.
+_DETAIL_READ_FOR = ("client.viewed", "client.break_glass", "client.exported")
+
+
+def _access_groups_sql(*, before: bool) -> str:
+    """The latest events of a client's family log (at most a scan's worth), grouped by who, what and quarter hour:
+    a page reloaded all day is a few rows, not one per reload."""
+    actions = ", ".join(f"'{a}'" for a in FAMILY_ACCESS_LOG_ACTIONS)
+    pages = ", ".join(f"'{a}'" for a in _DETAIL_READ_FOR)
+    return ("SELECT actor_id, actor_label, role, action, detail, MIN(at) AS first_at, MAX(at) AS last_at, "
+            "MIN(id) AS first_id, MAX(id) AS last_id, COUNT(*) AS events FROM ("
+            f"SELECT id, at, actor_id, actor_label, role, action, CASE WHEN action IN ({pages}) THEN detail ELSE '' "
+            f"END AS detail, {db.quarter_hour_sql('at')} AS quarter FROM audit_event "
+            f"WHERE facility_id = {{}} AND client_id = {{}} AND action IN ({actions})"
+            + (" AND id < {}" if before else "") + " ORDER BY id DESC LIMIT {}) latest "
+            "GROUP BY actor_id, actor_label, role, action, detail, quarter ORDER BY last_id DESC")
+
+
+async def family_access_log_for(*, facility_id: int, client_id: int, tz: str, before: Optional[int] = None,
+                                entries: int = FAMILY_ACCESS_LOG_ENTRIES) -> tuple[list[AccessEntry], Optional[int]]:
     """The access log as the family reads it, newest first: each person's views of a part of the record
     count once a day (a list page reloaded is still one access), and so do their changes of it. The audit
-    trail keeps every event. Returns the entries and the cursor for older ones (None when there are none)."""
+    trail keeps every event. Returns at least `entries` entries (all of the last day's) or all there are, and
+    the cursor for older ones (None when there are none)."""
     zone = ZoneInfo(tz)
-    where = [(AuditEvent.facility_id == facility_id) & (AuditEvent.client_id == client_id)
-             & AuditEvent.action.is_in(list(FAMILY_ACCESS_LOG_ACTIONS))]
-    if before is not None:
-        where.append(AuditEvent.id < before)
-    events = await AuditEvent.select(
-        AuditEvent.id, AuditEvent.at, AuditEvent.actor_id, AuditEvent.actor_label, AuditEvent.role,
-        AuditEvent.action, AuditEvent.detail,
-    ).where(*where).order_by(AuditEvent.id, ascending=False).limit(FAMILY_ACCESS_LOG_SCAN + 1).run()
-    actor_ids = sorted({e["actor_id"] for e in events if e["actor_id"] is not None})
+    args = [facility_id, client_id, *([before] if before is not None else []), FAMILY_ACCESS_LOG_SCAN]
+    groups = await AuditEvent.raw(_access_groups_sql(before=before is not None), *args).run()
+    actor_ids = sorted({g["actor_id"] for g in groups if g["actor_id"] is not None})
     names = {}
     if actor_ids:
         people = await User.select(User.id, User.display_name).where(
             User.id.is_in(actor_ids) & (User.facility == facility_id)).run()
         names = {p["id"]: p["display_name"] for p in people}
-    entries: dict[tuple, AccessEntry] = {}
-    cursor: Optional[int] = None
-    for event in events[:FAMILY_ACCESS_LOG_SCAN]:
-        at = as_utc(event["at"])
-        day = at.astimezone(zone).date()
-        if len(entries) >= FAMILY_ACCESS_LOG_ENTRIES and day != next(reversed(entries.values())).day:
-            cursor = event["id"] + 1
-            break
-        verb, what = access_kind(event["action"], json.loads(event["detail"]) if event["detail"] else {})
-        key = (event["actor_id"] or event["actor_label"], day, verb, what)
-        entry = entries.get(key)
+    found: dict[tuple, AccessEntry] = {}
+    for group in groups:  # newest first; a quarter hour lies within one local day
+        first_at, last_at = as_utc(group["first_at"]), as_utc(group["last_at"])
+        day = last_at.astimezone(zone).date()
+        if len(found) >= entries and day != next(reversed(found.values())).day:
+            return list(found.values()), group["last_id"] + 1
+        verb, what = access_kind(group["action"], json.loads(group["detail"]) if group["detail"] else {})
+        key = (group["actor_id"] or group["actor_label"], day, verb, what)
+        entry = found.get(key)
         if entry is None:
-            entries[key] = AccessEntry(day=day, first_at=at, last_at=at, role=event["role"] or "", verb=verb,
-                                       what=what, actor_name=names.get(event["actor_id"], event["actor_label"]))
+            found[key] = AccessEntry(day=day, first_at=first_at, last_at=last_at, role=group["role"] or "", verb=verb,
+                                     what=what, actor_name=names.get(group["actor_id"], group["actor_label"]))
         else:
-            entry.first_at = at
-    else:
-        if len(events) > FAMILY_ACCESS_LOG_SCAN:
-            cursor = events[FAMILY_ACCESS_LOG_SCAN - 1]["id"]
-    return list(entries.values()), cursor
+            entry.first_at, entry.last_at = min(entry.first_at, first_at), max(entry.last_at, last_at)
+    if sum(g["events"] for g in groups) < FAMILY_ACCESS_LOG_SCAN:
+        return list(found.values()), None
+    # A whole scan read: the next page begins after its oldest event, if anything is older.
+    oldest = min(g["first_id"] for g in groups)
+    older = await AuditEvent.raw(_access_groups_sql(before=True), facility_id, client_id, oldest, 1).run()
+    return list(found.values()), oldest if older else None
 
 
 def search_key(*parts: str) -> str:

@@ -52,6 +52,14 @@ def elapsed_ms_sql(start: str, end: str) -> str:
     return f"ROUND((julianday({end}) - julianday({start})) * 86400000)"
 
 
+def quarter_hour_sql(column: str) -> str:
+    """The UTC quarter hour a timestamp column falls in, as a whole number. Every time zone in use is a
+    whole number of quarter hours from UTC, so a local day begins on a quarter hour: one never spans two days."""
+    if is_postgres():
+        return f"FLOOR(EXTRACT(EPOCH FROM {column}) / 900)"
+    return f"(CAST(strftime('%s', {column}) AS INTEGER) / 900)"
+
+
 def json_length_sql(column: str) -> str:
     """The length of a JSON list stored as text ('' counts as an empty list)."""
     if is_postgres():

@@ -61,7 +61,8 @@ async def family_home(request: Request) -> Template:
             await thread_audit(request, section["thread"], page="family")
         if can_on(user, "client.access_log.view", relation):
             entries, older = await clients.family_access_log_for(
-                facility_id=user.facility_id, client_id=relation.client_id, tz=user.timezone)
+                facility_id=user.facility_id, client_id=relation.client_id, tz=user.timezone,
+                entries=FAMILY_HOME_ACCESS_LOG)
             section["access_log"] = entries[:FAMILY_HOME_ACCESS_LOG]
             section["access_log_more"] = older is not None or len(entries) > FAMILY_HOME_ACCESS_LOG
             await audit_record(actor=actor_of(request), action="client.access_log_viewed",

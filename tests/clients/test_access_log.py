@@ -123,3 +123,53 @@ async def test_reading_the_log_is_not_itself_listed_as_opening_the_record(client
     await client.get(f"/clients/{world.own['id']}/access-log")
     log = await client.get(f"/clients/{world.own['id']}/access-log")
     assert rows(log.text) == []
+
+
+async def test_the_family_log_groups_each_days_events_and_pages_on_from_its_cursor(monkeypatch):
+    from datetime import datetime, timedelta, timezone
+
+    from app.clients import queries
+
+    world = await make_world()
+    first = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
+    people = (world.coordinator, world.worker, world.coordinator2)
+    # Ten days, each with views by three people (some twice) and one change: many events per line.
+    events = []
+    for day in range(10):
+        for n, person in enumerate(people):
+            for repeat in range(1 + n % 2):
+                events.append(AuditEvent(facility_id=world.facility, at=first + timedelta(days=day, minutes=10 * n + repeat),
+                                         actor_id=person["id"], actor_label=person["email"], role=person["role"],
+                                         action="client.viewed", client_id=world.own["id"], object_type="client",
+                                         object_id=str(world.own["id"]), detail='{"page": "my_day"}'))
+        events.append(AuditEvent(facility_id=world.facility, at=first + timedelta(days=day, hours=2),
+                                 actor_id=world.coordinator["id"], actor_label="", role="coordinator",
+                                 action="careplan.updated", client_id=world.own["id"], object_type="plan",
+                                 object_id="1", detail=""))
+    await AuditEvent.insert(*events).run()
+
+    async def read(**kwargs):
+        return await queries.family_access_log_for(facility_id=world.facility, client_id=world.own["id"],
+                                                   tz="Europe/London", **kwargs)
+
+    whole, older = await read()
+    assert older is not None and len(whole) >= queries.FAMILY_ACCESS_LOG_ENTRIES
+    assert whole[0].verb == "changed" and whole[0].what == "plan"
+    assert [(e.actor_name, e.first_at, e.last_at) for e in whole[1:4]] == [
+        ("Coordinator2", first + timedelta(days=9, minutes=20), first + timedelta(days=9, minutes=20)),
+        ("Worker", first + timedelta(days=9, minutes=10), first + timedelta(days=9, minutes=11)),
+        ("Coordinator", first + timedelta(days=9), first + timedelta(days=9))]
+    rest, end = await read(before=older)
+    assert end is None and len(whole) + len(rest) == 40  # four lines a day, each in one page only
+    assert {(e.day, e.actor_name, e.verb) for e in whole}.isdisjoint({(e.day, e.actor_name, e.verb) for e in rest})
+    few, few_older = await read(entries=5)
+    assert few[:5] == whole[:5] and few_older is not None
+    # A page reads at most FAMILY_ACCESS_LOG_SCAN events; the next page begins after the last one read.
+    monkeypatch.setattr(queries, "FAMILY_ACCESS_LOG_SCAN", 50)
+    assert await read(entries=100) == (whole + rest, None)
+    monkeypatch.setattr(queries, "FAMILY_ACCESS_LOG_SCAN", 49)
+    assert (await read(entries=100))[1] is not None
+    monkeypatch.setattr(queries, "FAMILY_ACCESS_LOG_SCAN", 7)
+    capped, after = await read()
+    assert len(capped) == 6 and after is not None  # the last day's four lines and two of the day before
+    assert (await read(before=after))[0][0].actor_name == "Worker"
