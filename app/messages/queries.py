@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Optional
@@ -9,6 +10,7 @@ from typing import Any, Optional
 from piccolo.columns.combination import WhereRaw
 from piccolo.querystring import QueryString
 
+from app import db
 from app.accounts.tables import Role
 from app.messages.tables import EmailMode, Message, MessagePreference, MessageRead, Visibility
 
@@ -41,6 +43,7 @@ class ThreadMessage:
     created_at: datetime
     mine: bool
     new: bool = False  # unread by the viewer until this view
+    seen: bool = False  # read by the viewer before this view
     receipts: list[Receipt] = field(default_factory=list)
 
 
@@ -48,16 +51,37 @@ def _visible(team: bool) -> list[Any]:
     return [] if team else [Message.visibility == Visibility.family.value]
 
 
+@functools.cache
+def _thread_query(*, team: bool, earlier: bool, limit: int) -> db.Prebuilt:
+    """A thread page's query, one per shape: the team's or the family's view, the latest or earlier messages, the size."""
+    def build(client_id, **before):
+        where = [Message.client == client_id, *_visible(team)]
+        if earlier:
+            where.append(Message.id < before["before"])
+        return Message.select(
+            Message.id, Message.author, Message.author_role, Message.visibility, Message.body, Message.created_at,
+            Message.author.display_name.as_alias("author_name"),
+        ).where(*where).order_by(Message.id, ascending=False).limit(limit)
+
+    if earlier:
+        return db.Prebuilt(lambda client_id, before: build(client_id, before=before))
+    return db.Prebuilt(lambda client_id: build(client_id))
+
+
+# The receipts of the messages shown (those between two ids; a message the viewer may not see is left out after).
+_RECEIPTS = db.Prebuilt(lambda client_id, from_id, to_id: MessageRead.select(
+    MessageRead.message, MessageRead.read_at, MessageRead.user.id.as_alias("user_id"),
+    MessageRead.user.display_name.as_alias("name"), MessageRead.user.role.as_alias("role"),
+).where((MessageRead.message.client == client_id) & (MessageRead.message >= from_id)
+        & (MessageRead.message <= to_id)).order_by(MessageRead.read_at).order_by(MessageRead.id))
+
+
 async def thread_messages(*, client_id: int, viewer_id: int, team: bool, before: Optional[int] = None,
                           limit: int = THREAD_SIZE) -> tuple[list[ThreadMessage], Optional[int]]:
     """The latest `limit` messages the viewer may see (before `before`), oldest first, with receipts."""
-    where = [Message.client == client_id, *_visible(team)]
-    if before is not None:
-        where.append(Message.id < before)
-    rows = await Message.select(
-        Message.id, Message.author, Message.author_role, Message.visibility, Message.body, Message.created_at,
-        Message.author.display_name.as_alias("author_name"),
-    ).where(*where).order_by(Message.id, ascending=False).limit(limit + 1).run()
+    query = _thread_query(team=team, earlier=before is not None, limit=limit + 1)
+    rows = await (query.rows(client_id=client_id, before=before) if before is not None
+                  else query.rows(client_id=client_id))
     earlier = rows[limit - 1]["id"] if len(rows) > limit else None
     rows = list(reversed(rows[:limit]))
     messages = [ThreadMessage(id=r["id"], author_id=r["author"], author_name=r["author_name"],
@@ -66,23 +90,28 @@ async def thread_messages(*, client_id: int, viewer_id: int, team: bool, before:
                 for r in rows]
     if messages:
         by_id = {m.id: m for m in messages}
-        reads = await MessageRead.select(
-            MessageRead.message, MessageRead.read_at, MessageRead.user.id.as_alias("user_id"),
-            MessageRead.user.display_name.as_alias("name"), MessageRead.user.role.as_alias("role"),
-        ).where(MessageRead.message.is_in(list(by_id))).order_by(MessageRead.read_at).order_by(MessageRead.id).run()
-        for read in reads:
-            message = by_id[read["message"]]
+        for read in await _RECEIPTS.rows(client_id=client_id, from_id=messages[0].id, to_id=messages[-1].id):
+            message = by_id.get(read["message"])
+            if message is None:
+                continue
+            if read["user_id"] == viewer_id:
+                message.seen = True
             if read["user_id"] != message.author_id:
                 message.receipts.append(Receipt(name=read["name"], role=read["role"], read_at=read["read_at"]))
     return messages, earlier
 
 
-async def team_notes_for(*, client_id: int, limit: int = HANDOVER_NOTES) -> list[dict]:
-    """The latest team-only notes about the client, newest first: for the team, never for the family."""
-    return await Message.select(
+@functools.cache
+def _team_notes(limit: int) -> db.Prebuilt:
+    return db.Prebuilt(lambda client_id: Message.select(
         Message.id, Message.body, Message.created_at, Message.author.display_name.as_alias("author_name"),
     ).where((Message.client == client_id) & (Message.visibility == Visibility.team.value)).order_by(
-        Message.id, ascending=False).limit(limit).run()
+        Message.id, ascending=False).limit(limit))
+
+
+async def team_notes_for(*, client_id: int, limit: int = HANDOVER_NOTES) -> list[dict]:
+    """The latest team-only notes about the client, newest first: for the team, never for the family."""
+    return await _team_notes(limit).rows(client_id=client_id)
 
 
 async def thread_state(*, client_id: int, team: bool) -> str:

@@ -29,7 +29,8 @@ async def thread_context(request: Request, relation: ClientRelation, *, view: st
     messages, earlier = await queries.thread_messages(client_id=relation.client_id, viewer_id=user.id, team=team,
                                                       before=before, limit=VIEWS[view])
     newly_read: list[int] = []
-    if messages:
+    # Showing marks read; a thread the viewer has read already is shown without a write.
+    if any(not m.mine and not m.seen for m in messages):
         newly_read = await services.thread_mark_read(user_id=user.id, client_id=relation.client_id, team=team,
                                                      from_id=messages[0].id, to_id=messages[-1].id)
         for message in messages:

@@ -201,6 +201,31 @@ async def test_reading_twice_keeps_one_receipt_with_the_first_time(client, fake_
     assert len(rows) == 1 and rows[0]["read_at"] == first
 
 
+async def test_a_thread_read_already_is_shown_again_without_marking_anything(client, monkeypatch):
+    from app.messages import services
+
+    world = await make_world()
+    await add_message(client_id=world.own["id"], author=world.family, body="Read once")
+    await add_message(client_id=world.own["id"], author=world.coordinator, body="Mine")
+    marks = []
+    mark = services.thread_mark_read
+
+    async def counted(**kwargs):
+        marks.append(kwargs)
+        return await mark(**kwargs)
+
+    monkeypatch.setattr(services, "thread_mark_read", counted)
+    await sign_in(client, world.coordinator)
+    assert "Read once" in (await client.get(thread_url(world.own))).text
+    assert len(marks) == 1 and await MessageRead.count().run() == 1
+    again = await client.get(thread_url(world.own))
+    assert "Read once" in again.text and "Mine" in again.text
+    assert len(marks) == 1  # the viewer's own message needs no receipt, the other one has it
+    await add_message(client_id=world.own["id"], author=world.family, body="New since")
+    await client.get(thread_url(world.own))
+    assert len(marks) == 2 and await MessageRead.count().run() == 2
+
+
 async def test_the_update_endpoint_answers_204_until_something_changes(client):
     world = await make_world()
     await add_message(client_id=world.own["id"], author=world.family, body="First")
