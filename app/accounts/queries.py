@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Optional
 
+from app import db
 from app.accounts.tables import Facility, LoginThrottle, User
 from app.accounts.throttle import ACCOUNT_FAILURE_LIMIT, ACCOUNT_HARD_STOP, ACCOUNT_KEY_PREFIX, account_key
 
@@ -26,8 +27,11 @@ async def users_for(*, facility_id: int) -> list[dict]:
     ).order_by(User.display_name).run()
 
 
+_FACILITY = db.Prebuilt(lambda facility_id: Facility.select().where(Facility.id == facility_id).first())
+
+
 async def facility_by_id(*, facility_id: int) -> Optional[dict]:
-    return await Facility.select().where(Facility.id == facility_id).first().run()
+    return await _FACILITY.first(facility_id=facility_id)
 
 
 async def facility_count() -> int:

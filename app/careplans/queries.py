@@ -6,6 +6,7 @@ import json
 from datetime import date, datetime, timedelta
 from typing import Any, Optional
 
+from app import db
 from app.accounts.tables import Role, User
 from app.careplans.tables import CarePlan, Goal, GoalNote, PlanStatus, Service
 from app.careplans.schedule import ServiceRule
@@ -50,19 +51,22 @@ def effective_rule(service: dict, plan: dict) -> ServiceRule:
                        ends_on=min(ends) if ends else None)
 
 
+_PLAN = db.Prebuilt(lambda plan_id: CarePlan.select(
+    *CarePlan.all_columns(exclude=[CarePlan.created_by, CarePlan.activated_by, CarePlan.closed_by]),
+    CarePlan.created_by.display_name.as_alias("created_by_name"),
+    CarePlan.activated_by.display_name.as_alias("activated_by_name"),
+    CarePlan.closed_by.display_name.as_alias("closed_by_name"),
+).where(CarePlan.id == plan_id).first())
+_PLAN_IN_STATUS = db.Prebuilt(lambda client_id, status: CarePlan.select(CarePlan.id).where(
+    (CarePlan.client == client_id) & (CarePlan.status == status)).first())
+
+
 async def plan_by_id(*, plan_id: int) -> Optional[dict]:
-    return await CarePlan.select(
-        *CarePlan.all_columns(exclude=[CarePlan.created_by, CarePlan.activated_by, CarePlan.closed_by]),
-        CarePlan.created_by.display_name.as_alias("created_by_name"),
-        CarePlan.activated_by.display_name.as_alias("activated_by_name"),
-        CarePlan.closed_by.display_name.as_alias("closed_by_name"),
-    ).where(CarePlan.id == plan_id).first().run()
+    return await _PLAN.first(plan_id=plan_id)
 
 
 async def plan_in_status(*, client_id: int, status: PlanStatus) -> Optional[dict]:
-    row = await CarePlan.select(CarePlan.id).where(
-        (CarePlan.client == client_id) & (CarePlan.status == status.value)
-    ).first().run()
+    row = await _PLAN_IN_STATUS.first(client_id=client_id, status=status.value)
     return await plan_by_id(plan_id=row["id"]) if row else None
 
 
@@ -102,9 +106,12 @@ async def goals_of(*, plan_id: int) -> list[dict]:
     return rows
 
 
+_SERVICES = db.Prebuilt(lambda plan_id: Service.select(*_SERVICE_COLUMNS).where(Service.plan == plan_id).order_by(
+    Service.start_time).order_by(Service.id))
+
+
 async def services_of(*, plan_id: int) -> list[dict]:
-    rows = await Service.select(*_SERVICE_COLUMNS).where(Service.plan == plan_id).order_by(
-        Service.start_time).order_by(Service.id).run()
+    rows = await _SERVICES.rows(plan_id=plan_id)
     return [_service_row(row) for row in rows]
 
 

@@ -370,15 +370,18 @@ async def team_candidates(*, facility_id: int) -> list[dict]:
     ).order_by(User.role).order_by(User.display_name).run()
 
 
+_FAMILY_LINKS = db.Prebuilt(lambda client_id: FamilyLink.select(
+    FamilyLink.id, FamilyLink.relationship, FamilyLink.may_see_schedule, FamilyLink.may_see_visit_summaries,
+    FamilyLink.may_message, FamilyLink.created_at, FamilyLink.version,
+    FamilyLink.user.display_name.as_alias("display_name"),
+    FamilyLink.user.email.as_alias("email"), FamilyLink.user.active.as_alias("active"),
+    FamilyLink.user.id.as_alias("user_id"),
+    FamilyLink.approved_by.display_name.as_alias("approved_by_name"),
+).where((FamilyLink.client == client_id) & FamilyLink.ended_at.is_null()).order_by(FamilyLink.created_at))
+
+
 async def family_links_for(*, client_id: int) -> list[dict]:
-    return await FamilyLink.select(
-        FamilyLink.id, FamilyLink.relationship, FamilyLink.may_see_schedule, FamilyLink.may_see_visit_summaries,
-        FamilyLink.may_message, FamilyLink.created_at, FamilyLink.version,
-        FamilyLink.user.display_name.as_alias("display_name"),
-        FamilyLink.user.email.as_alias("email"), FamilyLink.user.active.as_alias("active"),
-        FamilyLink.user.id.as_alias("user_id"),
-        FamilyLink.approved_by.display_name.as_alias("approved_by_name"),
-    ).where((FamilyLink.client == client_id) & FamilyLink.ended_at.is_null()).order_by(FamilyLink.created_at).run()
+    return await _FAMILY_LINKS.rows(client_id=client_id)
 
 
 async def family_link_of(*, client_id: int, link_id: int) -> Optional[dict]:
@@ -387,12 +390,15 @@ async def family_link_of(*, client_id: int, link_id: int) -> Optional[dict]:
     ).first().run()
 
 
+_STATUS_HISTORY = db.Prebuilt(lambda client_id: ClientStatusChange.select(
+    ClientStatusChange.from_status, ClientStatusChange.to_status, ClientStatusChange.effective_on,
+    ClientStatusChange.reason, ClientStatusChange.changed_at,
+    ClientStatusChange.changed_by.display_name.as_alias("changed_by_name"),
+).where(ClientStatusChange.client == client_id).order_by(ClientStatusChange.id, ascending=False))
+
+
 async def status_history_for(*, client_id: int) -> list[dict]:
-    return await ClientStatusChange.select(
-        ClientStatusChange.from_status, ClientStatusChange.to_status, ClientStatusChange.effective_on,
-        ClientStatusChange.reason, ClientStatusChange.changed_at,
-        ClientStatusChange.changed_by.display_name.as_alias("changed_by_name"),
-    ).where(ClientStatusChange.client == client_id).order_by(ClientStatusChange.id, ascending=False).run()
+    return await _STATUS_HISTORY.rows(client_id=client_id)
 
 
 # --- the caseload ---------------------------------------------------------------------------

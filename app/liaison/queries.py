@@ -10,6 +10,7 @@ from typing import Any, Optional
 
 from piccolo.querystring import QueryString
 
+from app import db
 from app.careplans.queries import goals_of, plan_in_status, services_of
 from app.careplans.tables import PlanStatus
 from app.clients.queries import care_team_for, client_record, display_name, search_terms
@@ -56,8 +57,20 @@ def _referral_row(row: dict, today: Optional[date]) -> dict:
 # --- the directory ------------------------------------------------------------------------------
 
 
+# The whole directory (what the referrals page's agency filter and a referral's form list), prebuilt.
+def _directory(*, archived: bool) -> db.Prebuilt:
+    return db.Prebuilt(lambda facility_id: Agency.select().where(
+        (Agency.facility == facility_id) & (Agency.archived_at.is_not_null() if archived else Agency.archived_at.is_null())
+    ).order_by(Agency.name))
+
+
+_DIRECTORY = {archived: _directory(archived=archived) for archived in (False, True)}
+
+
 async def agencies_for(*, facility_id: int, q: str = "", kind: str = "", archived: bool = False) -> list[dict]:
     """The facility's agencies matching a name and a kind; archived ones only when asked for."""
+    if not q and not kind:
+        return await _DIRECTORY[archived].rows(facility_id=facility_id)
     where: list[Any] = [Agency.facility == facility_id]
     where.append(Agency.archived_at.is_not_null() if archived else Agency.archived_at.is_null())
     if kind:

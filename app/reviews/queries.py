@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from piccolo.querystring import QueryString
 
+from app import db
 from app.careplans import queries as plans
 from app.careplans.tables import PlanStatus
 from app.clients.queries import family_with_review_between
@@ -202,12 +203,14 @@ async def reviews_of(*, client_id: int) -> list[dict]:
     ).where(Review.client == client_id).order_by(Review.number, ascending=False).run()
 
 
+_REVIEW = db.Prebuilt(lambda client_id, number: Review.select(
+    *Review.all_columns(), Review.signed_by.display_name.as_alias("signed_by_name"),
+    Review.created_by.display_name.as_alias("created_by_name"),
+).where((Review.client == client_id) & (Review.number == number)).first())
+
+
 async def review_of(*, client_id: int, number: int) -> Optional[dict]:
-    row = await Review.select(
-        *Review.all_columns(), Review.signed_by.display_name.as_alias("signed_by_name"),
-        Review.created_by.display_name.as_alias("created_by_name"),
-    ).where((Review.client == client_id) & (Review.number == number)).first().run()
-    return _review_row(row)
+    return _review_row(await _REVIEW.first(client_id=client_id, number=number))
 
 
 async def review_by_id(*, review_id: int) -> Optional[dict]:
@@ -226,11 +229,14 @@ async def last_finished_review(*, client_id: int) -> Optional[dict]:
     ).order_by(Review.number, ascending=False).first().run()
 
 
+_ADDENDA = db.Prebuilt(lambda review_id: ReviewAddendum.select(
+    ReviewAddendum.number, ReviewAddendum.body, ReviewAddendum.created_at,
+    ReviewAddendum.author.display_name.as_alias("author_name"),
+).where(ReviewAddendum.review == review_id).order_by(ReviewAddendum.number))
+
+
 async def addenda_of(*, review_id: int) -> list[dict]:
-    return await ReviewAddendum.select(
-        ReviewAddendum.number, ReviewAddendum.body, ReviewAddendum.created_at,
-        ReviewAddendum.author.display_name.as_alias("author_name"),
-    ).where(ReviewAddendum.review == review_id).order_by(ReviewAddendum.number).run()
+    return await _ADDENDA.rows(review_id=review_id)
 
 
 async def shared_review_summaries(*, client_id: int) -> list[dict]:
@@ -273,15 +279,30 @@ def _answered() -> Any:
             | (FamilyReviewInput.change != ""))
 
 
+def _family_inputs(*, waiting: bool) -> db.Prebuilt:
+    """The family's answers a review took in and, with `waiting`, those for its review date it may still take in."""
+    def build(client_id, review_id, **due):
+        where = FamilyReviewInput.review == review_id
+        if waiting:
+            where = where | ((FamilyReviewInput.due_on == due["due_on"]) & FamilyReviewInput.review.is_null())
+        return FamilyReviewInput.select(
+            FamilyReviewInput.id, FamilyReviewInput.going_well, FamilyReviewInput.worries, FamilyReviewInput.change,
+            FamilyReviewInput.updated_at, FamilyReviewInput.user.display_name.as_alias("name"),
+        ).where((FamilyReviewInput.client == client_id) & where & _answered()).order_by(FamilyReviewInput.id)
+
+    if waiting:
+        return db.Prebuilt(lambda client_id, review_id, due_on: build(client_id, review_id, due_on=due_on))
+    return db.Prebuilt(lambda client_id, review_id: build(client_id, review_id))
+
+
+_FAMILY_INPUTS = {waiting: _family_inputs(waiting=waiting) for waiting in (False, True)}
+
+
 async def family_inputs_for_review(*, client_id: int, due_on: Optional[date], review_id: int) -> list[dict]:
     """The family's answers a review shows: those it took in, or those for its review date still waiting."""
-    where = FamilyReviewInput.review == review_id
-    if due_on is not None:
-        where = where | ((FamilyReviewInput.due_on == due_on) & FamilyReviewInput.review.is_null())
-    return await FamilyReviewInput.select(
-        FamilyReviewInput.id, FamilyReviewInput.going_well, FamilyReviewInput.worries, FamilyReviewInput.change,
-        FamilyReviewInput.updated_at, FamilyReviewInput.user.display_name.as_alias("name"),
-    ).where((FamilyReviewInput.client == client_id) & where & _answered()).order_by(FamilyReviewInput.id).run()
+    if due_on is None:
+        return await _FAMILY_INPUTS[False].rows(client_id=client_id, review_id=review_id)
+    return await _FAMILY_INPUTS[True].rows(client_id=client_id, review_id=review_id, due_on=due_on)
 
 
 async def family_input_waiting_counts(*, client_ids: list[int]) -> dict[int, int]:

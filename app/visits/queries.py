@@ -188,6 +188,20 @@ async def my_day_for(*, user: Principal, start: datetime, end: datetime,
 HANDOVER_CONCERNS = 10
 
 
+_LAST_NOTE = db.Prebuilt(lambda client_id, visit_id, before: Visit.select(
+    Visit.id, Visit.scheduled_start, Visit.internal_note, Visit.worker.display_name.as_alias("worker_name"),
+    Visit.service.kind.as_alias("kind"),
+).where((Visit.client == client_id) & (Visit.id != visit_id) & (Visit.scheduled_start < before)
+        & Visit.check_in_at.is_not_null() & (Visit.internal_note != "")).order_by(
+    Visit.scheduled_start, ascending=False).first())
+_OPEN_CONCERNS = db.Prebuilt(lambda client_id: Visit.select(
+    Visit.id, Visit.scheduled_start, Visit.concern_severity, Visit.concern_text, Visit.concern_acknowledged_at,
+    Visit.concern_action_note, Visit.worker.display_name.as_alias("worker_name"),
+).where((Visit.client == client_id) & (Visit.concern == True)  # noqa: E712
+        & Visit.concern_resolved_at.is_null()).order_by(Visit.scheduled_start, ascending=False).limit(
+    HANDOVER_CONCERNS))
+
+
 async def handover_for(*, user: Principal, relation: ClientRelation, visit: dict) -> Optional[dict]:
     """What the person going to a visit should know first, as this viewer may know it; None if not for them.
 
@@ -202,18 +216,8 @@ async def handover_for(*, user: Principal, relation: ClientRelation, visit: dict
     record = None
     if can_on(user, "client.view", relation):
         record = await clients.client_record(client_id=client_id, confidential=False)
-    last = await Visit.select(
-        Visit.id, Visit.scheduled_start, Visit.internal_note, Visit.worker.display_name.as_alias("worker_name"),
-        Visit.service.kind.as_alias("kind"),
-    ).where((Visit.client == client_id) & (Visit.id != visit["id"]) & (Visit.scheduled_start < visit["scheduled_start"])
-            & Visit.check_in_at.is_not_null() & (Visit.internal_note != "")).order_by(
-        Visit.scheduled_start, ascending=False).first().run()
-    concerns = await Visit.select(
-        Visit.id, Visit.scheduled_start, Visit.concern_severity, Visit.concern_text, Visit.concern_acknowledged_at,
-        Visit.concern_action_note, Visit.worker.display_name.as_alias("worker_name"),
-    ).where((Visit.client == client_id) & (Visit.concern == True)  # noqa: E712
-            & Visit.concern_resolved_at.is_null()).order_by(Visit.scheduled_start, ascending=False).limit(
-        HANDOVER_CONCERNS).run()
+    last = await _LAST_NOTE.first(client_id=client_id, visit_id=visit["id"], before=visit["scheduled_start"])
+    concerns = await _OPEN_CONCERNS.rows(client_id=client_id)
     return {"record": record, "last_note": last, "concerns": concerns, "team_notes": None}
 
 
@@ -231,13 +235,16 @@ async def visits_of_team(*, facility_id: int, start: datetime, end: datetime,
     return await _with_flags(await query.order_by(Visit.scheduled_start).run(), start, end)
 
 
+_DETAIL = db.Prebuilt(lambda visit_id: Visit.select(
+    *_VISIT_COLUMNS, Visit.service.instructions.as_alias("instructions"), Visit.service.tasks.as_alias("tasks"),
+    Visit.client.first_name.as_alias("client_first_name"), Visit.client.last_name.as_alias("client_last_name"),
+    Visit.client.facility.as_alias("facility_id"), Visit.cancelled_at,
+    Visit.cancelled_by.display_name.as_alias("cancelled_by_name"),
+).where(Visit.id == visit_id).first())
+
+
 async def visit_detail(*, visit_id: int) -> Optional[dict]:
-    row = await Visit.select(
-        *_VISIT_COLUMNS, Visit.service.instructions.as_alias("instructions"), Visit.service.tasks.as_alias("tasks"),
-        Visit.client.first_name.as_alias("client_first_name"), Visit.client.last_name.as_alias("client_last_name"),
-        Visit.client.facility.as_alias("facility_id"), Visit.cancelled_at,
-        Visit.cancelled_by.display_name.as_alias("cancelled_by_name"),
-    ).where(Visit.id == visit_id).first().run()
+    row = await _DETAIL.first(visit_id=visit_id)
     if row is not None:
         row["task_list"] = json.loads(row.pop("tasks") or "[]")
     return row
@@ -251,10 +258,13 @@ async def visit_at(*, service_id: int, start: datetime, visit_id: Optional[int] 
     return await query.run()
 
 
+_OWNER = db.Prebuilt(lambda visit_id: Visit.select(Visit.id, Visit.client, Visit.worker, Visit.check_out_at).where(
+    Visit.id == visit_id).first())
+
+
 async def visit_owner(*, visit_id: int) -> Optional[dict]:
     """The visit's client and worker, and when it was checked out, for the policy."""
-    return await Visit.select(Visit.id, Visit.client, Visit.worker, Visit.check_out_at).where(
-        Visit.id == visit_id).first().run()
+    return await _OWNER.first(visit_id=visit_id)
 
 
 async def clashes_for(*, worker_id: int, start: datetime, end: datetime, visit_id: Optional[int] = None) -> list[dict]:
@@ -285,28 +295,31 @@ async def free_slots_for(*, worker_id: int, day: date, tz: str, minutes: int, no
 # --- the visit log ------------------------------------------------------------------------------
 
 
+_LOG = db.Prebuilt(lambda visit_id: Visit.select(
+    Visit.id, Visit.client, Visit.status, Visit.scheduled_start, Visit.scheduled_end, Visit.version,
+    Visit.worker.id.as_alias("worker_id"), Visit.worker.display_name.as_alias("worker_name"),
+    Visit.service.tasks.as_alias("tasks"), Visit.client.facility.as_alias("facility_id"),
+    Visit.client.facility.timezone.as_alias("timezone"),
+    Visit.client.facility.visit_grace_minutes.as_alias("grace_minutes"),
+    Visit.check_in_at, Visit.check_in_by.id.as_alias("check_in_by"),
+    Visit.check_in_by.display_name.as_alias("check_in_by_name"), Visit.check_out_at,
+    Visit.check_out_by.id.as_alias("check_out_by"), Visit.check_out_by.display_name.as_alias("check_out_by_name"),
+    Visit.location, Visit.location_note, Visit.tasks_done, Visit.internal_note, Visit.family_summary,
+    Visit.family_summary_shared, Visit.concern, Visit.concern_severity, Visit.concern_text,
+    Visit.concern_resolved_at, Visit.concern_resolved_by.display_name.as_alias("concern_resolved_by_name"),
+    Visit.concern_resolution, Visit.late_edit_at, Visit.late_edit_by.display_name.as_alias("late_edit_by_name"),
+    Visit.actual_start, Visit.actual_end, Visit.actual_reason, Visit.actual_recorded_at,
+    Visit.actual_by.display_name.as_alias("actual_by_name"),
+    Visit.client.first_name.as_alias("client_first_name"), Visit.concern_raised_at, Visit.concern_emailed_at,
+    Visit.concern_acknowledged_at, Visit.concern_acknowledged_by.display_name.as_alias("concern_acknowledged_by_name"),
+    Visit.concern_action_note, Visit.concern_actioned_at,
+    Visit.concern_actioned_by.display_name.as_alias("concern_actioned_by_name"), Visit.concern_escalated_at,
+).where(Visit.id == visit_id).first())
+
+
 async def visit_log_of(*, visit_id: int) -> Optional[dict]:
     """Everything logged about one visit, with who did what, the checklist, and the facility's rules of time."""
-    row = await Visit.select(
-        Visit.id, Visit.client, Visit.status, Visit.scheduled_start, Visit.scheduled_end, Visit.version,
-        Visit.worker.id.as_alias("worker_id"), Visit.worker.display_name.as_alias("worker_name"),
-        Visit.service.tasks.as_alias("tasks"), Visit.client.facility.as_alias("facility_id"),
-        Visit.client.facility.timezone.as_alias("timezone"),
-        Visit.client.facility.visit_grace_minutes.as_alias("grace_minutes"),
-        Visit.check_in_at, Visit.check_in_by.id.as_alias("check_in_by"),
-        Visit.check_in_by.display_name.as_alias("check_in_by_name"), Visit.check_out_at,
-        Visit.check_out_by.id.as_alias("check_out_by"), Visit.check_out_by.display_name.as_alias("check_out_by_name"),
-        Visit.location, Visit.location_note, Visit.tasks_done, Visit.internal_note, Visit.family_summary,
-        Visit.family_summary_shared, Visit.concern, Visit.concern_severity, Visit.concern_text,
-        Visit.concern_resolved_at, Visit.concern_resolved_by.display_name.as_alias("concern_resolved_by_name"),
-        Visit.concern_resolution, Visit.late_edit_at, Visit.late_edit_by.display_name.as_alias("late_edit_by_name"),
-        Visit.actual_start, Visit.actual_end, Visit.actual_reason, Visit.actual_recorded_at,
-        Visit.actual_by.display_name.as_alias("actual_by_name"),
-        Visit.client.first_name.as_alias("client_first_name"), Visit.concern_raised_at, Visit.concern_emailed_at,
-        Visit.concern_acknowledged_at, Visit.concern_acknowledged_by.display_name.as_alias("concern_acknowledged_by_name"),
-        Visit.concern_action_note, Visit.concern_actioned_at,
-        Visit.concern_actioned_by.display_name.as_alias("concern_actioned_by_name"), Visit.concern_escalated_at,
-    ).where(Visit.id == visit_id).first().run()
+    row = await _LOG.first(visit_id=visit_id)
     if row is not None:
         row["task_list"] = json.loads(row.pop("tasks") or "[]")
         row["tasks_done"] = json.loads(row["tasks_done"] or "[]")
