@@ -12,11 +12,11 @@ The floor is the least a page can cost: the page's data read with prebuilt raw S
 driver and shaped into the context of the SAME template (rendered and gzipped the same way), with
 no session, authentication, policy, audit or other middleware. Only what the page does not read
 from the database (labels, empty forms, permission booleans) is taken from the real page's
-context. Two pages whose context is built by long pure-Python code (the dashboard's six charts, a
-review's figures) have a replay floor: the SELECTs the real page ran, captured once, replayed raw
-on the driver, then the template rendered with the context the page built from them. The table
-shows the floor's HTML size next to the page's, so a floor that renders less shows. To add a page,
-add a Page(...) to PAGES: who views it, its address and its floor. Prints only; asserts nothing.
+context. The dashboard, whose context is built by long pure-Python code (six charts), has a replay
+floor: the SELECTs the real page ran, captured once, replayed raw on the driver, then the template
+rendered with the context the page built from them. The table shows the floor's HTML size next to
+the page's, so a floor that renders less shows. To add a page, add a Page(...) to PAGES: who views
+it, its address and its floor. Prints only; asserts nothing.
 """
 
 
@@ -293,6 +293,44 @@ async def floor_referrals(q, ids, ctx):
         "SELECT * FROM agency WHERE facility = ? AND archived_at IS NULL ORDER BY name", ids["facility"])}
 
 
+async def floor_review(q, ids, ctx):
+    review = (await q("SELECT r.*, s.display_name AS signed_by_name, c.display_name AS created_by_name "
+                      "FROM care_review r LEFT JOIN kinward_user s ON s.id = r.signed_by "
+                      "LEFT JOIN kinward_user c ON c.id = r.created_by WHERE r.client = ? AND r.number = ?",
+                      ids["client"], ids["review"]))[0]
+    for name in ("figures", "service_changes", "actions"):
+        review[name] = json.loads(review[name] or ("{}" if name == "figures" else "[]"))
+    for flag in ("ongoing", "change_plan", "summary_shared"):
+        review[flag] = bool(review[flag])
+    client = (await q("SELECT id, first_name, last_name, preferred_name, status FROM client WHERE id = ?",
+                      ids["client"]))[0]
+    client["name"] = _named(client)
+    plans = await q("SELECT p.*, a.display_name AS created_by_name, b.display_name AS activated_by_name, "
+                    "d.display_name AS closed_by_name FROM care_plan p LEFT JOIN kinward_user a ON a.id = p.created_by "
+                    "LEFT JOIN kinward_user b ON b.id = p.activated_by LEFT JOIN kinward_user d ON d.id = p.closed_by "
+                    "WHERE p.client = ? AND p.status = 'active'", ids["client"])
+    plan = plans[0] if plans else None
+    services = await q("SELECT s.*, u.id AS worker_id, u.display_name AS worker_name FROM care_service s "
+                       "LEFT JOIN kinward_user u ON u.id = s.worker WHERE s.plan = ? ORDER BY s.start_time, s.id",
+                       plan["id"] if plan else 0)
+    kinds = ctx["labels"]["kinds"]
+    for service in services:
+        start = datetime.combine(datetime.min.date(), service["start_time"])
+        service["lineage"] = service["lineage"] or service["id"]
+        service["time_range"] = f"{start:%H:%M}–{start + timedelta(minutes=service['duration_minutes']):%H:%M}"
+    inputs = await q("SELECT f.id, f.going_well, f.worries, f.change, f.updated_at, u.display_name AS name "
+                     "FROM family_review_input f JOIN kinward_user u ON u.id = f.\"user\" WHERE f.client = ? AND "
+                     "(f.review = ? OR (f.due_on = ? AND f.review IS NULL)) AND "
+                     "(f.going_well <> '' OR f.worries <> '' OR f.change <> '') ORDER BY f.id",
+                     ids["client"], review["id"], review["due_on"])
+    addenda = await q("SELECT a.number, a.body, a.created_at, u.display_name AS author_name FROM care_review_addendum a "
+                      "LEFT JOIN kinward_user u ON u.id = a.author WHERE a.review = ? ORDER BY a.number", review["id"])
+    return {**ctx, "client": client, "review": review, "facts": review["figures"], "plan": plan,
+            "services_now": services, "family_inputs": inputs, "addenda": addenda,
+            "services_by_lineage": {s["lineage"]: f"{kinds.get(s['kind'], s['kind'])} {s['time_range']}"
+                                    for s in services}}
+
+
 async def floor_agencies(q, ids, ctx):
     return {**ctx, "agencies": await q("SELECT * FROM agency WHERE facility = ? AND archived_at IS NULL ORDER BY name",
                                        ids["facility"])}
@@ -308,7 +346,7 @@ PAGES = (
     Page("visit page", "worker@kinward.example", "/visits/{visit}", floor_visit_page),
     Page("referrals", "coordinator@kinward.example", "/referrals", floor_referrals),
     Page("agencies", "coordinator@kinward.example", "/agencies", floor_agencies),
-    Page("review", "coordinator@kinward.example", "/clients/{client}/reviews/{review}", REPLAY),
+    Page("review", "coordinator@kinward.example", "/clients/{client}/reviews/{review}", floor_review),
     Page("dashboard", "coordinator@kinward.example", "/dashboard", REPLAY),
 )
 PAGES_BY_NAME = {page.name: page for page in PAGES}
