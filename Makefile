@@ -46,8 +46,11 @@ unit: install-test
 e2e: browser
 	$(BIN)/python -m pytest e2e -q
 
+# The suite in parallel processes, one per core (TEST_PROCESSES=0 runs it in this one); the browser tests
+# share one process, their server and the demo data (pytest-xdist's `loadgroup`).
+TEST_PROCESSES ?= auto
 test: install-test browser
-	$(BIN)/python -m pytest tests e2e -q
+	$(BIN)/python -m pytest tests e2e -q -n $(TEST_PROCESSES) --dist loadgroup
 
 # The route fuzzer's long run (make test runs a few examples per route): FUZZ_EXAMPLES per route.
 FUZZ_EXAMPLES ?= 200

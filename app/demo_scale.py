@@ -61,23 +61,6 @@ async def _bulk(table, rows: list[dict]) -> None:
     await _reset_sequence(table)
 
 
-_default_rows: dict[str, dict] = {}
-
-
-def _defaults(table, **values) -> dict:
-    """A row of the table's column defaults (computed once per table) with `values` over them."""
-    base = _default_rows.get(table._meta.tablename)
-    if base is None:
-        base = {}
-        for column in table._meta.columns:
-            name = column._meta.db_column_name
-            if name != "id":
-                default = column.get_default_value()
-                base[name] = default() if callable(default) else default
-        _default_rows[table._meta.tablename] = base
-    row = dict(base)
-    row.update(values)
-    return row
 
 
 async def demo_scale(scale: int, *, log=print) -> dict[str, int]:
@@ -108,7 +91,7 @@ async def demo_scale(scale: int, *, log=print) -> dict[str, int]:
         offset += count
         by_role[role] = list(ids)
         for n, uid in enumerate(ids):
-            users.append(_defaults(User, id=uid, facility=facility_id, email=f"{role}{n + 1}.{tag}@scale.kinward.example",
+            users.append(db.row_defaults(User, id=uid, facility=facility_id, email=f"{role}{n + 1}.{tag}@scale.kinward.example",
                                    display_name=f"{FIRST_NAMES[n % len(FIRST_NAMES)]} {role.title()} {n + 1}",
                                    role=role, password_hash="", active=True, created_at=now))
     await _bulk(User, users)
@@ -119,7 +102,7 @@ async def demo_scale(scale: int, *, log=print) -> dict[str, int]:
     team_ids = iter(await _next_ids(CareTeamMember, 2 * len(client_ids)))
     for n, cid in enumerate(client_ids):
         first, last = FIRST_NAMES[n % len(FIRST_NAMES)], LAST_NAMES[(n // len(FIRST_NAMES)) % len(LAST_NAMES)]
-        clients.append(_defaults(Client, id=cid, facility=facility_id, first_name=first, last_name=f"{last} {n + 1}",
+        clients.append(db.row_defaults(Client, id=cid, facility=facility_id, first_name=first, last_name=f"{last} {n + 1}",
                                  search_name=search_key(first, f"{last} {n + 1}", ""), status="active",
                                  status_since=first_day, date_of_birth=date(1930 + n % 25, 1 + n % 12, 1 + n % 28),
                                  address=f"{n + 1} Mill Lane", allergies="None known", care_instructions="Ring twice",
@@ -127,7 +110,7 @@ async def demo_scale(scale: int, *, log=print) -> dict[str, int]:
         coordinator = by_role["coordinator"][n % len(by_role["coordinator"])]
         worker = by_role["worker"][n % len(by_role["worker"])]
         for user, role in ((coordinator, "coordinator"), (worker, "worker")):
-            team.append(_defaults(CareTeamMember, id=next(team_ids), client=cid, user=user, role=role, since=first_day,
+            team.append(db.row_defaults(CareTeamMember, id=next(team_ids), client=cid, user=user, role=role, since=first_day,
                                   created_at=now))
     await _bulk(Client, clients)
     await _bulk(CareTeamMember, team)
@@ -140,12 +123,12 @@ async def demo_scale(scale: int, *, log=print) -> dict[str, int]:
     for n, (cid, pid) in enumerate(zip(client_ids, plan_ids)):
         coordinator = by_role["coordinator"][n % len(by_role["coordinator"])]
         worker = by_role["worker"][n % len(by_role["worker"])]
-        plans.append(_defaults(CarePlan, id=pid, client=cid, version=1, status="active", summary="Support at home",
+        plans.append(db.row_defaults(CarePlan, id=pid, client=cid, version=1, status="active", summary="Support at home",
                                starts_on=first_day, created_by=coordinator, created_at=now, updated_at=now,
                                activated_at=now, activated_by=coordinator))
         for kind, start, minutes in SERVICES:
             sid = next(service_ids)
-            services.append(_defaults(Service, id=sid, plan=pid, lineage=sid, kind=kind, worker=worker,
+            services.append(db.row_defaults(Service, id=sid, plan=pid, lineage=sid, kind=kind, worker=worker,
                                       weekdays="1,2,3,4,5,6,7", start_time=start, duration_minutes=minutes,
                                       starts_on=first_day, instructions="As in the plan", created_at=now))
             client_services.append((cid, sid, worker, (kind, start, minutes)))
@@ -163,7 +146,7 @@ async def demo_scale(scale: int, *, log=print) -> dict[str, int]:
             begins = datetime.combine(day, start, tzinfo=zone)
             missed = rng.randrange(40) == 0
             arrived = None if missed else begins + timedelta(minutes=rng.randrange(-5, 20))
-            row = _defaults(Visit, id=next_visit, client=cid, service=sid, worker=worker, scheduled_start=begins,
+            row = db.row_defaults(Visit, id=next_visit, client=cid, service=sid, worker=worker, scheduled_start=begins,
                             scheduled_end=begins + timedelta(minutes=minutes),
                             status="missed" if missed else "completed", check_in_at=arrived,
                             check_in_by=None if missed else worker,
@@ -194,7 +177,7 @@ async def demo_scale(scale: int, *, log=print) -> dict[str, int]:
         week = first_day + timedelta(days=n % 7)
         while week <= last_day:
             sent = datetime.combine(week, time(18, 0), tzinfo=zone)
-            messages.append(tuple(_defaults(Message, id=next_message, client=cid, author=author, author_role="family",
+            messages.append(tuple(db.row_defaults(Message, id=next_message, client=cid, author=author, author_role="family",
                                             body="How was Mum this week?", created_at=sent)[c]
                                   for c in message_columns))
             next_message += 1

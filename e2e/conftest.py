@@ -215,6 +215,14 @@ def context(context, visited_pages: VisitedPages):
     return context
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_itemcollected(item: pytest.Item) -> None:
+    """In a parallel run (`pytest -n`, `--dist loadgroup`), every browser test goes to one process: they
+    share its server and demo data, and the validity check reads the pages they all visited."""
+    if item.nodeid.startswith("e2e/"):
+        item.add_marker(pytest.mark.xdist_group("browser"))
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """The browser tests run after every other test (Playwright's sync API keeps an event loop running in

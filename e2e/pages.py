@@ -281,6 +281,19 @@ class DevicesPage:
         expect(self.page.get_by_role("status").filter(has_text=f"lock after {minutes} idle minutes")).to_be_visible()
 
 
+def leave_idle_until(page: Page, shown: Locator, *, step_ms: int = 5_000, limit_ms: int = 180_000) -> None:
+    """Nobody touches the tablet: its clock (installed with `context.clock.install()`) jumps ahead a few
+    seconds at a time, each step's timers firing and their requests answered, until `shown` appears.
+    The page's own idle timer decides when to warn and lock; the test does not wait for it in real time."""
+    for _ in range(limit_ms // step_ms):
+        if shown.is_visible():
+            return
+        page.clock.fast_forward(step_ms)
+        page.wait_for_load_state()
+        page.wait_for_timeout(100)  # a still-here ping or the lock request the step set off
+    expect(shown).to_be_visible()
+
+
 class LockScreen:
     def __init__(self, page: Page) -> None:
         self.page = page

@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from e2e.pages import (SAVE_TIMEOUT_MS, DevicesPage, FamilyHomePage, LockScreen, LoginPage, MyDayPage, PlanPage,
-                       ServiceForm, VisitLog, assert_no_axe_violations, sign_in)
+                       ServiceForm, VisitLog, assert_no_axe_violations, leave_idle_until, sign_in)
 from e2e.test_careplans import CLIENT, FACILITY_TZ
 from tests.mail.smtp import Inbox
 
@@ -97,6 +97,7 @@ def test_a_worker_logs_a_visit_on_a_shared_tablet_and_the_team_and_family_see_it
     summary = f"A bright morning: breakfast by the window and a walk in the garden ({uuid4().hex[:6]})."
     concern = f"Bruise on the right shin, says she bumped the bed ({uuid4().hex[:6]})."
     tablet = browser.new_context(base_url=base_url, viewport=TABLET)
+    tablet.clock.install()  # time runs as usual until the tablet is left idle
     office = browser.new_context(base_url=base_url, viewport={"width": 1024, "height": 900})
     try:
         family_page = office.new_page()
@@ -138,8 +139,8 @@ def test_a_worker_logs_a_visit_on_a_shared_tablet_and_the_team_and_family_see_it
 
         # Nobody touches the tablet: the warning counts down, then it locks and shows no client data.
         warning = page.get_by_role("alert").filter(has_text="This tablet locks in")
-        expect(warning).to_be_visible(timeout=IDLE_TIMEOUT_MS)
-        expect(lock.heading).to_be_visible(timeout=IDLE_TIMEOUT_MS)
+        leave_idle_until(page, warning)
+        leave_idle_until(page, lock.heading)
         expect(page).to_have_url(re.compile(r"/tablet$"))
         for private in (client_name, note, summary, concern):
             expect(page.get_by_text(private)).to_have_count(0)

@@ -16,6 +16,11 @@ import httpx
 from argon2 import PasswordHasher, Type
 
 _TEST_URL = os.environ.get("KINWARD_TEST_DATABASE_URL", "")
+_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+if _TEST_URL and _WORKER:
+    # The suite runs in parallel processes (pytest-xdist): each has a PostgreSQL database of its own.
+    _TEST_URL = f"{_TEST_URL}_{_WORKER}"
+    os.environ["KINWARD_TEST_DATABASE_URL"] = _TEST_URL
 if not _TEST_URL:
     _TEST_URL = f"sqlite:///{Path(tempfile.mkdtemp(prefix='kinward-test-')) / 'test.sqlite'}"
 os.environ["KINWARD_DATABASE_URL"] = _TEST_URL

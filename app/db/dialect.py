@@ -96,6 +96,33 @@ async def bulk_insert(table: str, columns: Sequence[str], rows: list[tuple]) -> 
         await connection.copy_records_to_table(table, records=rows, columns=list(columns))
 
 
+_default_rows: dict[str, dict] = {}
+
+
+def row_defaults(table: Any, **values: Any) -> dict:
+    """A row of the table's column defaults (worked out once per table) with `values` over them, keyed by
+    column name, id left out: for rows written with `bulk_insert` rather than through the table class."""
+    base = _default_rows.get(table._meta.tablename)
+    if base is None:
+        base = {}
+        for column in table._meta.columns:
+            name = column._meta.db_column_name
+            if name != "id":
+                default = column.get_default_value()
+                base[name] = default() if callable(default) else default
+        _default_rows[table._meta.tablename] = base
+    row = dict(base)
+    row.update(values)
+    return row
+
+
+async def bulk_insert_rows(table: Any, rows: list[dict]) -> None:
+    """Rows made with `row_defaults` (ids from the table's sequence), in one bulk load."""
+    if rows:
+        columns = tuple(rows[0])
+        await bulk_insert(table._meta.tablename, columns, [tuple(row[c] for c in columns) for row in rows])
+
+
 def as_utc(value: Any) -> Optional[datetime]:
     """A timestamp from a raw SQL column: SQLite gives text, PostgreSQL a datetime."""
     if value is None:

@@ -12,7 +12,7 @@ from datetime import datetime, time, timedelta
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
-from app import clock
+from app import clock, db
 from app.accounts.queries import user_by_email
 from app.audit.services import Actor
 from app.careplans import queries as plans
@@ -66,17 +66,21 @@ async def demo_visit_history(*, facility_id: int) -> None:
     tasks = {r["id"]: r["task_list"] for r in rows}
     planned = planned_visits(rows, now=midnight - timedelta(days=HISTORY_DAYS),
                              horizon_days=HISTORY_DAYS - RECENT_DAYS)
+    taken = {(r["service"], db.as_utc(r["scheduled_start"])) for r in await Visit.select(
+        Visit.service, Visit.scheduled_start).where(Visit.service.is_in(list(tasks) or [0])).run()}
     visits = []
     for n, visit in enumerate(sorted((v for vs in planned.values() for v in vs), key=lambda v: (v.start, v.service_id))):
+        if (visit.service_id, visit.start) in taken:
+            continue
         columns = {}
         if visit.worker_id is not None:
             columns = _history_columns(n=n, start=visit.start, end=visit.end, worker_id=visit.worker_id,
                                        coordinator_id=coordinators.get(visit.client_id), tasks=tasks[visit.service_id])
-        visits.append(Visit(client=visit.client_id, service=visit.service_id, worker=visit.worker_id,
-                            scheduled_start=visit.start, scheduled_end=visit.end,
-                            created_at=visit.start - timedelta(days=14), updated_at=visit.end, **columns))
-    for n in range(0, len(visits), 200):
-        await Visit.insert(*visits[n:n + 200]).on_conflict(action="DO NOTHING").run()
+        visits.append(db.row_defaults(Visit, client=visit.client_id, service=visit.service_id, worker=visit.worker_id,
+                                      scheduled_start=visit.start, scheduled_end=visit.end,
+                                      created_at=visit.start - timedelta(days=14), updated_at=visit.end, **columns))
+    # Thousands of rows: one bulk load, not a Piccolo object each.
+    await db.bulk_insert_rows(Visit, visits)
 
 
 async def demo_reviews(*, facility_id: int) -> None:

@@ -2,7 +2,7 @@
 and disclosures."""
 
 from app.clients.tables import Client
-from app.demo import demo_seed
+from tests.conftest import demo_seeded
 from app import clock
 from app.liaison.queries import overdue_referrals_for
 from app.liaison.rules import ReferralStatus
@@ -11,7 +11,7 @@ from app.mail.tables import Outbox
 
 
 async def test_demo_liaison_covers_every_state_without_mailing_anyone():
-    assert await demo_seed()
+    assert await demo_seeded()
     assert await Agency.count().run() == 12
     clients = await Client.select(Client.id).run()
     with_provider = {r["client"] for r in await ClientProvider.select(ClientProvider.client).run()}

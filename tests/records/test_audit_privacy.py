@@ -17,7 +17,7 @@ from app.visits import services as visits
 from app.visits.tables import Visit
 from app.web.sessions import session_create
 from tests.careplans.factories import add_service, make_plan
-from tests.conftest import make_facility, make_user
+from tests.conftest import demo_seeded, make_facility, make_user
 
 PERSONAL = ("first_name", "last_name", "preferred_name", "address", "phone", "email", "allergies", "mobility",
             "communication", "what_matters", "risks", "care_instructions", "confidential_notes", "flag")
@@ -47,9 +47,7 @@ async def _leaks() -> list[tuple[str, str]]:
 
 
 async def test_the_demo_facilitys_audit_trail_holds_no_personal_data_of_clients():
-    from app.demo import demo_seed
-
-    await demo_seed()
+    await demo_seeded()
     assert await AuditEvent.count().where(AuditEvent.client_id.is_not_null()).run() > 0
     assert await _leaks() == []
 

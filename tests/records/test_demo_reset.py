@@ -14,7 +14,7 @@ from app.audit.queries import audit_chain_verify
 from app.clients.tables import Client
 from app.demo import DEMO_FACILITY, DemoResetRefused, demo_reset, demo_seed
 from tests.clients.factories import make_client
-from tests.conftest import _TEST_URL, make_facility
+from tests.conftest import _TEST_URL, demo_seeded, make_facility
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -42,7 +42,7 @@ async def test_a_reset_refuses_a_database_with_another_facility():
 
 
 async def test_the_command_refuses_outside_development():
-    await demo_seed()
+    await demo_seeded()
     env = {**os.environ, "KINWARD_DATABASE_URL": _TEST_URL, "KINWARD_ENV": "production", "KINWARD_SECRET_KEY": "k" * 40}
     result = subprocess.run([sys.executable, "-m", "app.cli", "demo", "--reset"], cwd=ROOT, env=env,
                             capture_output=True, text=True, timeout=120)
