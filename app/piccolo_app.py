@@ -12,7 +12,7 @@ from app.liaison.tables import Agency, ClientProvider, Disclosure, Referral, Ref
 from app.mail.tables import Outbox
 from app.messages.tables import Message, MessagePreference, MessageRead
 from app.records.tables import BackupRun, RetentionPurge
-from app.visits.tables import CalendarFeed, Visit, VisitSubmission
+from app.visits.tables import CalendarFeed, Visit
 from app.reviews.tables import FamilyReviewInput, Review, ReviewAddendum
 from app.reports.tables import SupervisionNote
 from app.web.tables import FormSubmission
@@ -25,7 +25,7 @@ APP_CONFIG = AppConfig(
     table_classes=[Facility, User, Device, Session, LoginThrottle, OneTimeToken, AuditEvent, AuditChain,
                    Client, ClientStatusChange, ClientContact, CareTeamMember, FamilyLink, BreakGlassGrant,
                    CarePlan, Goal, GoalNote, Service, Visit, CalendarFeed, Message, MessageRead, MessagePreference, Outbox,
-                   VisitSubmission, Agency, ClientProvider, Referral, ReferralEvent, ShareLink, Disclosure,
+                   Agency, ClientProvider, Referral, ReferralEvent, ShareLink, Disclosure,
                    BackupRun, RetentionPurge, Review, ReviewAddendum, FamilyReviewInput, SupervisionNote,
                    FormSubmission],
     migration_dependencies=[],

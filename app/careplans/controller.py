@@ -276,8 +276,10 @@ class PlanController(Controller):
         form, body = forms.goal_note_form(await request.form())
         if not form.ok:
             return await self._notes_page(request, client_id, goal, form, status=422)
-        await services.goal_note_add(actor=actor_of(request), facility_id=relation.facility_id, client_id=client_id,
-                                     goal=goal, body=body, key=form.values["key"])
+        actor = actor_of(request)
+        await created_once(user_id=actor.user_id, form="goal_note", key=form.values["key"], create=lambda: (
+            services.goal_note_add(actor=actor, facility_id=relation.facility_id, client_id=client_id, goal=goal,
+                                   body=body)))
         await flash_push(session_id=request.user.session_id, message=_("The note was added to the goal."))
         return Redirect(path=f"/clients/{client_id}/plan/goals/{goal_id}/notes", status_code=303)
 

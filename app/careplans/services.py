@@ -225,21 +225,12 @@ def _note_body(body: str) -> str:
     return body
 
 
-async def goal_note_add(*, actor: Actor, facility_id: int, client_id: int, goal: dict, body: str,
-                        key: str = "") -> int:
-    """Write a note against a goal (kept by the goal's lineage); the same form sent twice adds it once."""
+async def goal_note_add(*, actor: Actor, facility_id: int, client_id: int, goal: dict, body: str) -> int:
+    """Write a note against a goal (kept by the goal's lineage)."""
     body = _note_body(body)
-    submission = f"{actor.user_id}:{key}" if key else None
     async with db.transaction():
-        if submission:
-            if db.is_postgres():
-                # One note per person at a time, released at commit (SQLite's BEGIN IMMEDIATE already is).
-                await GoalNote.raw("SELECT pg_advisory_xact_lock(4247, {})", actor.user_id).run()
-            sent = await GoalNote.select(GoalNote.id).where(GoalNote.submission == submission).first().run()
-            if sent is not None:
-                return sent["id"]
         rows = await GoalNote.insert(GoalNote(client=client_id, goal_lineage=goal["lineage"], author=actor.user_id,
-                                              body=body, created_at=clock.utcnow(), submission=submission)).run()
+                                              body=body, created_at=clock.utcnow())).run()
         note_id = rows[0]["id"]
         await audit_record(actor=actor, action="careplan.goal_note_added", facility_id=facility_id,
                            client_id=client_id, object_type="care_goal_note", object_id=note_id,

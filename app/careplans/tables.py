@@ -102,8 +102,7 @@ class GoalNote(Table, tablename="care_goal_note"):
 
     Kept against the goal's `lineage`, so a note follows the goal into every later plan version and a
     review reads the notes of its period whichever version was active. The author may correct it;
-    `version` refuses a correction based on an older text. `submission` ("<author id>:<form key>",
-    unique) makes a retried or double-clicked form add the note once.
+    `version` refuses a correction based on an older text.
     """
 
     client = ForeignKey(Client, on_delete=OnDelete.restrict, null=False, index=True)
@@ -113,4 +112,3 @@ class GoalNote(Table, tablename="care_goal_note"):
     version = Integer(default=1)
     created_at = Timestamptz(default=TimestamptzNow(), index=True)
     corrected_at = Timestamptz(null=True, default=None)
-    submission = Varchar(length=96, null=True, default=None, unique=True)

@@ -25,7 +25,6 @@ class Lock(IntEnum):
 
     client_schedule = 4243  # one client's visits, while the schedule is brought in step
     visit_log = 4244  # one visit's log
-    message_post = 4246  # one person's message posts, while a repeated submission is recognised
 
 
 async def lock_until_commit(lock: Lock, key: int) -> None:

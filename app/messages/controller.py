@@ -18,6 +18,7 @@ from app.web.auth import actor_of
 from app.web.forms import Form
 from app.clients.records import relation_for, today, wants_fragment
 from app.web.sessions import flash_push
+from app.web.submissions import created_once
 
 # Polled in the background: these requests do not count as the person being active (see SessionMiddleware).
 BACKGROUND = True
@@ -60,9 +61,12 @@ class MessagesController(Controller):
         form, message = forms.message_form(await request.form(), may_team_note=may_team_note)
         view = form.values["return_to"]
         if message is not None:
+            actor, key = actor_of(request), message.pop("key")
             try:
-                message_id = await services.message_post(actor=actor_of(request), client_id=client_id,
-                                                         facility_id=relation.facility_id, **message)
+                # The same compose form sent again answers with the message it made, and no second email goes out.
+                message_id = await created_once(user_id=actor.user_id, form="message", key=key, create=lambda: (
+                    services.message_post(actor=actor, client_id=client_id, facility_id=relation.facility_id,
+                                          **message)))
             except services.MessageError as error:
                 form.error(error.field, error.message)
         if not form.ok:

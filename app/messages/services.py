@@ -56,13 +56,10 @@ def message_body_clean(body: str) -> str:
     return "".join(c for c in body if c in "\n\t" or c >= " ").strip()
 
 
-async def message_post(*, actor: Actor, client_id: int, facility_id: int, body: str, team_only: bool,
-                       key: str = "") -> int:
+async def message_post(*, actor: Actor, client_id: int, facility_id: int, body: str, team_only: bool) -> int:
     """Add a message to the client's thread and queue the email notices, in one transaction.
 
-    Messages are never edited or deleted afterwards: a correction is a new message. `key` is the
-    compose form's idempotency key: the same form sent again (a retry after a lost answer, a double
-    click) answers with the message it already made, and no second email goes out.
+    Messages are never edited or deleted afterwards: a correction is a new message.
     """
     body = message_body_clean(body)
     problem = message_body_problem(body)
@@ -72,17 +69,10 @@ async def message_post(*, actor: Actor, client_id: int, facility_id: int, body: 
         raise MessageError("body", _("Family members cannot write team-only notes."))
     visibility = Visibility.team if team_only else Visibility.family
     now = clock.utcnow()
-    submission = f"{actor.user_id}:{key}" if key else None
     async with db.transaction():
-        if submission:
-            # One post per person at a time, so a repeated submission finds the first.
-            await db.lock_until_commit(db.Lock.message_post, actor.user_id)
-            sent = await Message.select(Message.id).where(Message.submission == submission).first().run()
-            if sent is not None:
-                return sent["id"]
         rows = await Message.insert(Message(
             client=client_id, author=actor.user_id, author_role=actor.role, visibility=visibility.value,
-            body=body, created_at=now, submission=submission,
+            body=body, created_at=now,
         )).run()
         message_id = rows[0]["id"]
         await _notify_new_message(actor=actor, client_id=client_id, facility_id=facility_id, team_only=team_only)

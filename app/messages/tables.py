@@ -32,9 +32,6 @@ class Message(Table, tablename="message"):
     created_at = Timestamptz(default=TimestamptzNow(), index=True)
     # When the unanswered-message escalation went out for it (at most once).
     escalated_at = Timestamptz(null=True, default=None)
-    # "<author id>:<the compose form's idempotency key>": a retry or a double click posts the message once
-    # (unique: an index in the migration).
-    submission = Varchar(length=96, null=True, default=None)
 
 
 class MessageRead(Table, tablename="message_read"):

@@ -17,7 +17,7 @@ from app.clients import queries as clients
 from app.visits import rules
 from app.careplans.schedule import StoredVisit, double_booked
 from app.policy import ClientRelation, Principal, can_on
-from app.visits.tables import CalendarFeed, Visit, VisitStatus, VisitSubmission
+from app.visits.tables import CalendarFeed, Visit, VisitStatus
 from app.web.tokens import token_hash
 
 # A worker may open the record of a client they visit from this many days before to this many after.
@@ -326,12 +326,6 @@ async def visit_log_of(*, visit_id: int) -> Optional[dict]:
         row["family_summary_shared"] = bool(row["family_summary_shared"])
         row["concern"] = bool(row["concern"])
     return row
-
-
-async def visit_submission_of(*, user_id: int, key: str) -> Optional[dict]:
-    """A visit form this person already sent with this idempotency key, and what came of it."""
-    return await VisitSubmission.select(VisitSubmission.visit, VisitSubmission.action, VisitSubmission.result).where(
-        (VisitSubmission.user == user_id) & (VisitSubmission.key == key)).first().run()
 
 
 async def visits_awaiting_check_in(*, client_ids: list[int], start: datetime, end: datetime) -> list[dict]:

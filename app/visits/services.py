@@ -24,8 +24,9 @@ from app.web.links import absolute_link
 from app.visits import queries, rules
 from app.careplans.schedule import (CHANGEABLE_STATUSES, PlannedVisit, ScheduleChanges, expand, schedule_changes,
                                    slot_on)
-from app.visits.tables import CalendarFeed, Visit, VisitStatus, VisitSubmission
+from app.visits.tables import CalendarFeed, Visit, VisitStatus
 from app.web.forms import merge_three_way
+from app.web.submissions import created_once
 from app.web.tokens import token_hash, token_new
 
 log = logging.getLogger("kinward.schedule")
@@ -335,42 +336,38 @@ async def visit_add_extra(*, actor: Actor, client: dict, facility_id: int, plan:
     now = clock.utcnow()
     if start <= now:
         raise VisitError("extra_time", _("That time has passed: choose a time still to come."))
-    async with db.transaction():
-        await _schedule_lock(client_id)
-        if key:
-            previous = await queries.visit_submission_of(user_id=actor.user_id, key=key)
-            if previous is not None and previous["action"] == "extra":
-                return previous["visit"]
-        if service["worker_id"] is None:
-            worker_id = None  # an outside provider's service: they make the visit
-        elif worker_id is None:
-            worker_id = service["worker_id"]
-        elif worker_id != service["worker_id"]:
-            await _care_worker(facility_id=facility_id, worker_id=worker_id, field="extra_worker")
-        if await queries.visit_at(service_id=service["id"], start=start):
-            raise VisitError("extra_time", _("This service already has a visit at that time."))
-        end = start + timedelta(minutes=duration_minutes)
-        double_booked = await _busy_check(worker_id=worker_id, start=start, end=end, visit_id=None,
-                                          double_booking_ok=double_booking_ok)
-        rows = await Visit.insert(Visit(
-            client=client_id, service=service["id"], worker=worker_id, scheduled_start=start, scheduled_end=end,
-            status=VisitStatus.scheduled.value, extra=True, reassigned=worker_id != service["worker_id"],
-            created_at=now, updated_at=now,
-        )).returning(Visit.id).run()
-        visit_id = rows[0]["id"]
-        await audit_record(actor=actor, action="visit.extra_added", facility_id=facility_id, client_id=client_id,
-                           object_type="visit", object_id=visit_id,
-                           detail={"service": service["id"], "start": start.isoformat(), "minutes": duration_minutes,
-                                   "worker": worker_id, "double_booked": double_booked})
-        await _submission_record(actor=actor, key=key, visit_id=visit_id, action="extra", result="added", now=now)
-    return visit_id
+
+    async def add() -> int:
+        async with db.transaction():
+            await _schedule_lock(client_id)
+            worker = worker_id
+            if service["worker_id"] is None:
+                worker = None  # an outside provider's service: they make the visit
+            elif worker is None:
+                worker = service["worker_id"]
+            elif worker != service["worker_id"]:
+                await _care_worker(facility_id=facility_id, worker_id=worker, field="extra_worker")
+            if await queries.visit_at(service_id=service["id"], start=start):
+                raise VisitError("extra_time", _("This service already has a visit at that time."))
+            end = start + timedelta(minutes=duration_minutes)
+            double_booked = await _busy_check(worker_id=worker, start=start, end=end, visit_id=None,
+                                              double_booking_ok=double_booking_ok)
+            rows = await Visit.insert(Visit(
+                client=client_id, service=service["id"], worker=worker, scheduled_start=start, scheduled_end=end,
+                status=VisitStatus.scheduled.value, extra=True, reassigned=worker != service["worker_id"],
+                created_at=now, updated_at=now,
+            )).returning(Visit.id).run()
+            visit_id = rows[0]["id"]
+            await audit_record(actor=actor, action="visit.extra_added", facility_id=facility_id,
+                               client_id=client_id, object_type="visit", object_id=visit_id,
+                               detail={"service": service["id"], "start": start.isoformat(),
+                                       "minutes": duration_minutes, "worker": worker, "double_booked": double_booked})
+        return visit_id
+
+    return await created_once(user_id=actor.user_id, form="visit_extra", key=key, create=add)
 
 
 # --- logging a visit ---------------------------------------------------------------------------------
-
-# A repeated submission is recognised for this long; older idempotency keys are forgotten.
-SUBMISSION_KEPT = timedelta(days=2)
-
 
 class VisitLogConflict(Exception):
     """Someone changed fields of this part of the log that the author changed too; `stored` is what is saved now."""
@@ -412,77 +409,55 @@ def _on_behalf(actor: Actor, row: dict) -> dict:
     return {"on_behalf_of": row["worker_id"]} if actor.user_id != row["worker_id"] else {}
 
 
-async def _submission_repeated(*, actor: Actor, key: str, visit_id: int, action: str) -> Optional[str]:
-    """What came of this submission the first time it was sent, or None if this is the first time."""
-    if not key:
-        return None
-    previous = await queries.visit_submission_of(user_id=actor.user_id, key=key)
-    if previous is not None and previous["visit"] == visit_id and previous["action"] == action:
-        return previous["result"]
-    return None
-
-
-async def _submission_record(*, actor: Actor, key: str, visit_id: int, action: str, result: str,
-                             now: datetime) -> None:
-    if not key:
-        return
-    await VisitSubmission.delete().where((VisitSubmission.user == actor.user_id)
-                                         & (VisitSubmission.created_at < now - SUBMISSION_KEPT)).run()
-    await VisitSubmission.insert(VisitSubmission(user=actor.user_id, key=key, visit=visit_id, action=action,
-                                                 result=result, created_at=now)).on_conflict(
-        action="DO NOTHING").run()
-
-
 async def visit_check_in(*, actor: Actor, visit_id: int, key: str = "") -> str:
     """Check the visit in at the server's time, by the worker or a coordinator on their behalf.
 
     `key` is the form's idempotency key: sending the same form again changes nothing and answers the same.
     """
-    async with db.transaction():
-        row = await _visit_to_log(visit_id)
-        repeated = await _submission_repeated(actor=actor, key=key, visit_id=visit_id, action="check_in")
-        if repeated:
-            return repeated
-        now = clock.utcnow()
-        problem = rules.check_in_problem(status=row["status"], staffed=row["worker_id"] is not None,
-                                         check_in_at=row["check_in_at"], scheduled_start=row["scheduled_start"],
-                                         scheduled_end=row["scheduled_end"], now=now, tz=row["timezone"])
-        if problem:
-            raise VisitError("check_in", problem)
-        await Visit.update({
-            Visit.status: VisitStatus.in_progress.value, Visit.check_in_at: now, Visit.check_in_by: actor.user_id,
-            Visit.version: row["version"] + 1, Visit.updated_at: now,
-        }).where((Visit.id == visit_id) & Visit.check_in_at.is_null()).run()
-        late = rules.checked_in_late(scheduled_start=row["scheduled_start"], check_in_at=now,
-                                     grace=timedelta(minutes=row["grace_minutes"]))
-        await audit_record(actor=actor, action="visit.checked_in", facility_id=row["facility_id"],
-                           client_id=row["client"], object_type="visit", object_id=visit_id,
-                           detail={"late": late, **_on_behalf(actor, row)})
-        await _submission_record(actor=actor, key=key, visit_id=visit_id, action="check_in", result="checked_in",
-                                 now=now)
+    async def check_in() -> int:
+        async with db.transaction():
+            row = await _visit_to_log(visit_id)
+            now = clock.utcnow()
+            problem = rules.check_in_problem(status=row["status"], staffed=row["worker_id"] is not None,
+                                             check_in_at=row["check_in_at"], scheduled_start=row["scheduled_start"],
+                                             scheduled_end=row["scheduled_end"], now=now, tz=row["timezone"])
+            if problem:
+                raise VisitError("check_in", problem)
+            await Visit.update({
+                Visit.status: VisitStatus.in_progress.value, Visit.check_in_at: now, Visit.check_in_by: actor.user_id,
+                Visit.version: row["version"] + 1, Visit.updated_at: now,
+            }).where((Visit.id == visit_id) & Visit.check_in_at.is_null()).run()
+            late = rules.checked_in_late(scheduled_start=row["scheduled_start"], check_in_at=now,
+                                         grace=timedelta(minutes=row["grace_minutes"]))
+            await audit_record(actor=actor, action="visit.checked_in", facility_id=row["facility_id"],
+                               client_id=row["client"], object_type="visit", object_id=visit_id,
+                               detail={"late": late, **_on_behalf(actor, row)})
+        return visit_id
+
+    # The form is this visit's: the same key sent for another visit is not a repeat.
+    await created_once(user_id=actor.user_id, form=f"visit_check_in:{visit_id}", key=key, create=check_in)
     return "checked_in"
 
 
 async def visit_check_out(*, actor: Actor, visit_id: int, key: str = "") -> str:
     """Check the visit out at the server's time: only once, only after check-in, only with the log complete."""
-    async with db.transaction():
-        row = await _visit_to_log(visit_id)
-        repeated = await _submission_repeated(actor=actor, key=key, visit_id=visit_id, action="check_out")
-        if repeated:
-            return repeated
-        problems = rules.check_out_problems(row)
-        if problems:
-            raise VisitLogIncomplete(problems)
-        now = clock.utcnow()
-        await Visit.update({
-            Visit.status: VisitStatus.completed.value, Visit.check_out_at: now, Visit.check_out_by: actor.user_id,
-            Visit.version: row["version"] + 1, Visit.updated_at: now,
-        }).where((Visit.id == visit_id) & Visit.check_out_at.is_null()).run()
-        await audit_record(actor=actor, action="visit.checked_out", facility_id=row["facility_id"],
-                           client_id=row["client"], object_type="visit", object_id=visit_id,
-                           detail=_on_behalf(actor, row) or None)
-        await _submission_record(actor=actor, key=key, visit_id=visit_id, action="check_out",
-                                 result="checked_out", now=now)
+    async def check_out() -> int:
+        async with db.transaction():
+            row = await _visit_to_log(visit_id)
+            problems = rules.check_out_problems(row)
+            if problems:
+                raise VisitLogIncomplete(problems)
+            now = clock.utcnow()
+            await Visit.update({
+                Visit.status: VisitStatus.completed.value, Visit.check_out_at: now, Visit.check_out_by: actor.user_id,
+                Visit.version: row["version"] + 1, Visit.updated_at: now,
+            }).where((Visit.id == visit_id) & Visit.check_out_at.is_null()).run()
+            await audit_record(actor=actor, action="visit.checked_out", facility_id=row["facility_id"],
+                               client_id=row["client"], object_type="visit", object_id=visit_id,
+                               detail=_on_behalf(actor, row) or None)
+        return visit_id
+
+    await created_once(user_id=actor.user_id, form=f"visit_check_out:{visit_id}", key=key, create=check_out)
     return "checked_out"
 
 
@@ -703,22 +678,22 @@ async def concern_escalations_enqueue(*, now: Optional[datetime] = None) -> int:
 
 async def visit_concern_resolve(*, actor: Actor, visit_id: int, key: str = "", note: str = "") -> str:
     """A coordinator marks the concern raised at a visit as dealt with, saying how if they wish."""
-    async with db.transaction():
-        row = await _visit_to_log(visit_id)
-        repeated = await _submission_repeated(actor=actor, key=key, visit_id=visit_id, action="resolve")
-        if repeated:
-            return repeated
-        if not row["concern"] or row["concern_resolved_at"] is not None:
-            raise VisitError("resolution", _("There is no open concern on this visit."))
-        now = clock.utcnow()
-        await Visit.update({
-            Visit.concern_resolved_at: now, Visit.concern_resolved_by: actor.user_id, Visit.concern_resolution: note,
-            Visit.version: row["version"] + 1, Visit.updated_at: now,
-        }).where(Visit.id == visit_id).run()
-        await audit_record(actor=actor, action="visit.concern_resolved", facility_id=row["facility_id"],
-                           client_id=row["client"], object_type="visit", object_id=visit_id,
-                           detail={"severity": row["concern_severity"]})
-        await _submission_record(actor=actor, key=key, visit_id=visit_id, action="resolve", result="resolved", now=now)
+    async def resolve() -> int:
+        async with db.transaction():
+            row = await _visit_to_log(visit_id)
+            if not row["concern"] or row["concern_resolved_at"] is not None:
+                raise VisitError("resolution", _("There is no open concern on this visit."))
+            now = clock.utcnow()
+            await Visit.update({
+                Visit.concern_resolved_at: now, Visit.concern_resolved_by: actor.user_id, Visit.concern_resolution: note,
+                Visit.version: row["version"] + 1, Visit.updated_at: now,
+            }).where(Visit.id == visit_id).run()
+            await audit_record(actor=actor, action="visit.concern_resolved", facility_id=row["facility_id"],
+                               client_id=row["client"], object_type="visit", object_id=visit_id,
+                               detail={"severity": row["concern_severity"]})
+        return visit_id
+
+    await created_once(user_id=actor.user_id, form=f"visit_resolve:{visit_id}", key=key, create=resolve)
     return "resolved"
 
 

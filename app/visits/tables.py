@@ -92,18 +92,3 @@ class CalendarFeed(Table, tablename="calendar_feed"):
     created_at = Timestamptz(default=TimestamptzNow())
     revoked_at = Timestamptz(null=True, default=None)
     last_used_at = Timestamptz(null=True, default=None)
-
-
-class VisitSubmission(Table, tablename="visit_submission"):
-    """A visit form sent once, by its idempotency key per person, and what came of it.
-
-    A repeat of the same submission (a double tap, a retry after a lost answer) gets the same
-    answer and changes nothing. (user, key) is unique (an index in the migration).
-    """
-
-    user = ForeignKey(User, on_delete=OnDelete.cascade, null=False)
-    key = Varchar(length=64)
-    visit = ForeignKey(Visit, on_delete=OnDelete.cascade, null=False)
-    action = Varchar(length=32)
-    result = Varchar(length=32)
-    created_at = Timestamptz(default=TimestamptzNow(), index=True)
