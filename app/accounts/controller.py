@@ -14,9 +14,11 @@ from app.accounts.demo import DEMO_EMAILS
 from app.i18n import _
 from app.policy import PUBLIC, can, home_for
 from app.web.auth import actor_of, client_address, device_of, session_cookie, session_end, session_token
-from app.web.forms import Form
+from app.web.forms import Form, keyed, submitted_key
 from app.web.links import absolute_link
 from app.web.sessions import flash_push, session_revoke
+from app.web.submissions import created_once
+from app.web.tokens import token_for_form
 
 LOGIN_TEMPLATE = "accounts/login.html"
 
@@ -149,8 +151,10 @@ class AdminUsersController(Controller):
     path = "/admin/users"
     opt = {"action": "users.manage"}
 
-    async def _page(self, request: Request, form: Form, status: int = 200, link: dict | None = None) -> Template:
+    async def _page(self, request: Request, form: Form | None = None, status: int = 200,
+                    link: dict | None = None) -> Template:
         user = request.user
+        form = form or keyed(Form(values={"role": Role.worker.value}))
         return Template(
             "accounts/users.html",
             context={"users": await users_for(facility_id=user.facility_id), "form": form,
@@ -168,25 +172,36 @@ class AdminUsersController(Controller):
 
     @get("/")
     async def users_page(self, request: Request) -> Template:
-        return await self._page(request, Form(values={"role": Role.worker.value}))
+        return await self._page(request)
 
     @post("/")
     async def user_create(self, request: Request) -> Template:
-        form = forms.user_form(await request.form())
-        user_id = None
+        data = await request.form()
+        form = forms.user_form(data)
         if form.ok:
-            try:
+            actor, key = actor_of(request), submitted_key(data)
+            # A repeat of this sending shows the same set-password link, which its token makes from the form's key.
+            token = token_for_form(secret=request.app.state.settings.secret_key, user_id=actor.user_id, form="user",
+                                   key=key)
+
+            async def create() -> int:
                 user_id = await services.user_create(
-                    actor=actor_of(request), facility_id=request.user.facility_id, email=form.values["email"],
+                    actor=actor, facility_id=request.user.facility_id, email=form.values["email"],
                     display_name=form.values["display_name"], role=form.values["role"],
                 )
+                await services.one_time_link_create(actor=actor, user_id=user_id, purpose="set_password", token=token)
+                return user_id
+
+            try:
+                await created_once(user_id=actor.user_id, form="user", key=key, create=create)
             except services.AccountError as error:
                 form.error(error.field, error.message)
         if not form.ok:
-            return await self._page(request, form, status=422)
-        token = await services.one_time_link_create(actor=actor_of(request), user_id=user_id, purpose="set_password")
-        link = {"email": form.values["email"], "url": link_url(token)}
-        return await self._page(request, Form(values={"role": Role.worker.value}), status=201, link=link)
+            return await self._page(request, keyed(form, data), status=422)
+        # The link is shown while it is unused: a repeat after the person chose a password shows none.
+        link = {"email": form.values["email"], "url": link_url(token)} \
+            if await services.one_time_link_user(token=token) else None
+        return await self._page(request, status=201, link=link)
 
     @post("/{user_id:int}/deactivate")
     async def user_deactivate(self, request: Request, user_id: FromPath[int]) -> Response:
@@ -195,7 +210,7 @@ class AdminUsersController(Controller):
             await services.user_deactivate(actor=actor_of(request), facility_id=request.user.facility_id,
                                            user_id=user_id)
         except services.AccountError as error:
-            form = Form(values={"role": Role.worker.value})
+            form = keyed(Form(values={"role": Role.worker.value}))
             form.error("user", error.message)
             return await self._page(request, form, status=409)
         await flash_push(session_id=request.user.session_id, message=_("The account was deactivated and signed out."))
@@ -214,7 +229,7 @@ class AdminUsersController(Controller):
         target = await self._user_or_404(request, user_id)
         token = await services.one_time_link_create(actor=actor_of(request), user_id=user_id, purpose="reset_password")
         link = {"email": target["email"], "url": link_url(token)}
-        return await self._page(request, Form(values={"role": Role.worker.value}), link=link)
+        return await self._page(request, link=link)
 
     @post("/{user_id:int}/unblock-sign-in", opt={"action": "users.unblock_sign_in"})
     async def sign_in_unblock(self, request: Request, user_id: FromPath[int]) -> Response:

@@ -372,18 +372,22 @@ class ClientController(Controller):
         if await self._break_glass_target(request, client_id) is None:
             return Redirect(path=f"/clients/{client_id}", status_code=303)
         return Template("clients/break_glass.html", context={
-            "client": await queries.client_name(client_id=client_id), "form": Form()})
+            "client": await queries.client_name(client_id=client_id), "form": keyed(Form())})
 
     @post("/{client_id:int}/break-glass", opt={"action": "client.break_glass"})
     async def break_glass(self, request: Request, client_id: FromPath[int]) -> Template | Redirect:
         if await self._break_glass_target(request, client_id) is None:
             return Redirect(path=f"/clients/{client_id}", status_code=303)
-        form, reason = forms.break_glass_form(await request.form())
+        data = await request.form()
+        form, reason = forms.break_glass_form(data)
         if reason is None:
             return Template("clients/break_glass.html", context={
-                "client": await queries.client_name(client_id=client_id), "form": form}, status_code=422)
-        await services.break_glass_open(actor=actor_of(request), client_id=client_id,
-                                        session_id=request.user.session_id, reason=reason)
+                "client": await queries.client_name(client_id=client_id), "form": keyed(form, data)},
+                status_code=422)
+        actor = actor_of(request)
+        await created_once(user_id=actor.user_id, form="break_glass", key=submitted_key(data), create=lambda: (
+            services.break_glass_open(actor=actor, client_id=client_id, session_id=request.user.session_id,
+                                      reason=reason)))
         await flash_push(session_id=request.user.session_id, kind="error",
                          message=_("Emergency access granted until you sign out. Administrators are told."))
         return Redirect(path=f"/clients/{client_id}", status_code=303)

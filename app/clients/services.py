@@ -355,8 +355,8 @@ async def family_link_end(*, actor: Actor, client_id: int, link_id: int, version
                            object_type="family_link", object_id=link_id)
 
 
-async def break_glass_open(*, actor: Actor, client_id: int, session_id: int, reason: str) -> None:
-    """Emergency access to a client outside one's team, for this session only; admins review it.
+async def break_glass_open(*, actor: Actor, client_id: int, session_id: int, reason: str) -> int:
+    """Emergency access to a client outside one's team, for this session only; admins review it. Returns the grant.
 
     The reason is free text about the client: it is kept in the grant (purged with the client's
     record), and the audit row points at the grant.
@@ -370,6 +370,7 @@ async def break_glass_open(*, actor: Actor, client_id: int, session_id: int, rea
         )).run()
         await audit_record(actor=actor, action="client.break_glass", client_id=client_id, object_type="client",
                            object_id=client_id, detail={"grant_id": rows[0]["id"]})
+    return rows[0]["id"]
 
 
 async def client_review_due_set(*, actor: Actor, client_id: int, review_due: Optional[date]) -> None:

@@ -83,14 +83,16 @@ class ClientReviewsController(Controller):
             "reviews": await queries.reviews_of(client_id=client_id), "plan": plan,
             "may_edit": can_on(request.user, "client.reviews.edit", relation), "labels": forms.labels(),
             "review_state": plans.review_state(plan["review_due"] if plan else None, today(request)),
+            "start_form": keyed(Form()),
         })
 
     @post("/", opt={"action": "client.reviews.edit"})
     async def review_start(self, request: Request, client_id: FromPath[int]) -> Redirect:
         await relation_for(request, client_id, "client.reviews.edit")
-        await request.form()
+        data = await request.form()
         number = await services.review_start(actor=actor_of(request), client_id=client_id, today=today(request),
-                                             tz=request.user.timezone, grace=await _grace(request))
+                                             tz=request.user.timezone, grace=await _grace(request),
+                                             key=submitted_key(data))
         return Redirect(path=f"/clients/{client_id}/reviews/{number}", status_code=303)
 
     async def _review(self, client_id: int, number: int) -> dict:
@@ -247,8 +249,8 @@ class FamilyReviewsController(Controller):
                 review_due=due, today=day)
             stored = await queries.family_input_of(client_id=relation.client_id, user_id=user.id,
                                                    due_on=due) if may_answer else None
-            form = (forms_by_client or {}).get(relation.client_id) or Form(values={
-                name: (stored or {}).get(name, "") for name in forms.FAMILY_FIELDS})
+            form = (forms_by_client or {}).get(relation.client_id) or keyed(Form(values={
+                name: (stored or {}).get(name, "") for name in forms.FAMILY_FIELDS}))
             items.append({"client_id": relation.client_id, "name": clients.display_name(client),
                           "review_due": due if may_answer else None, "form": form,
                           "answered": bool(stored and any(stored[n] for n in forms.FAMILY_FIELDS)),
@@ -266,15 +268,19 @@ class FamilyReviewsController(Controller):
     async def family_input(self, request: Request, client_id: FromPath[int]) -> Template | Redirect:
         await relation_for(request, client_id, "client.review.family_input")
         client = await clients.client_record(client_id=client_id, confidential=True)
-        form, answers = forms.family_form(await request.form())
+        data = await request.form()
+        form, answers = forms.family_form(data)
+        keyed(form, data)
         due: Optional[date] = client["review_due"]
         if not queries.family_input_open(review_due=due, today=today(request)):
             form.error("going_well", _("There is no review coming up to give your view for."))
         if answers is None or not form.ok:
             return await self._page(request, forms_by_client={client_id: form}, status=422)
+        actor = actor_of(request)
         try:
-            await services.family_input_save(actor=actor_of(request), client_id=client_id, due_on=due,
-                                             answers=answers)
+            await created_once(user_id=actor.user_id, form="review_family_input", key=submitted_key(data),
+                               create=lambda: services.family_input_save(actor=actor, client_id=client_id, due_on=due,
+                                                                         answers=answers))
         except services.ReviewError as error:
             form.error(error.field, error.message)
             return await self._page(request, forms_by_client={client_id: form}, status=422)

@@ -17,6 +17,7 @@ from app.errors import FieldError, VersionConflict
 from app.i18n import _
 from app.mail.services import outbox_enqueue
 from app.web.links import absolute_link
+from app.web.submissions import created_once
 from app.reviews import queries
 from app.reviews.tables import Appropriate, FamilyReviewInput, Review, ReviewAddendum, ReviewStatus
 
@@ -85,10 +86,14 @@ def finish_problems(judgement: Judgement, *, today: date) -> dict[str, str]:
 # --- starting and saving ----------------------------------------------------------------------------
 
 
-async def review_start(*, actor: Actor, client_id: int, today: date, tz: str, grace: timedelta) -> int:
-    """The client's draft review (the one open, or a new one with its figures); returns its number."""
+async def review_start(*, actor: Actor, client_id: int, today: date, tz: str, grace: timedelta, key: str = "") -> int:
+    """The client's draft review (the one open, or a new one with its figures); returns its number.
+
+    `key` is the form's idempotency key: the same form sent again answers with the review it started.
+    """
     try:
-        return await _review_create(actor=actor, client_id=client_id, today=today, tz=tz, grace=grace)
+        return await created_once(user_id=actor.user_id, form="review_start", key=key, create=lambda: (
+            _review_create(actor=actor, client_id=client_id, today=today, tz=tz, grace=grace)))
     except db.UNIQUE_VIOLATIONS:
         # Two people started a review at the same moment: the one-draft index kept one.
         existing = await queries.review_draft_of(client_id=client_id)
@@ -273,8 +278,9 @@ class FamilyAnswers:
     change: str = ""
 
 
-async def family_input_save(*, actor: Actor, client_id: int, due_on: date, answers: FamilyAnswers) -> None:
-    """A family member's answers before the review of `due_on` (saved again as often as they like until it is done)."""
+async def family_input_save(*, actor: Actor, client_id: int, due_on: date, answers: FamilyAnswers) -> int:
+    """A family member's answers before the review of `due_on` (saved again as often as they like until it is done);
+    returns the answers' row."""
     async with db.transaction():
         stored = await queries.family_input_of(client_id=client_id, user_id=actor.user_id, due_on=due_on)
         if stored is not None and stored["review"] is not None:
@@ -283,15 +289,18 @@ async def family_input_save(*, actor: Actor, client_id: int, due_on: date, answe
         values = {FamilyReviewInput.going_well: answers.going_well, FamilyReviewInput.worries: answers.worries,
                   FamilyReviewInput.change: answers.change, FamilyReviewInput.updated_at: now}
         if stored is None:
-            await FamilyReviewInput.insert(FamilyReviewInput(
+            rows = await FamilyReviewInput.insert(FamilyReviewInput(
                 client=client_id, user=actor.user_id, due_on=due_on, going_well=answers.going_well,
                 worries=answers.worries, change=answers.change, created_at=now, updated_at=now,
             )).run()
+            input_id = rows[0]["id"]
         else:
+            input_id = stored["id"]
             await FamilyReviewInput.update({**values, FamilyReviewInput.version: FamilyReviewInput.version + 1}).where(
-                FamilyReviewInput.id == stored["id"]).run()
+                FamilyReviewInput.id == input_id).run()
         await audit_record(actor=actor, action="review.family_input_saved", client_id=client_id,
                            object_type="family_review_input", object_id=f"{client_id}/{due_on.isoformat()}")
+    return input_id
 
 
 async def review_input_invitations_enqueue(*, now: Optional[datetime] = None) -> int:

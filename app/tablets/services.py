@@ -13,7 +13,7 @@ from app.audit.services import Actor, audit_record
 from app.i18n import _
 from app.tablets.queries import pin_state, tablet_roster
 from app.web.sessions import session_create
-from app.web.tokens import token_hash, token_new
+from app.web.tokens import token_hash
 
 PIN_FAILURE_LIMIT = 5
 IDLE_LOCK_RANGE = (1, 60)
@@ -30,14 +30,14 @@ def pin_problem(pin: str) -> Optional[str]:
     return None
 
 
-async def device_register(*, actor: Actor, facility_id: int, name: str) -> str:
-    """Register the browser the admin is using as a shared tablet; returns the device cookie token."""
-    token = token_new()
+async def device_register(*, actor: Actor, facility_id: int, name: str, token: str) -> int:
+    """Register the browser the admin is using as a shared tablet, known by the device cookie's `token`
+    (`tokens.token_for_form`); returns the device."""
     async with db.transaction():
         rows = await Device.insert(Device(facility=facility_id, name=name.strip(), token_hash=token_hash(token))).run()
         await audit_record(actor=actor, action="device.registered", object_type="device", object_id=rows[0]["id"],
                            detail={"name": name.strip()})
-    return token
+    return rows[0]["id"]
 
 
 async def device_revoke(*, actor: Actor, facility_id: int, device_id: int) -> None:

@@ -26,6 +26,9 @@ SUBMISSION_KEPT = timedelta(days=2)
 async def created_once(*, user_id: int, form: str, key: str, create: Callable[[], Awaitable[int]]) -> int:
     """The id `create` returns, made at most once for this person, form and key; a repeat returns the first id.
 
+    The id is what the caller needs to answer as the first sending did: a row's id, a review's number,
+    the visit a step of its log was taken on.
+
     Without a key (an old page, a script) `create` simply runs.
     """
     if not key:

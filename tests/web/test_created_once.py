@@ -6,20 +6,25 @@ from __future__ import annotations
 import asyncio
 import re
 
+from datetime import timedelta
+
+from app.accounts.tables import Device, User
+from app.audit.tables import AuditEvent
 from app.careplans.tables import Goal, Service
-from app.accounts.tables import User
-from app.clients.tables import CareTeamMember, Client, ClientContact, FamilyLink
+from app.clients.tables import BreakGlassGrant, CareTeamMember, Client, ClientContact, FamilyLink
 from app.liaison.tables import Agency, ClientProvider, Referral, ShareLink
 from app.mail.tables import Outbox
 from app.reports.tables import SupervisionNote
-from app.reviews.tables import ReviewAddendum
+from app.reviews.tables import FamilyReviewInput, Review, ReviewAddendum
 from app.web.forms import idempotency_key
+from app.web.tokens import token_hash
 from tests.careplans.factories import make_plan
 from tests.careplans.test_plan_editing import service_form
 from tests.clients.factories import make_world, today
 from tests.liaison.factories import make_agency
 from tests.liaison.test_share_links import LINK
 from tests.reviews.test_access import with_reviews
+from tests.reviews.test_reviews import plan_for
 from tests.conftest import post_form
 from tests.web.test_double_submit import TIMES, browsers, close_all
 
@@ -177,3 +182,64 @@ async def test_a_family_invitation_sent_several_times_at_once_links_once_and_eve
     finally:
         await close_all(tabs)
     assert opened.status_code == 200
+
+
+async def test_a_new_account_sent_several_times_at_once_is_made_once_and_every_answer_shows_the_same_link(settings):
+    world = await make_world()
+    answers = await sent_at_once(settings, world.admin, "/admin/users",
+                                 {"display_name": "New Worker", "email": "new.worker@example.org", "role": "worker"})
+    answered_alike(answers, status=201)
+    links = {re.search(r"/set-password/[A-Za-z0-9_-]+", a.text).group(0) for a in answers}
+    assert len(links) == 1
+    assert await User.count().where(User.email == "new.worker@example.org") == 1
+    assert await AuditEvent.count().where(AuditEvent.action == "user.created") == 1
+    tabs = await browsers(settings, world.admin, 1)
+    try:
+        tabs[0].cookies.clear()
+        opened = await tabs[0].get(links.pop())
+    finally:
+        await close_all(tabs)
+    assert opened.status_code == 200
+
+
+async def test_starting_a_review_sent_several_times_at_once_starts_one(settings):
+    world = await make_world()
+    answers = await sent_at_once(settings, world.coordinator, f"/clients/{world.own['id']}/reviews", {})
+    answered_alike(answers)
+    assert answers[0].headers["location"] == f"/clients/{world.own['id']}/reviews/1"
+    assert await Review.count().where(Review.client == world.own["id"]) == 1
+    assert await AuditEvent.count().where(AuditEvent.action == "review.started") == 1
+
+
+async def test_the_familys_view_before_a_review_sent_several_times_at_once_is_saved_once(settings):
+    world = await make_world()
+    await plan_for(world.own["id"], today() + timedelta(days=5))
+    answers = await sent_at_once(settings, world.family, f"/family/reviews/{world.own['id']}",
+                                 {"going_well": "She likes Wendy", "worries": "Evenings are lonely", "change": ""})
+    answered_alike(answers)
+    rows = await FamilyReviewInput.select(FamilyReviewInput.worries, FamilyReviewInput.version).where(
+        FamilyReviewInput.client == world.own["id"]).run()
+    assert rows == [{"worries": "Evenings are lonely", "version": 1}]
+    assert await AuditEvent.count().where(AuditEvent.action == "review.family_input_saved") == 1
+
+
+async def test_break_glass_sent_several_times_at_once_grants_once(settings):
+    world = await make_world()
+    url = f"/clients/{world.others['id']}"
+    answers = await sent_at_once(settings, world.coordinator, f"{url}/break-glass",
+                                 {"reason": "Ben is on leave and the GP asked for the allergy list"})
+    answered_alike(answers)
+    assert answers[0].headers["location"] == url
+    assert await BreakGlassGrant.count().where(BreakGlassGrant.client == world.others["id"]) == 1
+    assert await AuditEvent.count().where(AuditEvent.action == "client.break_glass") == 1
+
+
+async def test_a_tablet_registered_several_times_at_once_is_one_device_and_every_answer_sets_its_cookie(settings):
+    world = await make_world()
+    answers = await sent_at_once(settings, world.admin, "/admin/devices", {"name": "Lounge tablet"})
+    answered_alike(answers)
+    cookies = {a.cookies.get("kinward_device") for a in answers}
+    assert len(cookies) == 1 and None not in cookies
+    [device] = await Device.select(Device.token_hash).where(Device.name == "Lounge tablet").run()
+    assert device["token_hash"] == token_hash(cookies.pop())
+    assert await AuditEvent.count().where(AuditEvent.action == "device.registered") == 1
