@@ -238,6 +238,18 @@ async def client_relations_for(*, user: Any, client_ids: list[int], today: date)
                                     visit_window=r["id"] in visit_window) for r in rows}
 
 
+_TEAM_RELATIONS = db.Prebuilt(lambda user_id, day, facility_id: CareTeamMember.select(
+    CareTeamMember.client, CareTeamMember.role, CareTeamMember.client.facility.as_alias("facility_id"),
+).where((CareTeamMember.user == user_id) & team_active_on(day)
+        & (CareTeamMember.client.facility == facility_id)).order_by(CareTeamMember.client))
+
+_FAMILY_RELATIONS = db.Prebuilt(lambda user_id, facility_id: FamilyLink.select(
+    FamilyLink.client, FamilyLink.may_see_schedule, FamilyLink.may_see_visit_summaries, FamilyLink.may_message,
+    FamilyLink.client.facility.as_alias("facility_id"),
+).where((FamilyLink.user == user_id) & FamilyLink.ended_at.is_null()
+        & (FamilyLink.client.facility == facility_id)).order_by(FamilyLink.client))
+
+
 async def client_relations_of(*, user: Principal, today: date) -> list[ClientRelation]:
     """The policy's view of every client the user is on the care team of or linked to as family.
 
@@ -246,17 +258,10 @@ async def client_relations_of(*, user: Principal, today: date) -> list[ClientRel
     """
     role = Role(user.role)
     if role in (Role.coordinator, Role.worker):
-        rows = await CareTeamMember.select(
-            CareTeamMember.client, CareTeamMember.role, CareTeamMember.client.facility.as_alias("facility_id"),
-        ).where((CareTeamMember.user == user.id) & team_active_on(today)
-                & (CareTeamMember.client.facility == user.facility_id)).order_by(CareTeamMember.client).run()
+        rows = await _TEAM_RELATIONS.rows(user_id=user.id, day=today, facility_id=user.facility_id)
         return [ClientRelation(client_id=r["client"], facility_id=r["facility_id"], team_role=r["role"]) for r in rows]
     if role == Role.family:
-        rows = await FamilyLink.select(
-            FamilyLink.client, FamilyLink.may_see_schedule, FamilyLink.may_see_visit_summaries, FamilyLink.may_message,
-            FamilyLink.client.facility.as_alias("facility_id"),
-        ).where((FamilyLink.user == user.id) & FamilyLink.ended_at.is_null()
-                & (FamilyLink.client.facility == user.facility_id)).order_by(FamilyLink.client).run()
+        rows = await _FAMILY_RELATIONS.rows(user_id=user.id, facility_id=user.facility_id)
         return [ClientRelation(client_id=r["client"], facility_id=r["facility_id"], family=FamilyPermissions(
             may_see_schedule=r["may_see_schedule"], may_see_visit_summaries=r["may_see_visit_summaries"],
             may_message=r["may_message"])) for r in rows]

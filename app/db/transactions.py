@@ -66,14 +66,15 @@ class Prebuilt:
     once with a Bind per argument. Each run binds the values and sends the compiled SQL as it
     is. Measured on My day's visit query (five joins): Piccolo builds and compiles it in about
     0.8 ms, more than SQLite takes to run it; bound, it costs microseconds. Only for a query whose
-    shape never changes with its values (no is_in over a list of varying length).
+    shape never changes with its values (no is_in over a list of varying length). `names` lists the
+    values when `build` takes them as **keywords (one statement per length of such a list).
     """
 
-    def __init__(self, build: Any) -> None:
+    def __init__(self, build: Any, names: Optional[tuple[str, ...]] = None) -> None:
         import inspect
 
         self._build = build
-        self._names = tuple(inspect.signature(build).parameters)
+        self._names = names if names is not None else tuple(inspect.signature(build).parameters)
         self._compiled: dict[str, tuple[str, list, list[int]]] = {}
 
     def _compile(self, current: Engine) -> tuple[str, list, list[int]]:

@@ -181,22 +181,53 @@ async def referrals_for(*, user: Principal, relation: ClientRelation, today: dat
 async def referrals_list(*, facility_id: int, client_ids: Optional[list[int]], filters: ReferralFilter,
                          today: date) -> list[dict]:
     """The referrals of the facility (or of these clients), most urgent to follow up first."""
-    where: list[Any] = [Referral.client.facility == facility_id]
-    if client_ids is not None:
-        where.append(Referral.client.is_in(client_ids or [0]))
-    if filters.status == "":
-        where.append(Referral.status.is_in(list(OPEN_STATUSES)))
-    elif filters.status != "all":
-        where.append(Referral.status == filters.status)
-    if filters.overdue:
-        where.append(Referral.status.is_in([s.value for s in AWAITING_ANSWER]) & (Referral.expected_by < today))
-    if filters.agency_id is not None:
-        where.append(Referral.agency == filters.agency_id)
-    if filters.client_id is not None:
-        where.append(Referral.client == filters.client_id)
-    rows = await Referral.select(*_REFERRAL_COLUMNS).where(*where).order_by(Referral.expected_by).order_by(
-        Referral.id).run()
+    ids = None if client_ids is None else _padded(client_ids)
+    status = filters.status if filters.status in ("", "all") else "one"
+    shape = (status, filters.overdue, filters.agency_id is not None, filters.client_id is not None,
+             None if ids is None else len(ids))
+    query = _REFERRALS_LIST.get(shape) or _REFERRALS_LIST.setdefault(shape, _referrals_list_query(*shape))
+    values = {"facility_id": facility_id, "status": filters.status, "today": today, "agency_id": filters.agency_id,
+              "client_id": filters.client_id, **{f"c{i}": v for i, v in enumerate(ids or ())}}
+    rows = await query.rows(**values)
     return [_referral_row(row, today) for row in rows]
+
+
+# The referrals list's statement for each shape of filters, built once: (status "", "all" or "one",
+# overdue, by agency, by client, how many client ids or None for the whole facility).
+_REFERRALS_LIST: dict[tuple, db.Prebuilt] = {}
+
+
+def _padded(client_ids: list[int]) -> list[int]:
+    """The ids padded with 0 (no client) to a power of two, so a few statements serve every team size."""
+    size = 8
+    while size < len(client_ids):
+        size *= 2
+    return list(client_ids) + [0] * (size - len(client_ids))
+
+
+def _referrals_list_query(status: str, overdue: bool, by_agency: bool, by_client: bool,
+                          ids: Optional[int]) -> db.Prebuilt:
+    names = ("facility_id",) + (("status",) if status == "one" else ()) + (("today",) if overdue else ()) + (
+        ("agency_id",) if by_agency else ()) + (("client_id",) if by_client else ()) + tuple(
+        f"c{i}" for i in range(ids or 0))
+
+    def build(**v: Any) -> Any:
+        where: list[Any] = [Referral.client.facility == v["facility_id"]]
+        if ids is not None:
+            where.append(Referral.client.is_in([v[f"c{i}"] for i in range(ids)]))
+        if status == "":
+            where.append(Referral.status.is_in(list(OPEN_STATUSES)))
+        elif status == "one":
+            where.append(Referral.status == v["status"])
+        if overdue:
+            where.append(Referral.status.is_in([s.value for s in AWAITING_ANSWER]) & (Referral.expected_by < v["today"]))
+        if by_agency:
+            where.append(Referral.agency == v["agency_id"])
+        if by_client:
+            where.append(Referral.client == v["client_id"])
+        return Referral.select(*_REFERRAL_COLUMNS).where(*where).order_by(Referral.expected_by).order_by(Referral.id)
+
+    return db.Prebuilt(build, names=names)
 
 
 async def overdue_referrals_for(*, client_ids: list[int], today: date) -> list[dict]:
