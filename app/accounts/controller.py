@@ -17,8 +17,7 @@ from app.web.auth import actor_of, client_address, device_of, session_cookie, se
 from app.web.forms import Form, keyed, submitted_key
 from app.web.links import absolute_link
 from app.web.sessions import flash_push, session_revoke
-from app.web.submissions import created_once
-from app.web.tokens import token_for_form
+from app.web.submissions import link_created_once
 
 LOGIN_TEMPLATE = "accounts/login.html"
 
@@ -179,12 +178,9 @@ class AdminUsersController(Controller):
         data = await request.form()
         form = forms.user_form(data)
         if form.ok:
-            actor, key = actor_of(request), submitted_key(data)
-            # A repeat of this sending shows the same set-password link, which its token makes from the form's key.
-            token = token_for_form(secret=request.app.state.settings.secret_key, user_id=actor.user_id, form="user",
-                                   key=key)
+            actor = actor_of(request)
 
-            async def create() -> int:
+            async def create(token: str) -> int:
                 user_id = await services.user_create(
                     actor=actor, facility_id=request.user.facility_id, email=form.values["email"],
                     display_name=form.values["display_name"], role=form.values["role"],
@@ -193,7 +189,10 @@ class AdminUsersController(Controller):
                 return user_id
 
             try:
-                await created_once(user_id=actor.user_id, form="user", key=key, create=create)
+                # A repeat of this sending shows the same set-password link.
+                token = await link_created_once(secret=request.app.state.settings.secret_key,
+                                                   user_id=actor.user_id, form="user", key=submitted_key(data),
+                                                   create=create)
             except services.AccountError as error:
                 form.error(error.field, error.message)
         if not form.ok:

@@ -18,10 +18,9 @@ from app.policy import ClientRelation, can_on
 from app.web.auth import actor_of
 from app.web.forms import Form, keyed, query_text, save_merged, submitted_key, whole
 from app.web.links import absolute_link
-from app.web.tokens import token_for_form
 from app.clients.records import record_viewed, relation_for, today, wants_fragment
 from app.web.sessions import flash_push
-from app.web.submissions import created_once
+from app.web.submissions import created_once, link_created_once
 
 # Shown on the client page as links, each only when the policy allows it for this record.
 PAGE_ACTIONS = ("client.edit", "client.team.manage", "client.family.manage", "client.access_log.view",
@@ -284,20 +283,17 @@ class ClientController(Controller):
         await relation_for(request, client_id, "client.family.manage")
         data = await request.form()
         form, invite = forms.family_form(data)
-        invited = None
+        token = None
         if invite is not None:
             actor = actor_of(request)
-            key = submitted_key(data)
-            # A repeat of this sending shows the same set-password link, which its token makes from the form's key.
-            token = token_for_form(secret=request.app.state.settings.secret_key, user_id=actor.user_id,
-                                   form="family_invite", key=key)
             try:
-                invited = await created_once(user_id=actor.user_id, form="family_invite", key=key, create=lambda: (
-                    _link_id(services.family_invite(actor=actor, facility_id=request.user.facility_id,
-                                                    client_id=client_id, token=token, **invite))))
+                token = await link_created_once(
+                    secret=request.app.state.settings.secret_key, user_id=actor.user_id, form="family_invite",
+                    key=submitted_key(data), create=lambda token: _link_id(services.family_invite(
+                        actor=actor, facility_id=request.user.facility_id, client_id=client_id, token=token, **invite)))
             except services.ClientError as error:
                 form.error("email" if error.field not in forms.FAMILY_FIELDS else error.field, error.message)
-        if invited is None:
+        if token is None:
             return await self._family(request, client_id, keyed(form, data), status=422)
         # A new account's link is shown while it is unused; an existing account was only linked.
         link = {"email": invite["email"], "name": invite["display_name"],

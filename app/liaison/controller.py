@@ -24,10 +24,9 @@ from app.policy import PUBLIC, ClientRelation, can, can_on
 from app.web.auth import actor_of, client_address
 from app.web.forms import Form, keyed, submitted_key, whole
 from app.web.links import absolute_link
-from app.web.tokens import token_for_form
 from app.clients.records import record_viewed, relation_for, today, wants_fragment
 from app.web.sessions import flash_push
-from app.web.submissions import created_once
+from app.web.submissions import created_once, link_created_once
 
 REFERRAL_STATUSES = tuple(s.value for s in ReferralStatus)
 
@@ -400,13 +399,11 @@ class ClientLiaisonController(Controller):
         created = None
         if details is not None:
             actor = actor_of(request)
-            key = submitted_key(data)
-            # A repeat of this sending shows the same link, which its token makes from the form's key.
-            token = token_for_form(secret=request.app.state.settings.secret_key, user_id=actor.user_id,
-                                   form="share_link", key=key)
             try:
-                await created_once(user_id=actor.user_id, form="share_link", key=key, create=lambda: _link_id(
-                    services.share_link_create(actor=actor, client_id=client_id, details=details, token=token)))
+                token = await link_created_once(
+                    secret=request.app.state.settings.secret_key, user_id=actor.user_id, form="share_link",
+                    key=submitted_key(data), create=lambda token: _link_id(services.share_link_create(
+                        actor=actor, client_id=client_id, details=details, token=token)))
             except services.LiaisonError as error:
                 form.error(error.field, error.message)
             else:

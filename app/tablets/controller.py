@@ -17,8 +17,7 @@ from app.tablets import forms, queries, services
 from app.web.auth import actor_of, client_address, device_of, session_cookie, session_end, session_token
 from app.web.forms import Form, keyed, submitted_key
 from app.web.sessions import device_cookie_name, flash_push, session_revoke
-from app.web.submissions import created_once
-from app.web.tokens import token_for_form
+from app.web.submissions import link_created_once
 
 DEVICE_COOKIE_MAX_AGE = 400 * 24 * 3600  # Chrome caps cookie lifetimes at 400 days
 
@@ -111,11 +110,12 @@ class DevicesController(Controller):
         if not form.ok:
             return await self._page(request, form=keyed(form, data), status=422)
         settings = request.app.state.settings
-        actor, key = actor_of(request), submitted_key(data)
-        # A repeat of this sending sets the same cookie, which its token makes from the form's key.
-        token = token_for_form(secret=settings.secret_key, user_id=actor.user_id, form="device", key=key)
-        await created_once(user_id=actor.user_id, form="device", key=key, create=lambda: services.device_register(
-            actor=actor, facility_id=request.user.facility_id, name=form.values["name"], token=token))
+        actor = actor_of(request)
+        # A repeat of this sending sets the same cookie.
+        token = await link_created_once(
+            secret=settings.secret_key, user_id=actor.user_id, form="device", key=submitted_key(data),
+            create=lambda token: services.device_register(actor=actor, facility_id=request.user.facility_id,
+                                                          name=form.values["name"], token=token))
         cookie = Cookie(key=device_cookie_name(production=settings.is_production), value=token, path="/",
                         httponly=True, secure=settings.is_production, samesite="lax", max_age=DEVICE_COOKIE_MAX_AGE)
         await flash_push(session_id=request.user.session_id,

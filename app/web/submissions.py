@@ -18,6 +18,7 @@ from typing import Awaitable, Callable
 
 from app import clock, db
 from app.web.tables import FormSubmission
+from app.web.tokens import token_for_form
 
 # A repeated submission is recognised for this long; older keys are forgotten.
 SUBMISSION_KEPT = timedelta(days=2)
@@ -48,3 +49,13 @@ async def created_once(*, user_id: int, form: str, key: str, create: Callable[[]
         await FormSubmission.delete().where((FormSubmission.user == user_id)
                                             & (FormSubmission.created_at < now - SUBMISSION_KEPT)).run()
     return created_id
+
+
+async def link_created_once(*, secret: str, user_id: int, form: str, key: str,
+                            create: Callable[[str], Awaitable[int]]) -> str:
+    """`created_once` for a form that hands out a link or a cookie: `create` gets the token, which is made
+    from the form's key (`tokens.token_for_form`), so a repeat of the sending shows the same working link.
+    Returns the token."""
+    token = token_for_form(secret=secret, user_id=user_id, form=form, key=key)
+    await created_once(user_id=user_id, form=form, key=key, create=lambda: create(token))
+    return token
