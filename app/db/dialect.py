@@ -90,9 +90,16 @@ async def bulk_insert(table: str, columns: Sequence[str], rows: list[tuple]) -> 
             current.write_transactions += 1
             await asyncio.get_running_loop().run_in_executor(current._writer_thread(), insert_all)
         return
-    assert isinstance(current, PostgresEngine) and current.pool is not None
-    async with current.pool.acquire() as connection:
+    assert isinstance(current, PostgresEngine)
+    if current.pool is not None:
+        async with current.pool.acquire() as connection:
+            await connection.copy_records_to_table(table, records=rows, columns=list(columns))
+        return
+    connection = await current.get_new_connection()  # a command or a test that opened no pool
+    try:
         await connection.copy_records_to_table(table, records=rows, columns=list(columns))
+    finally:
+        await connection.close()
 
 
 _default_rows: dict[str, dict] = {}
