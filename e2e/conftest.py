@@ -216,11 +216,19 @@ def context(context, visited_pages: VisitedPages):
 
 
 @pytest.hookimpl(tryfirst=True)
-def pytest_itemcollected(item: pytest.Item) -> None:
-    """In a parallel run (`pytest -n`, `--dist loadgroup`), every browser test goes to one process: they
-    share its server and demo data, and the validity check reads the pages they all visited."""
-    if item.nodeid.startswith("e2e/"):
-        item.add_marker(pytest.mark.xdist_group("browser"))
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    """In a parallel run (`pytest -n N --dist loadgroup`, as `make test` runs), every browser test goes to one
+    process, as one unit of work after all the others: they share its server and demo data, and the validity
+    check reads the pages they all visited. Every other test is a unit of its own."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class BrowserTestsTogether(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return "e2e/" if nodeid.startswith("e2e/") else nodeid
+
+    return BrowserTestsTogether(config, log)
 
 
 @pytest.hookimpl(trylast=True)
