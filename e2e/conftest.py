@@ -224,6 +224,8 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log):
         return None
     from xdist.scheduler import LoadScopeScheduling
 
+    config.option.loadscopereorder = False  # units in collection order (not largest first): browser tests last
+
     class BrowserTestsTogether(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
             return "e2e/" if nodeid.startswith("e2e/") else nodeid
