@@ -41,7 +41,7 @@ def sign_in_on_tablet_and_set_pin(page: Page, email: str, password: str, pin: st
     expect(LockScreen(page).heading).to_be_visible()
 
 
-SLOT_TRIES = 6
+SLOT_TRIES = 36  # five-minute steps: three hours, past a fully booked morning
 
 
 def plan_a_visit_soon(page: Page, client_name: str, worker_name: str, minutes_from_now: int) -> datetime:
