@@ -45,6 +45,16 @@ def answered_alike(answers: list, status: int = 303) -> None:
         assert len({a.headers["location"] for a in answers}) == 1
 
 
+
+async def opened_without_session(settings, person, link: str) -> int:
+    """The status a link answers to a browser with no session (the invited person's own)."""
+    tabs = await browsers(settings, person, 1)
+    try:
+        tabs[0].cookies.clear()
+        return (await tabs[0].get(link)).status_code
+    finally:
+        await close_all(tabs)
+
 async def test_an_agency_sent_several_times_at_once_is_added_once(settings):
     world = await make_world()
     answers = await sent_at_once(settings, world.coordinator, "/agencies",
@@ -175,13 +185,7 @@ async def test_a_family_invitation_sent_several_times_at_once_links_once_and_eve
     assert len(user) == 1
     assert await FamilyLink.count().where(FamilyLink.user == user[0]["id"]) == 1
     assert await Outbox.count().where(Outbox.to_address == "sam.son@example.org") == 1
-    tabs = await browsers(settings, world.coordinator, 1)
-    try:
-        tabs[0].cookies.clear()
-        opened = await tabs[0].get(links.pop())
-    finally:
-        await close_all(tabs)
-    assert opened.status_code == 200
+    assert await opened_without_session(settings, world.coordinator, links.pop()) == 200
 
 
 async def test_a_new_account_sent_several_times_at_once_is_made_once_and_every_answer_shows_the_same_link(settings):
@@ -193,13 +197,7 @@ async def test_a_new_account_sent_several_times_at_once_is_made_once_and_every_a
     assert len(links) == 1
     assert await User.count().where(User.email == "new.worker@example.org") == 1
     assert await AuditEvent.count().where(AuditEvent.action == "user.created") == 1
-    tabs = await browsers(settings, world.admin, 1)
-    try:
-        tabs[0].cookies.clear()
-        opened = await tabs[0].get(links.pop())
-    finally:
-        await close_all(tabs)
-    assert opened.status_code == 200
+    assert await opened_without_session(settings, world.admin, links.pop()) == 200
 
 
 async def test_starting_a_review_sent_several_times_at_once_starts_one(settings):
