@@ -219,9 +219,9 @@ class MyDayPage:
         self.page = page
         self.heading = page.get_by_role("heading", name="My day", level=1)
         self.next_day = page.get_by_role("link", name="Next day")
-        self.current = page.get_by_role("article").filter(has_text="now / next")
+        self.cards = page.get_by_role("article")  # the visits not over yet, in time order
+        self.current = self.cards.filter(has_text="now / next")
         self.go_to_current = page.get_by_role("link", name=re.compile(r"^Go to the current visit"))
-        self.folded = page.locator(".visit-line")
 
     def open(self) -> MyDayPage:
         self.page.goto("/my-day")
