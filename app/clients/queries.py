@@ -570,15 +570,17 @@ async def clients_for_family(*, user: Principal) -> list[dict]:
     return rows
 
 
+_WORKER_CLIENTS = db.Prebuilt(lambda user_id, day, facility_id: CareTeamMember.select(
+    CareTeamMember.client.id.as_alias("id"), CareTeamMember.client.first_name.as_alias("first_name"),
+    CareTeamMember.client.last_name.as_alias("last_name"),
+    CareTeamMember.client.preferred_name.as_alias("preferred_name"),
+    CareTeamMember.client.status.as_alias("status"),
+).where((CareTeamMember.user == user_id) & team_active_on(day) & (CareTeamMember.client.facility == facility_id)
+        & (CareTeamMember.client.status != ClientStatus.discharged.value)))
+
+
 async def clients_for_worker(*, user: Principal, today: date) -> list[dict]:
-    rows = await CareTeamMember.select(
-        CareTeamMember.client.id.as_alias("id"), CareTeamMember.client.first_name.as_alias("first_name"),
-        CareTeamMember.client.last_name.as_alias("last_name"),
-        CareTeamMember.client.preferred_name.as_alias("preferred_name"),
-        CareTeamMember.client.status.as_alias("status"),
-    ).where((CareTeamMember.user == user.id) & team_active_on(today)
-            & (CareTeamMember.client.facility == user.facility_id)
-            & (CareTeamMember.client.status != ClientStatus.discharged.value)).run()
+    rows = await _WORKER_CLIENTS.rows(user_id=user.id, day=today, facility_id=user.facility_id)
     for row in rows:
         row["name"] = display_name(row)
     return sorted(rows, key=lambda r: (r["last_name"], r["first_name"]))

@@ -127,6 +127,11 @@ async def visits_of_worker(*, worker_id: int, start: datetime, end: datetime) ->
 # --- what each viewer may see (privacy lives here, not in the pages) -----------------------------
 
 
+# Without the service's instructions and checklist: the family's week never reads them.
+_CLIENT_WEEK = db.Prebuilt(lambda client_id, start, end: Visit.select(*_VISIT_COLUMNS).where(
+    (Visit.client == client_id) & (Visit.scheduled_start >= start) & (Visit.scheduled_start < end)).order_by(
+    Visit.scheduled_start))
+
 # What the family reads of a visit in their relative's week: when, what, who (a first name), what became of it.
 FAMILY_WEEK_FIELDS = ("scheduled_start", "scheduled_end", "status", "state", "kind", "moved_from", "extra",
                       "worker_name", "provider_name", "may_open")
@@ -148,9 +153,7 @@ async def week_for(*, user: Principal, relation: ClientRelation, start: datetime
     if details:
         rows = await visits_of_client(client_id=relation.client_id, start=start, end=end)
     else:
-        rows = await Visit.select(*_VISIT_COLUMNS).where(
-            (Visit.client == relation.client_id) & (Visit.scheduled_start >= start)
-            & (Visit.scheduled_start < end)).order_by(Visit.scheduled_start).run()
+        rows = await _CLIENT_WEEK.rows(client_id=relation.client_id, start=start, end=end)
     rows = await with_states(rows, facility_id=relation.facility_id, now=now)
     for row in rows:
         row["may_open"] = can_on(user, "visit.view", replace(relation, own_visit=row["worker_id"] == user.id))
@@ -428,17 +431,21 @@ async def worker_visits_clients(*, worker_id: int, client_ids: list[int], today:
     return {r["client"] for r in rows}
 
 
-async def shared_summaries_for(*, user: Principal, relation: ClientRelation, limit: int = 10) -> list[dict]:
-    """Recent completed visits whose summary the team marked as shared with the family, for a family member
-    whose link shows them (the worker by first name); nothing for anyone else."""
+SHARED_SUMMARIES = 10
+_SHARED_SUMMARIES = db.Prebuilt(lambda client_id: Visit.select(
+    Visit.scheduled_start, Visit.check_in_at, Visit.check_out_at, Visit.actual_start, Visit.actual_end,
+    Visit.family_summary, Visit.service.kind.as_alias("kind"), Visit.worker.display_name.as_alias("worker_name"),
+).where((Visit.client == client_id) & (Visit.family_summary_shared == True)  # noqa: E712
+        & (Visit.status == VisitStatus.completed.value) & (Visit.family_summary != "")).order_by(
+    Visit.scheduled_start, ascending=False).limit(SHARED_SUMMARIES))
+
+
+async def shared_summaries_for(*, user: Principal, relation: ClientRelation) -> list[dict]:
+    """The latest SHARED_SUMMARIES completed visits whose summary the team marked as shared with the family, for a
+    family member whose link shows them (the worker by first name); nothing for anyone else."""
     if not can_on(user, "visit.summaries.shared", relation):
         return []
-    rows = await Visit.select(
-        Visit.scheduled_start, Visit.check_in_at, Visit.check_out_at, Visit.actual_start, Visit.actual_end,
-        Visit.family_summary, Visit.service.kind.as_alias("kind"), Visit.worker.display_name.as_alias("worker_name"),
-    ).where((Visit.client == relation.client_id) & (Visit.family_summary_shared == True)  # noqa: E712
-            & (Visit.status == VisitStatus.completed.value) & (Visit.family_summary != "")).order_by(
-        Visit.scheduled_start, ascending=False).limit(limit).run()
+    rows = await _SHARED_SUMMARIES.rows(client_id=relation.client_id)
     # When the visit really happened: the times the worker recorded, else the taps on Check in and out.
     return [{"began_at": row["actual_start"] or row["check_in_at"] or row["scheduled_start"],
              "ended_at": row["actual_end"] or row["check_out_at"], "kind": row["kind"],
