@@ -49,8 +49,8 @@ async def phase(port: int, cookies: dict, seconds: float, heavy: bool) -> tuple[
     small: list[float] = []
     dashboards: list[float] = []
     stop = asyncio.Event()
-    coordinator = {"Cookie": f"__Host-kinward_session={cookies['coordinator@kinward.example']}"}
-    admin = {"Cookie": f"__Host-kinward_session={cookies['admin@kinward.example']}"}
+    coordinator = {"Cookie": cookies["coordinator@kinward.example"]}
+    admin = {"Cookie": cookies["admin@kinward.example"]}
     tasks = [asyncio.create_task(timed_loop(port, SMALL, coordinator, stop, small)) for _ in range(4)]
     if heavy:
         tasks += [asyncio.create_task(timed_loop(port, HEAVY, admin, stop, dashboards)) for _ in range(2)]

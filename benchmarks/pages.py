@@ -379,12 +379,11 @@ def serve(url: str, port: int) -> None:
     """One uvicorn worker: /__floor/<page> is the floor, everything else is Kinward."""
     import uvicorn
     from litestar import Litestar, Request, get
-    from litestar.config.compression import CompressionConfig
     from litestar.response import Template
     from litestar.response import template as template_module
 
     from app import db
-    from app.main import COMPRESS_MIN_BYTES, create_app
+    from app.main import compression, create_app
     from app.settings import Settings
     from app.web.templating import template_config
 
@@ -425,7 +424,7 @@ def serve(url: str, port: int) -> None:
         return Template(entry.template, context=await page.floor(q, _ids, entry.context))
 
     floor_app = Litestar(route_handlers=[floor], template_config=template_config(),
-                         compression_config=CompressionConfig(backend="gzip", minimum_size=COMPRESS_MIN_BYTES),
+                         compression_config=compression(),
                          openapi_config=None, debug=True)
 
     async def app(scope, receive, send):
@@ -627,7 +626,7 @@ async def measure(url: str, seconds: float, rounds: int, pages: tuple = PAGES) -
         results: dict[str, dict[str, dict[str, float]]] = {}
         for page in pages:
             path = page.path.format(**ids)
-            headers = {"Cookie": f"__Host-kinward_session={cookies[page.who]}"}
+            headers = {"Cookie": cookies[page.who]}
             floor_path = f"/__floor/{page.name.replace(' ', '%20')}"
             page_ids = {**{k: v for k, v in ids.items() if k != "users"}, "user": ids["users"][page.who]}
             async with httpx.AsyncClient(base_url=base) as c:
@@ -659,7 +658,8 @@ async def measure(url: str, seconds: float, rounds: int, pages: tuple = PAGES) -
 
 
 async def sign_in_cookie(base: str, email: str) -> str:
-    """Sign in over plain HTTP against a production-mode server (its cookies say Secure)."""
+    """Sign in over plain HTTP against a production-mode server (its cookies say Secure); the Cookie header a
+    browser would send afterwards: the session and the CSRF cookie (without it, every answer sets a new one)."""
     import httpx
 
     async with httpx.AsyncClient(base_url=base) as browser:
@@ -670,7 +670,8 @@ async def sign_in_cookie(base: str, email: str) -> str:
                                     headers={"Cookie": f"__Host-csrftoken={csrf}"})
         if answer.status_code != 303:
             sys.exit(f"sign-in of {email} failed: {answer.status_code}")
-        return re.search(r"__Host-kinward_session=([^;]+)", answer.headers["set-cookie"]).group(1)
+        session = re.search(r"__Host-kinward_session=([^;]+)", answer.headers["set-cookie"]).group(1)
+        return f"__Host-kinward_session={session}; __Host-csrftoken={csrf}"
 
 
 async def ids_for_production(base: str, cookies: dict[str, str]) -> dict:
@@ -678,9 +679,9 @@ async def ids_for_production(base: str, cookies: dict[str, str]) -> dict:
 
     ids: dict[str, Any] = {}
     async with httpx.AsyncClient(base_url=base) as c:
-        home = (await c.get("/family", headers={"Cookie": f"__Host-kinward_session={cookies['family@kinward.example']}"})).text
+        home = (await c.get("/family", headers={"Cookie": cookies["family@kinward.example"]})).text
         ids["client"] = int(re.search(r"/clients/(\d+)", home).group(1))
-        day = (await c.get("/my-day", headers={"Cookie": f"__Host-kinward_session={cookies['worker@kinward.example']}"})).text
+        day = (await c.get("/my-day", headers={"Cookie": cookies["worker@kinward.example"]})).text
         ids["visit"] = int(re.search(r"/visits/(\d+)", day).group(1))
     now = datetime.now(timezone.utc)
     midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)

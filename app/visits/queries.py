@@ -8,6 +8,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import Optional
 from zoneinfo import ZoneInfo
 
+from piccolo.columns.combination import WhereRaw
 from piccolo.querystring import QueryString
 
 from app.accounts.queries import facility_by_id
@@ -24,6 +25,9 @@ from app.web.tokens import token_hash
 VISIT_WINDOW_DAYS = 1
 # Visits that still need someone to turn up (the "next visit" of the caseload, clashes, the feed).
 LIVE_STATUSES = (VisitStatus.scheduled.value, VisitStatus.in_progress.value)
+# A visit with a concern, written as the partial index `visit_open_concern` says it: PostgreSQL's generic plan
+# of a prepared statement cannot use that index for `concern = $1`, whatever value is bound.
+CONCERN_RAISED = WhereRaw('"visit"."concern" = true')
 
 _VISIT_COLUMNS = (
     Visit.id, Visit.client, Visit.scheduled_start, Visit.scheduled_end, Visit.status, Visit.reassigned,
@@ -200,7 +204,7 @@ _LAST_NOTE = db.Prebuilt(lambda client_id, visit_id, before: Visit.select(
 _OPEN_CONCERNS = db.Prebuilt(lambda client_id: Visit.select(
     Visit.id, Visit.scheduled_start, Visit.concern_severity, Visit.concern_text, Visit.concern_acknowledged_at,
     Visit.concern_action_note, Visit.worker.display_name.as_alias("worker_name"),
-).where((Visit.client == client_id) & (Visit.concern == True)  # noqa: E712
+).where((Visit.client == client_id) & CONCERN_RAISED
         & Visit.concern_resolved_at.is_null()).order_by(Visit.scheduled_start, ascending=False).limit(
     HANDOVER_CONCERNS))
 
@@ -367,7 +371,7 @@ async def open_concerns_for(*, client_ids: list[int]) -> list[dict]:
         Visit.worker.display_name.as_alias("worker_name"), Visit.service.kind.as_alias("kind"),
         Visit.client.first_name.as_alias("client_first_name"), Visit.client.last_name.as_alias("client_last_name"),
         Visit.client.preferred_name.as_alias("client_preferred_name"),
-    ).where(Visit.client.is_in(client_ids) & (Visit.concern == True)  # noqa: E712
+    ).where(Visit.client.is_in(client_ids) & CONCERN_RAISED
             & Visit.concern_resolved_at.is_null()).order_by(Visit.scheduled_start, ascending=False).run()
     most_serious_first = {severity: n for n, severity in enumerate(reversed(rules.SEVERITIES))}
     return sorted(rows, key=lambda row: most_serious_first.get(row["concern_severity"], len(rules.SEVERITIES)))
@@ -379,7 +383,7 @@ async def unacknowledged_high_concerns() -> list[dict]:
         Visit.id, Visit.client, Visit.concern_raised_at, Visit.client.facility.id.as_alias("facility_id"),
         Visit.client.facility.concern_escalation_minutes.as_alias("escalation_minutes"),
         Visit.client.first_name.as_alias("client_first_name"),
-    ).where((Visit.concern == True) & (Visit.concern_severity == "high")  # noqa: E712
+    ).where(CONCERN_RAISED & (Visit.concern_severity == "high")
             & Visit.concern_raised_at.is_not_null() & Visit.concern_acknowledged_at.is_null()
             & Visit.concern_resolved_at.is_null() & Visit.concern_escalated_at.is_null()).run()
 

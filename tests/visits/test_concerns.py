@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
+import pytest
+
 from app.audit.tables import AuditEvent
 from app.mail.tables import Outbox
 from app.messages.services import digests_enqueue
@@ -153,3 +155,37 @@ async def test_what_was_done_that_is_too_long_or_has_control_characters_is_refus
     assert (await post_form(client, url, {"action_note": "Called the GP\r\nVisit tomorrow"})).status_code == 303
     row = await Visit.select().where(Visit.id == visit["id"]).first().run()
     assert row["concern_action_note"] == "Called the GP\nVisit tomorrow"
+
+
+
+async def test_postgresql_can_read_a_clients_open_concerns_through_their_partial_index_in_a_generic_plan():
+    """The handover asks for a client's open concerns on every visit page. PostgreSQL plans a prepared statement
+    once for any values after a few runs; that plan can use the partial index `visit_open_concern` only if the
+    query says `concern = true` as the index does (not `concern = $1`). SQLite plans with the values bound."""
+    from app import db
+    from app.visits.queries import _OPEN_CONCERNS
+
+    if not db.is_postgres():
+        pytest.skip("a question about PostgreSQL's generic plans; SQLite plans each statement with its values")
+    sql, args, slots = _OPEN_CONCERNS._compile(db.engine())
+    types = ", ".join("integer" if i in slots else "unknown" for i in range(len(args)))
+    values = ", ".join("7" if i in slots else repr(a) for i, a in enumerate(args))
+    connection = await db.engine().get_new_connection()
+    try:
+        async with connection.transaction():
+            await connection.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+            # Only the partial index or a scan of every visit are left to choose from (undone with the transaction).
+            await connection.execute("DROP INDEX visit_client_start")
+            await connection.execute(f"PREPARE open_concerns ({types}) AS {sql}")
+            plan = "\n".join(r[0] for r in await connection.fetch(f"EXPLAIN EXECUTE open_concerns ({values})"))
+            await connection.execute("DEALLOCATE open_concerns")
+            raise _Undo
+    except _Undo:
+        pass
+    finally:
+        await connection.close()
+    assert "visit_open_concern" in plan, plan
+
+
+class _Undo(Exception):
+    pass
