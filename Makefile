@@ -47,10 +47,11 @@ e2e: browser
 	$(BIN)/python -m pytest e2e -q
 
 # The suite in parallel processes, one per core (TEST_PROCESSES=0 runs it in this one); the browser tests
-# share one process, their server and the demo data (pytest-xdist's `loadgroup`).
+# share one process, their server and the demo data (one unit of work, chosen in e2e/conftest.py).
+# The 25 slowest steps are listed at the end, to see where the time goes.
 TEST_PROCESSES ?= auto
 test: install-test browser
-	$(BIN)/python -m pytest tests e2e -q -n $(TEST_PROCESSES) --dist loadgroup
+	$(BIN)/python -m pytest tests e2e -q -n $(TEST_PROCESSES) --dist loadgroup --durations=25
 
 # The route fuzzer's long run (make test runs a few examples per route): FUZZ_EXAMPLES per route.
 FUZZ_EXAMPLES ?= 200
