@@ -243,22 +243,13 @@ async def floor_family_home(q, ids, ctx):
 
 
 async def floor_team_week(q, ids, ctx):
-    from app.visits.controller import week_days
+    from app.visits.controller import team_week_rows
 
     visits = _with_states(await q(
         VISIT_ROW + "WHERE v.client IN (SELECT t.client FROM care_team_member t WHERE t.\"user\" = ? AND t.until IS NULL) "
         "AND v.scheduled_start >= ? AND v.scheduled_start < ? ORDER BY v.scheduled_start",
         ids["user"], ids["week_start"], ids["week_end"]))
-    rows: dict = {}
-    for visit in visits:
-        agency = visit["worker_id"] is None
-        key = ("agency", visit["provider_name"]) if agency else ("worker", visit["worker_id"])
-        rows.setdefault(key, {"name": visit["provider_name"] if agency else visit["worker_name"], "agency": agency,
-                              "visits": []})["visits"].append(visit)
-    workers = sorted(rows.values(), key=lambda r: (r["agency"], r["name"] or ""))
-    for row in workers:
-        row["days"] = week_days(ctx["week"], row.pop("visits"), "Europe/London")
-    return {**ctx, "workers": workers, "clashes": 0}
+    return {**ctx, "workers": team_week_rows(visits, first=ctx["week"], tz="Europe/London"), "clashes": 0}
 
 
 async def floor_visit_page(q, ids, ctx):

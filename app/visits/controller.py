@@ -182,6 +182,26 @@ async def my_day_page(request: Request, day: FromQuery[str] = "") -> Template:
 # --- the team's week --------------------------------------------------------------------------
 
 
+def team_week_rows(visits: list[dict], *, first: date, tz: str) -> list[dict]:
+    """One row per care worker, then one per outside provider (the agency named, as the service names it), each
+    with its days and the week's load: the visits still planned or made (not cancelled) and their planned time."""
+    rows: dict[tuple, dict] = {}
+    for visit in visits:
+        agency = visit["worker_id"] is None
+        key = ("agency", visit["provider_name"]) if agency else ("worker", visit["worker_id"])
+        name = (visit["provider_name"] or _("Outside provider")) if agency else visit["worker_name"]
+        row = rows.setdefault(key, {"name": name, "agency": agency, "visits": []})
+        row["visits"].append(visit)
+    workers = sorted(rows.values(), key=lambda r: (r["agency"], r["name"]))
+    for row in workers:
+        counted = [v for v in row["visits"] if v["status"] != "cancelled"]
+        row["total_visits"] = len(counted)
+        row["total_minutes"] = sum(int((v["scheduled_end"] - v["scheduled_start"]).total_seconds() // 60)
+                                   for v in counted)
+        row["days"] = week_days(first, row.pop("visits"), tz)
+    return workers
+
+
 @get("/schedule", opt={"action": "schedule.team_week"})
 async def team_week_page(request: Request, week: FromQuery[str] = "") -> Template:
     user = request.user
@@ -194,22 +214,7 @@ async def team_week_page(request: Request, week: FromQuery[str] = "") -> Templat
         client_ids = [c["id"] for c in await clients.clients_for_worker(user=user, today=today(request))]
     visits = await with_states(request, await queries.visits_of_team(
         facility_id=user.facility_id, start=start, end=end, client_ids=client_ids))
-    # One row per care worker, then one per outside provider (the agency named, as the service names it).
-    rows: dict[tuple, dict] = {}
-    for visit in visits:
-        agency = visit["worker_id"] is None
-        key = ("agency", visit["provider_name"]) if agency else ("worker", visit["worker_id"])
-        name = (visit["provider_name"] or _("Outside provider")) if agency else visit["worker_name"]
-        row = rows.setdefault(key, {"name": name, "agency": agency, "visits": []})
-        row["visits"].append(visit)
-    workers = sorted(rows.values(), key=lambda r: (r["agency"], r["name"]))
-    for row in workers:
-        # The week's load: the visits still planned or made (not cancelled) and their planned hours.
-        counted = [v for v in row["visits"] if v["status"] != "cancelled"]
-        row["total_visits"] = len(counted)
-        row["total_minutes"] = sum(int((v["scheduled_end"] - v["scheduled_start"]).total_seconds() // 60)
-                                   for v in counted)
-        row["days"] = week_days(first, row.pop("visits"), tz)
+    workers = team_week_rows(visits, first=first, tz=tz)
     shown = sorted({v["client"] for v in visits})
     actor = actor_of(request)
     await audit_record(actor=actor, action="schedule.team_viewed", object_type="schedule",
