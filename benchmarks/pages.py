@@ -168,6 +168,15 @@ async def floor_client_thread(q, ids, ctx):
 async def floor_my_day(q, ids, ctx):
     visits = _with_states(await q(VISIT_ROW + "WHERE v.worker = ? AND v.scheduled_start >= ? AND v.scheduled_start < ? "
                                   "ORDER BY v.scheduled_start", ids["user"], ids["day_start"], ids["day_end"]))
+    # The double-booked badge: the worker's live visits from the day before to the day after, as the page reads them.
+    from app.careplans.schedule import double_booked
+
+    busy = await q("SELECT id, worker, scheduled_start, scheduled_end FROM visit WHERE worker = ? "
+                   "AND status IN ('scheduled', 'in_progress') AND scheduled_start < ? AND scheduled_start > ? "
+                   "AND scheduled_end > ?", ids["user"], ids["day_after"], ids["day_before"], ids["day_start"])
+    clashes = double_booked((b["id"], b["worker"], b["scheduled_start"], b["scheduled_end"]) for b in busy)
+    for visit in visits:
+        visit["double_booked"] = visit["id"] in clashes
     records = {r["id"]: r for r in await q(
         "SELECT c.id, c.first_name, c.last_name, c.preferred_name, c.address, c.phone, c.language, c.status, "
         "c.status_since, c.allergies, c.mobility, c.communication, c.what_matters, c.risks, c.care_instructions, "
@@ -678,6 +687,7 @@ async def ids_for_production(base: str, cookies: dict[str, str]) -> dict:
     midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
     ids["now"] = now.isoformat()
     ids["day_start"], ids["day_end"] = midnight.isoformat(), (midnight + timedelta(days=1)).isoformat()
+    ids["day_before"], ids["day_after"] = (midnight - timedelta(days=1)).isoformat(), (midnight + timedelta(days=2)).isoformat()
     monday = midnight - timedelta(days=midnight.weekday())
     ids["week_start"], ids["week_end"] = monday.isoformat(), (monday + timedelta(days=7)).isoformat()
     ids["users"], ids["facility"], ids["review"] = await user_ids(ids["client"])

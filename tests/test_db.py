@@ -527,6 +527,24 @@ async def test_a_prebuilt_query_returns_what_the_same_query_built_per_call_retur
     assert await prebuilt.first(facility_id=facility + 1, active=True, after=since) is None
 
 
+async def test_a_prebuilt_query_over_a_list_of_ids_returns_what_is_in_returns_for_every_length():
+    from app.accounts.tables import User
+
+    facility = (await Facility.insert(Facility(name="Prebuilt ids", timezone="UTC")).run())[0]["id"]
+    ids = [(await User.insert(User(facility=facility, email=f"i{n}@example.org", display_name=f"I {n}", role="worker",
+                                   password_hash="x")).run())[0]["id"] for n in range(20)]
+
+    def build(ids, facility_id):
+        return User.select(User.id, User.email).where(User.id.is_in(ids) & (User.facility == facility_id)).order_by(
+            User.id)
+
+    prebuilt = db.PrebuiltForIds(build, names=("facility_id",))
+    for chosen in (ids[:1], ids[:7], ids[:8], ids[:9], ids[3:20], ids[::3] + [ids[0]]):
+        assert await prebuilt.rows(ids=chosen, facility_id=facility) == await build(chosen, facility).run()
+    assert await prebuilt.rows(ids=ids[:3], facility_id=facility + 1) == []
+    assert len(db.padded_ids(ids[:9])) == 16 and db.padded_ids(ids[:9])[9:] == [0] * 7
+
+
 async def test_a_prebuilt_query_must_use_each_value_it_takes():
     from app.accounts.tables import User
 

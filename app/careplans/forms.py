@@ -6,6 +6,7 @@ from datetime import date, time
 from typing import Any, Optional
 
 from app.careplans.queries import weekdays_of
+from app.careplans.schedule import DURATION_MAX
 from app.careplans.services import GoalDetails, PlanDetails, ServiceDetails
 from app.careplans.tables import GoalStatus, Service, ServiceKind
 from app.i18n import _
@@ -14,7 +15,6 @@ from app.web.forms import Form, idempotency_key, submitted_key, whole
 TEXT_MAX = 4000
 SHORT_MAX = 200
 TASKS_MAX = 20
-DURATION_MAX = 24 * 60
 
 PLAN_FIELDS = ("summary", "starts_on", "review_due", "ends_on", "revision")
 GOAL_FIELDS = ("description", "target_date", "status", "version")

@@ -12,6 +12,8 @@ from typing import Iterable, Optional
 from zoneinfo import ZoneInfo
 
 WEEK_MINUTES = 7 * 24 * 60
+# The longest a visit may last, in minutes (a service's duration; an extra visit's is shorter).
+DURATION_MAX = 24 * 60
 # Visits that have begun (or been logged) are history: the schedule never touches them.
 CHANGEABLE_STATUSES = frozenset({"scheduled", "cancelled"})
 

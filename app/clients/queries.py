@@ -272,9 +272,13 @@ def _columns(names: tuple[str, ...]) -> list[Column]:
     return [getattr(Client, name) for name in names]
 
 
-def _record_query(confidential: bool) -> db.Prebuilt:
+def _record_columns(confidential: bool) -> list[Column]:
     names = NEED_TO_KNOW_FIELDS + (CONFIDENTIAL_FIELDS + ("version", "updated_at") if confidential else ())
-    return db.Prebuilt(lambda client_id: Client.select(Client.id, *_columns(names)).where(Client.id == client_id))
+    return [Client.id, *_columns(names)]
+
+
+def _record_query(confidential: bool) -> db.Prebuilt:
+    return db.Prebuilt(lambda client_id: Client.select(*_record_columns(confidential)).where(Client.id == client_id))
 
 
 _RECORD = {confidential: _record_query(confidential) for confidential in (False, True)}
@@ -289,12 +293,18 @@ async def client_record(*, client_id: int, confidential: bool) -> dict:
     return row
 
 
+def _records_query(confidential: bool) -> db.PrebuiltForIds:
+    return db.PrebuiltForIds(lambda ids: Client.select(*_record_columns(confidential)).where(Client.id.is_in(ids)))
+
+
+_RECORDS = {confidential: _records_query(confidential) for confidential in (False, True)}
+
+
 async def client_records(*, client_ids: list[int], confidential: bool) -> dict[int, dict]:
     """client_record for many clients in one query."""
     if not client_ids:
         return {}
-    names = NEED_TO_KNOW_FIELDS + (CONFIDENTIAL_FIELDS + ("version", "updated_at") if confidential else ())
-    rows = await Client.select(Client.id, *_columns(names)).where(Client.id.is_in(list(client_ids))).run()
+    rows = await _RECORDS[confidential].rows(ids=list(client_ids))
     for row in rows:
         row["name"] = display_name(row)
     return {row["id"]: row for row in rows}

@@ -101,6 +101,36 @@ class Prebuilt:
         return rows[0] if rows else None
 
 
+def padded_ids(ids: list[int]) -> list[int]:
+    """The ids padded with 0 (an id no row has) to a power of two from 8, so a few statements serve every length."""
+    size = 8
+    while size < len(ids):
+        size *= 2
+    return list(ids) + [0] * (size - len(ids))
+
+
+class PrebuiltForIds:
+    """A Prebuilt whose query also takes a list of ids (for `is_in`): `build(ids, **values)` gets a list of Binds,
+    and one statement is built per padded length (`padded_ids`), so the shape is fixed for each length."""
+
+    def __init__(self, build: Any, names: tuple[str, ...] = ()) -> None:
+        self._build = build
+        self._names = names
+        self._by_length: dict[int, Prebuilt] = {}
+
+    def _statement(self, length: int) -> Prebuilt:
+        found = self._by_length.get(length)
+        if found is None:
+            id_names = tuple(f"id{n}" for n in range(length))
+            found = self._by_length[length] = Prebuilt(lambda **v: self._build(
+                [v[name] for name in id_names], **{name: v[name] for name in self._names}), names=self._names + id_names)
+        return found
+
+    async def rows(self, ids: list[int], **values: Any) -> list[dict]:
+        padded = padded_ids(ids)
+        return await self._statement(len(padded)).rows(**values, **{f"id{n}": v for n, v in enumerate(padded)})
+
+
 @dataclass(frozen=True)
 class RowInsert:
     """One row for `table`; a shared commit writes all rows of one table in one INSERT."""

@@ -181,7 +181,7 @@ async def referrals_for(*, user: Principal, relation: ClientRelation, today: dat
 async def referrals_list(*, facility_id: int, client_ids: Optional[list[int]], filters: ReferralFilter,
                          today: date) -> list[dict]:
     """The referrals of the facility (or of these clients), most urgent to follow up first."""
-    ids = None if client_ids is None else _padded(client_ids)
+    ids = None if client_ids is None else db.padded_ids(client_ids)
     status = filters.status if filters.status in ("", "all") else "one"
     shape = (status, filters.overdue, filters.agency_id is not None, filters.client_id is not None,
              None if ids is None else len(ids))
@@ -195,14 +195,6 @@ async def referrals_list(*, facility_id: int, client_ids: Optional[list[int]], f
 # The referrals list's statement for each shape of filters, built once: (status "", "all" or "one",
 # overdue, by agency, by client, how many client ids or None for the whole facility).
 _REFERRALS_LIST: dict[tuple, db.Prebuilt] = {}
-
-
-def _padded(client_ids: list[int]) -> list[int]:
-    """The ids padded with 0 (no client) to a power of two, so a few statements serve every team size."""
-    size = 8
-    while size < len(client_ids):
-        size *= 2
-    return list(client_ids) + [0] * (size - len(client_ids))
 
 
 def _referrals_list_query(status: str, overdue: bool, by_agency: bool, by_client: bool,

@@ -143,6 +143,22 @@ async def test_giving_a_visit_to_a_busy_worker_warns_of_the_double_booking(clien
     assert "double-booked" in week.text
 
 
+async def test_my_day_flags_a_visit_that_overlaps_a_long_one_begun_the_day_before(client, monday_morning):
+    """The clash read is bounded by the longest a visit may last: a visit of nearly that length, begun the
+    evening before, still marks today's 09:00 visit it runs into."""
+    world = await planned_world()
+    long_one = await Visit.select(Visit.id, Visit.scheduled_start).where(
+        Visit.client == world.others["id"]).order_by(Visit.scheduled_start).first().run()
+    nine = long_one["scheduled_start"] - timedelta(hours=1)  # Otto's 10:00 visit, today
+    await Visit.update({Visit.worker: world.worker["id"], Visit.scheduled_start: nine - timedelta(hours=23),
+                        Visit.scheduled_end: nine + timedelta(minutes=15)}).where(Visit.id == long_one["id"]).run()
+    await sign_in(client, world.worker)
+    page = (await client.get("/my-day")).text
+    [nine_card] = re.findall(r'<article id="visit-card-\d+".*?</article>', page, re.S)[:1]
+    assert "09:00" in nine_card and "double-booked" in nine_card
+    assert page.count("double-booked") == 1  # 12:30 is clear
+
+
 async def test_workers_and_family_cannot_change_visits(client, monday_morning):
     world = await planned_world()
     visit = await Visit.select().where(Visit.client == world.own["id"]).first().run()
