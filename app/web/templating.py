@@ -6,6 +6,7 @@ import hashlib
 from datetime import date, datetime, timezone
 from functools import lru_cache
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any, Optional
 from zoneinfo import ZoneInfo
 
@@ -45,8 +46,18 @@ NAVIGATION = (
 )
 
 
-def nav_items(user: Any) -> list[dict]:
-    return [{"label": _(label), "href": href} for label, href, action in NAVIGATION if route_allows(user, action)]
+def nav_items(user: Any) -> tuple[dict, ...]:
+    return _nav_for_role(user.role) if user is not None else _nav_for(None)
+
+
+@lru_cache(maxsize=None)
+def _nav_for_role(role: str) -> tuple[dict, ...]:
+    """The links depend on the role alone (the policy's role rules), so each role's list is built once."""
+    return _nav_for(SimpleNamespace(role=role))
+
+
+def _nav_for(user: Any) -> tuple[dict, ...]:
+    return tuple({"label": _(label), "href": href} for label, href, action in NAVIGATION if route_allows(user, action))
 
 
 @pass_context
