@@ -157,12 +157,31 @@ def _thread(rows: list[dict], viewer: int, recorded: dict) -> dict:
     return {**recorded, "messages": rows[::-1], "earlier": None, "newly_read": []}
 
 
+async def _receipts(q, client: int, thread: dict) -> dict:
+    """Who read each message shown ("Seen by"), and the thread's state for its live updates, as the page reads them."""
+    messages = thread["messages"]
+    if messages:
+        by_id = {m["id"]: m for m in messages}
+        for read in await q("SELECT r.message, r.read_at, u.id AS user_id, u.display_name AS name, u.role "
+                            "FROM message_read r JOIN message m ON m.id = r.message JOIN kinward_user u ON u.id = r.\"user\" "
+                            "WHERE m.client = ? AND r.message BETWEEN ? AND ? ORDER BY r.id",
+                            client, messages[0]["id"], messages[-1]["id"]):
+            message = by_id.get(read["message"])  # None: a message in the range this viewer is not shown
+            if message is not None and read["user_id"] != message["author_id"]:
+                message["receipts"].append(read)
+    state = (await q("SELECT (SELECT MAX(id) FROM message WHERE client = ?) AS last_message, (SELECT MAX(r.id) "
+                     "FROM message_read r JOIN message m ON m.id = r.message WHERE m.client = ?) AS last_read",
+                     client, client))[0]
+    return {**thread, "state": f"{state['last_message'] or 0}.{state['last_read'] or 0}"}
+
+
 async def floor_client_thread(q, ids, ctx):
     client = (await q("SELECT id, first_name, last_name, preferred_name, status FROM client WHERE id = ?",
                       ids["client"]))[0]
     client["name"] = _named(client)
     rows = await q(THREAD_SQL.format(""), ids["client"])
-    return {**ctx, "client": client, "thread": _thread(rows, ids["user"], ctx["thread"])}
+    thread = _thread(rows, ids["user"], ctx["thread"])
+    return {**ctx, "client": client, "thread": await _receipts(q, ids["client"], thread)}
 
 
 async def floor_my_day(q, ids, ctx):
@@ -247,7 +266,7 @@ async def floor_family_home(q, ids, ctx):
         sections.append({**recorded, "client": link, "may_see_schedule": link["may_see_schedule"],
                          "may_see_summaries": link["may_see_visit_summaries"], "visits": visits,
                          "summaries": summaries, "access_log": log, "access_log_more": more, "unread": 0,
-                         "thread": _thread(thread, ids["user"], recorded["thread"])})
+                         "thread": await _receipts(q, link["id"], _thread(thread, ids["user"], recorded["thread"]))})
     return {**ctx, "sections": sections}
 
 
