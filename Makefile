@@ -47,7 +47,7 @@ e2e: browser
 	$(BIN)/python -m pytest e2e -q
 
 # The suite in parallel processes, one per core (TEST_PROCESSES=0 runs it in this one); the browser tests
-# share one process, their server and the demo data (one unit of work, chosen in e2e/conftest.py).
+# come in two parts, each one unit of work with a server and demo data of its own (e2e/conftest.py).
 # The 25 slowest steps are listed at the end, to see where the time goes.
 TEST_PROCESSES ?= auto
 test: install-test browser

@@ -194,22 +194,37 @@ def browser_context_args(browser_context_args: dict) -> dict:
     return {**browser_context_args, "viewport": TABLET}
 
 
+# The browser tests come in two parts, so that a parallel run can give each part a process, a server and a
+# demo facility of its own; each part's tests stand alone from the other part's. The HTML validity check
+# runs once per part, on the pages that part's tests visited.
+PARTS = ("1", "2")
+SECOND_PART = frozenset({"test_visits.py", "test_visit_changes.py", "test_careplans.py", "test_liaison.py",
+                         "test_messages.py", "test_reviews.py"})
+
+
+def part_of(nodeid: str) -> str:
+    if nodeid.startswith("e2e/test_html_validity.py::test_every_page"):
+        return nodeid.rsplit("[", 1)[1].rstrip("]")  # its parameter is the part it checks
+    return "2" if Path(nodeid.split("::")[0]).name in SECOND_PART else "1"
+
+
 @pytest.fixture(scope="session")
-def visited_pages() -> VisitedPages:
-    """Every HTML page the browser received in this run, for the validity check that runs last."""
-    return VisitedPages()
+def visited_pages() -> dict[str, VisitedPages]:
+    """Every HTML page the browser received in this run, per part, for the validity checks that run last."""
+    return {part: VisitedPages() for part in PARTS}
 
 
 @pytest.fixture
-def context(context, visited_pages: VisitedPages):
+def context(context, visited_pages: dict[str, VisitedPages], request: pytest.FixtureRequest):
     """A local server answers within milliseconds: fail in seconds rather than Playwright's default 30."""
     context.set_default_timeout(10_000)
+    pages = visited_pages[part_of(request.node.nodeid)]
 
     def keep(response: Response) -> None:
         if (response.request.resource_type == "document" and not 300 <= response.status < 400
                 and response.headers.get("content-type", "").startswith("text/html")):
             with contextlib.suppress(PlaywrightError):  # the page was closed before its body was read
-                visited_pages.add(response.url, response.text())
+                pages.add(response.url, response.text())
 
     context.on("response", keep)
     return context
@@ -217,9 +232,9 @@ def context(context, visited_pages: VisitedPages):
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_xdist_make_scheduler(config: pytest.Config, log):
-    """In a parallel run (`pytest -n N --dist loadgroup`, as `make test` runs), every browser test goes to one
-    process, as one unit of work after all the others: they share its server and demo data, and the validity
-    check reads the pages they all visited. Every other test is a unit of its own."""
+    """In a parallel run (`pytest -n N --dist loadgroup`, as `make test` runs), each part of the browser tests
+    goes to one process, as one unit of work after all the others: its tests share that process's server and
+    demo data, and its validity check reads the pages they visited. Every other test is a unit of its own."""
     if config.getvalue("dist") != "loadgroup":
         return None
     from xdist.scheduler import LoadScopeScheduling
@@ -228,7 +243,7 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log):
 
     class BrowserTestsTogether(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
-            return "e2e/" if nodeid.startswith("e2e/") else nodeid
+            return "e2e/" + part_of(nodeid) if nodeid.startswith("e2e/") else nodeid
 
     return BrowserTestsTogether(config, log)
 
@@ -238,6 +253,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """The browser tests run after every other test (Playwright's sync API keeps an event loop running in
     the thread, which the async tests cannot share), and the HTML validity check, which reads the pages
     every other browser test visited, runs last."""
-    def place(item: pytest.Item) -> tuple[bool, bool]:
-        return item.nodeid.startswith("e2e/"), item.nodeid.startswith("e2e/test_html_validity.py")
+    def place(item: pytest.Item) -> tuple[bool, str, bool]:
+        browser = item.nodeid.startswith("e2e/")
+        return browser, part_of(item.nodeid) if browser else "", item.nodeid.startswith("e2e/test_html_validity.py")
     items.sort(key=place)

@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import pytest
 
+from e2e.conftest import PARTS
 from e2e.html_check import VisitedPages, unavailable
 
 
-def test_every_page_this_run_visited_is_valid_html(visited_pages: VisitedPages) -> None:
-    """Runs after every other end-to-end test (e2e/conftest.py orders it last) and reads what they opened."""
+@pytest.mark.parametrize("part", PARTS)
+def test_every_page_this_run_visited_is_valid_html(visited_pages: dict[str, VisitedPages], part: str) -> None:
+    """Runs after the other end-to-end tests of its part (e2e/conftest.py orders it last) and reads what they
+    opened."""
     reason = unavailable()
     if reason:
         pytest.skip(f"HTML validity not checked: {reason}")
-    if not visited_pages.bodies:
-        pytest.skip("HTML validity not checked: no other end-to-end test ran, so no page was visited")
-    errors = visited_pages.errors()
-    assert errors == [], f"{len(errors)} HTML errors in {len(visited_pages.bodies)} pages:\n" + "\n".join(errors)
+    pages = visited_pages[part]
+    if not pages.bodies:
+        pytest.skip(f"HTML validity not checked: no other end-to-end test of part {part} ran, so no page was visited")
+    errors = pages.errors()
+    assert errors == [], f"{len(errors)} HTML errors in {len(pages.bodies)} pages:\n" + "\n".join(errors)
 
 
 def test_the_check_finds_an_error_and_sets_only_htmx_attributes_aside() -> None:
