@@ -144,8 +144,8 @@ async def test_giving_a_visit_to_a_busy_worker_warns_of_the_double_booking(clien
 
 
 async def test_my_day_flags_a_visit_that_overlaps_a_long_one_begun_the_day_before(client, monday_morning):
-    """The clash read is bounded by the longest a visit may last: a visit of nearly that length, begun the
-    evening before, still marks today's 09:00 visit it runs into."""
+    """The clash read is bounded by the longest a visit may last: a visit of nearly that length, begun at
+    10:00 the day before, still marks today's 09:00 visit it runs into."""
     world = await planned_world()
     long_one = await Visit.select(Visit.id, Visit.scheduled_start).where(
         Visit.client == world.others["id"]).order_by(Visit.scheduled_start).first().run()
