@@ -181,32 +181,30 @@ async def referrals_for(*, user: Principal, relation: ClientRelation, today: dat
 async def referrals_list(*, facility_id: int, client_ids: Optional[list[int]], filters: ReferralFilter,
                          today: date) -> list[dict]:
     """The referrals of the facility (or of these clients), most urgent to follow up first."""
-    ids = None if client_ids is None else db.padded_ids(client_ids)
     status = filters.status if filters.status in ("", "all") else "one"
     shape = (status, filters.overdue, filters.agency_id is not None, filters.client_id is not None,
-             None if ids is None else len(ids))
+             client_ids is not None)
     query = _REFERRALS_LIST.get(shape) or _REFERRALS_LIST.setdefault(shape, _referrals_list_query(*shape))
     values = {"facility_id": facility_id, "status": filters.status, "today": today, "agency_id": filters.agency_id,
-              "client_id": filters.client_id, **{f"c{i}": v for i, v in enumerate(ids or ())}}
-    rows = await query.rows(**values)
+              "client_id": filters.client_id}
+    rows = await (query.rows(ids=client_ids, **values) if client_ids is not None else query.rows(**values))
     return [_referral_row(row, today) for row in rows]
 
 
 # The referrals list's statement for each shape of filters, built once: (status "", "all" or "one",
-# overdue, by agency, by client, how many client ids or None for the whole facility).
-_REFERRALS_LIST: dict[tuple, db.Prebuilt] = {}
+# overdue, by agency, by client, for a list of clients rather than the whole facility).
+_REFERRALS_LIST: dict[tuple, Any] = {}
 
 
 def _referrals_list_query(status: str, overdue: bool, by_agency: bool, by_client: bool,
-                          ids: Optional[int]) -> db.Prebuilt:
+                          by_ids: bool) -> db.Prebuilt | db.PrebuiltForIds:
     names = ("facility_id",) + (("status",) if status == "one" else ()) + (("today",) if overdue else ()) + (
-        ("agency_id",) if by_agency else ()) + (("client_id",) if by_client else ()) + tuple(
-        f"c{i}" for i in range(ids or 0))
+        ("agency_id",) if by_agency else ()) + (("client_id",) if by_client else ())
 
-    def build(**v: Any) -> Any:
+    def build(ids: Optional[list] = None, **v: Any) -> Any:
         where: list[Any] = [Referral.client.facility == v["facility_id"]]
         if ids is not None:
-            where.append(Referral.client.is_in([v[f"c{i}"] for i in range(ids)]))
+            where.append(Referral.client.is_in(ids))
         if status == "":
             where.append(Referral.status.is_in(list(OPEN_STATUSES)))
         elif status == "one":
@@ -219,7 +217,8 @@ def _referrals_list_query(status: str, overdue: bool, by_agency: bool, by_client
             where.append(Referral.client == v["client_id"])
         return Referral.select(*_REFERRAL_COLUMNS).where(*where).order_by(Referral.expected_by).order_by(Referral.id)
 
-    return db.Prebuilt(build, names=names)
+    # For a list of clients, one statement per padded length of the list (db.PrebuiltForIds).
+    return db.PrebuiltForIds(build, names=names) if by_ids else db.Prebuilt(build, names=names)
 
 
 async def overdue_referrals_for(*, client_ids: list[int], today: date) -> list[dict]:
