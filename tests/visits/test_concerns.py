@@ -171,21 +171,15 @@ async def test_postgresql_can_read_a_clients_open_concerns_through_their_partial
     types = ", ".join("integer" if i in slots else "unknown" for i in range(len(args)))
     values = ", ".join("7" if i in slots else repr(a) for i, a in enumerate(args))
     connection = await db.engine().get_new_connection()
+    undone = connection.transaction()
+    await undone.start()
     try:
-        async with connection.transaction():
-            await connection.execute("SET LOCAL plan_cache_mode = force_generic_plan")
-            # Only the partial index or a scan of every visit are left to choose from (undone with the transaction).
-            await connection.execute("DROP INDEX visit_client_start")
-            await connection.execute(f"PREPARE open_concerns ({types}) AS {sql}")
-            plan = "\n".join(r[0] for r in await connection.fetch(f"EXPLAIN EXECUTE open_concerns ({values})"))
-            await connection.execute("DEALLOCATE open_concerns")
-            raise _Undo
-    except _Undo:
-        pass
+        await connection.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+        # Only the partial index or a scan of every visit are left to choose from (rolled back below).
+        await connection.execute("DROP INDEX visit_client_start")
+        await connection.execute(f"PREPARE open_concerns ({types}) AS {sql}")
+        plan = "\n".join(r[0] for r in await connection.fetch(f"EXPLAIN EXECUTE open_concerns ({values})"))
     finally:
+        await undone.rollback()
         await connection.close()
     assert "visit_open_concern" in plan, plan
-
-
-class _Undo(Exception):
-    pass
