@@ -151,6 +151,22 @@ def settings() -> Settings:
     return settings_for_tests()
 
 
+# Building the app costs about 0.2 s (every route's signature parsed), and each new app compiles again the
+# templates it renders: the tests share one app per distinct settings. An app keeps nothing of a request
+# but its settings (sessions, limits and the rest live in the database, emptied before each test).
+_apps: list[tuple[Settings, object]] = []
+
+
+def app_for(settings: Settings):
+    """The app for these settings, built once per run."""
+    for known, app in _apps:
+        if known == settings:
+            return app
+    app = create_app(settings)
+    _apps.append((settings, app))
+    return app
+
+
 @asynccontextmanager
 async def app_client(settings: Settings, *, base_url: str = "http://testserver.local",
                      app=None) -> AsyncIterator[httpx.AsyncClient]:
@@ -159,7 +175,7 @@ async def app_client(settings: Settings, *, base_url: str = "http://testserver.l
     Litestar's test client runs the lifespan on a separate thread's loop, where a PostgreSQL
     pool would be unusable from the test; so the database is opened here, as the lifespan would.
     """
-    app = app or create_app(settings)
+    app = app or app_for(settings)
     await db.start()
     try:
         transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))
