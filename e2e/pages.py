@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from urllib.parse import quote
+from urllib.parse import quote, quote_plus
 
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Locator, Page, expect
@@ -91,6 +91,13 @@ class CaseloadPage:
 
     def open(self, query: str = "") -> CaseloadPage:
         self.page.goto("/caseload" + (f"?{query}" if query else ""))
+        return self
+
+    def find(self, typed: str) -> CaseloadPage:
+        """Type into the search as a person does, then wait for the answer to all of it (the address shows the
+        search once its rows are in): an earlier answer's link can be swapped out from under a click."""
+        self.search.press_sequentially(typed, delay=50)
+        expect(self.page).to_have_url(re.compile(r"[?&]q=" + re.escape(quote_plus(typed)) + r"(&|$)"))
         return self
 
     def only_with(self, name: str) -> Locator:

@@ -8,7 +8,8 @@ from zoneinfo import ZoneInfo
 
 from playwright.sync_api import Browser, Page, expect
 
-from e2e.pages import MyDayPage, PlanPage, ServiceForm, SignedInPage, WeekGrid, assert_no_axe_violations, sign_in
+from e2e.pages import (CaseloadPage, MyDayPage, PlanPage, ServiceForm, SignedInPage, WeekGrid, assert_no_axe_violations,
+                       sign_in)
 
 COORDINATOR = ("coordinator@kinward.example", "kinward-demo-coordinator")
 WORKER = ("worker@kinward.example", "kinward-demo-worker")
@@ -27,9 +28,7 @@ def first_visit_day() -> date:
 
 
 def open_plan(page: Page, client: str) -> PlanPage:
-    page.goto("/caseload")
-    page.get_by_label("Search by name").press_sequentially("oduya", delay=50)
-    page.get_by_role("table").get_by_role("link", name=re.compile("^" + re.escape(client))).click()
+    CaseloadPage(page).open().find("oduya").client_link(client).click()
     expect(page.get_by_role("heading", name=client, level=1)).to_be_visible()
     page.get_by_role("navigation", name="Client record").get_by_role("link", name="Care plan").click()
     plan = PlanPage(page)

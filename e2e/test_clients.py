@@ -14,8 +14,7 @@ FAMILY = ("family@kinward.example", "kinward-demo-family")
 
 
 def open_client_by_search(page: Page, typed: str, name: str) -> ClientPage:
-    caseload = CaseloadPage(page).open()
-    caseload.search.press_sequentially(typed, delay=50)
+    caseload = CaseloadPage(page).open().find(typed)
     expect(caseload.client_links()).to_have_count(1)
     caseload.client_link(name).click()
     client = ClientPage(page)

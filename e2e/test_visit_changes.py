@@ -8,7 +8,7 @@ from uuid import uuid4
 
 from playwright.sync_api import Browser, Page, expect
 
-from e2e.pages import VisitLog, WeekGrid, assert_no_axe_violations, sign_in
+from e2e.pages import CaseloadPage, VisitLog, WeekGrid, assert_no_axe_violations, sign_in
 from e2e.test_careplans import CLIENT, FACILITY_TZ
 from e2e.test_visits import COORDINATOR, TABLET, WORKER_A, open_the_visit, plan_a_visit_soon
 
@@ -16,9 +16,7 @@ DESKTOP = {"width": 1366, "height": 768}
 
 
 def open_client(page: Page, client_name: str) -> None:
-    page.goto("/caseload")
-    page.get_by_label("Search by name").press_sequentially(client_name.split(" ")[-1].lower(), delay=50)
-    page.get_by_role("table").get_by_role("link", name=re.compile("^" + re.escape(client_name))).click()
+    CaseloadPage(page).open().find(client_name.split(" ")[-1].lower()).client_link(client_name).click()
 
 
 def write_team_note(page: Page, client_name: str, text: str) -> None:

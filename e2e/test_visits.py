@@ -10,8 +10,8 @@ from uuid import uuid4
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from e2e.pages import (SAVE_TIMEOUT_MS, DevicesPage, FamilyHomePage, LockScreen, LoginPage, MyDayPage, PlanPage,
-                       ServiceForm, VisitLog, assert_no_axe_violations, leave_idle_until, sign_in)
+from e2e.pages import (SAVE_TIMEOUT_MS, CaseloadPage, DevicesPage, FamilyHomePage, LockScreen, LoginPage, MyDayPage,
+                       PlanPage, ServiceForm, VisitLog, assert_no_axe_violations, leave_idle_until, sign_in)
 from e2e.test_careplans import CLIENT, FACILITY_TZ
 from tests.mail.smtp import Inbox
 
@@ -53,9 +53,7 @@ def plan_a_visit_soon(page: Page, client_name: str, worker_name: str, minutes_fr
     start -= timedelta(minutes=start.minute % 5)
     if start.date() != datetime.now(FACILITY_TZ).date():
         pytest.skip("too close to midnight to plan a visit for later today")
-    page.goto("/caseload")
-    page.get_by_label("Search by name").press_sequentially(client_name.split(" ")[-1].lower(), delay=50)
-    page.get_by_role("table").get_by_role("link", name=re.compile("^" + re.escape(client_name))).click()
+    CaseloadPage(page).open().find(client_name.split(" ")[-1].lower()).client_link(client_name).click()
     page.get_by_role("navigation", name="Client record").get_by_role("link", name="Care plan").click()
     plan = PlanPage(page)
     expect(plan.heading).to_be_visible()

@@ -159,8 +159,9 @@ SEARCH_TERM_LENGTH_MAX = 40
 
 
 def search_terms(q: str) -> list[str]:
-    """The words a name search looks for, folded as names are; LIKE wildcards typed are dropped."""
-    words = (w.replace("%", "").replace("_", "").replace("\\", "") for w in search_key(q).split())
+    """The words a name search looks for, folded as names are; LIKE wildcards typed are dropped, and so are the
+    brackets a name is shown with around a preferred name ("Margaret Ellison (Peggy)" finds her)."""
+    words = (w.replace("%", "").replace("_", "").replace("\\", "").strip("()") for w in search_key(q).split())
     return [w[:SEARCH_TERM_LENGTH_MAX] for w in words if w][:SEARCH_TERMS_MAX]
 
 

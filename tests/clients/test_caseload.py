@@ -100,6 +100,20 @@ async def test_search_finds_part_of_a_name_ignoring_case_and_accents(client):
     assert len(names((await client.get("/caseload?q=%25")).text)) == 3  # a typed "%" is dropped, not a wildcard
 
 
+async def test_a_name_searched_as_the_caseload_shows_it_finds_the_client(client):
+    """A preferred name is shown in brackets; typing (or pasting) the name as shown finds the client."""
+    facility = await make_facility()
+    coordinator = await make_user(facility_id=facility, role="coordinator")
+    await make_client(facility_id=facility, first_name="Margaret", last_name="Ellison", preferred_name="Peggy",
+                      coordinator=coordinator)
+    await make_client(facility_id=facility, first_name="Harold", last_name="Finch", coordinator=coordinator)
+    await sign_in(client, coordinator)
+    shown = names((await client.get("/caseload")).text)
+    assert "Margaret Ellison (Peggy)" in shown and len(shown) == 2
+    for typed in ("(peggy)", "Margaret Ellison (Peggy)", "(Pegg"):
+        assert names((await client.get("/caseload", params={"q": typed})).text) == ["Margaret Ellison (Peggy)"]
+
+
 async def test_filters_for_overdue_reviews_flags_and_status(client):
     facility = await make_facility()
     coordinator = await make_user(facility_id=facility, role="coordinator")
