@@ -23,6 +23,7 @@ it, its address and its floor. Prints only; asserts nothing.
 
 import argparse
 import asyncio
+import contextlib
 import contextvars
 import json
 import os
@@ -538,18 +539,33 @@ def run_cli(url: str, *args: str) -> str:
     return done.stdout
 
 
-def analyze(url: str) -> None:
-    """PostgreSQL's planner statistics, as a running installation has them (its autovacuum gathers them a while
-    after a bulk load; without them the plans for a freshly built database are not the ones it would use).
-    Not on SQLite: Kinward never runs ANALYZE there, so its plans are made without statistics."""
+def settle(url: str) -> None:
+    """The database as a server that has run a while has it, not as a bulk load just left it.
+
+    PostgreSQL: VACUUM ANALYZE, what autovacuum does a while after a bulk load (planner statistics, the
+    visibility map); measured without it, the first pages ran while autovacuum worked through a million
+    new visits, at a tenth of their speed; then a checkpoint, so the pages the vacuum wrote are not flushed
+    during the rounds. SQLite: the write-ahead log folded into the file and the file
+    read once, as the pages a running server reads are in memory (the first pages measured after a build
+    otherwise read from disk). Kinward never runs ANALYZE on SQLite, so its plans there have no statistics.
+    """
     if url.startswith("sqlite:///"):
+        path = Path(url.removeprefix("sqlite:///"))
+        with sqlite3.connect(path) as connection:
+            connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        with path.open("rb") as database:
+            while database.read(1 << 22):
+                pass
         return
     import asyncpg
 
     async def run() -> None:
         connection = await asyncpg.connect(url)
         try:
-            await connection.execute("ANALYZE")
+            await connection.execute("VACUUM ANALYZE")
+            # What the vacuum wrote goes to disk now, not during the first pages' rounds.
+            with contextlib.suppress(asyncpg.InsufficientPrivilegeError):
+                await connection.execute("CHECKPOINT")
         finally:
             await connection.close()
 
@@ -561,7 +577,7 @@ def prepare(url: str, scale: int) -> None:
     try:
         _prepare(url, scale)
     finally:
-        analyze(url)
+        settle(url)
 
 
 def _prepare(url: str, scale: int) -> None:
@@ -690,7 +706,10 @@ async def measure(url: str, seconds: float, rounds: int, pages: tuple = PAGES) -
                 latencies, elapsed = await load(port, path, headers, seconds)
                 # Sealing the audit events the page views wrote is their work too: the round lasts until it is done
                 # (not while the floor runs next, which would slow the floor instead).
-                elapsed += await until_sealed(url)
+                sealing = await until_sealed(url)
+                if os.environ.get("KINWARD_BENCH_DEBUG"):
+                    print(f"    {page.name}: {len(latencies)} in {elapsed:.2f} s + sealing {sealing:.2f} s")
+                elapsed += sealing
                 real, real_time = real + latencies, real_time + elapsed
                 latencies, elapsed = await load(port, floor_path, {}, seconds)
                 floor, floor_time = floor + latencies, floor_time + elapsed
