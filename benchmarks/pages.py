@@ -656,6 +656,9 @@ def summary(latencies: list[float], seconds: float) -> dict[str, float]:
             "p99": ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000}
 
 
+SHOW_ROUNDS = {"on": False}
+
+
 async def measure(url: str, seconds: float, rounds: int, pages: tuple = PAGES) -> dict:
     port = free_port()
     server = subprocess.Popen([sys.executable, __file__, "--serve", url, str(port)], cwd=ROOT,
@@ -707,7 +710,7 @@ async def measure(url: str, seconds: float, rounds: int, pages: tuple = PAGES) -
                 # Sealing the audit events the page views wrote is their work too: the round lasts until it is done
                 # (not while the floor runs next, which would slow the floor instead).
                 sealing = await until_sealed(url)
-                if os.environ.get("KINWARD_BENCH_DEBUG"):
+                if SHOW_ROUNDS["on"]:
                     print(f"    {page.name}: {len(latencies)} in {elapsed:.2f} s + sealing {sealing:.2f} s")
                 elapsed += sealing
                 real, real_time = real + latencies, real_time + elapsed
@@ -815,8 +818,11 @@ def main() -> None:
     parser.add_argument("--only", default="", help="sqlite or postgresql")
     parser.add_argument("--pages", default="", help="comma-separated page names (default: all)")
     parser.add_argument("--sizes", default="demo,scale", help="demo, scale or both")
+    parser.add_argument("--show-rounds", action="store_true",
+                        help="print each round of each page: answers, seconds, and the seconds sealing took after it")
     parser.add_argument("--serve", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    SHOW_ROUNDS["on"] = args.show_rounds
     if args.serve:
         serve(args.serve[0], int(args.serve[1]))
         return
