@@ -4,8 +4,9 @@
 
 For each page below, on SQLite (and on PostgreSQL when --postgres or KINWARD_BENCH_POSTGRES names a
 server; databases <prefix>_demo and <prefix>_scale are created there), at the demo's size and
-after `kinward demo --scale N`: one `uvicorn` worker serves both Kinward and the floor; 16
-keep-alive connections ask for the page for a few seconds, real and floor in alternating rounds.
+after `kinward demo --scale N`: one `uvicorn` worker per size serves both Kinward and the floor (both
+sizes are served at once); 16 keep-alive connections ask for the page for a few seconds, real and
+floor in alternating rounds, demo size and scale in turn.
 Prints req/s, p50 and p99, the page/floor ratio, and p50 at scale over p50 at demo size.
 
 The floor is the least a page can cost: the page's data read with prebuilt raw SQL straight to the
@@ -659,13 +660,27 @@ def summary(latencies: list[float], seconds: float) -> dict[str, float]:
 SHOW_ROUNDS = {"on": False}
 
 
-async def measure(url: str, seconds: float, rounds: int, pages: tuple = PAGES) -> dict:
+@dataclass
+class Served:
+    """One database served by its own uvicorn worker, with the benchmark's signed-in cookies and ids."""
+    url: str
+    port: int
+    server: subprocess.Popen
+    cookies: dict
+    ids: dict
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+async def serve_for_measuring(url: str, pages: tuple) -> Served:
     port = free_port()
     server = subprocess.Popen([sys.executable, __file__, "--serve", url, str(port)], cwd=ROOT,
                               env={**os.environ, "KINWARD_DATABASE_URL": url, "KINWARD_ENV": "production",
                                    "KINWARD_SECRET_KEY": "benchmark-secret-" + "x" * 32,
                                    "FORWARDED_ALLOW_IPS": "127.0.0.1"},
-                              stdout=subprocess.DEVNULL, stderr=(VAR / "server.log").open("w"))
+                              stdout=subprocess.DEVNULL, stderr=(VAR / f"server-{url.rsplit('/', 1)[1]}.log").open("w"))
     base = f"http://127.0.0.1:{port}"
     from app import db
 
@@ -685,46 +700,77 @@ async def measure(url: str, seconds: float, rounds: int, pages: tuple = PAGES) -
         # Production cookies are Secure __Host- ones; the benchmark speaks plain HTTP, so it reads them itself.
         cookies = {email: await sign_in_cookie(base, email) for email in {p.who for p in pages}
                    | {"family@kinward.example", "worker@kinward.example"}}
-        ids = await ids_for_production(base, cookies)
-        results: dict[str, dict[str, dict[str, float]]] = {}
+        return Served(url=url, port=port, server=server, cookies=cookies, ids=await ids_for_production(base, cookies))
+    except BaseException:
+        stop_serving(server)
+        raise
+
+
+def stop_serving(server: subprocess.Popen) -> None:
+    server.terminate()
+    try:
+        server.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
+
+
+async def measure(urls: dict[str, str], seconds: float, rounds: int, pages: tuple = PAGES) -> dict:
+    """Each page at each size (`urls`: size -> database), every size served at once by a worker of its own; a
+    page's rounds alternate page and floor, and size after size, so that a machine that slows down or speeds
+    up during the run moves both sides of each ratio (page/floor, and p50 at scale over p50 at demo size)."""
+    served: dict[str, Served] = {}
+    try:
+        for size, url in urls.items():
+            served[size] = await serve_for_measuring(url, pages)
+        results: dict[str, dict[str, dict]] = {size: {} for size in served}
         for page in pages:
-            path = page.path.format(**ids)
-            headers = {"Cookie": cookies[page.who]}
-            floor_path = f"/__floor/{page.name.replace(' ', '%20')}"
-            page_ids = {**{k: v for k, v in ids.items() if k != "users"}, "user": ids["users"][page.who]}
-            async with httpx.AsyncClient(base_url=base) as c:
-                warm = await c.get(path, headers={**headers, "x-bench-record": page.name,
-                                                  "x-bench-ids": json.dumps(page_ids)})
-                if warm.status_code != 200:
-                    print(f"    ! {page.name}: {warm.status_code}")
-                    continue
-                floor_page = await c.get(floor_path)
-                if floor_page.status_code != 200:
-                    print(f"    ! {page.name} floor: {floor_page.status_code}", floor_page.text[-1500:])
-                    continue
-            sizes = {"page": len(warm.content), "floor": len(floor_page.content)}
-            real, floor, real_time, floor_time = [], [], 0.0, 0.0
-            await until_sealed(url)  # what earlier pages wrote is sealed before this one starts
+            targets = {}
+            for size, target in served.items():
+                ids = target.ids
+                path = page.path.format(**ids)
+                headers = {"Cookie": target.cookies[page.who]}
+                floor_path = f"/__floor/{page.name.replace(' ', '%20')}"
+                page_ids = {**{k: v for k, v in ids.items() if k != "users"}, "user": ids["users"][page.who]}
+                async with httpx_client(target.base) as c:
+                    warm = await c.get(path, headers={**headers, "x-bench-record": page.name,
+                                                      "x-bench-ids": json.dumps(page_ids)})
+                    if warm.status_code != 200:
+                        print(f"    ! {page.name} ({size}): {warm.status_code}")
+                        continue
+                    floor_page = await c.get(floor_path)
+                    if floor_page.status_code != 200:
+                        print(f"    ! {page.name} floor ({size}): {floor_page.status_code}", floor_page.text[-1500:])
+                        continue
+                targets[size] = (target, path, headers, floor_path,
+                                 {"page": len(warm.content), "floor": len(floor_page.content)})
+                await until_sealed(target.url)  # what earlier pages wrote is sealed before this one starts
+            taken = {size: ([], [], 0.0, 0.0) for size in targets}
             for _ in range(rounds):
-                latencies, elapsed = await load(port, path, headers, seconds)
-                # Sealing the audit events the page views wrote is their work too: the round lasts until it is done
-                # (not while the floor runs next, which would slow the floor instead).
-                sealing = await until_sealed(url)
-                if SHOW_ROUNDS["on"]:
-                    print(f"    {page.name}: {len(latencies)} in {elapsed:.2f} s + sealing {sealing:.2f} s")
-                elapsed += sealing
-                real, real_time = real + latencies, real_time + elapsed
-                latencies, elapsed = await load(port, floor_path, {}, seconds)
-                floor, floor_time = floor + latencies, floor_time + elapsed
-            results[page.name] = {"page": summary(real, real_time), "floor": summary(floor, floor_time), "bytes": sizes}
+                for size, (target, path, headers, floor_path, _sizes) in targets.items():
+                    real, floor, real_time, floor_time = taken[size]
+                    latencies, elapsed = await load(target.port, path, headers, seconds)
+                    # Sealing the audit events the page views wrote is their work too: the round lasts until it is
+                    # done (not while the floor runs next, which would slow the floor instead).
+                    sealing = await until_sealed(target.url)
+                    if SHOW_ROUNDS["on"]:
+                        print(f"    {page.name} ({size}): {len(latencies)} in {elapsed:.2f} s + sealing {sealing:.2f} s")
+                    real, real_time = real + latencies, real_time + elapsed + sealing
+                    latencies, elapsed = await load(target.port, floor_path, {}, seconds)
+                    taken[size] = (real, floor + latencies, real_time, floor_time + elapsed)
+            for size, (real, floor, real_time, floor_time) in taken.items():
+                results[size][page.name] = {"page": summary(real, real_time), "floor": summary(floor, floor_time),
+                                            "bytes": targets[size][4]}
         return results
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        for target in served.values():
+            stop_serving(target.server)
+
+
+def httpx_client(base: str):
+    import httpx
+
+    return httpx.AsyncClient(base_url=base)
 
 
 async def until_sealed(url: str, limit: float = 120.0) -> float:
@@ -835,14 +881,13 @@ def main() -> None:
     print(f"{CONNECTIONS} connections, one uvicorn worker, {args.rounds} x {args.seconds} s per page and floor; "
           f"{os.cpu_count()} cores")
     for engine, url_of in engines.items():
-        by_size = {}
+        urls = {}
         for size, scale in (("demo", 0), ("scale", args.scale)):
             if size not in args.sizes.split(","):
                 continue
-            url = url_of(size)
-            prepare(url, scale)
-            by_size[size] = asyncio.run(measure(url, args.seconds, args.rounds, pages))
-        report(engine, by_size)
+            urls[size] = url_of(size)
+            prepare(urls[size], scale)
+        report(engine, asyncio.run(measure(urls, args.seconds, args.rounds, pages)))
 
 
 def report(engine: str, by_size: dict) -> None:
