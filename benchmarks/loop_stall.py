@@ -96,12 +96,7 @@ async def measure(url: str, seconds: float) -> None:
         print(f"  {SMALL} while dashboards: {quantiles(busy)}")
         print(f"  {HEAVY}:       {quantiles(dashboards)}")
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        pages.stop_serving(server)
 
 
 def main() -> None:
