@@ -35,7 +35,7 @@ import statistics
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Optional
@@ -546,9 +546,10 @@ def settle(url: str) -> None:
     PostgreSQL: VACUUM ANALYZE, what autovacuum does a while after a bulk load (planner statistics, the
     visibility map); measured without it, the first pages ran while autovacuum worked through a million
     new visits, at a tenth of their speed; then a checkpoint, so the pages the vacuum wrote are not flushed
-    during the rounds. SQLite: the write-ahead log folded into the file and the file
-    read once, as the pages a running server reads are in memory (the first pages measured after a build
-    otherwise read from disk). Kinward never runs ANALYZE on SQLite, so its plans there have no statistics.
+    during the rounds. SQLite: the write-ahead log folded into the file and the file read once, as the pages
+    a running server reads are in memory; a precaution (the first runs after a build printed most pages at
+    scale at 0.2x to 0.4x, later runs 0.5x to 0.8x, cause not found). Kinward never runs ANALYZE on SQLite,
+    so its plans there have no statistics.
     """
     if url.startswith("sqlite:///"):
         path = Path(url.removeprefix("sqlite:///"))
@@ -657,9 +658,6 @@ def summary(latencies: list[float], seconds: float) -> dict[str, float]:
             "p99": ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000}
 
 
-SHOW_ROUNDS = {"on": False}
-
-
 @dataclass
 class Served:
     """One database served by its own uvicorn worker, with the benchmark's signed-in cookies and ids."""
@@ -680,7 +678,8 @@ async def serve_for_measuring(url: str, pages: tuple) -> Served:
                               env={**os.environ, "KINWARD_DATABASE_URL": url, "KINWARD_ENV": "production",
                                    "KINWARD_SECRET_KEY": "benchmark-secret-" + "x" * 32,
                                    "FORWARDED_ALLOW_IPS": "127.0.0.1"},
-                              stdout=subprocess.DEVNULL, stderr=(VAR / f"server-{url.rsplit('/', 1)[1]}.log").open("w"))
+                              stdout=subprocess.DEVNULL,
+                              stderr=(VAR / f"server-{url.rsplit('/', 1)[1]}.log").open("w"))
     base = f"http://127.0.0.1:{port}"
     from app import db
 
@@ -715,24 +714,41 @@ def stop_serving(server: subprocess.Popen) -> None:
         server.wait()
 
 
-async def measure(urls: dict[str, str], seconds: float, rounds: int, pages: tuple = PAGES) -> dict:
+@dataclass
+class Measuring:
+    """One page at one size: where to ask, and what its rounds and its floor's rounds took so far."""
+    target: Served
+    path: str
+    headers: dict
+    floor_path: str
+    bytes: dict
+    real: list = field(default_factory=list)
+    floor: list = field(default_factory=list)
+    real_time: float = 0.0
+    floor_time: float = 0.0
+
+
+async def measure(urls: dict[str, str], seconds: float, rounds: int, pages: tuple = PAGES, *,
+                  show_rounds: bool = False) -> dict:
     """Each page at each size (`urls`: size -> database), every size served at once by a worker of its own; a
     page's rounds alternate page and floor, and size after size, so that a machine that slows down or speeds
     up during the run moves both sides of each ratio (page/floor, and p50 at scale over p50 at demo size)."""
+    import httpx
+
     served: dict[str, Served] = {}
     try:
         for size, url in urls.items():
             served[size] = await serve_for_measuring(url, pages)
         results: dict[str, dict[str, dict]] = {size: {} for size in served}
         for page in pages:
-            targets = {}
+            measuring: dict[str, Measuring] = {}
             for size, target in served.items():
                 ids = target.ids
                 path = page.path.format(**ids)
                 headers = {"Cookie": target.cookies[page.who]}
                 floor_path = f"/__floor/{page.name.replace(' ', '%20')}"
                 page_ids = {**{k: v for k, v in ids.items() if k != "users"}, "user": ids["users"][page.who]}
-                async with httpx_client(target.base) as c:
+                async with httpx.AsyncClient(base_url=target.base) as c:
                     warm = await c.get(path, headers={**headers, "x-bench-record": page.name,
                                                       "x-bench-ids": json.dumps(page_ids)})
                     if warm.status_code != 200:
@@ -740,37 +756,33 @@ async def measure(urls: dict[str, str], seconds: float, rounds: int, pages: tupl
                         continue
                     floor_page = await c.get(floor_path)
                     if floor_page.status_code != 200:
-                        print(f"    ! {page.name} floor ({size}): {floor_page.status_code}", floor_page.text[-1500:])
+                        print(f"    ! {page.name} floor ({size}): {floor_page.status_code}",
+                              floor_page.text[-1500:])
                         continue
-                targets[size] = (target, path, headers, floor_path,
-                                 {"page": len(warm.content), "floor": len(floor_page.content)})
+                measuring[size] = Measuring(target, path, headers, floor_path,
+                                            {"page": len(warm.content), "floor": len(floor_page.content)})
                 await until_sealed(target.url)  # what earlier pages wrote is sealed before this one starts
-            taken = {size: ([], [], 0.0, 0.0) for size in targets}
             for _ in range(rounds):
-                for size, (target, path, headers, floor_path, _sizes) in targets.items():
-                    real, floor, real_time, floor_time = taken[size]
-                    latencies, elapsed = await load(target.port, path, headers, seconds)
+                for size, m in measuring.items():
+                    latencies, elapsed = await load(m.target.port, m.path, m.headers, seconds)
                     # Sealing the audit events the page views wrote is their work too: the round lasts until it is
                     # done (not while the floor runs next, which would slow the floor instead).
-                    sealing = await until_sealed(target.url)
-                    if SHOW_ROUNDS["on"]:
-                        print(f"    {page.name} ({size}): {len(latencies)} in {elapsed:.2f} s + sealing {sealing:.2f} s")
-                    real, real_time = real + latencies, real_time + elapsed + sealing
-                    latencies, elapsed = await load(target.port, floor_path, {}, seconds)
-                    taken[size] = (real, floor + latencies, real_time, floor_time + elapsed)
-            for size, (real, floor, real_time, floor_time) in taken.items():
-                results[size][page.name] = {"page": summary(real, real_time), "floor": summary(floor, floor_time),
-                                            "bytes": targets[size][4]}
+                    sealing = await until_sealed(m.target.url)
+                    if show_rounds:
+                        print(f"    {page.name} ({size}): {len(latencies)} in {elapsed:.2f} s "
+                              f"+ sealing {sealing:.2f} s")
+                    m.real += latencies
+                    m.real_time += elapsed + sealing
+                    latencies, elapsed = await load(m.target.port, m.floor_path, {}, seconds)
+                    m.floor += latencies
+                    m.floor_time += elapsed
+            for size, m in measuring.items():
+                results[size][page.name] = {"page": summary(m.real, m.real_time),
+                                            "floor": summary(m.floor, m.floor_time), "bytes": m.bytes}
         return results
     finally:
         for target in served.values():
             stop_serving(target.server)
-
-
-def httpx_client(base: str):
-    import httpx
-
-    return httpx.AsyncClient(base_url=base)
 
 
 async def until_sealed(url: str, limit: float = 120.0) -> float:
@@ -868,7 +880,6 @@ def main() -> None:
                         help="print each round of each page: answers, seconds, and the seconds sealing took after it")
     parser.add_argument("--serve", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    SHOW_ROUNDS["on"] = args.show_rounds
     if args.serve:
         serve(args.serve[0], int(args.serve[1]))
         return
@@ -878,8 +889,8 @@ def main() -> None:
         engines["PostgreSQL"] = lambda size: f"{args.postgres}_{size}"
     if args.only:
         engines = {k: v for k, v in engines.items() if k.lower().startswith(args.only.lower())}
-    print(f"{CONNECTIONS} connections, one uvicorn worker, {args.rounds} x {args.seconds} s per page and floor; "
-          f"{os.cpu_count()} cores")
+    print(f"{CONNECTIONS} connections, one uvicorn worker per size, {args.rounds} x {args.seconds} s per page and "
+          f"floor; {os.cpu_count()} cores")
     for engine, url_of in engines.items():
         urls = {}
         for size, scale in (("demo", 0), ("scale", args.scale)):
@@ -887,7 +898,7 @@ def main() -> None:
                 continue
             urls[size] = url_of(size)
             prepare(urls[size], scale)
-        report(engine, asyncio.run(measure(urls, args.seconds, args.rounds, pages)))
+        report(engine, asyncio.run(measure(urls, args.seconds, args.rounds, pages, show_rounds=args.show_rounds)))
 
 
 def report(engine: str, by_size: dict) -> None:
