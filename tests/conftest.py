@@ -154,17 +154,14 @@ def settings() -> Settings:
 # Building the app costs about 0.2 s (every route's signature parsed), and each new app compiles again the
 # templates it renders: the tests share one app per distinct settings. An app keeps nothing of a request
 # but its settings (sessions, limits and the rest live in the database, emptied before each test).
-_apps: list[tuple[Settings, object]] = []
+_apps: dict[Settings, object] = {}
 
 
 def app_for(settings: Settings):
     """The app for these settings, built once per run."""
-    for known, app in _apps:
-        if known == settings:
-            return app
-    app = create_app(settings)
-    _apps.append((settings, app))
-    return app
+    if settings not in _apps:
+        _apps[settings] = create_app(settings)
+    return _apps[settings]
 
 
 @asynccontextmanager

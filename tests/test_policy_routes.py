@@ -3,12 +3,12 @@
 from litestar import get
 
 from app.main import create_app
-from tests.conftest import app_client
+from tests.conftest import app_client, app_for
 from app.web.auth import undeclared_routes
 
 
 def test_every_route_of_the_app_declares_an_action_the_policy_knows(settings):
-    app = create_app(settings)
+    app = app_for(settings)
     assert len(app.routes) > 10
     assert undeclared_routes(app) == []
 
@@ -47,7 +47,7 @@ def test_no_handler_is_typed_any(settings):
     """Litestar serves a handler typed Any as JSON, so a re-rendered form would reach the browser as text."""
     from typing import Any
 
-    app = create_app(settings)
+    app = app_for(settings)
     untyped = [
         f"{handler.handler_name} {route.path}"
         for route in app.routes

@@ -8,10 +8,9 @@ import pytest
 
 from app import clock
 from app.liaison.tables import ShareLink
-from app.main import create_app
 from app.web.tokens import token_hash
 from tests.clients.factories import make_world
-from tests.conftest import login, post_form
+from tests.conftest import app_for, login, post_form
 from tests.liaison.factories import make_agency, make_provider, make_referral
 
 CLIENT_ROUTES = (
@@ -40,7 +39,7 @@ def _template(path: str) -> str:
 
 
 def test_the_matrix_covers_every_liaison_route(settings):
-    app = create_app(settings)
+    app = app_for(settings)
     liaison = set()
     for route in app.routes:
         for handler in getattr(route, "route_handlers", ()):

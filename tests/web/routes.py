@@ -19,14 +19,13 @@ import httpx
 from app import clock, db
 from app.accounts.tables import Device, Role
 from app.liaison.tables import ShareLink
-from app.main import create_app
 from app.piccolo_app import APP_CONFIG
 from app.policy import PUBLIC, ROLE_RULES
 from app.visits.services import schedule_sync
 from app.visits.tables import Visit
 from tests.careplans.factories import add_service, make_plan
 from tests.clients.factories import add_contact, add_team_member, make_world
-from tests.conftest import csrf_token, login, make_user
+from tests.conftest import app_for, csrf_token, login, make_user
 from tests.liaison.factories import make_agency, make_provider, make_referral
 
 ROLE_ORDER = (Role.coordinator, Role.admin, Role.worker, Role.family)
@@ -221,7 +220,7 @@ async def scrape_forms(world: RouteWorld, cases: list[RouteCase]) -> None:
 @asynccontextmanager
 async def route_world(settings: Any) -> AsyncIterator[RouteWorld]:
     """The served app, its records, and a signed-in browser per person (one anonymous)."""
-    app = create_app(settings)
+    app = app_for(settings)
     await db.start()
     try:
         people, ids = await _route_records()
