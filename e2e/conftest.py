@@ -44,6 +44,10 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 TABLET = {"width": 768, "height": 1024}
+# The server's output is shown with a failed browser test: whether the request the browser waited for
+# arrived, and how it was answered.
+SERVER_LOG = pytest.StashKey[Path]()
+SERVER_LOG_LINES = 40
 
 
 def e2e_database_url(test_url: str, scratch: Path) -> str:
@@ -124,7 +128,8 @@ def inbox(mail_server: SMTPServer) -> Inbox:
 
 
 @pytest.fixture(scope="session")
-def kinward_server(tmp_path_factory: pytest.TempPathFactory, mail_server: SMTPServer) -> Iterator[str]:
+def kinward_server(tmp_path_factory: pytest.TempPathFactory, mail_server: SMTPServer,
+                   pytestconfig: pytest.Config) -> Iterator[str]:
     """The base URL of a real Kinward server with the demo facility, for the whole session."""
     scratch = tmp_path_factory.mktemp("kinward-e2e")
     database_url = e2e_database_url(os.environ.get("KINWARD_TEST_DATABASE_URL", ""), scratch)
@@ -141,6 +146,7 @@ def kinward_server(tmp_path_factory: pytest.TempPathFactory, mail_server: SMTPSe
     kinward("demo", env=env)
 
     log = scratch / "server.log"
+    pytestconfig.stash[SERVER_LOG] = log
     # A file, not a pipe: the server logs every request, and a full pipe would stall it.
     with log.open("w") as output:
         server = subprocess.Popen([sys.executable, "-m", "app.cli", "serve", "--host", "127.0.0.1",
@@ -229,6 +235,17 @@ def context(context, visited_pages: dict[str, VisitedPages], request: pytest.Fix
 
     context.on("response", keep)
     return context
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[None]:
+    """A failed browser test shows the end of its server's log beside the browser's error."""
+    report = yield
+    log = item.config.stash.get(SERVER_LOG, None)
+    if report.failed and log is not None and log.exists():
+        tail = log.read_text(errors="replace").splitlines()[-SERVER_LOG_LINES:]
+        report.sections.append(("kinward server log (last lines)", "\n".join(tail)))
+    return report
 
 
 @pytest.hookimpl(tryfirst=True)
