@@ -17,6 +17,7 @@ from piccolo.table import Table
 from app import db
 from app.accounts.tables import Facility
 from app.db import BUSY_TIMEOUT_MS, KinwardSQLiteEngine, engine_from_url
+from app.db.transactions import MAX_BOUND_VALUES
 
 
 class EngineNote(Table, tablename="engine_note"):
@@ -479,6 +480,25 @@ async def test_configured_database_returns_the_new_id_from_an_insert():
     assert second[0]["id"] > first[0]["id"]
     names = await Facility.select(Facility.id, Facility.name).order_by(Facility.id).run()
     assert names == [{"id": first[0]["id"], "name": "Alder Court"}, {"id": second[0]["id"], "name": "Birch Lodge"}]
+
+
+async def test_a_shared_commit_stores_every_row_with_its_values_past_the_bound_values_of_one_insert():
+    """Rows of one table are folded into multi-row INSERTs, as many as one statement may bind, in order and
+    around the other writes of the commit."""
+    from piccolo.querystring import QueryString
+
+    columns = ("name", "timezone")
+    many = MAX_BOUND_VALUES // len(columns) + 3  # two INSERTs of rows, then a third after the update
+    rows = [db.RowInsert("facility", columns, (f"House {n}", "Europe/London")) for n in range(many)]
+    renamed = QueryString("UPDATE facility SET timezone = {} WHERE name = {}", "Europe/Paris", "House 0")
+    later = db.RowInsert("facility", columns, ("House last", "UTC"))
+    before = db.engine().write_transactions
+    await db.commit_shared([*rows, renamed, later])
+    assert db.engine().write_transactions == before + 1
+    stored = await Facility.select(Facility.name, Facility.timezone).order_by(Facility.id).run()
+    assert stored == ([{"name": "House 0", "timezone": "Europe/Paris"}]
+                      + [{"name": f"House {n}", "timezone": "Europe/London"} for n in range(1, many)]
+                      + [{"name": "House last", "timezone": "UTC"}])
 
 
 class Outdated(Exception):
