@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
-from playwright.sync_api import BrowserType, ConsoleMessage, Page, expect
+from playwright.sync_api import BrowserType, ConsoleMessage, Page, Route, expect
 
 from e2e.pages import LoginPage, SignedInPage, assert_no_axe_violations, sign_in
 
@@ -102,6 +102,40 @@ def test_back_after_sign_out_shows_nothing_of_the_person(
         expect(LoginPage(page).heading).to_be_visible()
     finally:
         browser.close()
+
+
+def held_until_asked_for(page: Page, held: list[Route]) -> Route:
+    """The request a route is holding, once the browser has sent it."""
+    for _ in range(200):
+        if held:
+            return held[0]
+        page.wait_for_timeout(50)
+    raise AssertionError("the request was never sent")
+
+
+def test_a_sign_out_that_overtakes_a_part_of_the_page_still_ends_where_signing_out_leads(page: Page) -> None:
+    """A part of the caseload is still on its way when the person signs out: it is refused (the session has
+    ended), and its refusal, which would send a page to sign in, does not take the browser elsewhere."""
+    account = ACCOUNTS["coordinator"]
+    late: list[Route] = []
+    leaving: list[Route] = []
+    page.route("**/reviews/count", lambda route: late.append(route))
+    home = sign_in(page, account.email, account.password)
+    expect(home.heading("Caseload")).to_be_visible()
+    count = held_until_asked_for(page, late)
+    page.route("**/logout", lambda route: leaving.append(route))
+    home.sign_out_button.evaluate("button => button.click()")  # a click that does not wait for the navigation
+    sign_out = held_until_asked_for(page, leaving)
+    signed_out = sign_out.fetch(max_redirects=0)  # the server ends the session; the browser has no answer yet
+    assert signed_out.status == 303 and signed_out.headers["location"] == "/login?signed_out=1"
+    with page.expect_response("**/reviews/count") as refused:
+        count.continue_()
+    assert refused.value.status == 401 and refused.value.headers["hx-redirect"].startswith("/login")
+    page.wait_for_timeout(500)  # time for the page's script to act on the refusal
+    sign_out.fulfill(response=signed_out)
+    page.wait_for_url("**/login?signed_out=1")
+    expect(page.get_by_role("status").filter(has_text="You have signed out.")).to_be_visible()
+    expect(home.sign_out_button).to_have_count(0)
 
 
 def test_login_page_has_no_axe_violations(page: Page) -> None:

@@ -55,7 +55,7 @@ def register_tablet(page: Page, name: str, idle_minutes: int) -> None:
     devices.register(name)
     devices.lock_after(idle_minutes)
     page.get_by_role("button", name="Sign out").click()
-    LockScreen(page).shown_after_site_data_cleared()
+    expect(LockScreen(page).heading).to_be_visible()
 
 
 def open_a_client(page: Page) -> list[str]:
@@ -75,7 +75,7 @@ def open_a_client(page: Page) -> list[str]:
 
 def shows_nothing_of(page: Page, private: list[str]) -> None:
     """The lock screen, and not a word of the client: not on the page, not in its title."""
-    LockScreen(page).shown_after_site_data_cleared()
+    expect(LockScreen(page).heading).to_be_visible()
     for text in private:
         for line in text.splitlines():
             expect(page.get_by_text(line.strip())).to_have_count(0)

@@ -8,6 +8,19 @@
     }
   });
 
+  // Once the person signs out or locks, the page asks for nothing more and follows no answer still on its
+  // way: an answer to a request the sign-out overtook (a 401 whose HX-Redirect says "sign in") would
+  // otherwise take the browser to the sign-in page instead of where the sign-out leads.
+  var sessionEnding = false;
+  document.addEventListener("submit", function (event) {
+    if (event.target.hasAttribute("data-ends-session")) { sessionEnding = true; }
+  });
+  ["htmx:before:request", "htmx:before:response"].forEach(function (name) {
+    document.addEventListener(name, function (event) {
+      if (sessionEnding) { event.preventDefault(); }
+    });
+  });
+
   // The printable summary's Print button (no inline script under the Content-Security-Policy).
   document.addEventListener("click", function (event) {
     if (event.target.closest && event.target.closest("[data-print]")) {
@@ -31,17 +44,16 @@
     var warning = document.getElementById("idle-warning");
     var countdown = document.getElementById("idle-countdown");
     var lockForm = document.getElementById("lock-form");
-    var ended = false;
     var lastPing = Date.now();
     var pingLater = null;
     var lockNow = function () {
-      if (ended) { return; }
-      ended = true;
+      if (sessionEnding) { return; }
+      sessionEnding = true;  // submit() fires no submit event
       body.hidden = true;
       if (lockForm) { lockForm.submit(); } else { window.location.replace("/tablet"); }
     };
     var tick = function () {
-      if (ended) { return; }
+      if (sessionEnding) { return; }
       var left = Math.ceil((lockAt - Date.now()) / 1000);
       if (left <= 0) { lockNow(); return; }
       if (warning) {
@@ -69,7 +81,7 @@
         }, function () {});
     };
     var markActive = function () {
-      if (ended || pingLater) { return; }
+      if (sessionEnding || pingLater) { return; }
       var wait = pingEvery - (Date.now() - lastPing);
       if (wait <= 0) { ping(); } else { pingLater = setTimeout(ping, wait); }
     };
@@ -82,9 +94,6 @@
       var ctx = event.detail.ctx;
       if (ctx && ctx.response) { heard(ctx.response.headers); }
     });
-    document.addEventListener("submit", function (event) {
-      if (event.target.hasAttribute("data-ends-session")) { ended = true; }
-    });
     document.addEventListener("visibilitychange", tick);
     window.addEventListener("pagehide", function (event) {
       if (event.persisted) { body.hidden = true; }
@@ -92,7 +101,7 @@
     window.addEventListener("pageshow", function (event) {
       if (!event.persisted) { return; }
       body.hidden = true;
-      window.location.replace(ended || Date.now() >= lockAt ? "/tablet" : window.location.href);
+      window.location.replace(sessionEnding || Date.now() >= lockAt ? "/tablet" : window.location.href);
     });
     setInterval(tick, 1000);
   }
