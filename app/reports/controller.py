@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import timedelta
 from types import SimpleNamespace
 from typing import Any, Optional
 
@@ -15,7 +14,6 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from app import clock, db
-from app.accounts.queries import facility_by_id
 from app.audit.services import audit_record
 from app.careplans import forms as plan_forms
 from app.clients import queries as clients
@@ -28,11 +26,6 @@ from app.web.forms import Form, keyed, submitted_key
 from app.clients.records import today, wants_fragment
 from app.web.sessions import flash_push
 from app.web.submissions import created_once
-
-
-async def _grace(request: Request) -> timedelta:
-    facility = await facility_by_id(facility_id=request.user.facility_id)
-    return timedelta(minutes=facility["visit_grace_minutes"])
 
 
 async def _worker(request: Request, worker_id: int, action: str) -> WorkerRelation:
@@ -55,7 +48,7 @@ class StaffReportController(Controller):
 
     async def _figures(self, request: Request, worker_ids: list[int], period: forms.Period) -> dict[int, dict]:
         start, end = period_bounds(start=period.start, end=period.end, tz=request.user.timezone)
-        client_ids, grace = await _client_scope(request), await _grace(request)
+        client_ids, grace = await _client_scope(request), request.user.visit_grace
         with db.reads_aside():  # a period's figures for every worker: not on the event loop
             return await queries.staff_figures(facility_id=request.user.facility_id, worker_ids=worker_ids,
                                                client_ids=client_ids, start=start, end=end, now=clock.utcnow(),
@@ -140,7 +133,7 @@ class StaffReportController(Controller):
         start, end = period_bounds(start=period.start, end=period.end, tz=request.user.timezone)
         visits = await queries.visits_behind(facility_id=request.user.facility_id, worker_id=worker_id,
                                              client_ids=await _client_scope(request), figure=figure, start=start,
-                                             end=end, now=clock.utcnow(), grace=await _grace(request))
+                                             end=end, now=clock.utcnow(), grace=request.user.visit_grace)
         return Template("reports/visits.html", context={
             "visits": visits, "figure": figure, "labels": forms.figure_labels(), "period": period, "worker_id": worker_id,
             "kinds": plan_forms.kind_labels(), "limit": queries.VISITS_LIST_LIMIT,
@@ -189,7 +182,7 @@ class DashboardController(Controller):
             form.values["team"] = ""
             scope = queries.DashboardScope(facility_id=user.facility_id, tz=user.timezone, client_ids=None,
                                            reviews_user=user, all_clients=True)
-        grace = await _grace(request)
+        grace = request.user.visit_grace
         # Up to a year of the facility's visits: tens of seconds at scale on SQLite, which would hold up
         # every other request if read on the event loop (benchmarks/loop_stall.py).
         with db.reads_aside():

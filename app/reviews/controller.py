@@ -11,7 +11,6 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
-from app.accounts.queries import facility_by_id
 from app.careplans import forms as plan_forms
 from app.careplans import queries as plans
 from app.careplans.tables import PlanStatus
@@ -32,11 +31,6 @@ from app.web.submissions import created_once
 NEXT_REVIEW_DAYS = 182
 # What of the client's record a printed review carries, in the disclosure log's terms.
 REVIEW_SECTIONS = ("plan", "visits")
-
-
-async def _grace(request: Request) -> timedelta:
-    facility = await facility_by_id(facility_id=request.user.facility_id)
-    return timedelta(minutes=facility["visit_grace_minutes"])
 
 
 @get("/reviews", opt={"action": "reviews.list"})
@@ -91,7 +85,7 @@ class ClientReviewsController(Controller):
         await relation_for(request, client_id, "client.reviews.edit")
         data = await request.form()
         number = await services.review_start(actor=actor_of(request), client_id=client_id, today=today(request),
-                                             tz=request.user.timezone, grace=await _grace(request),
+                                             tz=request.user.timezone, grace=request.user.visit_grace,
                                              key=submitted_key(data))
         return Redirect(path=f"/clients/{client_id}/reviews/{number}", status_code=303)
 

@@ -13,7 +13,6 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from app import clock
-from app.accounts.queries import facility_by_id
 from app.audit.services import audit_record
 from app.careplans import queries as plans
 from app.careplans.forms import kind_labels
@@ -47,9 +46,9 @@ def day_param(value: str, default: date) -> date:
     return iso_day(value) or default
 
 
-async def with_states(request: Request, visits: list[dict]) -> list[dict]:
+def with_states(request: Request, visits: list[dict]) -> list[dict]:
     """Each visit's derived state at this moment (late, missed, in progress...), by the facility's grace time."""
-    return await queries.with_states(visits, facility_id=request.user.facility_id, now=clock.utcnow())
+    return queries.with_states(visits, grace=request.user.visit_grace, now=clock.utcnow())
 
 
 def week_days(first: date, visits: list[dict], tz: str) -> list[dict]:
@@ -163,7 +162,7 @@ async def my_day_page(request: Request, day: FromQuery[str] = "") -> Template:
     visits, records_shown = await queries.my_day_for(user=user, start=start, end=end, today=today(request))
     for relation in records_shown:
         await record_viewed(request, relation, "my_day", day=shown.isoformat())
-    visits = await with_states(request, visits)
+    visits = with_states(request, visits)
     # The day opens at the visit the worker is at or going to next; the visits that are over fold to a line.
     current = rules.current_visit([(v["id"], rules.Attendance(v["state"]), v["scheduled_end"]) for v in visits],
                                   now=clock.utcnow()) if shown == today(request) else None
@@ -212,7 +211,7 @@ async def team_week_page(request: Request, week: FromQuery[str] = "") -> Templat
     client_ids = None
     if not can(user, "client.list_all"):
         client_ids = [c["id"] for c in await clients.clients_for_worker(user=user, today=today(request))]
-    visits = await with_states(request, await queries.visits_of_team(
+    visits = with_states(request, await queries.visits_of_team(
         facility_id=user.facility_id, start=start, end=end, client_ids=client_ids))
     workers = team_week_rows(visits, first=first, tz=tz)
     shown = sorted({v["client"] for v in visits})
@@ -268,7 +267,7 @@ class VisitController(Controller):
             "record": handover["record"] is not None, "team_notes": len(handover["team_notes"] or []),
             "concerns": len(handover["concerns"]), "last_note": handover["last_note"] is not None}} if handover else {}))
         return Template("visits/visit.html", context={
-            "visit": (await with_states(request, [visit]))[0], "client": await clients.client_name(client_id=visit["client"]),
+            "visit": with_states(request, [visit])[0], "client": await clients.client_name(client_id=visit["client"]),
             "may_manage": may_manage, "labels": forms.labels(), "error": error,
             "may_restore": visit["status"] == "cancelled" and visit["scheduled_start"] > clock.utcnow(),
             "workers": workers, "worker_options": [(w["id"], w["display_name"]) for w in workers],
@@ -591,17 +590,16 @@ async def caseload_visits(request: Request) -> Template:
     user = request.user
     relations = await clients.client_relations_of(user=user, today=today(request))
     client_ids = [r.client_id for r in relations if can_on(user, "visit.log.view", r)]
-    facility = await facility_by_id(facility_id=user.facility_id)
     start, end = queries.day_bounds(today(request), user.timezone)
     found = await queries.late_and_missed_visits(client_ids=client_ids, start=start, end=end, now=clock.utcnow(),
-                                                 grace=timedelta(minutes=facility["visit_grace_minutes"]))
+                                                 grace=user.visit_grace)
     late, missed = found["late"], found["missed"]
     concerns = await queries.open_concerns_for(client_ids=client_ids)
     later = await queries.times_recorded_later_for(client_ids=client_ids, start=start, end=end)
     for visit in late + missed + concerns + later:
         visit["client_name"] = _client_name(visit)
     context = {"late": late, "missed": missed, "concerns": concerns, "times_given_later": later, "labels": {**forms.labels(), **forms.log_labels()},
-               "grace_minutes": facility["visit_grace_minutes"]}
+               "grace_minutes": user.visit_grace_minutes}
     if wants_fragment(request):
         return Template("visits/_caseload_alerts.html", context=context)
     return Template("visits/caseload_alerts.html", context=context)

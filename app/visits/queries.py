@@ -78,10 +78,8 @@ async def _with_flags(rows: list[dict], start: datetime, end: datetime) -> list[
     return rows
 
 
-async def with_states(visits: list[dict], *, facility_id: int, now: datetime) -> list[dict]:
+def with_states(visits: list[dict], *, grace: timedelta, now: datetime) -> list[dict]:
     """Each visit's derived state at `now` (late, missed, in progress...), by the facility's grace time."""
-    facility = await facility_by_id(facility_id=facility_id)
-    grace = timedelta(minutes=facility["visit_grace_minutes"])
     for visit in visits:
         visit["state"] = rules.visit_state(visit, now=now, grace=grace).value
     return visits
@@ -172,7 +170,8 @@ async def week_for(*, user: Principal, relation: ClientRelation, start: datetime
         rows = await visits_of_client(client_id=relation.client_id, start=start, end=end)
     else:
         rows = await _CLIENT_WEEK.rows(client_id=relation.client_id, start=start, end=end)
-    rows = await with_states(rows, facility_id=relation.facility_id, now=now)
+    facility = await facility_by_id(facility_id=relation.facility_id)
+    rows = with_states(rows, grace=timedelta(minutes=facility["visit_grace_minutes"]), now=now)
     for row in rows:
         row["may_open"] = can_on(user, "visit.view", replace(relation, own_visit=row["worker_id"] == user.id))
     if details:

@@ -13,7 +13,7 @@ from typing import Optional
 
 from piccolo.querystring import QueryString
 
-from app.accounts.tables import Device, Session
+from app.accounts.tables import Device, Facility, Session
 from app import clock, db
 from app.web.tokens import token_hash, token_new
 
@@ -37,6 +37,13 @@ class CurrentUser:
     # page locks itself in this many seconds unless the person is active before then.
     idle_lock_minutes: Optional[int] = None
     lock_in_seconds: Optional[int] = None
+    # The facility's grace before a visit not begun counts as late, read with the session (a user built by
+    # hand gets the facility's default).
+    visit_grace_minutes: int = Facility.visit_grace_minutes.default
+
+    @property
+    def visit_grace(self) -> timedelta:
+        return timedelta(minutes=self.visit_grace_minutes)
 
 
 def cookie_name(*, production: bool) -> str:
@@ -107,7 +114,7 @@ async def sessions_revoke_for_user(*, user_id: int, keep_session_id: Optional[in
 # building the query with joins cost more than running it). Session, user and facility in one read.
 SESSION_SQL = (
     "SELECT s.id, s.created_at, s.last_seen_at, s.expires_at, s.device, s.flash, u.id AS user_id, u.email, "
-    "u.display_name, u.role, u.active, f.id AS facility_id, f.timezone, f.idle_lock_minutes "
+    "u.display_name, u.role, u.active, f.id AS facility_id, f.timezone, f.idle_lock_minutes, f.visit_grace_minutes "
     "FROM kinward_session s JOIN kinward_user u ON u.id = s.\"user\" JOIN facility f ON f.id = u.facility "
     "WHERE s.token_hash = {} AND s.revoked_at IS NULL LIMIT 1"
 )
@@ -166,6 +173,7 @@ async def session_resolve(*, token: str, idle_minutes: int, touch: bool = True) 
         idle_lock_minutes=row["idle_lock_minutes"] if on_tablet else None,
         lock_in_seconds=(tablet_lock_in(last_seen_at=seen, expires_at=row["expires_at"], idle=idle, now=now)
                          if on_tablet else None),
+        visit_grace_minutes=row["visit_grace_minutes"],
     )
 
 

@@ -393,6 +393,18 @@ async def test_the_grace_time_is_a_facility_setting_for_admins(client):
     assert (await post_form(client, "/admin/devices/settings", {**settings, "visit_grace_minutes": "5"})).status_code == 404
 
 
+async def test_a_changed_grace_time_applies_at_once_to_the_sessions_already_open(client, monday_morning):
+    """The grace comes with each request's session: a page asked for after the admin's change judges by it."""
+    world, visit = await logging_world()
+    monday_morning.now = NINE + timedelta(minutes=20)
+    await sign_in(client, world.worker)
+    assert "attendance-late" not in (await client.get(f"/visits/{visit['id']}")).text
+    assert "attendance-late" not in (await client.get("/my-day")).text
+    await Facility.update({Facility.visit_grace_minutes: 15}).where(Facility.id == world.facility).run()
+    assert 'class="badge attendance-late"' in (await client.get(f"/visits/{visit['id']}")).text
+    assert 'class="badge attendance-late"' in (await client.get("/my-day")).text
+
+
 async def test_another_facilitys_staff_get_not_found_on_every_visit_route(client, monday_morning):
     from tests.conftest import make_user
 
