@@ -8,10 +8,12 @@ from email.message import Message
 from uuid import uuid4
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Page, Response, Route, expect
 
 from e2e.pages import (SAVE_TIMEOUT_MS, CaseloadPage, DevicesPage, FamilyHomePage, LockScreen, LoginPage, MyDayPage,
-                       PlanPage, ServiceForm, VisitLog, assert_no_axe_violations, leave_idle_until, sign_in)
+                       PlanPage, ServiceForm, SignedInPage, VisitLog, assert_no_axe_violations, leave_idle_until,
+                       sign_in)
+from e2e.test_foundation import held_until_asked_for
 from e2e.test_careplans import CLIENT, FACILITY_TZ
 from tests.mail.smtp import Inbox
 
@@ -191,6 +193,44 @@ def test_a_save_that_does_not_reach_the_server_says_so_and_keeps_the_text(page: 
     log.saved("note")
     page.reload()
     expect(VisitLog(page).region.get_by_label("Note for the care team")).to_have_value(note)
+
+
+def test_a_note_still_being_saved_when_the_worker_signs_out_is_kept_whole(page: Page) -> None:
+    """The note's first save is on its way and more has been typed (its save waits in the queue) when the worker
+    signs out: the waiting save still goes, so the note is kept as the worker left it."""
+    first, more = f"Tea with two sugars ({uuid4().hex[:6]}).", " Then a walk to the gate."
+    sign_in(page, WORKER_B[0], WORKER_B[1])
+    page.get_by_role("link", name=re.compile(r"Open the visit")).first.click()
+    log = VisitLog(page)
+    if log.region.get_by_role("button", name="Check in").count():
+        log.check_in()
+    visit = page.url
+    box = log.region.get_by_label("Note for the care team")
+    saves: list[Route] = []
+    answered: list[Response] = []
+    page.on("response", lambda r: answered.append(r) if r.url.endswith("/log/note") else None)
+    # The first save is held; the next ones go through.
+    page.route("**/log/note", lambda route: route.continue_() if saves else saves.append(route))
+    box.fill(first)
+    first_save = held_until_asked_for(page, saves)
+    box.fill(first + more)
+    page.wait_for_timeout(1500)  # past the typing's 1 s delay: the second save waits behind the first
+    leaving: list[Route] = []
+    page.route("**/logout", lambda route: leaving.append(route))
+    SignedInPage(page).sign_out_button.evaluate("button => button.click()")  # a click that does not wait
+    sign_out = held_until_asked_for(page, leaving)
+    first_save.continue_()
+    for _ in range(100):
+        if len(answered) == 2:
+            break
+        page.wait_for_timeout(50)
+    assert [r.status for r in answered] == [200, 200]
+    assert more.strip() in (answered[1].request.post_data or "").replace("+", " ")
+    sign_out.continue_()
+    page.wait_for_url("**/login?signed_out=1")
+    sign_in(page, WORKER_B[0], WORKER_B[1])
+    page.goto(visit)
+    expect(VisitLog(page).region.get_by_label("Note for the care team")).to_have_value(first + more)
 
 
 def test_a_refused_check_out_is_summarised_where_the_worker_pressed_and_focus_moves_to_it(browser: Browser,

@@ -8,17 +8,25 @@
     }
   });
 
-  // Once the person signs out or locks, the page asks for nothing more and follows no answer still on its
-  // way: an answer to a request the sign-out overtook (a 401 whose HX-Redirect says "sign in") would
-  // otherwise take the browser to the sign-in page instead of where the sign-out leads.
+  // Once the person signs out or locks, the page reads nothing more and follows no answer that would take
+  // it elsewhere: an answer to a request the sign-out overtook (a 401 whose HX-Redirect says "sign in")
+  // would otherwise take the browser to the sign-in page instead of where the sign-out leads. Saves still
+  // go (a note's last words are sent, not dropped). A page still here long after (the person stopped
+  // it) works again, and its next answer says the session has ended.
+  var SESSION_END_WAIT_MS = 10000;
   var sessionEnding = false;
   document.addEventListener("submit", function (event) {
-    if (event.target.hasAttribute("data-ends-session")) { sessionEnding = true; }
+    var form = event.target;
+    if (event.defaultPrevented || !form.hasAttribute("data-ends-session")) { return; }
+    sessionEnding = true;
+    setTimeout(function () { sessionEnding = false; }, SESSION_END_WAIT_MS);
   });
-  ["htmx:before:request", "htmx:before:response"].forEach(function (name) {
-    document.addEventListener(name, function (event) {
-      if (sessionEnding) { event.preventDefault(); }
-    });
+  document.addEventListener("htmx:before:request", function (event) {
+    if (sessionEnding && event.detail.ctx.request.method === "GET") { event.preventDefault(); }
+  });
+  document.addEventListener("htmx:before:response", function (event) {
+    var hx = event.detail.ctx.hx || {};
+    if (sessionEnding && (hx.redirect || hx.location || hx.refresh)) { event.preventDefault(); }
   });
 
   // The printable summary's Print button (no inline script under the Content-Security-Policy).
