@@ -17,7 +17,7 @@ from piccolo.table import Table
 from app import db
 from app.accounts.tables import Facility
 from app.db import BUSY_TIMEOUT_MS, KinwardSQLiteEngine, engine_from_url
-from app.db.transactions import MAX_BOUND_VALUES
+from app.db.transactions import MAX_BOUND_VALUES, _statements
 
 
 class EngineNote(Table, tablename="engine_note"):
@@ -488,10 +488,15 @@ async def test_a_shared_commit_stores_every_row_with_its_values_past_the_bound_v
     from piccolo.querystring import QueryString
 
     columns = ("name", "timezone")
-    many = MAX_BOUND_VALUES // len(columns) + 3  # two INSERTs of rows, then a third after the update
+    per_insert = MAX_BOUND_VALUES // len(columns)
+    many = 2 * per_insert + 3  # more values than either engine binds in one statement
     rows = [db.RowInsert("facility", columns, (f"House {n}", "Europe/London")) for n in range(many)]
     renamed = QueryString("UPDATE facility SET timezone = {} WHERE name = {}", "Europe/Paris", "House 0")
     later = db.RowInsert("facility", columns, ("House last", "UTC"))
+    statements = _statements([*rows, renamed, later])
+    assert [s.template.split(" ", 1)[0] for s in statements] == ["INSERT", "INSERT", "INSERT", "UPDATE", "INSERT"]
+    assert [len(s.compile_string(db.engine().engine_type)[1]) for s in statements] == [
+        2 * per_insert, 2 * per_insert, 6, 2, 2]
     before = db.engine().write_transactions
     await db.commit_shared([*rows, renamed, later])
     assert db.engine().write_transactions == before + 1

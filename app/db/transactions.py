@@ -164,6 +164,11 @@ class _RowsInsert(QueryString):
                                for first in range(1, width * count + 1, width))
         return self._head + values, [value for row in self._rows for value in row]
 
+    def __str__(self) -> str:  # what a query log shows: the statement with its values
+        placeholders = "(" + ", ".join(["{}"] * self._width) + ")"
+        return str(QueryString(self._head + ", ".join([placeholders] * len(self._rows)),
+                               *[value for row in self._rows for value in row]))
+
 
 def _statements(writes: Sequence[Write]) -> list[QueryString]:
     """The writes in order, each table's consecutive rows folded into multi-row INSERTs."""
