@@ -207,7 +207,7 @@ def browser_context_args(browser_context_args: dict) -> dict:
 PARTS = ("1", "2")
 SECOND_PART = frozenset({"test_visits.py", "test_visit_changes.py", "test_careplans.py", "test_caseload.py",
                          "test_liaison.py", "test_messages.py", "test_reviews.py", "test_request_errors.py",
-                         "test_records.py", "test_team_week.py"})
+                         "test_records.py"})
 
 
 def part_of(nodeid: str) -> str:
