@@ -10,7 +10,7 @@ from datetime import date
 from urllib.parse import quote, quote_plus
 
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Locator, Page, Route, expect
 
 # Autosaves answer within a few seconds even on a loaded machine.
 SAVE_TIMEOUT_MS = 15_000
@@ -69,6 +69,21 @@ def sign_in(page: Page, email: str, password: str) -> SignedInPage:
 
 def sign_out(page: Page) -> None:
     SignedInPage(page).sign_out()
+
+
+def wait_until(page: Page, done, what: str, seconds: float = 10) -> None:
+    """Let the browser's events run until `done()` holds (a route holding a request, answers counted)."""
+    for _ in range(int(seconds * 20)):
+        if done():
+            return
+        page.wait_for_timeout(50)
+    raise AssertionError(f"{what} did not happen within {seconds:.0f} s")
+
+
+def held_until_asked_for(page: Page, held: list[Route]) -> Route:
+    """The request a route is holding (its handler appends the route to `held`), once the browser has sent it."""
+    wait_until(page, lambda: held, "the held request")
+    return held[0]
 
 
 def assert_no_axe_violations(page: Page) -> None:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import pytest
 from playwright.sync_api import BrowserType, ConsoleMessage, Page, Route, expect
 
-from e2e.pages import LoginPage, SignedInPage, assert_no_axe_violations, sign_in
+from e2e.pages import LoginPage, SignedInPage, assert_no_axe_violations, held_until_asked_for, sign_in
 
 MISMATCH = "That email and password do not match an active account."
 MIN_TOUCH_TARGET_PX = 44
@@ -102,15 +102,6 @@ def test_back_after_sign_out_shows_nothing_of_the_person(
         expect(LoginPage(page).heading).to_be_visible()
     finally:
         browser.close()
-
-
-def held_until_asked_for(page: Page, held: list[Route]) -> Route:
-    """The request a route is holding, once the browser has sent it."""
-    for _ in range(200):
-        if held:
-            return held[0]
-        page.wait_for_timeout(50)
-    raise AssertionError("the request was never sent")
 
 
 def test_a_sign_out_that_overtakes_a_part_of_the_page_still_ends_where_signing_out_leads(page: Page) -> None:

@@ -11,9 +11,8 @@ import pytest
 from playwright.sync_api import Browser, Page, Response, Route, expect
 
 from e2e.pages import (SAVE_TIMEOUT_MS, CaseloadPage, DevicesPage, FamilyHomePage, LockScreen, LoginPage, MyDayPage,
-                       PlanPage, ServiceForm, SignedInPage, VisitLog, assert_no_axe_violations, leave_idle_until,
-                       sign_in)
-from e2e.test_foundation import held_until_asked_for
+                       PlanPage, ServiceForm, SignedInPage, VisitLog, assert_no_axe_violations, held_until_asked_for,
+                       leave_idle_until, sign_in, wait_until)
 from e2e.test_careplans import CLIENT, FACILITY_TZ
 from tests.mail.smtp import Inbox
 
@@ -220,10 +219,7 @@ def test_a_note_still_being_saved_when_the_worker_signs_out_is_kept_whole(page: 
     SignedInPage(page).sign_out_button.evaluate("button => button.click()")  # a click that does not wait
     sign_out = held_until_asked_for(page, leaving)
     first_save.continue_()
-    for _ in range(100):
-        if len(answered) == 2:
-            break
-        page.wait_for_timeout(50)
+    wait_until(page, lambda: len(answered) == 2, "the two saves' answers")
     assert [r.status for r in answered] == [200, 200]
     assert more.strip() in (answered[1].request.post_data or "").replace("+", " ")
     sign_out.continue_()
