@@ -10,8 +10,8 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from e2e.conftest import TABLET
-from e2e.pages import ClientPage, DevicesPage, LockScreen, assert_no_axe_violations, sign_in
-from e2e.test_visits import ADMIN, IDLE_TIMEOUT_MS, WORKER_A, WORKER_B, sign_in_on_tablet_and_set_pin
+from e2e.pages import ClientPage, DevicesPage, LockScreen, assert_no_axe_violations, leave_idle_until, sign_in
+from e2e.test_visits import ADMIN, WORKER_A, WORKER_B, sign_in_on_tablet_and_set_pin
 
 # Says, in the browser's console, when a page comes back from the back/forward cache and whether it
 # was already hidden then (it runs before the page's own scripts, so it sees the page as it came back).
@@ -112,23 +112,27 @@ def test_the_back_forward_cache_is_on_in_these_tests(office: BrowserContext) -> 
 def test_after_the_idle_lock_back_forward_and_history_show_nothing_of_the_client(
         tablet: BrowserContext, office: BrowserContext) -> None:
     """A worker opens a client and leaves the tablet; it locks itself, and the history brings nothing back."""
+    tablet.clock.install()  # time runs as usual until the tablet is left idle
     page = tablet.new_page()
     try:
         register_tablet(page, "Hall tablet", idle_minutes=1)
         sign_in_on_tablet_and_set_pin(page, WORKER_A[0], WORKER_A[1], WORKER_A[3])
         LockScreen(page).unlock(WORKER_A[2], WORKER_A[3])
         private = open_a_client(page)
-        # The worker reads on for a while and scrolls: activity the server has not seen yet (an idle
-        # timer counting from it alone would lock after the server had already ended the session).
-        page.wait_for_timeout(8_000)
-        page.mouse.wheel(0, 300)
+        # The worker reads on for a while and scrolls: activity the page tells the server of, and counts
+        # its lock from the server's answer (the server's own timing is checked in tests/tablets).
+        page.clock.fast_forward(8_000)
+        with page.expect_response(lambda r: r.url.endswith("/tablet/still-here")) as seen:
+            page.mouse.wheel(0, 300)
+            page.clock.fast_forward(8_000)
+        assert seen.value.status == 204 and "kinward-lock-in" in seen.value.all_headers()
 
         # Then nobody touches the tablet: the warning counts down, then the page locks itself while the
         # session still lives (an answer to a live tablet session says when to lock).
-        with page.expect_response(lambda r: r.url.endswith("/tablet/lock") and r.request.method == "POST",
-                                  timeout=IDLE_TIMEOUT_MS) as lock:
-            expect(page.get_by_role("alert").filter(has_text="This tablet locks in")).to_be_visible(
-                timeout=IDLE_TIMEOUT_MS)
+        warning = page.get_by_role("alert").filter(has_text="This tablet locks in")
+        leave_idle_until(page, warning)
+        with page.expect_response(lambda r: r.url.endswith("/tablet/lock") and r.request.method == "POST") as lock:
+            leave_idle_until(page, LockScreen(page).heading)
         headers = lock.value.all_headers()
         assert lock.value.status == 303 and "kinward-lock-in" in headers
         assert headers["clear-site-data"] == '"cache", "storage"'
