@@ -200,14 +200,12 @@ def browser_context_args(browser_context_args: dict) -> dict:
     return {**browser_context_args, "viewport": TABLET}
 
 
-# The browser tests come in two parts of about the same length (the idle lock's test, in part 1, waits out a
-# real minute), so that a parallel run can give each part a process, a server and a demo facility of its own;
-# each part's tests stand alone from the other part's. The HTML validity check runs once per part, on the
-# pages that part's tests visited.
+# The browser tests come in two parts of about the same length, so that a parallel run can give each part a
+# process, a server and a demo facility of its own; each part's tests stand alone from the other part's. The
+# HTML validity check runs once per part, on the pages that part's tests visited.
 PARTS = ("1", "2")
 SECOND_PART = frozenset({"test_visits.py", "test_visit_changes.py", "test_careplans.py", "test_caseload.py",
-                         "test_liaison.py", "test_messages.py", "test_reviews.py", "test_request_errors.py",
-                         "test_records.py"})
+                         "test_liaison.py", "test_messages.py", "test_reviews.py"})
 
 
 def part_of(nodeid: str) -> str:

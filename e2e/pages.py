@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from typing import Callable
 from urllib.parse import quote, quote_plus
 
 from axe_playwright_python.sync_playwright import Axe
@@ -303,16 +304,24 @@ class DevicesPage:
         expect(self.page.get_by_role("status").filter(has_text=f"lock after {minutes} idle minutes")).to_be_visible()
 
 
-def leave_idle_until(page: Page, shown: Locator, *, step_ms: int = 5_000, limit_ms: int = 180_000) -> None:
-    """Nobody touches the tablet: its clock (installed with `context.clock.install()`) jumps ahead a few
-    seconds at a time, each step's timers firing and their requests answered, until `shown` appears.
-    The page's own idle timer decides when to warn and lock; the test does not wait for it in real time."""
+def fast_forward_until(page: Page, done: Callable[[], bool], what: str, *, step_ms: int = 5_000,
+                       limit_ms: int = 180_000) -> None:
+    """The page's clock (installed with `context.clock.install()`) jumps ahead a few seconds at a time, each
+    step's timers firing and their requests answered, until `done()` holds: the page's own timers decide
+    what happens when, and the test does not wait for them in real time."""
     for _ in range(limit_ms // step_ms):
-        if shown.is_visible():
+        if done():
             return
         page.clock.fast_forward(step_ms)
         page.wait_for_load_state()
-        page.wait_for_timeout(100)  # a still-here ping or the lock request the step set off
+        page.wait_for_timeout(100)  # the requests the step set off (a poll, a still-here ping, the lock)
+    if not done():
+        raise AssertionError(f"{what} did not happen within {limit_ms // 1000} s of the page's clock")
+
+
+def leave_idle_until(page: Page, shown: Locator, **steps: int) -> None:
+    """Nobody touches the tablet until its idle timer shows `shown` (the warning, the lock screen)."""
+    fast_forward_until(page, shown.is_visible, f"{shown} shown", **steps)
     expect(shown).to_be_visible()
 
 
