@@ -245,14 +245,21 @@ async def route_world(settings: Any) -> AsyncIterator[RouteWorld]:
         await db.stop()
 
 
-async def stored_state() -> dict[str, list[tuple]]:
+def _state_queries() -> list[tuple[str, db.Prebuilt]]:
+    """Per table that is not volatile, its rows without the volatile columns, built once."""
+    def rows_of(table: Any) -> db.Prebuilt:
+        columns = [c for c in table._meta.columns if not VOLATILE_COLUMNS.search(c._meta.name)]
+        return db.Prebuilt(lambda: table.select(*columns).order_by(table._meta.primary_key))
+
+    return [(table._meta.tablename, rows_of(table)) for table in APP_CONFIG.table_classes
+            if table._meta.tablename not in VOLATILE_TABLES]
+
+
+_STATE_QUERIES: list[tuple[str, db.Prebuilt]] = []
+
+
+async def stored_state() -> dict[str, list[dict]]:
     """Every stored row but the volatile ones, comparable before and after a request."""
-    state = {}
-    for table in APP_CONFIG.table_classes:
-        name = table._meta.tablename
-        if name in VOLATILE_TABLES:
-            continue
-        rows = await table.select().order_by(table._meta.primary_key).run()
-        state[name] = [tuple(sorted((k, repr(v)) for k, v in row.items() if not VOLATILE_COLUMNS.search(k)))
-                       for row in rows]
-    return state
+    if not _STATE_QUERIES:
+        _STATE_QUERIES.extend(_state_queries())
+    return {name: await query.rows() for name, query in _STATE_QUERIES}
