@@ -12,7 +12,7 @@ import pytest
 from app.accounts.tables import Facility, User
 from app.audit.queries import audit_chain_verify
 from app.clients.tables import Client
-from app.demo import DEMO_FACILITY, DemoResetRefused, demo_reset, demo_seed
+from app.demo import DEMO_FACILITY, DemoResetRefused, demo_reset
 from tests.clients.factories import make_client
 from tests.conftest import _TEST_URL, demo_seeded, make_facility
 
@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 async def test_a_reset_empties_the_database_and_seeds_the_demo_again():
-    await demo_seed()
+    await demo_seeded()  # the run's copy of the demo; the reset below seeds it for real
     demo = await Facility.select(Facility.id).where(Facility.name == DEMO_FACILITY).first().run()
     extra = await make_client(facility_id=demo["id"], first_name="Tried", last_name="Things")
     clients_before = await Client.count().run()
