@@ -14,6 +14,7 @@ from typing import AsyncIterator, Optional
 import pytest
 import httpx
 from argon2 import PasswordHasher, Type
+from piccolo.querystring import QueryString
 
 _TEST_URL = os.environ.get("KINWARD_TEST_DATABASE_URL", "")
 _WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
@@ -120,22 +121,18 @@ async def demo_seeded() -> bool:
         _demo_snapshots[key] = (created, rows)
         return created
     created, snapshot = _demo_snapshots[key]
-    async with db.transaction():
-        for tablename, table_rows in snapshot:
-            if not table_rows:
-                continue
-            table = next(t for t in APP_CONFIG.table_classes if t._meta.tablename == tablename)
-            columns = list(table_rows[0])
-            names = ", ".join(f'"{c}"' for c in columns)
-            per_batch = max(1, 30_000 // len(columns))  # both engines cap the arguments of one statement
-            for start in range(0, len(table_rows), per_batch):
-                batch = table_rows[start:start + per_batch]
-                values = ", ".join("(" + ", ".join("{}" for _ in columns) + ")" for _ in batch)
-                await table.raw(f"INSERT INTO {tablename} ({names}) VALUES {values}",
-                                *[row[c] for row in batch for c in columns]).run()
-            if db.is_postgres():
-                await table.raw(f"SELECT setval(pg_get_serial_sequence('{tablename}', 'id'), "
-                                f"(SELECT MAX(id) FROM {tablename}))").run()
+    # One commit, each table's rows in as few INSERTs as the engines take (the shared commit folds them).
+    writes: list[db.Write] = []
+    for tablename, table_rows in snapshot:
+        if not table_rows:
+            continue
+        names = tuple(table_rows[0])
+        columns = tuple(f'"{c}"' for c in names)
+        writes.extend(db.RowInsert(tablename, columns, tuple(row[c] for c in names)) for row in table_rows)
+        if db.is_postgres():
+            writes.append(QueryString(f"SELECT setval(pg_get_serial_sequence('{tablename}', 'id'), "
+                                      f"(SELECT MAX(id) FROM {tablename}))"))
+    await db.commit_shared(writes)
     return created
 
 
