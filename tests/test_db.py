@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import AsyncIterator
 
@@ -504,6 +505,34 @@ async def test_a_shared_commit_stores_every_row_with_its_values_past_the_bound_v
     assert stored == ([{"name": "House 0", "timezone": "Europe/Paris"}]
                       + [{"name": f"House {n}", "timezone": "Europe/London"} for n in range(1, many)]
                       + [{"name": "House last", "timezone": "UTC"}])
+
+
+async def test_rows_inserted_at_once_skip_conflicts_return_the_new_ones_and_roll_back_with_their_transaction():
+    """insert_rows: as many rows as several statements bind, defaults filled, each statement's tail applied
+    (here: a conflict skips the row and RETURNING names the rows stored), in the caller's transaction."""
+    from app.accounts.tables import LoginThrottle
+
+    stamp = datetime(2026, 3, 1, 9, tzinfo=timezone.utc)
+    await LoginThrottle.insert(LoginThrottle(key="taken", failures=7, updated_at=stamp)).run()
+    per_statement = MAX_BOUND_VALUES // len(db.row_defaults(LoginThrottle))
+    keys = [f"key {n}" for n in range(2 * per_statement + 5)]
+    rows = [db.row_defaults(LoginThrottle, key=key, failures=n % 4, updated_at=stamp) for n, key in enumerate(keys)]
+    rows.insert(3, db.row_defaults(LoginThrottle, key="taken", failures=1, updated_at=stamp))
+    tail = " ON CONFLICT DO NOTHING RETURNING key"
+    with pytest.raises(Outdated):
+        async with db.transaction():
+            returned = await db.insert_rows(LoginThrottle, rows, tail=tail)
+            assert [r["key"] for r in returned] == keys
+            raise Outdated  # the caller's transaction ends without a commit
+    assert await LoginThrottle.count().run() == 1
+
+    returned = await db.insert_rows(LoginThrottle, rows, tail=tail)
+    assert [r["key"] for r in returned] == keys
+    stored = await LoginThrottle.select(LoginThrottle.key, LoginThrottle.failures, LoginThrottle.blocked_until,
+                                        LoginThrottle.updated_at).order_by(LoginThrottle.id).run()
+    assert stored == ([{"key": "taken", "failures": 7, "blocked_until": None, "updated_at": stamp}]
+                      + [{"key": key, "failures": n % 4, "blocked_until": None, "updated_at": stamp}
+                         for n, key in enumerate(keys)])
 
 
 class Outdated(Exception):

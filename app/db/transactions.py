@@ -150,10 +150,10 @@ class _RowsInsert(QueryString):
     compiling parses a template with a placeholder per value, which was most of the cost of a shared
     commit of a page that records an event per client it shows (My day)."""
 
-    def __init__(self, table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
+    def __init__(self, table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]], tail: str = "") -> None:
         self._head = f"INSERT INTO {table} ({', '.join(columns)}) VALUES "
         super().__init__(self._head)  # the template: what the engines look at to tell a read from a write
-        self._width, self._rows = len(columns), rows
+        self._width, self._rows, self._tail = len(columns), rows, tail
 
     def compile_string(self, engine_type: str = "postgres") -> tuple[str, list]:
         width, count = self._width, len(self._rows)
@@ -162,12 +162,28 @@ class _RowsInsert(QueryString):
         else:
             values = ", ".join("(" + ", ".join(f"${n}" for n in range(first, first + width)) + ")"
                                for first in range(1, width * count + 1, width))
-        return self._head + values, [value for row in self._rows for value in row]
+        return self._head + values + self._tail, [value for row in self._rows for value in row]
 
     def __str__(self) -> str:  # what a query log shows: the statement with its values
         placeholders = "(" + ", ".join(["{}"] * self._width) + ")"
-        return str(QueryString(self._head + ", ".join([placeholders] * len(self._rows)),
+        return str(QueryString(self._head + ", ".join([placeholders] * len(self._rows)) + self._tail,
                                *[value for row in self._rows for value in row]))
+
+
+async def insert_rows(table: Any, rows: list[dict], *, tail: str = "") -> list[dict]:
+    """Rows made with `row_defaults`, in multi-row INSERTs written for the engine directly, in the current
+    transaction: no ORM object and no template parsing per row (Piccolo spent about a millisecond a row on
+    a plan's visits). `tail` ends each statement (ON CONFLICT ..., RETURNING ...); what it returns, in order."""
+    if not rows:
+        return []
+    names = tuple(rows[0])
+    columns = tuple(f'"{name}"' for name in names)
+    per_statement = max(1, MAX_BOUND_VALUES // len(columns))
+    returned: list[dict] = []
+    for start in range(0, len(rows), per_statement):
+        chunk = [tuple(row[name] for name in names) for row in rows[start:start + per_statement]]
+        returned.extend(await fetch(_RowsInsert(table._meta.tablename, columns, chunk, tail)))
+    return returned
 
 
 def _statements(writes: Sequence[Write]) -> list[QueryString]:

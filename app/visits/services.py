@@ -140,11 +140,12 @@ async def _client_schedule_apply(*, client_id: int, planned: list[PlannedVisit],
             chunk = changes.insert[n:n + INSERT_CHUNK]
             # Another process may have planned the same visit meanwhile: the unique (service, start)
             # index keeps one, and this insert skips it.
-            rows = await Visit.insert(*[
-                Visit(client=p.client_id, service=p.service_id, worker=p.worker_id, scheduled_start=p.start,
-                      scheduled_end=p.end, status=VisitStatus.scheduled.value, created_at=stamp, updated_at=stamp)
+            rows = await db.insert_rows(Visit, [
+                db.row_defaults(Visit, client=p.client_id, service=p.service_id, worker=p.worker_id,
+                                scheduled_start=p.start, scheduled_end=p.end, status=VisitStatus.scheduled.value,
+                                created_at=stamp, updated_at=stamp)
                 for p in chunk
-            ]).on_conflict(action="DO NOTHING").returning(Visit.id).run()
+            ], tail=" ON CONFLICT DO NOTHING RETURNING id")
             inserted += len(rows)
         changes.insert = changes.insert[:inserted]
         if facility_id is None:
