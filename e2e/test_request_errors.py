@@ -12,6 +12,8 @@ from e2e.test_messages import COORDINATOR, FAMILY, FamilyHomePage, Thread, asser
 # A proxy's or a crashed server's whole error page: what used to be pasted into the thread.
 ERROR_PAGE = ("<!doctype html><html><head><title>Error</title></head><body><h1>Something went wrong on our "
               "side</h1><p>Please try again.</p></body></html>")
+# The poller backs off after failures (up to a minute); a few of its rounds, on the page's clock.
+RECOVERY_MS = 30_000
 
 
 def test_a_message_whose_answer_was_lost_keeps_its_text_and_a_retry_posts_it_once(page: Page) -> None:
@@ -72,7 +74,7 @@ def test_the_thread_keeps_updating_after_the_server_could_not_be_reached(browser
 
         family_page.route("**/messages/updates*", outage)
         not_updated = family_page.get_by_text("Not updated — trying again")
-        fast_forward_until(family_page, not_updated.is_visible, "the failed poll said")
+        fast_forward_until(family_page, not_updated.is_visible, "the failed poll said", limit_ms=RECOVERY_MS)
         family_page.wait_for_function("document.querySelectorAll('.poller').length === 1")
         home.body.fill("Half-typed while offline")
 
@@ -82,9 +84,10 @@ def test_the_thread_keeps_updating_after_the_server_could_not_be_reached(browser
         Thread(coordinator_page).write(reply)
         expect(Thread(coordinator_page).message(reply)).to_be_visible()
 
-        fast_forward_until(family_page, lambda: len(failed_polls) >= 2, "a second failed poll")
+        fast_forward_until(family_page, lambda: len(failed_polls) >= 2, "a second failed poll", limit_ms=RECOVERY_MS)
         family_page.unroute("**/messages/updates*")
-        fast_forward_until(family_page, home.message(reply).is_visible, "the reply shown after the outage")
+        fast_forward_until(family_page, home.message(reply).is_visible, "the reply shown after the outage",
+                           limit_ms=RECOVERY_MS)
         expect(not_updated).to_have_count(0)
         expect(home.body).to_have_value("Half-typed while offline")
         expect(family_page.get_by_role("heading", name="Something went wrong on our side")).to_have_count(0)

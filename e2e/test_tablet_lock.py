@@ -22,6 +22,10 @@ window.addEventListener("pageshow", function (event) {
 """
 
 
+# How far the tablet's clock jumps at a time while it is left idle.
+IDLE_STEP_MS = 2_000
+
+
 def restored(message) -> bool:
     return message.text.startswith("restored ")
 
@@ -119,20 +123,25 @@ def test_after_the_idle_lock_back_forward_and_history_show_nothing_of_the_client
         sign_in_on_tablet_and_set_pin(page, WORKER_A[0], WORKER_A[1], WORKER_A[3])
         LockScreen(page).unlock(WORKER_A[2], WORKER_A[3])
         private = open_a_client(page)
-        # The worker reads on for a while and scrolls: activity the page tells the server of, and counts
-        # its lock from the server's answer (the server's own timing is checked in tests/tablets).
+        # The worker reads on for a while and scrolls: activity the page tells the server of; the answer says
+        # in how many seconds the page must lock (the server's own timing is checked in tests/tablets).
         page.clock.fast_forward(8_000)
         with page.expect_response(lambda r: r.url.endswith("/tablet/still-here")) as seen:
             page.mouse.wheel(0, 300)
             page.clock.fast_forward(8_000)
-        assert seen.value.status == 204 and "kinward-lock-in" in seen.value.all_headers()
+        answer = seen.value.all_headers()
+        assert seen.value.status == 204 and "kinward-lock-in" in answer
+        lock_in_ms = 1000 * int(answer["kinward-lock-in"])
+        told_at = page.evaluate("Date.now()")
 
         # Then nobody touches the tablet: the warning counts down, then the page locks itself while the
-        # session still lives (an answer to a live tablet session says when to lock).
+        # session still lives, when the server's answer said: not sooner, and not a step of its clock later.
         warning = page.get_by_role("alert").filter(has_text="This tablet locks in")
-        leave_idle_until(page, warning)
+        leave_idle_until(page, warning, step_ms=IDLE_STEP_MS)
         with page.expect_response(lambda r: r.url.endswith("/tablet/lock") and r.request.method == "POST") as lock:
-            leave_idle_until(page, LockScreen(page).heading)
+            leave_idle_until(page, LockScreen(page).heading, step_ms=IDLE_STEP_MS)
+        locked_after = page.evaluate("Date.now()") - told_at
+        assert lock_in_ms - 1_000 <= locked_after <= lock_in_ms + IDLE_STEP_MS + 3_000, (lock_in_ms, locked_after)
         headers = lock.value.all_headers()
         assert lock.value.status == 303 and "kinward-lock-in" in headers
         assert headers["clear-site-data"] == '"cache", "storage"'

@@ -24,7 +24,6 @@ FAMILY = ("family@kinward.example", "kinward-demo-family")
 TABLET = {"width": 768, "height": 1024}
 # The facility's shortest idle lock is one minute; the warning counts down its last half.
 IDLE_LOCK_MINUTES = 1
-IDLE_TIMEOUT_MS = 100_000
 
 
 def sign_in_on_tablet_and_set_pin(page: Page, email: str, password: str, pin: str) -> None:

@@ -113,7 +113,8 @@ async def demo_seeded() -> bool:
 
     now = clock.utcnow()
     faked = clock.utcnow.__module__ != "app.clock"  # the fake_clock fixture's moment, exactly
-    key = now if faked else now.replace(minute=0, second=0, microsecond=0)
+    # Per engine too: a test may seed a database of the other kind for a while (`db.using`).
+    key = (db.engine().engine_type, now if faked else now.replace(minute=0, second=0, microsecond=0))
     if key not in _demo_snapshots:
         created = await demo_seed()
         rows = [(t._meta.tablename, await t.raw(f"SELECT * FROM {t._meta.tablename} ORDER BY id").run())
