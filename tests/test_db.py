@@ -509,10 +509,13 @@ async def test_a_shared_commit_stores_every_row_with_its_values_past_the_bound_v
 
 async def test_rows_inserted_at_once_skip_conflicts_return_the_new_ones_and_roll_back_with_their_transaction():
     """insert_rows: as many rows as several statements bind, defaults filled, each statement's tail applied
-    (here: a conflict skips the row and RETURNING names the rows stored), in the caller's transaction."""
+    (here: a conflict skips the row and RETURNING names the rows stored), all or none, in the caller's
+    transaction when there is one; values stored as the ORM stores them."""
+    from zoneinfo import ZoneInfo
+
     from app.accounts.tables import LoginThrottle
 
-    stamp = datetime(2026, 3, 1, 9, tzinfo=timezone.utc)
+    stamp = datetime(2026, 7, 1, 9, 30, 15, 123456, tzinfo=ZoneInfo("Europe/London"))  # not UTC: converted as by the ORM
     await LoginThrottle.insert(LoginThrottle(key="taken", failures=7, updated_at=stamp)).run()
     per_statement = MAX_BOUND_VALUES // len(db.row_defaults(LoginThrottle))
     keys = [f"key {n}" for n in range(2 * per_statement + 5)]
@@ -522,17 +525,26 @@ async def test_rows_inserted_at_once_skip_conflicts_return_the_new_ones_and_roll
     with pytest.raises(Outdated):
         async with db.transaction():
             returned = await db.insert_rows(LoginThrottle, rows, tail=tail)
-            assert [r["key"] for r in returned] == keys
+            assert sorted(r["key"] for r in returned) == sorted(keys)
             raise Outdated  # the caller's transaction ends without a commit
     assert await LoginThrottle.count().run() == 1
+    unstorable = [*rows, db.row_defaults(LoginThrottle, key=None, updated_at=stamp)]  # in the last statement
+    with pytest.raises(Exception):
+        await db.insert_rows(LoginThrottle, unstorable, tail=tail)
+    assert await LoginThrottle.count().run() == 1  # no statement of the call was kept
+    with pytest.raises(ValueError):
+        await db.insert_rows(LoginThrottle, [rows[0], {**rows[1], "blocked_until": stamp, "extra": 1}])
 
     returned = await db.insert_rows(LoginThrottle, rows, tail=tail)
-    assert [r["key"] for r in returned] == keys
+    assert sorted(r["key"] for r in returned) == sorted(keys)
     stored = await LoginThrottle.select(LoginThrottle.key, LoginThrottle.failures, LoginThrottle.blocked_until,
                                         LoginThrottle.updated_at).order_by(LoginThrottle.id).run()
     assert stored == ([{"key": "taken", "failures": 7, "blocked_until": None, "updated_at": stamp}]
                       + [{"key": key, "failures": n % 4, "blocked_until": None, "updated_at": stamp}
                          for n, key in enumerate(keys)])
+    as_text = await LoginThrottle.raw("SELECT CAST(updated_at AS TEXT) AS t FROM login_throttle "
+                                      "WHERE key IN ('taken', 'key 0') ORDER BY id").run()
+    assert as_text[0]["t"] == as_text[1]["t"]  # the same text as the ORM's insert: comparisons and order hold
 
 
 class Outdated(Exception):
