@@ -46,7 +46,8 @@ async def family_home(request: Request) -> Template:
             first = today(request)
             start, _end = visits.day_bounds(first, user.timezone)
             _start, end = visits.day_bounds(first + timedelta(days=FAMILY_HOME_DAYS - 1), user.timezone)
-            shown = await visits.week_for(user=user, relation=relation, start=start, end=end, now=clock.utcnow())
+            shown = await visits.week_for(user=user, relation=relation, start=start, end=end, now=clock.utcnow(),
+                                          grace=user.visit_grace)
             section["visits"] = shown[:FAMILY_HOME_VISITS]
         if section["may_see_summaries"]:
             section["summaries"] = await visits.shared_summaries_for(user=user, relation=relation)

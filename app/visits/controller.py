@@ -80,7 +80,7 @@ class ClientVisitsController(Controller):
         start, _end = queries.day_bounds(first, tz)
         _start, end = queries.day_bounds(first + timedelta(days=6), tz)
         visits = await queries.week_for(user=request.user, relation=relation, start=start, end=end,
-                                        now=clock.utcnow())
+                                        now=clock.utcnow(), grace=request.user.visit_grace)
         details = can_on(request.user, "schedule.details", relation)
         await record_viewed(request, relation, "visits", week=first.isoformat())
         may_manage = can_on(request.user, "visit.manage", relation)

@@ -11,7 +11,6 @@ from zoneinfo import ZoneInfo
 from piccolo.columns.combination import WhereRaw
 from piccolo.querystring import QueryString
 
-from app.accounts.queries import facility_by_id
 from app import db
 from app.db import as_utc
 from app.clients import queries as clients
@@ -154,9 +153,9 @@ FAMILY_WEEK_FIELDS = ("scheduled_start", "scheduled_end", "status", "state", "ki
 
 
 async def week_for(*, user: Principal, relation: ClientRelation, start: datetime, end: datetime,
-                   now: datetime) -> list[dict]:
+                   now: datetime, grace: timedelta) -> list[dict]:
     """The client's visits from `start` to `end` as this viewer may see them, each with its state at `now`
-    and whether this viewer may open it.
+    (by the facility's `grace`) and whether this viewer may open it.
 
     Those the schedule's details are for (the team, an admin) get everything; anyone else who may
     see the schedule (a family member whose link allows it) gets only FAMILY_WEEK_FIELDS: when, what,
@@ -170,8 +169,7 @@ async def week_for(*, user: Principal, relation: ClientRelation, start: datetime
         rows = await visits_of_client(client_id=relation.client_id, start=start, end=end)
     else:
         rows = await _CLIENT_WEEK.rows(client_id=relation.client_id, start=start, end=end)
-    facility = await facility_by_id(facility_id=relation.facility_id)
-    rows = with_states(rows, grace=timedelta(minutes=facility["visit_grace_minutes"]), now=now)
+    rows = with_states(rows, grace=grace, now=now)
     for row in rows:
         row["may_open"] = can_on(user, "visit.view", replace(relation, own_visit=row["worker_id"] == user.id))
     if details:

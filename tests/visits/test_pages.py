@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from icalendar import Calendar
 
-from app.accounts.tables import User
+from app.accounts.tables import Facility, User
 from app.audit.tables import AuditEvent
 from app.clients.queries import client_relation
 from app.policy import Person
@@ -236,7 +236,8 @@ async def first_week_of_june(person: dict, *, client_id: int) -> list[dict]:
     viewer = Person(id=person["id"], facility_id=person["facility_id"], role=person["role"])
     relation = await client_relation(user=viewer, client_id=client_id, today=date(2026, 6, 1))
     start, end = day_bounds(date(2026, 6, 1), "Europe/London")[0], day_bounds(date(2026, 6, 7), "Europe/London")[1]
-    return await week_for(user=viewer, relation=relation, start=start, end=end, now=NOW)
+    return await week_for(user=viewer, relation=relation, start=start, end=end, now=NOW,
+                          grace=timedelta(minutes=Facility.visit_grace_minutes.default))
 
 
 async def test_a_family_relations_week_from_the_selector_carries_no_instructions_reasons_or_surnames(monday_morning):
