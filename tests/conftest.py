@@ -14,7 +14,6 @@ from typing import AsyncIterator, Optional
 import pytest
 import httpx
 from argon2 import PasswordHasher, Type
-from piccolo.querystring import QueryString
 
 _TEST_URL = os.environ.get("KINWARD_TEST_DATABASE_URL", "")
 _WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
@@ -101,7 +100,7 @@ async def clean_database() -> AsyncIterator[None]:
 
 # The demo facility as `demo_seed()` leaves it, per hour of seeding (the demo's day of visits and
 # what is already logged follow "now"): every table's rows, read once and written back for each test.
-_demo_snapshots: dict[object, tuple[bool, list[tuple[str, list[dict]]]]] = {}
+_demo_snapshots: dict[object, tuple[bool, list[tuple[type, list[dict]]]]] = {}
 
 
 async def demo_seeded() -> bool:
@@ -117,23 +116,18 @@ async def demo_seeded() -> bool:
     key = (db.engine().engine_type, now if faked else now.replace(minute=0, second=0, microsecond=0))
     if key not in _demo_snapshots:
         created = await demo_seed()
-        rows = [(t._meta.tablename, await t.raw(f"SELECT * FROM {t._meta.tablename} ORDER BY id").run())
+        rows = [(t, await t.raw(f"SELECT * FROM {t._meta.tablename} ORDER BY id").run())
                 for t in APP_CONFIG.table_classes]
         _demo_snapshots[key] = (created, rows)
         return created
     created, snapshot = _demo_snapshots[key]
-    # One commit, each table's rows in as few INSERTs as the engines take (the shared commit folds them).
-    writes: list[db.Write] = []
-    for tablename, table_rows in snapshot:
-        if not table_rows:
-            continue
-        names = tuple(table_rows[0])
-        columns = tuple(f'"{c}"' for c in names)
-        writes.extend(db.RowInsert(tablename, columns, tuple(row[c] for c in names)) for row in table_rows)
-        if db.is_postgres():
-            writes.append(QueryString(f"SELECT setval(pg_get_serial_sequence('{tablename}', 'id'), "
-                                      f"(SELECT MAX(id) FROM {tablename}))"))
-    await db.commit_shared(writes)
+    async with db.transaction():
+        for table, table_rows in snapshot:
+            await db.insert_rows(table, table_rows)
+            if table_rows and db.is_postgres():
+                name = table._meta.tablename
+                await table.raw(f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "
+                                f"(SELECT MAX(id) FROM {name}))").run()
     return created
 
 

@@ -6,6 +6,7 @@ is walked without anyone listing it; its person is the first role the policy let
 
 from __future__ import annotations
 
+import functools
 import re
 import secrets
 from contextlib import asynccontextmanager
@@ -245,6 +246,7 @@ async def route_world(settings: Any) -> AsyncIterator[RouteWorld]:
         await db.stop()
 
 
+@functools.cache
 def _state_queries() -> list[tuple[str, db.Prebuilt]]:
     """Per table that is not volatile, its rows without the volatile columns, built once."""
     def rows_of(table: Any) -> db.Prebuilt:
@@ -255,11 +257,6 @@ def _state_queries() -> list[tuple[str, db.Prebuilt]]:
             if table._meta.tablename not in VOLATILE_TABLES]
 
 
-_STATE_QUERIES: list[tuple[str, db.Prebuilt]] = []
-
-
 async def stored_state() -> dict[str, list[dict]]:
     """Every stored row but the volatile ones, comparable before and after a request."""
-    if not _STATE_QUERIES:
-        _STATE_QUERIES.extend(_state_queries())
-    return {name: await query.rows() for name, query in _STATE_QUERIES}
+    return {name: await query.rows() for name, query in _state_queries()}
