@@ -79,12 +79,12 @@ def test_a_wrong_password_answers_401(page: Page) -> None:
 
 @pytest.mark.parametrize("back_forward_cache", [True, False], ids=["bfcache-on", "bfcache-off"])
 def test_back_after_sign_out_shows_nothing_of_the_person(
-    browser_type: BrowserType, browser_type_launch_args: dict, browser_context_args: dict, back_forward_cache: bool,
+    browser_type: BrowserType, whole_browser_launch_args: dict, browser_context_args: dict, back_forward_cache: bool,
 ) -> None:
     """After signing out on a shared tablet, the Back button does not bring the previous person's page back."""
     # Playwright turns Chrome's back/forward cache off by default; a real tablet's browser has it on.
     ignore = ["--disable-back-forward-cache"] if back_forward_cache else []
-    browser = browser_type.launch(**browser_type_launch_args, ignore_default_args=ignore)
+    browser = browser_type.launch(**whole_browser_launch_args, ignore_default_args=ignore)
     try:
         page = browser.new_context(**browser_context_args).new_page()
         account = ACCOUNTS["coordinator"]
