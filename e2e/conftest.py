@@ -1,7 +1,8 @@
 """The real Kinward server, on a fresh database, and a Chromium to drive it.
 
 A session fixture migrates a new database, seeds the demo facility and serves it with the `kinward`
-CLI in a subprocess, exactly as `make run` does; Playwright's `base_url` points at it. The database
+CLI in a subprocess, exactly as `make run` does (started in a thread as soon as collection ends);
+Playwright's `base_url` points at it. The database
 is a temporary SQLite file, or, when KINWARD_TEST_DATABASE_URL names PostgreSQL, a database of the
 same name with `_e2e` appended, dropped and created anew for each run. These tests do not use
 tests/conftest.py: they only talk HTTP to the server.
@@ -15,10 +16,12 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 from urllib.parse import urlsplit, urlunsplit
@@ -27,7 +30,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserType, Response
 from playwright.sync_api import Error as PlaywrightError
 
-from e2e.browser import chromium_executable, chromium_found
+from e2e.browser import chromium_found, launch_options
 from e2e.html_check import VisitedPages
 from tests.mail.smtp import Inbox, SMTPServer
 
@@ -84,13 +87,16 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+class ServerFailed(Exception):
+    """The demo server could not be prepared; the message holds what it printed."""
+
+
 def kinward(*args: str, env: dict[str, str]) -> None:
-    """Run a `kinward` CLI command from this venv; fail the session with its output if it fails."""
+    """Run a `kinward` CLI command from this venv; raise with its output if it fails."""
     done = subprocess.run([sys.executable, "-m", "app.cli", *args], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=120)
     if done.returncode != 0:
-        pytest.fail(f"kinward {' '.join(args)} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}",
-                    pytrace=False)
+        raise ServerFailed(f"kinward {' '.join(args)} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
 
 
 def wait_until_healthy(url: str, server: subprocess.Popen, log: Path) -> None:
@@ -107,19 +113,100 @@ def wait_until_healthy(url: str, server: subprocess.Popen, log: Path) -> None:
         time.sleep(0.2)
     server.terminate()
     server.wait(timeout=10)
-    pytest.fail(f"the Kinward server did not answer {url}/healthz with 200 within {STARTUP_SECONDS} s "
-                f"(exit code {server.returncode}); its output:\n{log.read_text()}", pytrace=False)
+    raise ServerFailed(f"the Kinward server did not answer {url}/healthz with 200 within {STARTUP_SECONDS} s "
+                       f"(exit code {server.returncode}); its output:\n{log.read_text()}")
+
+
+@dataclass
+class DemoServer:
+    """A real Kinward server with the demo facility, and the SMTP server it sends its email to."""
+
+    url: str
+    process: subprocess.Popen
+    log: Path
+    mail: SMTPServer
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.mail.stop()
+
+
+def demo_server_start(scratch: Path) -> DemoServer:
+    """Migrate a new database, seed the demo and serve it with the `kinward` CLI, as `make run` does."""
+    mail = SMTPServer()
+    mail.start()
+    try:
+        database_url = e2e_database_url(os.environ.get("KINWARD_TEST_DATABASE_URL", ""), scratch)
+        if database_url.startswith("postgres"):
+            postgres_database_recreate(database_url)
+        port = free_port()
+        url = f"http://127.0.0.1:{port}"
+        # development: the settings of `make run`, so the login page lists the demo accounts.
+        env = {**os.environ, "KINWARD_DATABASE_URL": database_url, "KINWARD_ENV": "development",
+               "KINWARD_SECRET_KEY": SECRET_KEY, "PYTHONUNBUFFERED": "1",
+               "KINWARD_SMTP_HOST": "127.0.0.1", "KINWARD_SMTP_PORT": str(mail.port),
+               "KINWARD_SMTP_STARTTLS": "no", "KINWARD_BASE_URL": url}
+        kinward("migrate", env=env)
+        kinward("demo", env=env)
+        log = scratch / "server.log"
+        # A file, not a pipe: the server logs every request, and a full pipe would stall it.
+        with log.open("w") as output:
+            server = subprocess.Popen([sys.executable, "-m", "app.cli", "serve", "--host", "127.0.0.1",
+                                       "--port", str(port)], cwd=ROOT, env=env, stdout=output,
+                                      stderr=subprocess.STDOUT)
+        wait_until_healthy(url, server, log)
+    except BaseException:
+        mail.stop()
+        raise
+    return DemoServer(url=url, process=server, log=log, mail=mail)
+
+
+# The demo server is prepared in a thread from the end of collection, while the tests that come before the
+# browser tests run (they leave a core idle a third of the time): its seeding and start took 8 to 11 s of the
+# first browser test's time. A process that runs no browser test stops it unused at the end of the session.
+_DEMO_SERVER = pytest.StashKey[Future]()
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    if not session.config.option.collectonly and any(item.nodeid.startswith("e2e/") for item in session.items):
+        scratch = Path(tempfile.mkdtemp(prefix="kinward-e2e-"))
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kinward-e2e-server")
+        session.config.stash[_DEMO_SERVER] = pool.submit(demo_server_start, scratch)
+        pool.shutdown(wait=False)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    early = session.config.stash.get(_DEMO_SERVER, None)
+    if early is not None:
+        with contextlib.suppress(BaseException):
+            early.result().stop()  # stopping twice is harmless
 
 
 @pytest.fixture(scope="session")
-def mail_server() -> Iterator[SMTPServer]:
-    """A real SMTP server the Kinward server sends its email to, so a test can follow an emailed link."""
-    server = SMTPServer()
-    server.start()
+def demo_server(pytestconfig: pytest.Config) -> Iterator[DemoServer]:
+    """The demo server for the whole session: the one prepared since collection ended, or a new one."""
+    early = pytestconfig.stash.get(_DEMO_SERVER, None)
+    try:
+        server = early.result() if early is not None else demo_server_start(Path(tempfile.mkdtemp(prefix="kinward-e2e-")))
+    except ServerFailed as failed:
+        pytest.fail(str(failed), pytrace=False)
+    pytestconfig.stash[SERVER_LOG] = server.log
     try:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def mail_server(demo_server: DemoServer) -> SMTPServer:
+    """A real SMTP server the Kinward server sends its email to, so a test can follow an emailed link."""
+    return demo_server.mail
 
 
 @pytest.fixture
@@ -128,41 +215,9 @@ def inbox(mail_server: SMTPServer) -> Inbox:
 
 
 @pytest.fixture(scope="session")
-def kinward_server(tmp_path_factory: pytest.TempPathFactory, mail_server: SMTPServer,
-                   pytestconfig: pytest.Config) -> Iterator[str]:
+def kinward_server(demo_server: DemoServer) -> str:
     """The base URL of a real Kinward server with the demo facility, for the whole session."""
-    scratch = tmp_path_factory.mktemp("kinward-e2e")
-    database_url = e2e_database_url(os.environ.get("KINWARD_TEST_DATABASE_URL", ""), scratch)
-    if database_url.startswith("postgres"):
-        postgres_database_recreate(database_url)
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    # development: the settings of `make run`, so the login page lists the demo accounts.
-    env = {**os.environ, "KINWARD_DATABASE_URL": database_url, "KINWARD_ENV": "development",
-           "KINWARD_SECRET_KEY": SECRET_KEY, "PYTHONUNBUFFERED": "1",
-           "KINWARD_SMTP_HOST": "127.0.0.1", "KINWARD_SMTP_PORT": str(mail_server.port),
-           "KINWARD_SMTP_STARTTLS": "no", "KINWARD_BASE_URL": url}
-    kinward("migrate", env=env)
-    kinward("demo", env=env)
-
-    log = scratch / "server.log"
-    pytestconfig.stash[SERVER_LOG] = log
-    # A file, not a pipe: the server logs every request, and a full pipe would stall it.
-    with log.open("w") as output:
-        server = subprocess.Popen([sys.executable, "-m", "app.cli", "serve", "--host", "127.0.0.1",
-                                   "--port", str(port)], cwd=ROOT, env=env, stdout=output,
-                                  stderr=subprocess.STDOUT)
-    try:
-        wait_until_healthy(url, server, log)
-        yield url
-    finally:
-        if server.poll() is None:
-            server.terminate()
-            try:
-                server.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+    return demo_server.url
 
 
 @pytest.fixture(scope="session")
@@ -172,22 +227,26 @@ def base_url(kinward_server: str) -> str:
 
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
+    """Chromium's headless shell where there is one (e2e/browser.py says why), with the arguments above."""
     if not chromium_found():
         pytest.fail("no Chromium for the end-to-end tests: run `make browser` "
                     "(python -m e2e.browser --ensure)", pytrace=False)
-    args = {**browser_type_launch_args,
+    return {**browser_type_launch_args, **launch_options(),
             "args": [*browser_type_launch_args.get("args", []), *CHROMIUM_ARGS]}
-    executable = chromium_executable()
-    if executable is not None:
-        args["executable_path"] = executable
-    return args
+
+
+@pytest.fixture(scope="session")
+def whole_browser_launch_args(browser_type_launch_args: dict) -> dict:
+    """The whole Chromium rather than its headless shell, which has no back/forward cache."""
+    args = {name: value for name, value in browser_type_launch_args.items() if name not in ("executable_path", "channel")}
+    return {**args, **launch_options(whole_browser=True)}
 
 
 @pytest.fixture(scope="module")
-def bfcache_browser(browser_type: BrowserType, browser_type_launch_args: dict) -> Iterator[Browser]:
+def bfcache_browser(browser_type: BrowserType, whole_browser_launch_args: dict) -> Iterator[Browser]:
     """A Chromium with its back/forward cache on, as on a real tablet: Playwright launches Chromium with
     `--disable-back-forward-cache` among its default arguments, and this one leaves that out."""
-    browser = browser_type.launch(**browser_type_launch_args, ignore_default_args=["--disable-back-forward-cache"])
+    browser = browser_type.launch(**whole_browser_launch_args, ignore_default_args=["--disable-back-forward-cache"])
     try:
         yield browser
     finally:
@@ -204,8 +263,8 @@ def browser_context_args(browser_context_args: dict) -> dict:
 # process, a server and a demo facility of its own; each part's tests stand alone from the other part's. The
 # HTML validity check runs once per part, on the pages that part's tests visited.
 PARTS = ("1", "2")
-SECOND_PART = frozenset({"test_visits.py", "test_visit_changes.py", "test_careplans.py", "test_caseload.py",
-                         "test_liaison.py", "test_messages.py", "test_reviews.py"})
+SECOND_PART = frozenset({"test_visits.py", "test_visit_changes.py", "test_careplans.py", "test_liaison.py",
+                         "test_messages.py", "test_reviews.py"})
 
 
 def part_of(nodeid: str) -> str:
