@@ -14,12 +14,14 @@ from app.settings import Settings, settings_for_command
 
 async def _with_db(settings: Settings, coro_factory):
     from app import db
+    from app.accounts import passwords
     from app.web.links import links_configure
 
     from app.audit.services import audit_configure
     from app.wiring import wire
 
     wire()
+    passwords.configure_hashing(settings.password_hashing)
     db.configure(settings.database_url)
     links_configure(base_url=settings.base_url)
     audit_configure(key=settings.audit_key, checkpoint_path=settings.audit_checkpoint_path,

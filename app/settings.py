@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = f"sqlite:///{ROOT / 'var' / 'kinward.sqlite'}"
 ENVIRONMENTS = ("development", "production", "test")
+PASSWORD_HASHINGS = ("standard", "test")  # what each means: app.accounts.passwords.configure_hashing
 STARTTLS_MODES = ("auto", "yes", "no")
 DEFAULT_BASE_URL = "http://127.0.0.1:8000"
 # Without KINWARD_SECRET_KEY outside production, every process of this checkout shares the secret kept here.
@@ -34,6 +35,8 @@ class Settings:
     session_idle_minutes: int = 30
     session_absolute_hours: int = 12
     password_hash_concurrency: int = 2
+    # "test": argon2id's cheapest parameters, for servers that tests drive; refused in production.
+    password_hashing: str = "standard"
     smtp_host: str = ""
     smtp_port: int = 25
     smtp_user: str = ""
@@ -105,6 +108,16 @@ class Settings:
             raw = env.get(name, "").strip()
             if raw:
                 values[attr] = _int_in_range(name, raw, low, high)
+
+        hashing = env.get("KINWARD_PASSWORD_HASHING", "").strip()
+        if hashing:
+            if hashing not in PASSWORD_HASHINGS:
+                raise SettingsError(f"KINWARD_PASSWORD_HASHING must be one of {', '.join(PASSWORD_HASHINGS)}; "
+                                    f"got {hashing!r}")
+            if hashing == "test" and values.get("env") == "production":
+                raise SettingsError("KINWARD_PASSWORD_HASHING=test is for servers that tests drive; "
+                                    "it is refused when KINWARD_ENV=production")
+            values["password_hashing"] = hashing
 
         audit_key = env.get("KINWARD_AUDIT_KEY", "")
         if audit_key:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -125,6 +126,7 @@ class DemoServer:
     process: subprocess.Popen
     log: Path
     mail: SMTPServer
+    scratch: Path  # its SQLite database and log, removed when it stops
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -135,6 +137,7 @@ class DemoServer:
                 self.process.kill()
                 self.process.wait()
         self.mail.stop()
+        shutil.rmtree(self.scratch, ignore_errors=True)
 
 
 def demo_server_start(scratch: Path) -> DemoServer:
@@ -147,8 +150,10 @@ def demo_server_start(scratch: Path) -> DemoServer:
             postgres_database_recreate(database_url)
         port = free_port()
         url = f"http://127.0.0.1:{port}"
-        # development: the settings of `make run`, so the login page lists the demo accounts.
+        # development: the settings of `make run`, so the login page lists the demo accounts; passwords hashed
+        # with argon2id's cheapest parameters, as in the tests under tests/ (the hashing's own tests are there).
         env = {**os.environ, "KINWARD_DATABASE_URL": database_url, "KINWARD_ENV": "development",
+               "KINWARD_PASSWORD_HASHING": "test",
                "KINWARD_SECRET_KEY": SECRET_KEY, "PYTHONUNBUFFERED": "1",
                "KINWARD_SMTP_HOST": "127.0.0.1", "KINWARD_SMTP_PORT": str(mail.port),
                "KINWARD_SMTP_STARTTLS": "no", "KINWARD_BASE_URL": url}
@@ -163,8 +168,9 @@ def demo_server_start(scratch: Path) -> DemoServer:
         wait_until_healthy(url, server, log)
     except BaseException:
         mail.stop()
+        shutil.rmtree(scratch, ignore_errors=True)
         raise
-    return DemoServer(url=url, process=server, log=log, mail=mail)
+    return DemoServer(url=url, process=server, log=log, mail=mail, scratch=scratch)
 
 
 # The demo server is prepared in a thread from the end of collection, while the tests that come before the

@@ -13,7 +13,6 @@ from typing import AsyncIterator, Optional
 
 import pytest
 import httpx
-from argon2 import PasswordHasher, Type
 from piccolo.querystring import QueryString
 
 _TEST_URL = os.environ.get("KINWARD_TEST_DATABASE_URL", "")
@@ -79,7 +78,7 @@ def pytest_configure(config: pytest.Config) -> None:
 # argon2 with its production parameters costs ~130 ms a hash on the reference machine; tests that
 # are not about hashing use the same algorithm with the cheapest parameters. Tests marked
 # `real_argon2` (the password and rehash tests) keep the production hasher.
-CHEAP_HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1, hash_len=16, salt_len=8, type=Type.ID)
+CHEAP_HASHER = passwords.TEST_HASHER
 
 
 @pytest.fixture(autouse=True)

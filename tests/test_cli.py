@@ -1,6 +1,7 @@
 """The kinward command and its settings."""
 
 import os
+import sqlite3
 import subprocess
 import sys
 
@@ -26,6 +27,7 @@ def run_cli(*args, env_overrides=None, input_text=None):
     ("KINWARD_SECRET_KEY", "short", "at least 32 characters"),
     ("KINWARD_SESSION_IDLE_MINUTES", "soon", "must be a whole number"),
     ("KINWARD_SESSION_ABSOLUTE_HOURS", "48", "between 1 and 24"),
+    ("KINWARD_PASSWORD_HASHING", "fast", "KINWARD_PASSWORD_HASHING must be one of standard, test"),
 ])
 def test_bad_settings_are_refused_with_a_message_naming_the_variable(name, value, message):
     with pytest.raises(SettingsError, match=message):
@@ -35,6 +37,14 @@ def test_bad_settings_are_refused_with_a_message_naming_the_variable(name, value
 def test_production_requires_a_secret_key():
     with pytest.raises(SettingsError, match="KINWARD_SECRET_KEY must be set"):
         Settings.from_env({"KINWARD_ENV": "production"})
+
+
+def test_production_refuses_the_tests_password_hashing():
+    with pytest.raises(SettingsError, match="KINWARD_PASSWORD_HASHING=test is for servers that tests drive"):
+        Settings.from_env({"KINWARD_ENV": "production", "KINWARD_SECRET_KEY": "k" * 32,
+                           "KINWARD_PASSWORD_HASHING": "test"})
+    assert Settings.from_env({"KINWARD_PASSWORD_HASHING": "test"}).password_hashing == "test"
+    assert Settings.from_env({}).password_hashing == "standard"
 
 
 def test_production_never_makes_a_development_secret(tmp_path):
@@ -92,11 +102,15 @@ def test_serve_refuses_to_start_with_unapplied_migrations(tmp_path):
 
 
 def test_migrate_then_demo_creates_the_demo_accounts_once(tmp_path):
-    env = {"KINWARD_DATABASE_URL": f"sqlite:///{tmp_path}/demo.sqlite"}
+    # The commands hash as the settings say: here with the tests' cheapest argon2id parameters.
+    env = {"KINWARD_DATABASE_URL": f"sqlite:///{tmp_path}/demo.sqlite", "KINWARD_PASSWORD_HASHING": "test"}
     assert run_cli("migrate", env_overrides=env).returncode == 0
     first = run_cli("demo", "--if-empty", env_overrides=env)
     assert first.returncode == 0 and "coordinator2@kinward.example" in first.stdout
     assert "kinward-demo-coordinator2" in first.stdout
+    with sqlite3.connect(tmp_path / "demo.sqlite") as stored:
+        hashes = [row[0] for row in stored.execute("SELECT password_hash FROM kinward_user")]
+    assert len(hashes) == 7 and all(h.startswith("$argon2id$v=19$m=8,t=1,p=1$") for h in hashes)
     again = run_cli("demo", "--if-empty", env_overrides=env)
     assert again.returncode == 0 and "already present" in again.stdout
     assert run_cli("audit", "verify", env_overrides=env).returncode == 0

@@ -45,6 +45,17 @@ async def test_hashing_is_argon2id_and_verifies():
     assert not await passwords.password_verify(stored, "purple elephants dance loudly")
 
 
+async def test_the_tests_hashing_is_argon2id_at_its_cheapest_and_the_standard_has_the_production_parameters(
+        monkeypatch):
+    monkeypatch.setattr(passwords, "HASHER", passwords.HASHER)  # put back after the test
+    assert (await passwords.password_hash("purple elephants dance quietly")).startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+    passwords.configure_hashing("test")
+    stored = await passwords.password_hash("purple elephants dance quietly")
+    assert stored.startswith("$argon2id$v=19$m=8,t=1,p=1$")
+    assert await passwords.password_verify(stored, "purple elephants dance quietly")
+    assert not passwords.password_needs_rehash(stored)
+
+
 async def test_unknown_account_never_verifies():
     assert not await passwords.password_verify(None, "kinward-dummy-password-for-timing")
 
