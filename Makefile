@@ -36,7 +36,7 @@ demo-reset: install
 	$(BIN)/kinward demo --reset
 
 # A Chromium for the end-to-end tests: Playwright's own where it can be downloaded,
-# otherwise the system's (Debian/Ubuntu package `chromium`).
+# otherwise the system's (Debian/Ubuntu packages `chromium` and `chromium-headless-shell`).
 browser: install-test
 	@$(BIN)/python -m e2e.browser --ensure
 

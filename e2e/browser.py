@@ -103,13 +103,21 @@ def _run(command: list[str], env: Optional[dict] = None) -> bool:
     return subprocess.run(command, env=env, check=False).returncode == 0
 
 
-def _apt_install(packages: Sequence[str]) -> bool:
-    """Install the distribution's packages where this is a Debian or Ubuntu run as root; True if done."""
-    if not (hasattr(os, "geteuid") and os.geteuid() == 0 and shutil.which("apt-get") and _is_debian_like()):
-        return False
+def _can_apt_install() -> bool:
+    return bool(hasattr(os, "geteuid") and os.geteuid() == 0 and shutil.which("apt-get") and _is_debian_like())
+
+
+def _apt_knows(package: str) -> bool:
+    """Whether the package lists, as they are, offer the package (no `apt-get update`)."""
+    shown = subprocess.run(["apt-cache", "policy", package], capture_output=True, text=True, check=False)
+    return shown.returncode == 0 and "Candidate:" in shown.stdout and "Candidate: (none)" not in shown.stdout
+
+
+def _apt_install(packages: Sequence[str], *, update: bool = True) -> bool:
+    """Install the distribution's packages (Debian or Ubuntu, as root); True if done."""
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     install = ["apt-get", "install", "-y", *packages]
-    return _run(install, env) or (_run(["apt-get", "update"], env) and _run(install, env))
+    return _run(install, env) or (update and _run(["apt-get", "update"], env) and _run(install, env))
 
 
 def _say_system() -> None:
@@ -126,17 +134,20 @@ def ensure() -> int:
         print(f"e2e.browser: using Playwright's Chromium at {own}")
         return 0
     if system_chromium():
-        if not system_headless_shell():
+        # The headless shell is a saving, not a need: installed only where the package lists offer it, so a
+        # machine without it does not update its lists on every run.
+        if not system_headless_shell() and _can_apt_install() and _apt_knows(SYSTEM_PACKAGES[1]):
             print("e2e.browser: installing the distribution's package `chromium-headless-shell`", flush=True)
-            _apt_install(SYSTEM_PACKAGES[1:])
+            _apt_install(SYSTEM_PACKAGES[1:], update=False)
         _say_system()
         return 0
-    print("e2e.browser: no Chromium found; installing the distribution's packages "
-          + ", ".join(f"`{name}`" for name in SYSTEM_PACKAGES), flush=True)
-    if _apt_install(SYSTEM_PACKAGES) or _apt_install(SYSTEM_PACKAGES[:1]):
-        if system_chromium():
-            _say_system()
-            return 0
+    if _can_apt_install():
+        print("e2e.browser: no Chromium found; installing the distribution's packages "
+              + ", ".join(f"`{name}`" for name in SYSTEM_PACKAGES), flush=True)
+        if _apt_install(SYSTEM_PACKAGES) or _apt_install(SYSTEM_PACKAGES[:1], update=False):
+            if system_chromium():
+                _say_system()
+                return 0
     if _run([sys.executable, "-m", "playwright", "install", "chromium"]):
         own = playwright_chromium()
         if own:
@@ -160,8 +171,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return ensure()
     for what, options in (("most tests", launch_options()),
                           ("the back/forward cache's tests", launch_options(whole_browser=True))):
-        print(f"{what}: {options.get('executable_path') or 'Playwright' + chr(39) + 's own Chromium'}"
-              + (f" (channel {options['channel']})" if "channel" in options else ""))
+        own = "Playwright's own Chromium" + (f" (channel {options['channel']})" if "channel" in options else "")
+        print(f"{what}: {options.get('executable_path') or own}")
     return 0 if chromium_found() else 1
 
 

@@ -24,7 +24,7 @@ import urllib.request
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Optional
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
@@ -77,7 +77,8 @@ def postgres_database_recreate(url: str) -> None:
         finally:
             await connection.close()
 
-    # In a thread of its own: by the time this fixture runs, Playwright's sync API owns this thread's loop.
+    # In a loop of its own: the server is prepared in a thread beside the tests, and when it is not, by the time
+    # the fixture runs Playwright's sync API owns this thread's loop.
     with ThreadPoolExecutor(max_workers=1) as pool:
         pool.submit(asyncio.run, recreate()).result()
 
@@ -129,30 +130,36 @@ class DemoServer:
     scratch: Path  # its SQLite database and log, removed when it stops
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        _terminate(self.process)
         self.mail.stop()
         shutil.rmtree(self.scratch, ignore_errors=True)
 
 
-def demo_server_start(scratch: Path) -> DemoServer:
-    """Migrate a new database, seed the demo and serve it with the `kinward` CLI, as `make run` does."""
+def _terminate(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def demo_server_start(scratch: Path, environ: dict[str, str]) -> DemoServer:
+    """Migrate a new database, seed the demo and serve it with the `kinward` CLI, as `make run` does.
+    `environ` is this process's environment as the session began (tests under tests/ change it for a while)."""
     mail = SMTPServer()
     mail.start()
+    server: Optional[subprocess.Popen] = None
     try:
-        database_url = e2e_database_url(os.environ.get("KINWARD_TEST_DATABASE_URL", ""), scratch)
+        database_url = e2e_database_url(environ.get("KINWARD_TEST_DATABASE_URL", ""), scratch)
         if database_url.startswith("postgres"):
             postgres_database_recreate(database_url)
         port = free_port()
         url = f"http://127.0.0.1:{port}"
         # development: the settings of `make run`, so the login page lists the demo accounts; passwords hashed
         # with argon2id's cheapest parameters, as in the tests under tests/ (the hashing's own tests are there).
-        env = {**os.environ, "KINWARD_DATABASE_URL": database_url, "KINWARD_ENV": "development",
+        env = {**environ, "KINWARD_DATABASE_URL": database_url, "KINWARD_ENV": "development",
                "KINWARD_PASSWORD_HASHING": "test",
                "KINWARD_SECRET_KEY": SECRET_KEY, "PYTHONUNBUFFERED": "1",
                "KINWARD_SMTP_HOST": "127.0.0.1", "KINWARD_SMTP_PORT": str(mail.port),
@@ -167,39 +174,55 @@ def demo_server_start(scratch: Path) -> DemoServer:
                                       stderr=subprocess.STDOUT)
         wait_until_healthy(url, server, log)
     except BaseException:
+        if server is not None:
+            _terminate(server)
         mail.stop()
         shutil.rmtree(scratch, ignore_errors=True)
         raise
     return DemoServer(url=url, process=server, log=log, mail=mail, scratch=scratch)
 
 
-# The demo server is prepared in a thread from the end of collection, while the tests that come before the
-# browser tests run (they leave a core idle a third of the time): its seeding and start took 8 to 11 s of the
-# first browser test's time. A process that runs no browser test stops it unused at the end of the session.
+def _stop_when_started(started: Future) -> None:
+    if not started.cancelled() and started.exception() is None:
+        started.result().stop()  # stopping twice is harmless
+
+
+# The demo server is prepared in a thread as the tests begin, while the tests under tests/ run first (they leave
+# a core idle a third of the time): its seeding and start took 8 to 11 s of the first browser test's time.
+# In a parallel run the first processes, as many as there are parts, prepare one each; the browser parts
+# usually go to them (each part comes after every other test, to the first process that is free), and a
+# process that gets a part without having prepared a server starts one then. One that prepared a server and
+# ran no browser test stops it, unused, at the end of the session.
 _DEMO_SERVER = pytest.StashKey[Future]()
 
 
-def pytest_collection_finish(session: pytest.Session) -> None:
-    if not session.config.option.collectonly and any(item.nodeid.startswith("e2e/") for item in session.items):
-        scratch = Path(tempfile.mkdtemp(prefix="kinward-e2e-"))
-        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kinward-e2e-server")
-        session.config.stash[_DEMO_SERVER] = pool.submit(demo_server_start, scratch)
-        pool.shutdown(wait=False)
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtestloop(session: pytest.Session) -> None:
+    config = session.config
+    worker = getattr(config, "workerinput", {}).get("workerid", "")
+    if (config.option.collectonly or (session.testsfailed and not config.option.continue_on_collection_errors)
+            or (worker and int(worker.removeprefix("gw")) >= len(PARTS))
+            or not any(item.nodeid.startswith("e2e/") for item in session.items)):
+        return
+    scratch = Path(tempfile.mkdtemp(prefix="kinward-e2e-"))
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kinward-e2e-server")
+    config.stash[_DEMO_SERVER] = pool.submit(demo_server_start, scratch, dict(os.environ))
+    pool.shutdown(wait=False)
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
     early = session.config.stash.get(_DEMO_SERVER, None)
     if early is not None:
-        with contextlib.suppress(BaseException):
-            early.result().stop()  # stopping twice is harmless
+        early.add_done_callback(_stop_when_started)  # now, or when a start still under way ends
 
 
 @pytest.fixture(scope="session")
 def demo_server(pytestconfig: pytest.Config) -> Iterator[DemoServer]:
-    """The demo server for the whole session: the one prepared since collection ended, or a new one."""
+    """The demo server for the whole session: the one prepared as the tests began, or a new one."""
     early = pytestconfig.stash.get(_DEMO_SERVER, None)
     try:
-        server = early.result() if early is not None else demo_server_start(Path(tempfile.mkdtemp(prefix="kinward-e2e-")))
+        server = (early.result() if early is not None
+                  else demo_server_start(Path(tempfile.mkdtemp(prefix="kinward-e2e-")), dict(os.environ)))
     except ServerFailed as failed:
         pytest.fail(str(failed), pytrace=False)
     pytestconfig.stash[SERVER_LOG] = server.log
@@ -237,14 +260,16 @@ def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
     if not chromium_found():
         pytest.fail("no Chromium for the end-to-end tests: run `make browser` "
                     "(python -m e2e.browser --ensure)", pytrace=False)
-    return {**browser_type_launch_args, **launch_options(),
+    headed = browser_type_launch_args.get("headless") is False  # --headed: a window needs the whole browser
+    return {**browser_type_launch_args, **launch_options(whole_browser=headed),
             "args": [*browser_type_launch_args.get("args", []), *CHROMIUM_ARGS]}
 
 
 @pytest.fixture(scope="session")
 def whole_browser_launch_args(browser_type_launch_args: dict) -> dict:
     """The whole Chromium rather than its headless shell, which has no back/forward cache."""
-    args = {name: value for name, value in browser_type_launch_args.items() if name not in ("executable_path", "channel")}
+    args = {name: value for name, value in browser_type_launch_args.items()
+            if name not in ("executable_path", "channel")}
     return {**args, **launch_options(whole_browser=True)}
 
 
@@ -312,7 +337,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
     return report
 
 
-@pytest.hookimpl(tryfirst=True)
+@pytest.hookimpl(tryfirst=True, optionalhook=True)
 def pytest_xdist_make_scheduler(config: pytest.Config, log):
     """In a parallel run (`pytest -n N --dist loadgroup`, as `make test` runs), each part of the browser tests
     goes to one process, as one unit of work after all the others: its tests share that process's server and

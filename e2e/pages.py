@@ -87,6 +87,29 @@ def held_until_asked_for(page: Page, held: list[Route]) -> Route:
     return held[0]
 
 
+# Says, in the browser's console, when a page comes back from the back/forward cache and whether it
+# was already hidden then (it runs before the page's own scripts, so it sees the page as it came back).
+RESTORED = """
+window.addEventListener("pageshow", function (event) {
+  if (event.persisted) { console.log("restored " + location.pathname + " hidden=" + document.body.hidden); }
+});
+"""
+
+
+def restored(message) -> bool:
+    return message.text.startswith("restored ")
+
+
+def assert_back_forward_cache_on(page: Page) -> None:
+    """The tests of what Back shows are real only where the browser has the cache: a page that is not
+    a signed-in one (its context has RESTORED as an init script) comes back from it."""
+    page.goto("/login")
+    page.goto("/login?next=/caseload")
+    with page.expect_console_message(restored) as message:
+        page.go_back(wait_until="commit")
+    assert message.value.text == "restored /login hidden=false"
+
+
 def assert_no_axe_violations(page: Page) -> None:
     results = Axe().run(page)
     assert results.violations_count == 0, f"axe on {page.url}:\n{results.generate_report()}"

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 import pytest
 from playwright.sync_api import BrowserType, ConsoleMessage, Page, Route, expect
 
-from e2e.pages import LoginPage, SignedInPage, assert_no_axe_violations, held_until_asked_for, sign_in
+from e2e.pages import (RESTORED, LoginPage, SignedInPage, assert_back_forward_cache_on, assert_no_axe_violations,
+                       held_until_asked_for, sign_in)
 
 MISMATCH = "That email and password do not match an active account."
 MIN_TOUCH_TARGET_PX = 44
@@ -86,7 +87,11 @@ def test_back_after_sign_out_shows_nothing_of_the_person(
     ignore = ["--disable-back-forward-cache"] if back_forward_cache else []
     browser = browser_type.launch(**whole_browser_launch_args, ignore_default_args=ignore)
     try:
-        page = browser.new_context(**browser_context_args).new_page()
+        context = browser.new_context(**browser_context_args)
+        context.add_init_script(RESTORED)
+        page = context.new_page()
+        if back_forward_cache:
+            assert_back_forward_cache_on(page)  # so that what Back shows below is checked with the cache on
         account = ACCOUNTS["coordinator"]
         home = sign_in(page, account.email, account.password)
         expect(home.heading("Caseload")).to_be_visible()

@@ -11,24 +11,12 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from e2e.conftest import TABLET
-from e2e.pages import ClientPage, DevicesPage, LockScreen, assert_no_axe_violations, leave_idle_until, sign_in
+from e2e.pages import (RESTORED, ClientPage, DevicesPage, LockScreen, assert_back_forward_cache_on,
+                       assert_no_axe_violations, leave_idle_until, restored, sign_in)
 from e2e.test_visits import ADMIN, WORKER_A, WORKER_B, sign_in_on_tablet_and_set_pin
-
-# Says, in the browser's console, when a page comes back from the back/forward cache and whether it
-# was already hidden then (it runs before the page's own scripts, so it sees the page as it came back).
-RESTORED = """
-window.addEventListener("pageshow", function (event) {
-  if (event.persisted) { console.log("restored " + location.pathname + " hidden=" + document.body.hidden); }
-});
-"""
-
 
 # How far the tablet's clock jumps at a time while it is left idle.
 IDLE_STEP_MS = 2_000
-
-
-def restored(message) -> bool:
-    return message.text.startswith("restored ")
 
 
 @pytest.fixture
@@ -106,12 +94,7 @@ def back_forward_and_history_show_nothing(page: Page, private: list[str]) -> Non
 
 def test_the_back_forward_cache_is_on_in_these_tests(office: BrowserContext) -> None:
     """The check below is real: a page that is not a tablet's comes back from the back/forward cache."""
-    page = office.new_page()
-    page.goto("/login")
-    page.goto("/login?next=/caseload")
-    with page.expect_console_message(restored) as message:
-        page.go_back(wait_until="commit")
-    assert message.value.text == "restored /login hidden=false"
+    assert_back_forward_cache_on(office.new_page())
 
 
 def test_after_the_idle_lock_back_forward_and_history_show_nothing_of_the_client(
