@@ -11,7 +11,7 @@ import pytest
 from app.accounts.tables import Facility, User
 from app.settings import DEVELOPMENT_SECRET_FILE, Settings, SettingsError
 from tests.conftest import make_facility, make_user
-from tests.messages.test_two_processes import kinward_server
+from tests.messages.test_two_processes import two_servers
 
 
 def run_cli(*args, env_overrides=None, input_text=None):
@@ -72,8 +72,7 @@ def test_without_a_secret_key_processes_starting_at_once_share_one_secret_readab
 async def test_a_form_served_by_one_development_process_is_accepted_by_another(tmp_path):
     """Two `kinward serve` processes with no KINWARD_SECRET_KEY: the sign-in form of one signs in at the other."""
     person = await make_user(facility_id=await make_facility())
-    async with kinward_server(tmp_path / "a.log", secret=None) as first, \
-            kinward_server(tmp_path / "b.log", secret=None) as second:
+    async with two_servers(tmp_path, secret=None) as (first, second):
         async with httpx.AsyncClient() as browser:
             await browser.get(f"{first}/login")
             response = await browser.post(f"{second}/login", data={

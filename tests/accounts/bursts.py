@@ -7,7 +7,6 @@ burst through; these send 50 at once, half to each process, as an attacker with 
 from __future__ import annotations
 
 import asyncio
-import subprocess
 from typing import Iterator
 
 import httpx
@@ -15,7 +14,7 @@ import pytest
 
 from app.accounts.tables import Device
 from app.web.tokens import token_hash, token_new
-from tests.messages.test_two_processes import kinward_started, kinward_stop
+from tests.messages.test_two_processes import kinward_started_all, kinward_stop
 
 BURST = 50
 
@@ -24,16 +23,11 @@ BURST = 50
 def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[str]]:
     """Two served app processes for the whole module (starting one takes seconds; tests share them)."""
     logs = tmp_path_factory.mktemp("servers")
-    started: list[subprocess.Popen] = []
-    urls = []
+    started = asyncio.run(kinward_started_all([logs / "a.log", logs / "b.log"]))
     try:
-        for name in ("a", "b"):
-            process, url = asyncio.run(kinward_started(logs / f"{name}.log"))
-            started.append(process)
-            urls.append(url)
-        yield urls
+        yield [url for _, url in started]
     finally:
-        for process in started:
+        for process, _ in started:
             kinward_stop(process)
 
 

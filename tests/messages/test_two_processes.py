@@ -56,13 +56,18 @@ async def kinward_started(log: Path, *, secret: Optional[str] = TEST_SECRET) -> 
             await asyncio.sleep(0.2)
 
 
-@asynccontextmanager
-async def kinward_server(log: Path, *, secret: Optional[str] = TEST_SECRET) -> AsyncIterator[str]:
-    server, url = await kinward_started(log, secret=secret)
-    try:
-        yield url
-    finally:
-        kinward_stop(server)
+async def kinward_started_all(logs: list[Path], *,
+                              secret: Optional[str] = TEST_SECRET) -> list[tuple[subprocess.Popen, str]]:
+    """Several `kinward serve` started side by side (each spends its seconds importing and waiting): their
+    processes and addresses; when one fails to start, the others are stopped and the failure raised."""
+    started = await asyncio.gather(*(kinward_started(log, secret=secret) for log in logs), return_exceptions=True)
+    failures = [outcome for outcome in started if isinstance(outcome, BaseException)]
+    if failures:
+        for outcome in started:
+            if not isinstance(outcome, BaseException):
+                kinward_stop(outcome[0])
+        raise failures[0]
+    return list(started)
 
 
 def kinward_stop(server: subprocess.Popen) -> None:
@@ -82,9 +87,14 @@ async def sign_in(browser: httpx.AsyncClient, server: str, person: dict) -> None
 
 
 @asynccontextmanager
-async def two_servers(tmp_path: Path) -> AsyncIterator[tuple[str, str]]:
-    async with kinward_server(tmp_path / "a.log") as first, kinward_server(tmp_path / "b.log") as second:
-        yield first, second
+async def two_servers(tmp_path: Path, *, secret: Optional[str] = TEST_SECRET) -> AsyncIterator[tuple[str, str]]:
+    (first, first_url), (second, second_url) = await kinward_started_all([tmp_path / "a.log", tmp_path / "b.log"],
+                                                                         secret=secret)
+    try:
+        yield first_url, second_url
+    finally:
+        kinward_stop(first)
+        kinward_stop(second)
 
 
 async def test_a_message_posted_through_one_process_appears_in_the_updates_of_another(tmp_path):
