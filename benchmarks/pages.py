@@ -42,6 +42,7 @@ from typing import Any, Optional
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from tests.processes import process_stop  # noqa: E402
 VAR = ROOT / "var" / "bench"
 CONNECTIONS = 16
 TARGET_FLOOR_RATIO = 0.5
@@ -706,12 +707,7 @@ async def serve_for_measuring(url: str, pages: tuple) -> Served:
 
 
 def stop_serving(server: subprocess.Popen) -> None:
-    server.terminate()
-    try:
-        server.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        server.kill()
-        server.wait()
+    process_stop(server, timeout=20)
 
 
 @dataclass

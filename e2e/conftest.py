@@ -34,6 +34,7 @@ from playwright.sync_api import Error as PlaywrightError
 from e2e.browser import chromium_found, launch_options
 from e2e.html_check import VisitedPages
 from tests.mail.smtp import Inbox, SMTPServer
+from tests.processes import process_stop
 
 ROOT = Path(__file__).resolve().parent.parent
 STARTUP_SECONDS = 30
@@ -130,19 +131,9 @@ class DemoServer:
     scratch: Path  # its SQLite database and log, removed when it stops
 
     def stop(self) -> None:
-        _terminate(self.process)
+        process_stop(self.process)
         self.mail.stop()
         shutil.rmtree(self.scratch, ignore_errors=True)
-
-
-def _terminate(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def demo_server_start(scratch: Path, environ: dict[str, str]) -> DemoServer:
@@ -175,7 +166,7 @@ def demo_server_start(scratch: Path, environ: dict[str, str]) -> DemoServer:
         wait_until_healthy(url, server, log)
     except BaseException:
         if server is not None:
-            _terminate(server)
+            process_stop(server)
         mail.stop()
         shutil.rmtree(scratch, ignore_errors=True)
         raise

@@ -14,7 +14,8 @@ import pytest
 
 from app.accounts.tables import Device
 from app.web.tokens import token_hash, token_new
-from tests.messages.test_two_processes import kinward_started_all, kinward_stop
+from tests.messages.test_two_processes import kinward_started_all
+from tests.processes import process_stop
 
 BURST = 50
 
@@ -28,7 +29,7 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[str]]:
         yield [url for _, url in started]
     finally:
         for process, _ in started:
-            kinward_stop(process)
+            process_stop(process)
 
 
 async def browsers_for(urls: list[str], *, cookies: dict[str, str] | None = None) -> list[httpx.AsyncClient]:

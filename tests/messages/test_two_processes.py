@@ -20,6 +20,7 @@ import pytest
 
 from tests.clients.factories import make_world
 from tests.conftest import TEST_SECRET, _TEST_URL
+from tests.processes import process_stop
 from tests.mail.smtp import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -65,18 +66,9 @@ async def kinward_started_all(logs: list[Path], *,
     if failures:
         for outcome in started:
             if not isinstance(outcome, BaseException):
-                kinward_stop(outcome[0])
+                process_stop(outcome[0])
         raise failures[0]
     return list(started)
-
-
-def kinward_stop(server: subprocess.Popen) -> None:
-    server.terminate()
-    try:
-        server.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        server.kill()
-        server.wait()
 
 
 async def sign_in(browser: httpx.AsyncClient, server: str, person: dict) -> None:
@@ -93,8 +85,8 @@ async def two_servers(tmp_path: Path, *, secret: Optional[str] = TEST_SECRET) ->
     try:
         yield first_url, second_url
     finally:
-        kinward_stop(first)
-        kinward_stop(second)
+        process_stop(first)
+        process_stop(second)
 
 
 async def test_a_message_posted_through_one_process_appears_in_the_updates_of_another(tmp_path):
