@@ -12,7 +12,7 @@ from typing import Optional, Sequence
 from app.settings import Settings, settings_for_command
 
 
-async def _with_db(settings: Settings, coro_factory):
+async def _with_db(settings: Settings, coro_factory, *, migrating: bool = False):
     from app import db
     from app.accounts import passwords
     from app.web.links import links_configure
@@ -21,16 +21,28 @@ async def _with_db(settings: Settings, coro_factory):
     from app.wiring import wire
 
     wire()
-    passwords.configure_hashing(settings.password_hashing)
+    passwords.configure_hashing(settings.password_hashing, production=settings.is_production)
     db.configure(settings.database_url)
     links_configure(base_url=settings.base_url)
     audit_configure(key=settings.audit_key, checkpoint_path=settings.audit_checkpoint_path,
                     checkpoint_minutes=settings.audit_checkpoint_minutes)
     await db.start()
     try:
+        if settings.password_hashing == "test" and not migrating:  # migrating hashes nothing (and may find no tables)
+            await _demo_only()
         return await coro_factory()
     finally:
         await db.stop()
+
+
+async def _demo_only() -> None:
+    """The tests' password hashing writes hashes anyone could crack: never beside real people's accounts."""
+    from app.accounts.demo import DEMO_FACILITY
+    from app.accounts.tables import Facility
+
+    if await Facility.exists().where(Facility.name != DEMO_FACILITY).run():
+        sys.exit("kinward: configuration error: KINWARD_PASSWORD_HASHING=test is for the demo that tests drive; "
+                 "this database holds a facility other than the demo's")
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
@@ -47,7 +59,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
         print(f"Applied {len(pending)} migration(s).")
         return 0
 
-    return asyncio.run(_with_db(settings, run))
+    return asyncio.run(_with_db(settings, run, migrating=True))
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

@@ -29,7 +29,6 @@ import contextvars
 import json
 import os
 import re
-import socket
 import sqlite3
 import statistics
 import subprocess
@@ -42,7 +41,7 @@ from typing import Any, Optional
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from tests.processes import process_stop  # noqa: E402
+from tests.processes import free_port, process_stop  # noqa: E402
 VAR = ROOT / "var" / "bench"
 CONNECTIONS = 16
 TARGET_FLOOR_RATIO = 0.5
@@ -524,12 +523,6 @@ def _raw_reader(url: str):
 
 
 # --- the driver -----------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def run_cli(url: str, *args: str) -> str:

@@ -109,7 +109,8 @@ def _can_apt_install() -> bool:
 
 def _apt_knows(package: str) -> bool:
     """Whether the package lists, as they are, offer the package (no `apt-get update`)."""
-    shown = subprocess.run(["apt-cache", "policy", package], capture_output=True, text=True, check=False)
+    shown = subprocess.run(["apt-cache", "policy", package], capture_output=True, text=True, check=False,
+                           env={**os.environ, "LC_ALL": "C"})  # its words are translated otherwise
     return shown.returncode == 0 and "Candidate:" in shown.stdout and "Candidate: (none)" not in shown.stdout
 
 

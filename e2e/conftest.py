@@ -14,7 +14,6 @@ import asyncio
 import contextlib
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -34,7 +33,7 @@ from playwright.sync_api import Error as PlaywrightError
 from e2e.browser import chromium_found, launch_options
 from e2e.html_check import VisitedPages
 from tests.mail.smtp import Inbox, SMTPServer
-from tests.processes import process_stop
+from tests.processes import free_port, process_stop
 
 ROOT = Path(__file__).resolve().parent.parent
 STARTUP_SECONDS = 30
@@ -84,12 +83,6 @@ def postgres_database_recreate(url: str) -> None:
         pool.submit(asyncio.run, recreate()).result()
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 class ServerFailed(Exception):
     """The demo server could not be prepared; the message holds what it printed."""
 
@@ -114,8 +107,7 @@ def wait_until_healthy(url: str, server: subprocess.Popen, log: Path) -> None:
         except (urllib.error.URLError, OSError):
             pass
         time.sleep(0.2)
-    server.terminate()
-    server.wait(timeout=10)
+    process_stop(server)
     raise ServerFailed(f"the Kinward server did not answer {url}/healthz with 200 within {STARTUP_SECONDS} s "
                        f"(exit code {server.returncode}); its output:\n{log.read_text()}")
 
@@ -180,10 +172,10 @@ def _stop_when_started(started: Future) -> None:
 
 # The demo server is prepared in a thread as the tests begin, while the tests under tests/ run first (they leave
 # a core idle a third of the time): its seeding and start took 8 to 11 s of the first browser test's time.
-# In a parallel run the first processes, as many as there are parts, prepare one each; the browser parts
-# usually go to them (each part comes after every other test, to the first process that is free), and a
-# process that gets a part without having prepared a server starts one then. One that prepared a server and
-# ran no browser test stops it, unused, at the end of the session.
+# In a parallel run the first processes, as many as there are parts, prepare one each. Each part goes to the
+# first process that is free once every other test is given out: with as many processes as parts, one to each;
+# with more, a process that gets a part without a server ready starts one then, and one that prepared a server
+# and ran no browser test stops it, unused, at the end of the session.
 _DEMO_SERVER = pytest.StashKey[Future]()
 
 

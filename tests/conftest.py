@@ -75,7 +75,7 @@ def pytest_configure(config: pytest.Config) -> None:
     _migrate()
 
 
-# argon2 with its production parameters costs ~130 ms a hash on the reference machine; tests that
+# argon2 with its production parameters costs about 120 ms a hash on the reference machine; tests that
 # are not about hashing use the same algorithm with the cheapest parameters. Tests marked
 # `real_argon2` (the password and rehash tests) keep the production hasher.
 CHEAP_HASHER = passwords.TEST_HASHER

@@ -1,8 +1,26 @@
-"""Stopping a server process that a test, a browser test or a benchmark started."""
+"""Server processes that a test, a browser test or a benchmark starts: free ports for them, and stopping them."""
 
 from __future__ import annotations
 
+import contextlib
+import socket
 import subprocess
+
+
+def free_ports(count: int) -> list[int]:
+    """Ports nothing listens on, all different: each is held until all are found (servers started side by side
+    would otherwise be given the same one, and one of them answer for both)."""
+    with contextlib.ExitStack() as held:
+        ports = []
+        for _ in range(count):
+            sock = held.enter_context(socket.socket())
+            sock.bind(("127.0.0.1", 0))
+            ports.append(sock.getsockname()[1])
+        return ports
+
+
+def free_port() -> int:
+    return free_ports(1)[0]
 
 
 def process_stop(process: subprocess.Popen, *, timeout: float = 10) -> None:

@@ -8,6 +8,7 @@ import sys
 import httpx
 import pytest
 
+from app.accounts.demo import DEMO_EMAILS
 from app.accounts.tables import Facility, User
 from app.settings import DEVELOPMENT_SECRET_FILE, Settings, SettingsError
 from tests.conftest import make_facility, make_user
@@ -109,10 +110,23 @@ def test_migrate_then_demo_creates_the_demo_accounts_once(tmp_path):
     assert "kinward-demo-coordinator2" in first.stdout
     with sqlite3.connect(tmp_path / "demo.sqlite") as stored:
         hashes = [row[0] for row in stored.execute("SELECT password_hash FROM kinward_user")]
-    assert len(hashes) == 7 and all(h.startswith("$argon2id$v=19$m=8,t=1,p=1$") for h in hashes)
+    assert len(hashes) == len(DEMO_EMAILS) and all(h.startswith("$argon2id$v=19$m=8,t=1,p=1$") for h in hashes)
     again = run_cli("demo", "--if-empty", env_overrides=env)
     assert again.returncode == 0 and "already present" in again.stdout
     assert run_cli("audit", "verify", env_overrides=env).returncode == 0
+
+
+async def test_the_tests_password_hashing_is_refused_beside_any_facility_but_the_demos():
+    """Its hashes are cheap to crack and a server with it leaves stronger ones as they are: never on a
+    database with real people's accounts (a copy of production, say)."""
+    await make_facility("Hillside")
+    hashing = {"KINWARD_PASSWORD_HASHING": "test"}
+    for command in (("serve", "--host", "256.0.0.1"),  # an address it could not serve on, were it not refused
+                    ("create-admin", "--email", "b@example.org", "--name", "B", "--facility", "Hillside")):
+        refused = run_cli(*command, env_overrides={**hashing, "KINWARD_ADMIN_PASSWORD": "a long admin password here"})
+        assert refused.returncode != 0
+        assert "KINWARD_PASSWORD_HASHING=test is for the demo that tests drive" in refused.stderr
+    assert await User.count() == 0
 
 
 async def test_create_admin_creates_facility_and_administrator():

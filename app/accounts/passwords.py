@@ -21,10 +21,13 @@ from app.i18n import _
 MIN_LENGTH = 15  # NIST SP 800-63B rev. 4, single-factor passwords
 MAX_LENGTH = 128
 
-HASHER = PasswordHasher(time_cost=3, memory_cost=65536, parallelism=4, hash_len=32, salt_len=16, type=Type.ID)
-# argon2id with its cheapest parameters, for the tests and the servers they drive (KINWARD_PASSWORD_HASHING=test,
-# refused in production): a browser test signs in some 200 times, at about 150 ms a hash on the server.
+STANDARD_HASHER = PasswordHasher(time_cost=3, memory_cost=65536, parallelism=4, hash_len=32, salt_len=16,
+                                 type=Type.ID)
+# argon2id with its cheapest parameters, for the tests and the demo server the browser tests drive
+# (KINWARD_PASSWORD_HASHING=test: refused in production and on a database with any facility but the demo's;
+# app.cli): the browser tests sign in some 200 times, at about 120 ms a hash with the standard parameters.
 TEST_HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1, hash_len=16, salt_len=8, type=Type.ID)
+HASHER = STANDARD_HASHER
 
 _semaphores: dict[int, asyncio.Semaphore] = {}
 _concurrency = 2
@@ -36,10 +39,15 @@ def configure_concurrency(limit: int) -> None:
     _semaphores.clear()
 
 
-def configure_hashing(hashing: str) -> None:
-    """`test` hashes and checks with TEST_HASHER from now on; `standard` (the default) changes nothing."""
+def configure_hashing(hashing: str, *, production: bool) -> None:
+    """`test`: hash with TEST_HASHER from now on, for the rest of the process (the tests under tests/ set it per
+    test instead); `standard` (the default) changes nothing. Refused in production, however the settings came."""
     global HASHER
+    if hashing not in ("standard", "test"):
+        raise ValueError(f"unknown password hashing {hashing!r}")
     if hashing == "test":
+        if production:
+            raise ValueError("the tests' password hashing is refused in production")
         HASHER = TEST_HASHER
 
 
@@ -98,4 +106,5 @@ async def password_verify(stored_hash: Optional[str], password: str) -> bool:
 
 
 def password_needs_rehash(stored_hash: str) -> bool:
-    return HASHER.check_needs_rehash(stored_hash)
+    """Only ever towards the standard parameters: a process hashing with the tests' never rewrites a hash."""
+    return HASHER is STANDARD_HASHER and HASHER.check_needs_rehash(stored_hash)

@@ -20,20 +20,20 @@ import pytest
 
 from tests.clients.factories import make_world
 from tests.conftest import TEST_SECRET, _TEST_URL
-from tests.processes import process_stop
-from tests.mail.smtp import free_port
+from tests.processes import free_port, free_ports, process_stop
 
 ROOT = Path(__file__).resolve().parents[2]
 STARTUP_SECONDS = 30
 SINCE = re.compile(r'messages/updates\?since=([0-9.]+)')
 
 
-async def kinward_started(log: Path, *, secret: Optional[str] = TEST_SECRET) -> tuple[subprocess.Popen, str]:
+async def kinward_started(log: Path, *, secret: Optional[str] = TEST_SECRET,
+                          port: Optional[int] = None) -> tuple[subprocess.Popen, str]:
     """A real `kinward serve` on the test database, once it answers /healthz: the process and its address.
 
     Without a secret it runs as a development checkout does, with no KINWARD_SECRET_KEY at all.
     """
-    port = free_port()
+    port = port or free_port()
     env = {**os.environ, "KINWARD_DATABASE_URL": _TEST_URL, "KINWARD_ENV": "test",
            "KINWARD_SECRET_KEY": TEST_SECRET, "PYTHONUNBUFFERED": "1"}
     if secret is None:
@@ -47,10 +47,10 @@ async def kinward_started(log: Path, *, secret: Optional[str] = TEST_SECRET) -> 
     async with httpx.AsyncClient() as probe:
         while True:
             if server.poll() is not None or time.monotonic() > deadline:
-                server.kill()
+                process_stop(server)
                 pytest.fail(f"kinward serve did not start:\n{log.read_text()}")
             try:
-                if (await probe.get(f"{url}/healthz")).status_code == 200:
+                if (await probe.get(f"{url}/healthz")).status_code == 200 and server.poll() is None:
                     return server, url
             except httpx.TransportError:
                 pass
@@ -61,7 +61,8 @@ async def kinward_started_all(logs: list[Path], *,
                               secret: Optional[str] = TEST_SECRET) -> list[tuple[subprocess.Popen, str]]:
     """Several `kinward serve` started side by side (each spends its seconds importing and waiting): their
     processes and addresses; when one fails to start, the others are stopped and the failure raised."""
-    started = await asyncio.gather(*(kinward_started(log, secret=secret) for log in logs), return_exceptions=True)
+    started = await asyncio.gather(*(kinward_started(log, secret=secret, port=port)
+                                     for log, port in zip(logs, free_ports(len(logs)))), return_exceptions=True)
     failures = [outcome for outcome in started if isinstance(outcome, BaseException)]
     if failures:
         for outcome in started:
