@@ -242,10 +242,11 @@ async def audit_checkpoint_make() -> dict:
 
 
 async def audit_checkpoint_write(path: str = "") -> dict:
-    """Write a signed checkpoint where the operator keeps it (atomically: never half a file)."""
+    """Write a signed checkpoint where the operator keeps it (atomically: never half a file); with no place
+    given or configured, only make it (`kinward audit checkpoint` prints it)."""
     checkpoint = await audit_checkpoint_make()
-    target = Path(path or _config.checkpoint_path)
-    if str(target):
+    if path or _config.checkpoint_path:
+        target = Path(path or _config.checkpoint_path)
         target.parent.mkdir(parents=True, exist_ok=True)
         temporary = target.with_name(target.name + ".tmp")
         temporary.write_text(json.dumps(checkpoint, indent=2) + "\n")

@@ -59,6 +59,19 @@ async def test_a_rewritten_row_with_a_fresh_hash_still_breaks_the_next_link():
     assert broken is not None and broken.seq == 3
 
 
+async def test_cli_audit_checkpoint_with_nowhere_to_write_it_seals_and_prints_it():
+    facility = await make_facility()
+    for i in range(3):  # stored, not sealed
+        await audit_record(actor=Actor(user_id=1, label="a@example.org", role="admin", facility_id=facility,
+                                       address="127.0.0.1"), action=f"test.action{i}")
+    env = {name: value for name, value in os.environ.items() if name != "KINWARD_AUDIT_CHECKPOINT"}
+    done = subprocess.run([sys.executable, "-m", "app.cli", "audit", "checkpoint"], env=env, capture_output=True,
+                          text=True)
+    assert done.returncode == 0, done.stderr
+    assert '"seq": 3' in done.stdout and '"signature"' in done.stdout
+    assert await AuditEvent.count().where(AuditEvent.seq.is_null()) == 0
+
+
 async def test_cli_audit_verify_exits_zero_when_intact_and_non_zero_naming_the_row_when_broken():
     facility = await make_facility()
     await record_some(facility)
