@@ -21,7 +21,7 @@ async def _with_db(settings: Settings, coro_factory, *, migrating: bool = False)
     from app.wiring import wire
 
     wire()
-    passwords.configure_hashing(settings.password_hashing, production=settings.is_production)
+    passwords.configure_hashing(settings.password_hashing)
     db.configure(settings.database_url)
     links_configure(base_url=settings.base_url)
     audit_configure(key=settings.audit_key, checkpoint_path=settings.audit_checkpoint_path,

@@ -69,7 +69,7 @@ def create_app(settings: Optional[Settings] = None) -> Litestar:
     settings = settings or Settings.from_env()
     db.configure(settings.database_url)
     passwords.configure_concurrency(settings.password_hash_concurrency)
-    passwords.configure_hashing(settings.password_hashing, production=settings.is_production)
+    passwords.configure_hashing(settings.password_hashing)
     links_configure(base_url=settings.base_url)
     audit_configure(key=settings.audit_key, checkpoint_path=settings.audit_checkpoint_path,
                     checkpoint_minutes=settings.audit_checkpoint_minutes)

@@ -35,7 +35,8 @@ class Settings:
     session_idle_minutes: int = 30
     session_absolute_hours: int = 12
     password_hash_concurrency: int = 2
-    # "test": argon2id's cheapest parameters, for servers that tests drive; refused in production.
+    # "test": argon2id's cheapest parameters, for servers that tests drive; refused in production (and by the
+    # commands on a database with any facility but the demo's: app.cli).
     password_hashing: str = "standard"
     smtp_host: str = ""
     smtp_port: int = 25
@@ -55,6 +56,15 @@ class Settings:
     backup_dir: str = ""
     backup_interval_hours: int = 24
     backup_passphrase: str = field(default="", repr=False)
+
+    def __post_init__(self) -> None:
+        # Here rather than in from_env: settings made in code (a test, a script) are refused the same way.
+        if self.password_hashing not in PASSWORD_HASHINGS:
+            raise SettingsError(f"KINWARD_PASSWORD_HASHING must be one of {', '.join(PASSWORD_HASHINGS)}; "
+                                f"got {self.password_hashing!r}")
+        if self.password_hashing == "test" and self.is_production:
+            raise SettingsError("KINWARD_PASSWORD_HASHING=test is for servers that tests drive; "
+                                "it is refused when KINWARD_ENV=production")
 
     @property
     def is_production(self) -> bool:
@@ -111,13 +121,7 @@ class Settings:
 
         hashing = env.get("KINWARD_PASSWORD_HASHING", "").strip()
         if hashing:
-            if hashing not in PASSWORD_HASHINGS:
-                raise SettingsError(f"KINWARD_PASSWORD_HASHING must be one of {', '.join(PASSWORD_HASHINGS)}; "
-                                    f"got {hashing!r}")
-            if hashing == "test" and values.get("env") == "production":
-                raise SettingsError("KINWARD_PASSWORD_HASHING=test is for servers that tests drive; "
-                                    "it is refused when KINWARD_ENV=production")
-            values["password_hashing"] = hashing
+            values["password_hashing"] = hashing  # checked with the other values in __post_init__
 
         audit_key = env.get("KINWARD_AUDIT_KEY", "")
         if audit_key:

@@ -78,13 +78,10 @@ def pytest_configure(config: pytest.Config) -> None:
 # argon2 with its production parameters costs about 120 ms a hash on the reference machine; tests that
 # are not about hashing use the same algorithm with the cheapest parameters. Tests marked
 # `real_argon2` (the password and rehash tests) keep the production hasher.
-CHEAP_HASHER = passwords.TEST_HASHER
-
-
 @pytest.fixture(autouse=True)
 def cheap_password_hasher(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
     if request.node.get_closest_marker("real_argon2") is None:
-        monkeypatch.setattr(passwords, "HASHER", CHEAP_HASHER)
+        monkeypatch.setattr(passwords, "HASHER", passwords.TEST_HASHER)
 
 
 @pytest.fixture(autouse=True)

@@ -39,15 +39,11 @@ def configure_concurrency(limit: int) -> None:
     _semaphores.clear()
 
 
-def configure_hashing(hashing: str, *, production: bool) -> None:
-    """`test`: hash with TEST_HASHER from now on, for the rest of the process (the tests under tests/ set it per
-    test instead); `standard` (the default) changes nothing. Refused in production, however the settings came."""
+def configure_hashing(hashing: str) -> None:
+    """Settings.password_hashing (which refuses `test` in production): `test` hashes with TEST_HASHER from now
+    on, for the rest of the process (the tests under tests/ set it per test instead); `standard` changes nothing."""
     global HASHER
-    if hashing not in ("standard", "test"):
-        raise ValueError(f"unknown password hashing {hashing!r}")
     if hashing == "test":
-        if production:
-            raise ValueError("the tests' password hashing is refused in production")
         HASHER = TEST_HASHER
 
 

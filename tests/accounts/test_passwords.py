@@ -49,36 +49,34 @@ async def test_the_tests_hashing_is_argon2id_at_its_cheapest_and_the_standard_ha
         monkeypatch):
     monkeypatch.setattr(passwords, "HASHER", passwords.HASHER)  # put back after the test
     assert (await passwords.password_hash("purple elephants dance quietly")).startswith("$argon2id$v=19$m=65536,t=3,p=4$")
-    passwords.configure_hashing("test", production=False)
+    passwords.configure_hashing("test")
     stored = await passwords.password_hash("purple elephants dance quietly")
     assert stored.startswith("$argon2id$v=19$m=8,t=1,p=1$")
     assert await passwords.password_verify(stored, "purple elephants dance quietly")
     assert not passwords.password_needs_rehash(stored)
 
 
-async def test_a_process_hashing_as_the_tests_do_never_rewrites_a_stronger_hash_and_production_refuses_it(
-        monkeypatch):
+async def test_a_process_hashing_as_the_tests_do_never_rewrites_a_stronger_hash(monkeypatch):
     monkeypatch.setattr(passwords, "HASHER", passwords.HASHER)  # put back after the test
     standard = await passwords.password_hash("purple elephants dance quietly")
     cheap = passwords.TEST_HASHER.hash("purple elephants dance quietly")
     assert passwords.password_needs_rehash(cheap) and not passwords.password_needs_rehash(standard)
-    with pytest.raises(ValueError, match="refused in production"):
-        passwords.configure_hashing("test", production=True)
-    with pytest.raises(ValueError, match="unknown password hashing"):
-        passwords.configure_hashing("fast", production=False)
-    assert passwords.HASHER is passwords.STANDARD_HASHER
-    passwords.configure_hashing("test", production=False)
+    passwords.configure_hashing("test")
     assert not passwords.password_needs_rehash(standard) and not passwords.password_needs_rehash(cheap)
     assert await passwords.password_verify(standard, "purple elephants dance quietly")
 
 
-def test_an_app_made_with_the_tests_hashing_hashes_so_and_one_in_production_is_refused(monkeypatch):
+def test_an_app_made_with_the_tests_hashing_hashes_so_and_settings_for_it_in_production_are_refused(monkeypatch):
     from app.main import create_app
+    from app.settings import SettingsError
     from tests.conftest import settings_for_tests
 
     monkeypatch.setattr(passwords, "HASHER", passwords.HASHER)  # put back after the test
-    with pytest.raises(ValueError, match="refused in production"):
-        create_app(settings_for_tests(env="production", password_hashing="test"))
+    # Settings made in code, not read from the environment, are refused the same way.
+    with pytest.raises(SettingsError, match="KINWARD_PASSWORD_HASHING=test is for servers that tests drive"):
+        settings_for_tests(env="production", password_hashing="test")
+    with pytest.raises(SettingsError, match="KINWARD_PASSWORD_HASHING must be one of standard, test"):
+        settings_for_tests(password_hashing="fast")
     assert passwords.HASHER is passwords.STANDARD_HASHER
     create_app(settings_for_tests(password_hashing="test"))
     assert passwords.HASHER is passwords.TEST_HASHER
