@@ -37,10 +37,9 @@ async def _with_db(settings: Settings, coro_factory, *, migrating: bool = False)
 
 async def _demo_only() -> None:
     """The tests' password hashing writes hashes anyone could crack: never beside real people's accounts."""
-    from app.accounts.demo import DEMO_FACILITY
-    from app.accounts.tables import Facility
+    from app.demo import holds_other_facilities
 
-    if await Facility.exists().where(Facility.name != DEMO_FACILITY).run():
+    if await holds_other_facilities():
         sys.exit("kinward: configuration error: KINWARD_PASSWORD_HASHING=test is for the demo that tests drive; "
                  "this database holds a facility other than the demo's")
 

@@ -47,6 +47,12 @@ async def demo_seed() -> bool:
     return True
 
 
+async def holds_other_facilities() -> bool:
+    """Whether the database holds a facility other than the demo's: real people's records, which nothing
+    meant only for trying Kinward (a reset, the tests' password hashing) may touch."""
+    return await Facility.exists().where(Facility.name != DEMO_FACILITY).run()
+
+
 class DemoResetRefused(Exception):
     pass
 
@@ -55,7 +61,7 @@ async def demo_reset() -> None:
     """Empty every table (the migrations stay) and seed the demo afresh: for trying Kinward, never for care records."""
     from app.piccolo_app import APP_CONFIG
 
-    if await Facility.exists().where(Facility.name != DEMO_FACILITY).run():
+    if await holds_other_facilities():
         raise DemoResetRefused("the database holds a facility other than the demo's; nothing was removed")
     tables = [table._meta.tablename for table in reversed(APP_CONFIG.table_classes)]
     if db.is_postgres():
