@@ -1,7 +1,7 @@
 """The real Kinward server, on a fresh database, and a Chromium to drive it.
 
 A session fixture migrates a new database, seeds the demo facility and serves it with the `kinward`
-CLI in a subprocess, exactly as `make run` does (started in a thread as soon as collection ends);
+CLI in a subprocess, exactly as `make run` does (prepared in a thread as the tests begin);
 Playwright's `base_url` points at it. The database
 is a temporary SQLite file, or, when KINWARD_TEST_DATABASE_URL names PostgreSQL, a database of the
 same name with `_e2e` appended, dropped and created anew for each run. These tests do not use
@@ -123,9 +123,15 @@ class DemoServer:
     scratch: Path  # its SQLite database and log, removed when it stops
 
     def stop(self) -> None:
-        process_stop(self.process)
-        self.mail.stop()
-        shutil.rmtree(self.scratch, ignore_errors=True)
+        _stop(self.process, self.mail, self.scratch)
+
+
+def _stop(process: Optional[subprocess.Popen], mail: SMTPServer, scratch: Path) -> None:
+    """The server (when started), its SMTP server and its scratch directory: stopped twice is harmless."""
+    if process is not None:
+        process_stop(process)
+    mail.stop()
+    shutil.rmtree(scratch, ignore_errors=True)
 
 
 def demo_server_start(scratch: Path, environ: dict[str, str]) -> DemoServer:
@@ -157,17 +163,14 @@ def demo_server_start(scratch: Path, environ: dict[str, str]) -> DemoServer:
                                       stderr=subprocess.STDOUT)
         wait_until_healthy(url, server, log)
     except BaseException:
-        if server is not None:
-            process_stop(server)
-        mail.stop()
-        shutil.rmtree(scratch, ignore_errors=True)
+        _stop(server, mail, scratch)
         raise
     return DemoServer(url=url, process=server, log=log, mail=mail, scratch=scratch)
 
 
 def _stop_when_started(started: Future) -> None:
     if not started.cancelled() and started.exception() is None:
-        started.result().stop()  # stopping twice is harmless
+        started.result().stop()
 
 
 # The demo server is prepared in a thread as the tests begin, while the tests under tests/ run first (they leave
