@@ -12,7 +12,7 @@ class AuditEvent(Table, tablename="audit_event"):
     email). Ids are plain integers, not foreign keys, so nothing can cascade into the trail.
     """
 
-    facility_id = Integer(null=True, default=None, index=True)
+    facility_id = Integer(null=True, default=None)
     seq = Integer(null=True, default=None, index=True)
     at = Timestamptz()
     actor_id = Integer(null=True, default=None, index=True)
@@ -21,12 +21,12 @@ class AuditEvent(Table, tablename="audit_event"):
     action = Varchar(length=64, index=True)
     object_type = Varchar(length=64, default="")
     object_id = Varchar(length=64, default="")
-    client_id = Integer(null=True, default=None, index=True)
+    client_id = Integer(null=True, default=None)
     device_id = Integer(null=True, default=None)
     address = Varchar(length=64, default="")
     detail = Text(default="")
     prev_hash = Varchar(length=64, null=True, default=None)
-    hash = Varchar(length=64, null=True, default=None, unique=True)
+    hash = Varchar(length=64, null=True, default=None)
 
 
 class AuditChain(Table, tablename="audit_chain"):

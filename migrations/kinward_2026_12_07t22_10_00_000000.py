@@ -1,0 +1,109 @@
+from piccolo.apps.migrations.auto.migration_manager import MigrationManager
+from piccolo.columns.column_types import Integer, Varchar
+
+ID = "2026-12-07T22:10:00:000000"
+VERSION = "1.38.0"
+DESCRIPTION = "the audit trail without the indexes its writes paid for and no read used"
+
+# Every page view inserts audit rows and the sealer then writes their seq and hashes: each index is
+# written on both. Measured on a copy of the benchmark's demo database (12 rows, a worker's My day, on
+# SQLite with its fsync), the insert and the seal took 1.9 to 2.4 ms and 1.6 to 2.2 ms with these
+# indexes, 0.8 to 1.0 ms and 0.5 to 0.6 ms without them; a served My day used 5.1 to 6.3 ms of CPU a
+# view against 6.4 to 8.8 ms.
+# - hash was UNIQUE: an index of random keys, one page of it written for each row sealed; no query
+#   looks a row up by its hash, and verification recomputes every hash and link, which a uniqueness
+#   constraint adds nothing to.
+# - facility_id and client_id alone: (facility_id, seq) and (client_id, id) begin with the same columns
+#   and serve the same queries. (seq alone stays: SQLite finds the chains with unsealed rows through it;
+#   without it, it scans the whole (facility_id, seq) index instead of the unsealed rows' own.)
+DROPPED_INDEXES = {
+    "facility_id": 'CREATE INDEX audit_event_facility_id ON "audit_event" ("facility_id")',
+    "client_id": 'CREATE INDEX audit_event_client_id ON "audit_event" ("client_id")',
+}
+
+# SQLite cannot drop a column's UNIQUE: the table is rebuilt with the same columns and rows, and the
+# indexes that stay.
+_COLUMNS = (
+    '"id" INTEGER PRIMARY KEY NOT NULL, "facility_id" INTEGER DEFAULT null, '
+    '"seq" INTEGER DEFAULT null, "at" TIMESTAMPTZ NOT NULL DEFAULT current_timestamp, '
+    '"actor_id" INTEGER DEFAULT null, "actor_label" VARCHAR(254) NOT NULL DEFAULT \'\', '
+    '"role" VARCHAR(16) NOT NULL DEFAULT \'\', "action" VARCHAR(64) NOT NULL DEFAULT \'\', '
+    '"object_type" VARCHAR(64) NOT NULL DEFAULT \'\', "object_id" VARCHAR(64) NOT NULL DEFAULT \'\', '
+    '"client_id" INTEGER DEFAULT null, "device_id" INTEGER DEFAULT null, '
+    '"address" VARCHAR(64) NOT NULL DEFAULT \'\', "detail" TEXT NOT NULL DEFAULT \'\', '
+    '"prev_hash" VARCHAR(64) DEFAULT null, "hash" VARCHAR(64)'
+)
+KEPT_INDEXES = (
+    'CREATE INDEX audit_event_actor_id ON "audit_event" ("actor_id")',
+    'CREATE INDEX audit_event_action ON "audit_event" ("action")',
+    'CREATE INDEX audit_event_seq ON "audit_event" ("seq")',
+    "CREATE UNIQUE INDEX audit_event_chain_seq ON audit_event (facility_id, seq)",
+    "CREATE INDEX audit_event_client_latest ON audit_event (client_id, id)",
+    "CREATE INDEX audit_event_unsealed ON audit_event (facility_id, id) WHERE seq IS NULL",
+)
+
+
+def _sqlite_rebuild(hash_column: str, indexes: tuple[str, ...]) -> tuple[str, ...]:
+    return (
+        f'CREATE TABLE "audit_event_rebuilt" ({_COLUMNS} {hash_column})',
+        "INSERT INTO audit_event_rebuilt SELECT id, facility_id, seq, at, actor_id, actor_label, role, action, "
+        "object_type, object_id, client_id, device_id, address, detail, prev_hash, hash FROM audit_event",
+        "DROP TABLE audit_event",
+        "ALTER TABLE audit_event_rebuilt RENAME TO audit_event",
+        *KEPT_INDEXES,
+        *indexes,
+    )
+
+
+class _Manager(MigrationManager):
+    async def _run_alter_columns(self, backwards: bool = False):
+        # On SQLite the rebuild below does it.
+        from app import db
+
+        if db.is_postgres():
+            await super()._run_alter_columns(backwards=backwards)
+
+
+async def forwards():
+    manager = _Manager(migration_id=ID, app_name="kinward", description=DESCRIPTION)
+
+    async def rebuild(statements: tuple[str, ...]) -> None:
+        from app import db
+
+        if not db.is_postgres():
+            for statement in statements:
+                await db.engine().run_ddl(statement)
+
+    async def without_indexes():
+        await rebuild(_sqlite_rebuild("DEFAULT null", ()))
+
+    async def with_indexes():
+        await rebuild(_sqlite_rebuild("UNIQUE DEFAULT null", tuple(DROPPED_INDEXES.values())))
+
+    manager.add_raw(without_indexes)
+    manager.add_raw_backwards(with_indexes)
+
+    for column in DROPPED_INDEXES:
+        manager.alter_column(
+            table_class_name="AuditEvent",
+            tablename="audit_event",
+            column_name=column,
+            db_column_name=column,
+            params={"index": False},
+            old_params={"index": True},
+            column_class=Integer,
+            old_column_class=Integer,
+            schema=None,
+        )
+    manager.alter_column(
+        table_class_name="AuditEvent",
+        tablename="audit_event",
+        column_name="hash",
+        db_column_name="hash",
+        params={"unique": False},
+        old_params={"unique": True},
+        column_class=Varchar,
+        old_column_class=Varchar,
+        schema=None,
+    )
+    return manager
