@@ -507,6 +507,25 @@ async def test_a_shared_commit_stores_every_row_with_its_values_past_the_bound_v
                       + [{"name": "House last", "timezone": "UTC"}])
 
 
+async def test_a_statement_around_many_rows_binds_each_value_in_its_cell_on_either_engine():
+    """RowsStatement (the sealer's update of the rows it chains): the rows' values bound in order, each in its
+    column's cell (PostgreSQL needs the casts to know a VALUES list's types); a query log shows the values,
+    whatever braces the statement or the values hold."""
+    async with db.transaction():
+        for name in ("House {a}", "House b"):
+            await Facility.insert(Facility(name=name, timezone="UTC")).run()
+        ids = {r["name"]: r["id"] for r in await Facility.select(Facility.id, Facility.name).run()}
+        renamed = db.RowsStatement("WITH renamed(id, name) AS (VALUES ", ("CAST({} AS INTEGER)", "{}"),
+                                   [(ids["House {a}"], "Home {1}"), (ids["House b"], "Home 2")],
+                                   ") UPDATE facility SET name = renamed.name FROM renamed WHERE facility.id = renamed.id")
+        await db.engine().run_querystring(renamed)
+    stored = await Facility.select(Facility.id, Facility.name).order_by(Facility.id).run()
+    assert [(r["id"], r["name"]) for r in stored] == [(ids["House {a}"], "Home {1}"), (ids["House b"], "Home 2")]
+    assert str(renamed) == (f"WITH renamed(id, name) AS (VALUES (CAST({ids['House {a}']} AS INTEGER), 'Home {{1}}'), "
+                            f"(CAST({ids['House b']} AS INTEGER), 'Home 2')) UPDATE facility SET name = renamed.name "
+                            "FROM renamed WHERE facility.id = renamed.id")
+
+
 async def test_rows_inserted_at_once_skip_conflicts_return_the_new_ones_and_roll_back_with_their_transaction():
     """insert_rows: as many rows as several statements bind, defaults filled, each statement's tail applied
     (here: a conflict skips the row and RETURNING names the rows stored), all or none, in the caller's

@@ -97,7 +97,7 @@ def event_hash(*, prev_hash: str, facility_id: Optional[int], seq: int, at: date
         separators=(",", ":"),
         ensure_ascii=False,
     )
-    return hmac.new(_config.key, canonical.encode(), hashlib.sha256).hexdigest()
+    return hmac.digest(_config.key, canonical.encode(), "sha256").hex()
 
 
 def row_hash(row: dict, *, prev_hash: str, seq: int) -> str:
@@ -160,17 +160,17 @@ async def _seal_chain(chain_key: int) -> int:
             f"ORDER BY id LIMIT {SEAL_BATCH}", *args))
         if not rows:
             return 0
-        sealed: list[Any] = []
+        sealed: list[tuple[int, int, str, str]] = []
         for row in rows:
             seq += 1
             digest = row_hash(row, prev_hash=prev, seq=seq)
-            sealed.extend((row["id"], seq, prev, digest))
+            sealed.append((row["id"], seq, prev, digest))
             prev = digest
-        values = ", ".join(["(CAST({} AS INTEGER), CAST({} AS INTEGER), {}, {})"] * len(rows))
-        await db.engine().run_querystring(QueryString(
-            f"WITH sealed(id, seq, prev_hash, hash) AS (VALUES {values}) "
-            "UPDATE audit_event SET seq = sealed.seq, prev_hash = sealed.prev_hash, hash = sealed.hash "
-            "FROM sealed WHERE audit_event.id = sealed.id", *sealed))
+        await db.engine().run_querystring(db.RowsStatement(
+            "WITH sealed(id, seq, prev_hash, hash) AS (VALUES ",
+            ("CAST({} AS INTEGER)", "CAST({} AS INTEGER)", "{}", "{}"), sealed,
+            ") UPDATE audit_event SET seq = sealed.seq, prev_hash = sealed.prev_hash, hash = sealed.hash "
+            "FROM sealed WHERE audit_event.id = sealed.id"))
         await db.engine().run_querystring(QueryString(
             "UPDATE audit_chain SET seq = {}, head_hash = {} WHERE chain_key = {}", seq, prev, chain_key))
     return len(rows)

@@ -16,7 +16,7 @@ from app.db.binding import configure, engine, is_postgres, start, stop, using
 from app.db.dialect import (UNIQUE_VIOLATIONS, Lock, as_utc, bulk_insert, bulk_insert_rows, elapsed_ms_sql,
                             json_length_sql, lock_until_commit, quarter_hour_sql, row_defaults, skip_locked)
 from app.db.engines import BUSY_TIMEOUT_MS, KinwardPostgresEngine, KinwardSQLiteEngine, engine_from_url, reads_aside
-from app.db.transactions import (Prebuilt, PrebuiltForIds, RowInsert, Write, commit_shared, deferred_begin, deferred_end,
+from app.db.transactions import (Prebuilt, PrebuiltForIds, RowInsert, RowsStatement, Write, commit_shared, deferred_begin, deferred_end,
                                  deferred_take, fetch, in_transaction, insert_rows, on_shared_commit, transaction,
                                  padded_ids, update_versioned, write_soon, write_transactions)
 
@@ -24,7 +24,7 @@ __all__ = ["configure", "engine", "is_postgres", "start", "stop", "using", "UNIQ
            "bulk_insert", "bulk_insert_rows", "elapsed_ms_sql", "json_length_sql", "lock_until_commit",
            "quarter_hour_sql", "row_defaults", "skip_locked",
            "BUSY_TIMEOUT_MS", "KinwardPostgresEngine", "KinwardSQLiteEngine", "engine_from_url", "reads_aside",
-           "Prebuilt", "PrebuiltForIds", "padded_ids", "RowInsert", "Write", "commit_shared", "deferred_begin", "deferred_end", "deferred_take", "fetch", "in_transaction", "insert_rows",
+           "Prebuilt", "PrebuiltForIds", "padded_ids", "RowInsert", "RowsStatement", "Write", "commit_shared", "deferred_begin", "deferred_end", "deferred_take", "fetch", "in_transaction", "insert_rows",
            "on_shared_commit", "transaction", "update_versioned", "write_soon", "write_transactions"]
 
 def __getattr__(name: str) -> Any:

@@ -145,29 +145,33 @@ Write = Union[QueryString, RowInsert]
 MAX_BOUND_VALUES = 30_000
 
 
-class _RowsInsert(QueryString):
-    """Rows of one table in one INSERT, its placeholders written for the engine directly: Piccolo's
-    compiling parses a template with a placeholder per value, which was most of the cost of a shared
-    commit of a page that records an event per client it shows (My day)."""
+class RowsStatement(QueryString):
+    """A statement around a VALUES list of many rows (`head`, the rows, `tail`), its placeholders written
+    for the engine directly: Piccolo's compiling parses a template with a placeholder per value, which was
+    most of the cost of a shared commit of a page that records an event per client it shows (My day), and
+    of the sealer's update of the rows it chains. `cells` wraps each column's placeholder ("{}" as it is,
+    "CAST({} AS INTEGER)" where PostgreSQL cannot tell a parameter's type from a VALUES list)."""
 
-    def __init__(self, table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]], tail: str = "") -> None:
-        self._head = f"INSERT INTO {table} ({', '.join(columns)}) VALUES "
-        super().__init__(self._head)  # the template: what the engines look at to tell a read from a write
-        self._width, self._rows, self._tail = len(columns), rows, tail
+    def __init__(self, head: str, cells: tuple[str, ...], rows: list[tuple[Any, ...]], tail: str = "") -> None:
+        super().__init__(head)  # the template: what the engines look at to tell a read from a write
+        self._head, self._cells, self._rows, self._tail = head, cells, rows, tail
 
     def compile_string(self, engine_type: str = "postgres") -> tuple[str, list]:
-        width, count = self._width, len(self._rows)
+        width, count = len(self._cells), len(self._rows)
         if engine_type == "sqlite":
-            values = ", ".join(["(" + ", ".join(["?"] * width) + ")"] * count)
+            values = ", ".join(["(" + ", ".join(cell.format("?") for cell in self._cells) + ")"] * count)
         else:
-            values = ", ".join("(" + ", ".join(f"${n}" for n in range(first, first + width)) + ")"
+            values = ", ".join("(" + ", ".join(cell.format(f"${n}") for n, cell in enumerate(self._cells, first)) + ")"
                                for first in range(1, width * count + 1, width))
         return self._head + values + self._tail, [value for row in self._rows for value in row]
 
     def __str__(self) -> str:  # what a query log shows: the statement with its values
-        placeholders = "(" + ", ".join(["{}"] * self._width) + ")"
-        return str(QueryString(self._head + ", ".join([placeholders] * len(self._rows)) + self._tail,
-                               *[value for row in self._rows for value in row]))
+        return self._head + ", ".join("(" + ", ".join(cell.format(repr(value)) for cell, value in zip(self._cells, row))
+                                      + ")" for row in self._rows) + self._tail
+
+
+def _rows_insert(table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]], tail: str = "") -> RowsStatement:
+    return RowsStatement(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ", ("{}",) * len(columns), rows, tail)
 
 
 async def insert_rows(table: Any, rows: list[dict], *, tail: str = "") -> list[dict]:
@@ -186,7 +190,7 @@ async def insert_rows(table: Any, rows: list[dict], *, tail: str = "") -> list[d
     async with transaction():
         for start in range(0, len(rows), per_statement):
             chunk = [tuple(row[name] for name in names) for row in rows[start:start + per_statement]]
-            statement = _RowsInsert(table._meta.get_formatted_tablename(), columns, chunk, tail)
+            statement = _rows_insert(table._meta.get_formatted_tablename(), columns, chunk, tail)
             returned.extend(await fetch(statement))
     return returned
 
@@ -203,7 +207,7 @@ def _statements(writes: Sequence[Write]) -> list[QueryString]:
         per_statement = max(1, MAX_BOUND_VALUES // len(first.columns))
         for start in range(0, len(group), per_statement):
             chunk = group[start:start + per_statement]
-            statements.append(_RowsInsert(first.table, first.columns, [row.values for row in chunk]))
+            statements.append(_rows_insert(first.table, first.columns, [row.values for row in chunk]))
         group.clear()
 
     for write in writes:
