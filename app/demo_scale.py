@@ -2,7 +2,7 @@
 
 `kinward demo --scale N` adds to the demo facility N times: 320 clients, 20 coordinators, 40
 care workers and 100 family members, each client with an active plan of three daily services and
-three years of visit history (about 1,050,000 visits), a weekly family message, and audit rows
+three years of visit history (about 1,050,000 visits), a weekly family message and its answer, and audit rows
 for the visits logged. The demo accounts keep their own caseloads, so their pages can be
 compared before and after. Rows are written in bulk (COPY on PostgreSQL), not one by one.
 """
@@ -174,13 +174,18 @@ async def demo_scale(scale: int, *, log=print) -> dict[str, int]:
     families = by_role["family"]
     for n, cid in enumerate(client_ids):
         author = families[n % len(families)]
+        # The client's coordinator answers the next morning, as a team does: a history of unanswered
+        # messages would have the first server to start escalate every one of them, for minutes.
+        coordinator = by_role["coordinator"][n % len(by_role["coordinator"])]
         week = first_day + timedelta(days=n % 7)
         while week <= last_day:
             sent = datetime.combine(week, time(18, 0), tzinfo=zone)
-            messages.append(tuple(db.row_defaults(Message, id=next_message, client=cid, author=author, author_role="family",
-                                            body="How was Mum this week?", created_at=sent)[c]
-                                  for c in message_columns))
-            next_message += 1
+            for who, role, body, at in ((author, "family", "How was Mum this week?", sent),
+                                        (coordinator, "coordinator", "She has had a good week.",
+                                         sent + timedelta(hours=15))):
+                messages.append(tuple(db.row_defaults(Message, id=next_message, client=cid, author=who, author_role=role,
+                                                      body=body, created_at=at)[c] for c in message_columns))
+                next_message += 1
             week += timedelta(days=7)
     for start in range(0, len(messages), 50_000):
         await db.bulk_insert("message", message_columns, messages[start:start + 50_000])
