@@ -524,6 +524,17 @@ async def test_a_statement_around_many_rows_binds_each_value_in_its_cell_on_eith
     assert str(renamed) == (f"WITH renamed(id, name) AS (VALUES (CAST({ids['House {a}']} AS INTEGER), 'Home {{1}}'), "
                             f"(CAST({ids['House b']} AS INTEGER), 'Home 2')) UPDATE facility SET name = renamed.name "
                             "FROM renamed WHERE facility.id = renamed.id")
+    # Each engine's placeholders, numbered row by row on PostgreSQL, with the values in the same order.
+    at = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    logged = db.RowsStatement("INSERT INTO t (a, b, c) VALUES ", ("{}", "CAST({} AS INTEGER)", "{}"),
+                              [(1, 2, None), (4, 5, at)])
+    assert logged.compile_string("postgres") == (
+        "INSERT INTO t (a, b, c) VALUES ($1, CAST($2 AS INTEGER), $3), ($4, CAST($5 AS INTEGER), $6)",
+        [1, 2, None, 4, 5, at])
+    assert logged.compile_string("sqlite") == (
+        "INSERT INTO t (a, b, c) VALUES (?, CAST(? AS INTEGER), ?), (?, CAST(? AS INTEGER), ?)", [1, 2, None, 4, 5, at])
+    assert str(logged) == ("INSERT INTO t (a, b, c) VALUES (1, CAST(2 AS INTEGER), null), "
+                           "(4, CAST(5 AS INTEGER), '2026-01-01T00:00:00+00:00')")
 
 
 async def test_rows_inserted_at_once_skip_conflicts_return_the_new_ones_and_roll_back_with_their_transaction():

@@ -12,7 +12,7 @@ class AuditEvent(Table, tablename="audit_event"):
     email). Ids are plain integers, not foreign keys, so nothing can cascade into the trail.
     """
 
-    facility_id = Integer(null=True, default=None)
+    facility_id = Integer(null=True, default=None, index=True)
     seq = Integer(null=True, default=None, index=True)
     at = Timestamptz()
     actor_id = Integer(null=True, default=None, index=True)

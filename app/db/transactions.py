@@ -165,9 +165,10 @@ class RowsStatement(QueryString):
                                for first in range(1, width * count + 1, width))
         return self._head + values + self._tail, [value for row in self._rows for value in row]
 
-    def __str__(self) -> str:  # what a query log shows: the statement with its values
-        return self._head + ", ".join("(" + ", ".join(cell.format(repr(value)) for cell, value in zip(self._cells, row))
-                                      + ")" for row in self._rows) + self._tail
+    def __str__(self) -> str:  # what a query log shows: the statement with its values, as Piccolo writes them
+        return self._head + ", ".join(
+            "(" + ", ".join(cell.format(str(QueryString("{}", value))) for cell, value in zip(self._cells, row)) + ")"
+            for row in self._rows) + self._tail
 
 
 def _rows_insert(table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]], tail: str = "") -> RowsStatement:
