@@ -16,7 +16,8 @@ DESCRIPTION = "the audit trail without the indexes its writes paid for and no re
 # seq's (the sealer finds the chains with unsealed rows through it there; without it, SQLite reads the
 # whole (facility_id, seq) index instead).
 # Measured on a copy of the benchmark's demo database (12 rows, a worker's My day, on SQLite with its
-# fsync), the insert and the seal took MEASURE.
+# fsync): the insert and the seal took 1.6 to 1.7 ms and 1.1 to 1.2 ms with these, 0.8 to 0.9 ms and 0.4
+# to 0.5 ms without; a served My day's system CPU time (writing those pages) 0.8 ms a view, then 0.3 to 0.5.
 DROPPED_INDEXES = {
     "client_id": 'CREATE INDEX audit_event_client_id ON "audit_event" ("client_id")',
 }
