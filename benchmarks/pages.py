@@ -1,6 +1,6 @@
 """Kinward's main pages against a floor that renders the same template, measured in one run.
 
-    python benchmarks/pages.py [--seconds 1.5] [--scale 1] [--postgres postgresql://user@host:5432/prefix]
+    python benchmarks/pages.py [--seconds 2] [--scale 1] [--postgres postgresql://user@host:5432/prefix]
 
 For each page below, on SQLite (and on PostgreSQL when --postgres or KINWARD_BENCH_POSTGRES names a
 server; databases <prefix>_demo and <prefix>_scale are created there), at the demo's size and
@@ -866,8 +866,8 @@ async def user_ids(client_id: int) -> tuple[dict[str, int], int, int]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--seconds", type=float, default=1.5, help="per round, per page, real and floor each")
-    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--seconds", type=float, default=2.0, help="per round, per page, real and floor each")
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--scale", type=int, default=1)
     parser.add_argument("--postgres", default=os.environ.get("KINWARD_BENCH_POSTGRES", ""),
                         help="postgresql://user@host:port/prefix: <prefix>_demo and <prefix>_scale are used")
