@@ -14,18 +14,10 @@ from app.settings import Settings, settings_for_command
 
 async def _with_db(settings: Settings, coro_factory, *, migrating: bool = False):
     from app import db
-    from app.accounts import passwords
-    from app.web.links import links_configure
-
-    from app.audit.services import audit_configure
-    from app.wiring import wire
+    from app.wiring import configure, wire
 
     wire()
-    passwords.configure_hashing(settings.password_hashing)
-    db.configure(settings.database_url)
-    links_configure(base_url=settings.base_url)
-    audit_configure(key=settings.audit_key, checkpoint_path=settings.audit_checkpoint_path,
-                    checkpoint_minutes=settings.audit_checkpoint_minutes)
+    configure(settings)
     await db.start()
     try:
         if settings.password_hashing == "test" and not migrating:  # migrating hashes nothing (and may find no tables)

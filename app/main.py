@@ -15,15 +15,13 @@ from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
 
 from app import db
-from app.accounts import passwords
 from app.accounts.controller import AccountController, AdminUsersController, LoginController, PasswordLinkController
-from app.audit.services import audit_configure, audit_sealer
+from app.audit.services import audit_sealer
 from app.tablets.controller import DevicesController, PinController, TabletController
 from app.clients.controller import BreakGlassReviewController, ClientController
 from app.liaison.controller import (AgencyController, AgencyLinkController, ClientLiaisonController,
                                     ReferralController, ShareLinkController, caseload_referrals)
 from app.mail.sender import mail_worker_start, mail_worker_stop
-from app.web.links import links_configure
 from app.messages.controller import MessagesController, NotificationsController, unanswered_page
 from app.messages.services import digests_enqueue, escalations_enqueue
 from app.reports.controller import DashboardController, StaffReportController, agencies_report
@@ -46,7 +44,7 @@ from app.health import healthz
 from app.web.security import RequestTimerMiddleware, security_headers
 from app.web.writes import DeferredWritesMiddleware
 from app.web.templating import template_config
-from app.wiring import wire
+from app.wiring import configure, wire
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 COMPRESS_MIN_BYTES = 500
@@ -67,12 +65,7 @@ wire()
 
 def create_app(settings: Optional[Settings] = None) -> Litestar:
     settings = settings or Settings.from_env()
-    db.configure(settings.database_url)
-    passwords.configure_concurrency(settings.password_hash_concurrency)
-    passwords.configure_hashing(settings.password_hashing)
-    links_configure(base_url=settings.base_url)
-    audit_configure(key=settings.audit_key, checkpoint_path=settings.audit_checkpoint_path,
-                    checkpoint_minutes=settings.audit_checkpoint_minutes)
+    configure(settings)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
