@@ -8,8 +8,8 @@ import os
 import re
 import tempfile
 from pathlib import Path
-from contextlib import asynccontextmanager
-from typing import AsyncIterator, Optional
+from contextlib import asynccontextmanager, contextmanager
+from typing import AsyncIterator, Iterator, Optional
 
 import pytest
 import httpx
@@ -266,26 +266,40 @@ def fake_clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
     return fake
 
 
-async def queries_for(client: httpx.AsyncClient, url: str) -> int:
-    """How many statements one request sends to the database (every Piccolo query goes through run_querystring).
+@contextmanager
+def queries_sent() -> Iterator[list[QueryString]]:
+    """Every statement sent to the database while it is open (every Piccolo query goes through run_querystring).
 
-    Patched on the class (PostgresEngine instances take no new attributes) and only for the request,
-    so the test's other patches, such as its clock, stay in place.
+    Patched on the class (PostgresEngine instances take no new attributes) and only while open, so the
+    test's other patches, such as its clock, stay in place.
     """
     engine_class = type(db.engine())
     original = engine_class.run_querystring
-    count = 0
+    sent: list[QueryString] = []
 
-    async def counting(self, querystring, *args, **kwargs):
-        nonlocal count
-        count += 1
+    async def recording(self, querystring, *args, **kwargs):
+        sent.append(querystring)
         return await original(self, querystring, *args, **kwargs)
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(engine_class, "run_querystring", counting)
+        patch.setattr(engine_class, "run_querystring", recording)
+        yield sent
+
+
+async def queries_for(client: httpx.AsyncClient, url: str) -> int:
+    """How many statements one request sends to the database."""
+    with queries_sent() as sent:
         response = await client.get(url)
     assert response.status_code == 200
-    return count
+    return len(sent)
+
+
+async def sqlite_plan(querystring: QueryString) -> list[str]:
+    """SQLite's plan for a statement, a step a line (EXPLAIN QUERY PLAN). Skips the test on PostgreSQL, which
+    chooses by the tables' statistics."""
+    if db.is_postgres():
+        pytest.skip("SQLite's plan; PostgreSQL chooses by the tables' statistics")
+    return [row["detail"] for row in await db.fetch(QueryString("EXPLAIN QUERY PLAN {}", querystring))]
 
 
 def session_cookie_value(client: httpx.AsyncClient) -> Optional[str]:

@@ -1,11 +1,11 @@
 """The admin's audit page: filter by person, action and date; paged with htmx."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 
-from app.audit.queries import AUDIT_PAGE_SIZE
+from app.audit.queries import AUDIT_PAGE_SIZE, AuditFilter, audit_events_for
 from app.audit.services import Actor, audit_record
 from app.audit.tables import AuditEvent
-from tests.conftest import login, make_facility, make_user
+from tests.conftest import login, make_facility, make_user, queries_sent, sqlite_plan
 
 
 async def test_sign_ins_appear_for_the_admin_with_filters(client):
@@ -77,30 +77,11 @@ async def test_an_event_about_a_client_names_the_client_for_the_admin(client):
 async def test_the_audit_page_reads_a_facilitys_latest_events_without_sorting_its_whole_trail():
     """The page asks for a facility's latest events: SQLite walks an index of the facility's events in id
     order and stops after a page. Without one it read and sorted every event the facility ever recorded
-    (the trail only grows). PostgreSQL plans by its statistics."""
-    from datetime import date
-
-    import pytest
-    from piccolo.querystring import QueryString
-
-    from app import db
-    from app.audit.queries import AuditFilter, audit_events_for
-
-    if db.is_postgres():
-        pytest.skip("SQLite's plan; PostgreSQL chooses by the table's statistics")
-    engine_class = type(db.engine())
-    original = engine_class.run_querystring
-    asked: list[QueryString] = []
-
-    async def recording(self, querystring, *args, **kwargs):
-        asked.append(querystring)
-        return await original(self, querystring, *args, **kwargs)
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(engine_class, "run_querystring", recording)
+    (the trail only grows)."""
+    with queries_sent() as asked:
         for filters in (AuditFilter(), AuditFilter(day_from=date(2026, 1, 1), day_to=date(2026, 1, 31))):
             await audit_events_for(facility_id=1, filters=filters, page=1)
     assert len(asked) == 2
     for querystring in asked:
-        plan = [row["detail"] for row in await db.fetch(QueryString("EXPLAIN QUERY PLAN {}", querystring))]
+        plan = await sqlite_plan(querystring)
         assert plan and not any("TEMP B-TREE" in step for step in plan), plan

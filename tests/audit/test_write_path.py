@@ -21,7 +21,7 @@ from app.audit.tables import AuditChain, AuditEvent
 from app.visits.services import schedule_sync
 from tests.careplans.factories import add_service, make_plan
 from tests.clients.factories import make_client, make_world
-from tests.conftest import login, make_facility
+from tests.conftest import login, make_facility, queries_sent, sqlite_plan
 from tests.visits.conftest import MONDAY_MORNING
 
 
@@ -107,10 +107,8 @@ async def test_rows_are_stored_unsealed_and_the_sealer_chains_them_in_order_per_
 async def test_the_sealer_finds_what_is_waiting_without_reading_the_whole_trail():
     """The sealer asks which chains have unsealed rows each time it wakes, many times a second under load.
     Without an index of seq, SQLite answered by reading an index of every event ever recorded (19 ms on the
-    benchmark's demo database, more than the page views it sealed). PostgreSQL plans by its statistics."""
-    if db.is_postgres():
-        pytest.skip("SQLite's plan; PostgreSQL chooses by the table's statistics")
-    plan = [row["detail"] for row in await db.fetch(QueryString("EXPLAIN QUERY PLAN " + PENDING_CHAINS_SQL))]
+    benchmark's demo database, more than the page views it sealed)."""
+    plan = await sqlite_plan(QueryString(PENDING_CHAINS_SQL))
     assert any(step.startswith("SEARCH audit_event USING") for step in plan), plan
     assert not any(step.startswith("SCAN audit_event") for step in plan), plan
 
@@ -221,30 +219,19 @@ async def test_an_answer_is_not_sent_when_its_audit_events_cannot_be_stored(clie
     assert page.status_code == 503 and "Olive" not in page.text
 
 
-
-
-async def test_my_days_queries_do_not_grow_with_the_number_of_clients_on_it(client, fake_clock, monkeypatch):
+async def test_my_days_queries_do_not_grow_with_the_number_of_clients_on_it(client, fake_clock):
     """Counted in the engine: as many queries for three clients on the list as for one."""
     from app.visits.tables import Visit
 
     fake_clock.now = MONDAY_MORNING
     world, clients = await busy_world()
     await login(client, world.worker)
-    engine = db.engine()
-    original = engine.run_querystring
-    counted = {"n": 0}
-
-    async def counting(querystring, *args, **kwargs):
-        counted["n"] += 1
-        return await original(querystring, *args, **kwargs)
 
     async def queries_of_my_day() -> tuple[int, str]:
-        monkeypatch.setattr(engine, "run_querystring", counting)
-        counted["n"] = 0
-        page = await client.get("/my-day")
-        monkeypatch.setattr(engine, "run_querystring", original)
+        with queries_sent() as sent:
+            page = await client.get("/my-day")
         assert page.status_code == 200
-        return counted["n"], page.text
+        return len(sent), page.text
 
     three, page = await queries_of_my_day()
     assert all(c["first_name"] in page for c in clients)
