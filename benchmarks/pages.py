@@ -41,7 +41,7 @@ from typing import Any, Optional
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from tests.processes import free_port, process_stop  # noqa: E402
+from tests.processes import free_port, process_stop, until_healthy  # noqa: E402
 VAR = ROOT / "var" / "bench"
 CONNECTIONS = 16
 TARGET_FLOOR_RATIO = 0.5
@@ -688,17 +688,8 @@ async def serve_for_measuring(url: str, pages: tuple) -> Served:
 
     db.configure(url)
     try:
-        import httpx
-
-        deadline = time.monotonic() + 120
-        while True:
-            if server.poll() is not None or time.monotonic() > deadline:
-                sys.exit("the benchmark server did not start")
-            try:
-                if httpx.get(f"{base}/healthz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.2)
+        if not until_healthy(base, server, seconds=120):
+            sys.exit("the benchmark server did not start")
         # Production cookies are Secure __Host- ones; the benchmark speaks plain HTTP, so it reads them itself.
         cookies = {email: await sign_in_cookie(base, email) for email in {p.who for p in pages}
                    | {"family@kinward.example", "worker@kinward.example"}}

@@ -17,9 +17,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.error
-import urllib.request
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,7 +30,7 @@ from playwright.sync_api import Error as PlaywrightError
 from e2e.browser import chromium_found, launch_options
 from e2e.html_check import VisitedPages
 from tests.mail.smtp import Inbox, SMTPServer
-from tests.processes import free_port, process_stop
+from tests.processes import free_port, process_stop, until_healthy
 
 ROOT = Path(__file__).resolve().parent.parent
 STARTUP_SECONDS = 30
@@ -96,17 +93,8 @@ def kinward(*args: str, env: dict[str, str]) -> None:
 
 
 def wait_until_healthy(url: str, server: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            break
-        try:
-            with urllib.request.urlopen(f"{url}/healthz", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, OSError):
-            pass
-        time.sleep(0.2)
+    if until_healthy(url, server, seconds=STARTUP_SECONDS):
+        return
     process_stop(server)
     raise ServerFailed(f"the Kinward server did not answer {url}/healthz with 200 within {STARTUP_SECONDS} s "
                        f"(exit code {server.returncode}); its output:\n{log.read_text()}")

@@ -1,10 +1,14 @@
-"""Server processes that a test, a browser test or a benchmark starts: free ports for them, and stopping them."""
+"""Server processes that a test, a browser test or a benchmark starts: free ports for them, waiting until they
+answer, and stopping them."""
 
 from __future__ import annotations
 
 import contextlib
 import socket
 import subprocess
+import time
+import urllib.error
+import urllib.request
 
 
 def free_ports(count: int) -> list[int]:
@@ -34,3 +38,18 @@ def process_stop(process: subprocess.Popen, *, timeout: float = 10) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+
+
+def until_healthy(url: str, process: subprocess.Popen, *, seconds: float) -> bool:
+    """Wait until the `kinward serve` at `url` answers /healthz with 200: True; False if its process ends or
+    `seconds` pass first (the caller stops it and says why)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            with urllib.request.urlopen(f"{url}/healthz", timeout=2) as response:
+                if response.status == 200 and process.poll() is None:
+                    return True
+        except (urllib.error.URLError, OSError):
+            pass
+        time.sleep(0.2)
+    return False

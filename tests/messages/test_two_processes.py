@@ -10,7 +10,6 @@ import os
 import re
 import subprocess
 import sys
-import time
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import AsyncIterator, Optional
@@ -20,7 +19,7 @@ import pytest
 
 from tests.clients.factories import make_world
 from tests.conftest import TEST_SECRET, _TEST_URL
-from tests.processes import free_port, free_ports, process_stop
+from tests.processes import free_port, free_ports, process_stop, until_healthy
 
 ROOT = Path(__file__).resolve().parents[2]
 STARTUP_SECONDS = 30
@@ -43,18 +42,10 @@ async def kinward_started(log: Path, *, secret: Optional[str] = TEST_SECRET,
         server = subprocess.Popen([sys.executable, "-m", "app.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
                                   cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + STARTUP_SECONDS
-    async with httpx.AsyncClient() as probe:
-        while True:
-            if server.poll() is not None or time.monotonic() > deadline:
-                process_stop(server)
-                pytest.fail(f"kinward serve did not start:\n{log.read_text()}")
-            try:
-                if (await probe.get(f"{url}/healthz")).status_code == 200 and server.poll() is None:
-                    return server, url
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.2)
+    if not await asyncio.to_thread(until_healthy, url, server, seconds=STARTUP_SECONDS):
+        process_stop(server)
+        pytest.fail(f"kinward serve did not start:\n{log.read_text()}")
+    return server, url
 
 
 async def kinward_started_all(logs: list[Path], *,
